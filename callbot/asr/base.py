@@ -1,0 +1,75 @@
+"""The recogniser contract every ASR engine implements.
+
+An *engine* holds a loaded model and is shared by all calls of a process; a *recognizer* is one call's
+stream (one Vosk `KaldiRecognizer`, one Whisper utterance buffer). The session drives a recognizer turn by
+turn: `start_turn` (with the dialog state's phrase hints), `accept` for every speech frame (pre-roll
+included), `pause` when the caller falls silent (engines that are not streaming start decoding there,
+speculatively), `finish` at the end of the turn.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A recognised word with its time in milliseconds from the start of the turn's audio."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """What the recogniser heard so far (partial) or for the whole turn (final)."""
+
+    text: str
+    final: bool
+    words: tuple[Word, ...] = field(default=())
+    confidence: float | None = None
+
+
+class Recognizer(ABC):
+    """One call's recognition stream. Not thread-safe: one session drives it."""
+
+    #: Sample rate of the PCM16 the recognizer accepts (the session resamples to it).
+    sample_rate: int = 16000
+
+    @abstractmethod
+    def start_turn(self, hints: Sequence[str] = ()) -> None:
+        """Forget the previous turn; `hints` are phrases likely in this dialog state."""
+
+    @abstractmethod
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        """Feed PCM16 mono at `sample_rate`; return a new partial hypothesis when it changed."""
+
+    def pause(self) -> None:  # noqa: B027 - optional hook, streaming engines ignore it
+        """The caller paused: a non-streaming engine may start decoding what it has, speculatively."""
+
+    @abstractmethod
+    def finish(self) -> Hypothesis:
+        """End of the caller's turn: the final hypothesis (empty text when nothing was understood)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release per-call resources."""
+
+
+class RecognizerEngine(ABC):
+    """A loaded model, shared by every call of the process."""
+
+    #: Short engine name printed at start-up and in event logs, e.g. "vosk" or "whisper".
+    name: str = ""
+
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """One line for the start-up banner: engine, model, language."""
+
+    @abstractmethod
+    def new_recognizer(self) -> Recognizer:
+        """A recognizer for one call."""

@@ -1,0 +1,73 @@
+"""Gateway settings: embedded defaults, optionally overridden by a YAML file ops edit (`callbot.yaml`).
+
+Validated with pydantic so that a typo is refused at start-up with the file and the field, not discovered
+on the first call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(ValueError):
+    """A settings file callbot cannot use; `str()` is one line naming the file, field and fix."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AsrSettings(_Section):
+    engine: Literal["auto", "vosk", "whisper"] = "auto"
+    models_dir: Path | None = None
+
+
+class TtsSettings(_Section):
+    engine: Literal["auto", "pico", "espeak"] = "auto"
+
+
+class VadSettings(_Section):
+    engine: Literal["webrtc", "silero"] = "webrtc"
+    end_silence_ms: int = Field(600, ge=200, le=3000)
+    pause_ms: int = Field(200, ge=60, le=2000)
+    start_speech_ms: int = Field(60, ge=20, le=1000)
+    preroll_ms: int = Field(300, ge=0, le=2000)
+    barge_in_min_speech_ms: int = Field(200, ge=20, le=2000)
+
+
+class Settings(_Section):
+    flow: Path | None = None  # None: the default retail flow shipped with callbot
+    data_dir: Path = Path("var")
+    asr: AsrSettings = AsrSettings()
+    tts: TtsSettings = TtsSettings()
+    vad: VadSettings = VadSettings()
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Defaults, or the defaults overridden by the YAML file at `path`."""
+    if path is None:
+        return Settings()
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+    if settings.flow is not None and not settings.flow.is_absolute():
+        settings.flow = path.parent / settings.flow
+    return settings

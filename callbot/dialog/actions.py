@@ -1,0 +1,74 @@
+"""What the dialog engine asks the call to do. Pure data: the session and the channel carry them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Speak `text` (French, written form: the TTS layer normalises times, prices, numbers)."""
+
+    text: str
+    barge_in: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Wait for the caller: speech or DTMF. `hints` are phrases likely here (for the recogniser)."""
+
+    hints: tuple[str, ...] = ()
+    timeout_ms: int = 6000
+    max_digits: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Everything a human agent needs so that the caller never has to repeat."""
+
+    caller: str | None
+    intent: str | None
+    slots: dict[str, Any]
+    transcript: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Hand the call to the named human queue, with the context."""
+
+    queue: str
+    reason: str
+    context: CallContext
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleCallback:
+    """The caller confirmed a call-back at `at` (Europe/Paris) on `phone` (E.164, None = caller id)."""
+
+    at: datetime
+    phone: str | None
+    queue: str | None
+    context: CallContext
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    """End the call after what was said has been played."""
+
+    reason: str
+
+
+Action = Say | Listen | Transfer | ScheduleCallback | Hangup
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """The dialog's reading of one caller turn and what it decided."""
+
+    intent: str | None
+    confidence: float
+    slots: dict[str, Any] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()

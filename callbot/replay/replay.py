@@ -1,0 +1,209 @@
+"""Replay a recording of the caller's side through the full audio path, faster than real time.
+
+QA replays recorded calls to check transcripts, decisions and latency after a flow or model change. The
+recording goes through the very `CallSession` a live call uses; only the channel differs.
+
+Two timings:
+- `turns` (default): the caller's turns are cut out of the recording (by the same VAD) and each is
+  released when the bot waits for input, as if the caller answered every prompt. This is what a
+  recording of the caller alone needs, since the bot may now speak longer or shorter than it did.
+- `original`: the caller channel is played as it was recorded (a stereo recording of a real call),
+  barge-ins included.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from callbot.audio.frame import FRAME_MS, AudioFrame, frames_from_pcm, silence
+from callbot.audio.resample import resample
+from callbot.audio.wav import read_wav
+from callbot.session.call_session import CallSession, Outcome, TurnRecord
+from callbot.session.channel import RecordingChannel
+from callbot.session.stack import TELEPHONE_RATE, SpeechStack
+from callbot.vad import SpeechEnded, SpeechStarted
+
+#: The caller starts speaking this long after the bot has finished its prompt.
+ANSWER_DELAY_MS = 400
+#: Once the recording has no more turns, the caller waits this long before hanging up.
+HANGUP_GRACE_MS = 1000
+#: A replay never runs longer than the recording plus this much audio (a flow stuck in a loop).
+MAX_EXTRA_AUDIO_MS = 180_000
+
+Timing = Literal["turns", "original"]
+
+
+@dataclass(frozen=True)
+class CallerTurn:
+    """One stretch of caller speech cut from a recording, with pre-roll and trailing silence."""
+
+    start_ms: int
+    end_ms: int
+    pcm: bytes
+
+
+@dataclass
+class ReplayResult:
+    """What a replay produced: the session's turns, its outcome and the event log."""
+
+    source: str
+    turns: list[TurnRecord]
+    outcome: Outcome
+    events: list[dict[str, Any]]
+    audio_ms: int
+    wall_ms: int
+    bot_audio: bytes
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.wall_ms / self.audio_ms if self.audio_ms else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        turns = []
+        for t in self.turns:
+            turn: dict[str, Any] = {
+                "start_ms": t.start_ms,
+                "end_ms": t.end_ms,
+                "transcript": t.transcript,
+                "intent": t.intent,
+                "slots": _plain(t.slots),
+                "bot": t.bot,
+                "response_ms": t.response_ms,
+            }
+            if t.dtmf is not None:
+                turn["dtmf"] = t.dtmf
+            turns.append(turn)
+        return {
+            "source": self.source,
+            "turns": turns,
+            "outcome": self.outcome.as_dict(),
+            "audio_ms": self.audio_ms,
+            "wall_ms": self.wall_ms,
+            "real_time_factor": round(self.real_time_factor, 3),
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "e164"):
+        return value.e164
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def load_caller_audio(path: str | Path) -> bytes:
+    """The caller's side of a recording as 8 kHz PCM16: left channel of a stereo file, any rate."""
+    wav = read_wav(path)
+    return resample(wav.channel(0), wav.sample_rate, TELEPHONE_RATE)
+
+
+def split_caller_turns(stack: SpeechStack, pcm: bytes, sample_rate: int = TELEPHONE_RATE) -> list[CallerTurn]:
+    """Cut a caller recording into turns with the same endpointer the session uses."""
+    endpointer = stack.new_endpointer(sample_rate)
+    turns: list[CallerTurn] = []
+    start: int | None = None
+    bytes_per_ms = sample_rate * 2 // 1000
+    for frame in frames_from_pcm(pcm, sample_rate):
+        for event in endpointer.process(frame):
+            if isinstance(event, SpeechStarted):
+                start = event.preroll[0].start_ms if event.preroll else event.at_ms
+            elif isinstance(event, SpeechEnded) and start is not None:
+                end = event.at_ms
+                turns.append(CallerTurn(start, end, pcm[start * bytes_per_ms : end * bytes_per_ms]))
+                start = None
+    if start is not None:  # the recording stops mid-speech: keep what there is
+        turns.append(CallerTurn(start, len(pcm) // bytes_per_ms, pcm[start * bytes_per_ms :]))
+    return turns
+
+
+def replay_call(
+    stack: SpeechStack,
+    path: str | Path,
+    *,
+    now: datetime,
+    timing: Timing = "turns",
+    caller: str | None = None,
+    log_stream: IO[str] | None = None,
+    log_path: str | Path | None = None,
+) -> ReplayResult:
+    """Run a caller recording through a fresh CallSession and report what the bot did."""
+    pcm = load_caller_audio(path)
+    channel = RecordingChannel()
+    session = stack.new_session(
+        call_id=f"replay-{uuid.uuid4().hex[:8]}",
+        origin=now,
+        caller=caller,
+        channel=channel,
+        log_stream=log_stream,
+        log_path=log_path,
+    )
+    started = time.perf_counter()
+    bot_audio = bytearray()
+    if timing == "turns":
+        _drive_turn_by_turn(session, split_caller_turns(stack, pcm), len(pcm), bot_audio)
+    else:
+        _drive_original(session, pcm, bot_audio)
+    wall_ms = int((time.perf_counter() - started) * 1000)
+    if not session.ended:
+        session.hangup()
+    assert session.outcome is not None
+    return ReplayResult(
+        source=str(path),
+        turns=session.turns,
+        outcome=session.outcome,
+        events=session.log.events,
+        audio_ms=session.now_ms,
+        wall_ms=wall_ms,
+        bot_audio=bytes(bot_audio),
+    )
+
+
+def _drive_turn_by_turn(session: CallSession, turns: list[CallerTurn], pcm_len: int, bot_audio: bytearray) -> None:
+    pending: deque[bytes] = deque()
+    remaining = deque(turns)
+    quiet = silence(TELEPHONE_RATE, FRAME_MS)
+    limit_ms = pcm_len // (TELEPHONE_RATE * 2 // 1000) + MAX_EXTRA_AUDIO_MS
+    hangup_at: int | None = None
+    session.start()
+    t = 0
+    while not session.ended and t < limit_ms:
+        if not pending and session.waiting_for_input:
+            if remaining:
+                turn = remaining.popleft()
+                pending.extend([quiet] * (ANSWER_DELAY_MS // FRAME_MS))
+                pending.extend(f.pcm for f in frames_from_pcm(turn.pcm, TELEPHONE_RATE))
+            elif hangup_at is None:
+                hangup_at = t + HANGUP_GRACE_MS
+        if hangup_at is not None and t >= hangup_at and session.waiting_for_input:
+            session.hangup()
+            break
+        chunk = pending.popleft() if pending else quiet
+        bot_audio += session.tick(AudioFrame(chunk, TELEPHONE_RATE, t))
+        t += FRAME_MS
+
+
+def _drive_original(session: CallSession, pcm: bytes, bot_audio: bytearray) -> None:
+    session.start()
+    t = 0
+    for frame in frames_from_pcm(pcm, TELEPHONE_RATE):
+        if session.ended:
+            return
+        bot_audio += session.tick(frame)
+        t = frame.end_ms
+    quiet = silence(TELEPHONE_RATE, FRAME_MS)
+    end = t + MAX_EXTRA_AUDIO_MS
+    while not session.ended and t < end:
+        if session.waiting_for_input:
+            return
+        bot_audio += session.tick(AudioFrame(quiet, TELEPHONE_RATE, t))
+        t += FRAME_MS

@@ -1,0 +1,503 @@
+"""CallSession: one conversation, transport-agnostic, driven by 20 ms frames.
+
+The same object serves a live SIP call, a replayed recording and a test. The channel hands it one inbound
+frame per 20 ms tick and gets back the bot's 20 ms of outbound audio for the same tick, so the bot's
+voice and the caller's voice share one audio clock (the echo guard needs that, and it makes replay exact).
+
+Heavy work (final recognition, dialog, synthesis of dynamic prompts) runs inside `tick` when a turn ends.
+Its wall time is converted to audio-clock time: the bot's answer starts at the audio-clock time it would
+have started on a live call (see docs/architecture.md, "Time comes from the audio"). A speculative decode
+started when the caller paused counts from the pause, as it would live.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from callbot.asr.base import Recognizer
+from callbot.audio.frame import FRAME_MS, AudioFrame, silence
+from callbot.audio.resample import Resampler
+from callbot.dialog.actions import (
+    Action,
+    CallContext,
+    Hangup,
+    Listen,
+    Say,
+    ScheduleCallback,
+    Transfer,
+    TurnResult,
+)
+from callbot.dialog.conversation import Conversation
+from callbot.session.channel import Channel, RecordingChannel
+from callbot.session.events import EventLog
+from callbot.tts.cache import PromptCache
+from callbot.vad import (
+    Endpointer,
+    SpeechAudio,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechResumed,
+    SpeechStarted,
+    VadEvent,
+)
+
+#: Said when something inside the session breaks: the caller is never left in silence.
+APOLOGY = "Désolé, je rencontre un problème technique. Je vous passe un conseiller."
+DIGIT_TIMEOUT_MS = 3000
+
+
+@dataclass
+class TurnRecord:
+    """One caller turn as QA sees it (the `turns` of `callbot replay --json`)."""
+
+    start_ms: int
+    end_ms: int
+    transcript: str
+    intent: str | None = None
+    confidence: float = 0.0
+    slots: dict[str, Any] = field(default_factory=dict)
+    bot: str = ""
+    response_ms: int | None = None
+    dtmf: str | None = None
+
+
+@dataclass
+class Outcome:
+    """How the call ended: transfer, callback, hangup (by the bot), caller_hangup, or error."""
+
+    type: str
+    queue: str | None = None
+    callback_at: datetime | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.queue is not None:
+            out["queue"] = self.queue
+        if self.callback_at is not None:
+            out["callback_at"] = self.callback_at.isoformat()
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+class AudioClock:
+    """The call's time: its start (a wall-clock datetime) plus the audio played so far.
+
+    The dialog resolves "demain à quinze heures" against `now()`; in replay, `origin` is `--now`.
+    """
+
+    def __init__(self, origin: datetime) -> None:
+        self.origin = origin
+        self.ms = 0
+
+    def now(self) -> datetime:
+        return self.origin + timedelta(milliseconds=self.ms)
+
+
+@dataclass
+class _Speculation:
+    """A decode started when the caller paused: its audio-clock and wall-clock start."""
+
+    audio_ms: int
+    wall_s: float
+
+
+class CallSession:
+    """One call's conversation: VAD → ASR → dialog → TTS, on the audio clock."""
+
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        clock: AudioClock,
+        recognizer: Recognizer,
+        prompts: PromptCache,
+        endpointer: Endpointer,
+        log: EventLog,
+        channel: Channel | None = None,
+        sample_rate: int = 8000,
+        fallback_queue: str = "service_client",
+        wall_clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.conversation = conversation
+        self.recognizer = recognizer
+        self.prompts = prompts
+        self.endpointer = endpointer
+        self.log = log
+        self.channel: Channel = channel if channel is not None else RecordingChannel()
+        self.sample_rate = sample_rate
+        self.fallback_queue = fallback_queue
+        self._wall = wall_clock
+        self._to_asr = Resampler(sample_rate, recognizer.sample_rate)
+
+        self.clock = clock
+        self.turns: list[TurnRecord] = []
+        self.outcome: Outcome | None = None
+        self.ended = False
+
+        self._outbound: deque[bytes] = deque()  # 20 ms frames of bot audio, in order
+        self._audio_ready_ms = 0  # the bot's queued audio may not start before this audio-clock time
+        self._barge_in_allowed = True
+        self._after_audio: list[Action] = []  # carried out once the queued audio has been played
+        self._listen: Listen | None = None  # the active wait for the caller, if any
+        self._no_input_deadline: int | None = None
+        self._in_turn = False
+        self._turn_start_ms = 0
+        self._speculation: _Speculation | None = None
+        self._digits = ""
+        self._digit_deadline: int | None = None
+        self._last_bot_text = ""
+        self._first_audio_pending: TurnRecord | None = None
+        self._speech_end_ms = 0
+
+    # ------------------------------------------------------------------ the channel's side
+    def start(self) -> None:
+        """Play the greeting: call once, when the call is answered."""
+        self.log.emit(0, "session_start", recognizer=type(self.recognizer).__name__, rate=self.sample_rate)
+        self._guarded(lambda: self._carry_out(self.conversation.start(), started_wall=self._wall()))
+
+    def tick(self, frame: AudioFrame) -> bytes:
+        """Take 20 ms of caller audio; return the bot's 20 ms for the same moment (silence if none)."""
+        if frame.sample_rate != self.sample_rate:
+            raise ValueError(f"session runs at {self.sample_rate} Hz, frame is {frame.sample_rate} Hz")
+        self.now_ms = frame.start_ms
+        outbound = self._next_outbound(frame)
+        if not self.ended:
+            bot_audio = outbound if self._bot_speaking_at(frame.start_ms) else None
+            events = self.endpointer.process(frame, bot_audio=bot_audio)
+            self.now_ms = frame.end_ms
+            self._guarded(lambda: self._on_vad(events))
+            self._guarded(self._check_timers)
+        else:
+            self.now_ms = frame.end_ms
+        if not self._outbound and self._after_audio and self.now_ms >= self._audio_ready_ms:
+            self._guarded(self._audio_finished)
+        return outbound
+
+    def dtmf(self, digit: str) -> None:
+        """A key pressed by the caller (RFC 4733 or SIP INFO)."""
+        if self.ended or digit not in "0123456789*#":
+            return
+        self.log.emit(self.now_ms, "dtmf", digit=digit)
+        if self._outbound and self._barge_in_allowed:
+            self._stop_audio("dtmf")
+        self._digits += digit
+        max_digits = self._listen.max_digits if self._listen else 1
+        if digit == "#" or len(self._digits) >= max_digits:
+            self._guarded(self._deliver_digits)
+        else:
+            self._digit_deadline = self.now_ms + DIGIT_TIMEOUT_MS
+
+    def hangup(self) -> None:
+        """The caller hung up."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.outcome is None:
+            self.outcome = Outcome("caller_hangup")
+        self.log.emit(self.now_ms, "caller_hangup")
+        self._finish()
+
+    @property
+    def waiting_for_input(self) -> bool:
+        """The bot has said its piece and waits for the caller (replay releases the next turn now)."""
+        return (
+            not self.ended
+            and self._listen is not None
+            and not self._outbound
+            and not self._in_turn
+            and self.now_ms >= self._audio_ready_ms
+        )
+
+    @property
+    def bot_speaking(self) -> bool:
+        return bool(self._outbound)
+
+    @property
+    def now_ms(self) -> int:
+        return self.clock.ms
+
+    @now_ms.setter
+    def now_ms(self, value: int) -> None:
+        self.clock.ms = value
+
+    # ------------------------------------------------------------------ outbound audio
+    def _next_outbound(self, frame: AudioFrame) -> bytes:
+        if self._outbound and frame.start_ms >= self._audio_ready_ms:
+            chunk = self._outbound.popleft()
+            if self._first_audio_pending is not None:
+                record = self._first_audio_pending
+                record.response_ms = frame.start_ms - record.end_ms
+                self._first_audio_pending = None
+                self.log.emit(frame.start_ms, "bot_audio_start", response_ms=record.response_ms)
+            return chunk
+        return silence(self.sample_rate, FRAME_MS)
+
+    def _bot_speaking_at(self, t_ms: int) -> bool:
+        return bool(self._outbound) and t_ms >= self._audio_ready_ms
+
+    def _queue_speech(self, text: str, barge_in: bool) -> None:
+        pcm = self.prompts.get(text)
+        size = self.sample_rate * FRAME_MS // 1000 * 2
+        for offset in range(0, len(pcm), size):
+            chunk = pcm[offset : offset + size]
+            self._outbound.append(chunk + bytes(size - len(chunk)))
+        self._barge_in_allowed = barge_in
+        self.log.emit(self.now_ms, "prompt", text=text, duration_ms=len(pcm) * 500 // self.sample_rate)
+
+    def _stop_audio(self, why: str) -> None:
+        self.log.emit(self.now_ms, "barge_in", by=why, dropped_ms=len(self._outbound) * FRAME_MS)
+        self._outbound.clear()
+        self._audio_ready_ms = min(self._audio_ready_ms, self.now_ms)
+        # A pending Listen stays: the caller's interruption *is* the answer it waited for.
+
+    # ------------------------------------------------------------------ caller speech
+    def _on_vad(self, events: Sequence[VadEvent]) -> None:
+        for event in events:
+            if isinstance(event, SpeechStarted):
+                self._on_speech_started(event)
+            elif not self._in_turn:
+                continue
+            elif isinstance(event, SpeechAudio):
+                self._accept(event.frame)
+            elif isinstance(event, SpeechPaused):
+                self.recognizer.pause()
+                self._speculation = _Speculation(event.at_ms, self._wall())
+                self.log.emit(event.at_ms, "speech_paused", speech_end_ms=event.speech_end_ms)
+            elif isinstance(event, SpeechResumed):
+                self._speculation = None
+                self.log.emit(event.at_ms, "speech_resumed")
+            elif isinstance(event, SpeechEnded):
+                self._on_speech_ended(event)
+
+    def _on_speech_started(self, event: SpeechStarted) -> None:
+        if self.ended or self._in_turn:
+            return
+        if self._bot_speaking_at(event.at_ms) or (self._outbound and self._listen is None):
+            if not (event.barge_in and self._barge_in_allowed):
+                return  # the caller talks over a prompt that may not be interrupted: not a turn
+            self._stop_audio("speech")
+        elif self._listen is None and not self._outbound:
+            return  # nothing is expected from the caller now (e.g. the call is being transferred)
+        self._in_turn = True
+        self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
+        self._no_input_deadline = None
+        self._speculation = None
+        self.recognizer.start_turn(self._hints())
+        self.log.emit(event.at_ms, "speech_start", barge_in=event.barge_in)
+        for frame in event.preroll:
+            self._accept(frame)
+
+    def _accept(self, frame: AudioFrame) -> None:
+        partial = self.recognizer.accept(self._to_asr.process(frame.pcm))
+        if partial is not None and partial.text:
+            self.log.emit(frame.end_ms, "asr_partial", text=partial.text)
+
+    def _on_speech_ended(self, event: SpeechEnded) -> None:
+        started = self._wall()
+        hypothesis = self.recognizer.finish()
+        self._in_turn = False
+        self._speech_end_ms = event.speech_end_ms
+        self.log.emit(
+            event.at_ms,
+            "speech_end",
+            speech_start_ms=event.speech_start_ms,
+            speech_end_ms=event.speech_end_ms,
+            forced=event.forced,
+        )
+        self.log.emit(
+            event.at_ms,
+            "asr_final",
+            text=hypothesis.text,
+            confidence=hypothesis.confidence,
+            words=[[w.text, w.start_ms + self._turn_start_ms, w.end_ms + self._turn_start_ms] for w in hypothesis.words],
+        )
+        # Live, a speculative decode started at the pause; replay reaches this point sooner in wall time.
+        if self._speculation is not None:
+            decode_started_audio, decode_started_wall = self._speculation.audio_ms, self._speculation.wall_s
+        else:
+            decode_started_audio, decode_started_wall = event.at_ms, started
+        self._speculation = None
+        text = hypothesis.text.strip()
+        if not text:
+            self.log.emit(event.at_ms, "asr_empty")
+            self._arm_no_input()
+            return
+        record = TurnRecord(event.speech_start_ms, event.speech_end_ms, text)
+        self.turns.append(record)
+        result = self.conversation.hear(text)
+        self._record_result(record, result)
+        self._carry_out(result, decode_started_wall, earliest_ms=event.at_ms, base_ms=decode_started_audio)
+
+    def _hints(self) -> tuple[str, ...]:
+        if self._listen is not None and self._listen.hints:
+            return self._listen.hints
+        return tuple(self.conversation.hints)
+
+    # ------------------------------------------------------------------ timers and DTMF
+    def _check_timers(self) -> None:
+        if self._digit_deadline is not None and self.now_ms >= self._digit_deadline:
+            self._deliver_digits()
+        if (
+            self._no_input_deadline is not None
+            and not self._in_turn
+            and not self._outbound
+            and self.now_ms >= self._no_input_deadline
+        ):
+            self._no_input_deadline = None
+            self.log.emit(self.now_ms, "no_input")
+            record = TurnRecord(self.now_ms, self.now_ms, "")
+            self.turns.append(record)
+            started = self._wall()
+            result = self.conversation.no_input()
+            self._record_result(record, result)
+            self._carry_out(result, started)
+
+    def _deliver_digits(self) -> None:
+        digits, self._digits, self._digit_deadline = self._digits.rstrip("#") or self._digits, "", None
+        if not digits:
+            return
+        started = self._wall()
+        record = TurnRecord(self.now_ms, self.now_ms, "", dtmf=digits)
+        self.turns.append(record)
+        self._speech_end_ms = self.now_ms
+        result = self.conversation.dtmf(digits)
+        self._record_result(record, result)
+        self._carry_out(result, started)
+
+    def _arm_no_input(self) -> None:
+        if self._listen is not None:
+            self._no_input_deadline = max(self.now_ms, self._audio_ready_ms) + self._listen.timeout_ms
+
+    # ------------------------------------------------------------------ carrying out decisions
+    def _record_result(self, record: TurnRecord, result: TurnResult) -> None:
+        record.intent = result.intent
+        record.confidence = result.confidence
+        record.slots = dict(result.slots)
+        self.log.emit(
+            self.now_ms,
+            "intent",
+            intent=result.intent,
+            confidence=round(result.confidence, 3),
+            slots=result.slots,
+            state=self.conversation.state,
+        )
+        self._first_audio_pending = record
+
+    def _carry_out(
+        self, result: TurnResult, started_wall: float, earliest_ms: int | None = None, base_ms: int | None = None
+    ) -> None:
+        """Queue the bot's speech and remember what to do once it has been played."""
+        self._listen = None
+        self._no_input_deadline = None
+        said: list[str] = []
+        for action in result.actions:
+            if isinstance(action, Say):
+                self._queue_speech(action.text, action.barge_in)
+                said.append(action.text)
+            elif isinstance(action, ScheduleCallback):
+                # Stored before the caller hears "c'est noté": a confirmed request survives a crash.
+                self.channel.schedule_callback(action)
+                self.outcome = Outcome("callback", queue=action.queue, callback_at=action.at)
+                self.log.emit(self.now_ms, "callback", at=action.at, phone=action.phone, queue=action.queue)
+            else:
+                self._after_audio.append(action)
+        if said:
+            self._last_bot_text = " ".join(said)
+            if self._first_audio_pending is not None:
+                self._first_audio_pending.bot = self._last_bot_text
+        else:
+            self._first_audio_pending = None
+        # When may the answer start on the audio clock? Not before the decision point, and not before
+        # the work that produced it would have finished had it started at `base_ms` in real time.
+        elapsed_ms = int((self._wall() - started_wall) * 1000)
+        base = self.now_ms if base_ms is None else base_ms
+        ready = max(self.now_ms if earliest_ms is None else earliest_ms, base + elapsed_ms)
+        self._audio_ready_ms = -(-ready // FRAME_MS) * FRAME_MS  # next frame boundary
+        self.log.emit(self.now_ms, "decision", compute_ms=elapsed_ms, audio_ready_ms=self._audio_ready_ms)
+        if not self._outbound and self._after_audio:
+            self._audio_finished()
+
+    def _audio_finished(self) -> None:
+        pending, self._after_audio = self._after_audio, []
+        for action in pending:
+            if isinstance(action, Listen):
+                self._listen = action
+                self._arm_no_input()
+                self.log.emit(self.now_ms, "listen", timeout_ms=action.timeout_ms, hints=len(action.hints))
+            elif isinstance(action, Transfer):
+                self._end(Outcome("transfer", queue=action.queue, reason=action.reason))
+                self.log.emit(self.now_ms, "transfer", queue=action.queue, reason=action.reason,
+                              context=_context_dict(action.context))
+                self.channel.transfer(action)
+                return
+            elif isinstance(action, Hangup):
+                if self.outcome is None or self.outcome.type != "callback":
+                    self._end(Outcome("hangup", reason=action.reason))
+                else:
+                    self._end(self.outcome)
+                self.log.emit(self.now_ms, "hangup", reason=action.reason)
+                self.channel.hangup(action.reason)
+                return
+
+    def _end(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        self.ended = True
+        self._listen = None
+        self._finish()
+
+    def _finish(self) -> None:
+        self.log.emit(self.now_ms, "session_end", outcome=self.outcome.as_dict() if self.outcome else None)
+        self.recognizer.close()
+
+    # ------------------------------------------------------------------ failure containment
+    def _guarded(self, step: Callable[[], None]) -> None:
+        """Run one step; if it breaks, apologise and hand the caller to a person instead of dying."""
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - one call's fault must never take the gateway down
+            self.log.emit(
+                self.now_ms,
+                "error",
+                error=f"{type(exc).__name__}: {exc}",
+                where=traceback.format_exc(limit=3).splitlines()[-3:],
+            )
+            if self.ended:
+                return
+            self._in_turn = False
+            self._outbound.clear()
+            self._after_audio = []
+            context = self._safe_context()
+            try:
+                self._queue_speech(APOLOGY, barge_in=False)
+            except Exception:  # noqa: BLE001 - even synthesis failed: transfer in silence
+                pass
+            self._audio_ready_ms = self.now_ms
+            self._after_audio.append(Transfer(self.fallback_queue, "error", context))
+            if not self._outbound:
+                self._audio_finished()
+
+    def _safe_context(self) -> CallContext:
+        try:
+            return self.conversation.context()
+        except Exception:  # noqa: BLE001
+            return CallContext(None, None, {}, tuple(t.transcript for t in self.turns), "")
+
+
+def _context_dict(context: CallContext) -> dict[str, Any]:
+    return {
+        "caller": context.caller,
+        "intent": context.intent,
+        "slots": context.slots,
+        "transcript": list(context.transcript),
+        "summary": context.summary,
+    }
+
+

@@ -1,0 +1,98 @@
+"""The speech stack of one process: models loaded once, shared by every call it runs.
+
+Loading a recogniser model takes seconds and hundreds of MB; synthesising the fixed prompts takes a
+while too. Both happen once here, at start-up, so that a call only pays for what is new in it.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from callbot.asr import load_engine
+from callbot.asr.base import RecognizerEngine
+from callbot.config import Settings
+from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
+from callbot.session.call_session import AudioClock, CallSession
+from callbot.session.channel import Channel
+from callbot.session.events import EventLog
+from callbot.tts import PromptCache, Synthesizer, create_synthesizer
+from callbot.vad import Endpointer, EndpointerConfig, create_detector
+
+TELEPHONE_RATE = 8000
+
+
+class SpeechStack:
+    """Recogniser engine, synthesiser, prompt caches and the call flow, ready to serve calls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: RecognizerEngine | None = None,
+        synthesizer: Synthesizer | None = None,
+        flow: Flow | None = None,
+    ) -> None:
+        self.settings = settings
+        self.flow = flow if flow is not None else load_flow(settings.flow or default_flow_path())
+        self.engine = engine if engine is not None else load_engine(settings.asr.engine, settings.asr.models_dir)
+        self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
+        self._caches: dict[int, PromptCache] = {}
+        self._lock = threading.Lock()
+        self.prompts(TELEPHONE_RATE).preload(self.flow.fixed_prompts())
+
+    def prompts(self, sample_rate: int) -> PromptCache:
+        """The prompt cache for one channel rate (fixed prompts synthesised once per rate)."""
+        with self._lock:
+            cache = self._caches.get(sample_rate)
+            if cache is None:
+                cache = self._caches[sample_rate] = PromptCache(self.synthesizer, sample_rate)
+            return cache
+
+    def banner(self) -> list[str]:
+        """What is running, for the start-up banner and the replay report."""
+        return [
+            f"flow: {self.flow.name} ({self.flow.path})",
+            f"asr: {self.engine.description}",
+            f"tts: {getattr(self.synthesizer, 'description', self.synthesizer.name)}",
+            f"vad: {self.settings.vad.engine}",
+        ]
+
+    def endpointer_config(self) -> EndpointerConfig:
+        vad = self.settings.vad
+        return EndpointerConfig(
+            start_speech_ms=vad.start_speech_ms,
+            end_silence_ms=vad.end_silence_ms,
+            pause_ms=vad.pause_ms,
+            preroll_ms=vad.preroll_ms,
+            barge_in_min_speech_ms=vad.barge_in_min_speech_ms,
+        )
+
+    def new_endpointer(self, sample_rate: int = TELEPHONE_RATE) -> Endpointer:
+        return Endpointer(create_detector(self.settings.vad.engine), self.endpointer_config(), sample_rate)
+
+    def new_session(
+        self,
+        *,
+        call_id: str,
+        origin: datetime,
+        caller: str | None = None,
+        channel: Channel | None = None,
+        sample_rate: int = TELEPHONE_RATE,
+        log_path: str | Path | None = None,
+        log_stream: IO[str] | None = None,
+    ) -> CallSession:
+        clock = AudioClock(origin)
+        return CallSession(
+            conversation=Conversation(self.flow, now=clock.now, caller=caller),
+            clock=clock,
+            recognizer=self.engine.new_recognizer(),
+            prompts=self.prompts(sample_rate),
+            endpointer=self.new_endpointer(sample_rate),
+            log=EventLog(call_id, log_path, log_stream),
+            channel=channel,
+            sample_rate=sample_rate,
+            fallback_queue=self.flow.settings.fallback_queue,
+        )
