@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ConfigError(ValueError):
@@ -37,6 +37,14 @@ class VadSettings(_Section):
     start_speech_ms: int = Field(60, ge=20, le=1000)
     preroll_ms: int = Field(300, ge=0, le=2000)
     barge_in_min_speech_ms: int = Field(200, ge=20, le=2000)
+
+    @model_validator(mode="after")
+    def _pause_before_end(self) -> VadSettings:
+        if self.pause_ms >= self.end_silence_ms:
+            raise ValueError(
+                f"pause_ms ({self.pause_ms}) must be shorter than end_silence_ms ({self.end_silence_ms})"
+            )
+        return self
 
 
 class Settings(_Section):
