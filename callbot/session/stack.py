@@ -56,7 +56,7 @@ class SpeechStack:
         return [
             f"flow: {self.flow.name} ({self.flow.path})",
             f"asr: {self.engine.description}",
-            f"tts: {getattr(self.synthesizer, 'description', self.synthesizer.name)}",
+            f"tts: {self.synthesizer.description}",
             f"vad: {self.settings.vad.engine}",
         ]
 
