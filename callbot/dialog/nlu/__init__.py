@@ -1,0 +1,41 @@
+"""French natural-language understanding for the dialog: what the recogniser heard, made usable.
+
+Every function takes the recogniser's raw text (Whisper or Vosk: any case, with or without punctuation,
+numbers as digits or words, misheard words) and runs it through ``normalize`` first. Pure Python,
+deterministic, no network, no model.
+
+- ``normalize`` — the canonical text every rule is written against.
+- ``IntentMatcher`` — which intent an utterance expresses, from a few examples per intent.
+- ``wants_human`` — the caller asks for a person.
+- ``parse_yes_no`` — yes / no / neither.
+- ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups.
+- ``parse_when`` — a call-back time, resolved against the call's clock (Europe/Paris).
+- ``match_entity``, ``rank_entities`` — which known store / product / city was named.
+"""
+
+from callbot.dialog.nlu.entities import EntityScore, match_entity, rank_entities
+from callbot.dialog.nlu.human import wants_human
+from callbot.dialog.nlu.intents import IntentMatch, IntentMatcher, IntentScore
+from callbot.dialog.nlu.normalize import normalize, strip_accents
+from callbot.dialog.nlu.numbers import PhoneNumber, extract_order_number, extract_phone_number
+from callbot.dialog.nlu.when import PARIS, When, parse_when
+from callbot.dialog.nlu.yesno import parse_yes_no
+
+__all__ = [
+    "PARIS",
+    "EntityScore",
+    "IntentMatch",
+    "IntentMatcher",
+    "IntentScore",
+    "PhoneNumber",
+    "When",
+    "extract_order_number",
+    "extract_phone_number",
+    "match_entity",
+    "normalize",
+    "parse_when",
+    "parse_yes_no",
+    "rank_entities",
+    "strip_accents",
+    "wants_human",
+]

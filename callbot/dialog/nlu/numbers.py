@@ -1,0 +1,187 @@
+"""Order numbers and phone numbers, spoken digit by digit, in pairs, or as one big number.
+
+``normalize`` has already turned number words into digits ("quatre cinq huit" → "4 5 8", "quatre cent
+cinquante-huit mille cent vingt-neuf" → "458129", "zéro six douze" → "06 12"); what is left is to join the
+groups the speaker paused between and to pick the right run when the sentence holds several numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import phonenumbers
+
+from callbot.dialog.nlu.normalize import normalize
+from callbot.dialog.nlu.similarity import FILLERS
+
+# Words that may sit between two groups of one dictated number without ending it.
+_SEPARATORS = FILLERS | frozenset({"tiret", "slash", "barre", "espace", "puis", "ensuite"})
+# A reference read with its letters ("CMD458129", "A458129"): the digits are the number, and an order
+# prefix says what it is.
+_PREFIXED_DIGITS = re.compile(r"^([a-z]{1,4})(\d+)$")
+_ORDER_PREFIXES = frozenset({"cmd", "cde", "com", "ref", "no", "n", "num"})
+# Words shortly before a number that say what it is: an order ("commande", "référence") or a phone line.
+_ORDER_CUES = frozenset(
+    {"commande", "commandes", "reference", "references", "ref", "cmd", "dossier", "facture"}
+)
+_NUMBER_CUES = frozenset({"numero", "num", "no", "n"})
+_PHONE_CUES = frozenset(
+    {"telephone", "portable", "mobile", "fixe", "joindre", "joignable", "appeler", "rappeler", "ligne"}
+)
+_CUE_LOOKBACK = 3
+_NATIONAL_DIGITS = 10
+# Numbers on these regions are domestic for a French line (overseas departments share the national plan).
+_DOMESTIC_REGIONS = {"FR": frozenset({"FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF"})}
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Consecutive digit groups, as spoken, and the words just before them."""
+
+    groups: tuple[str, ...]
+    before: tuple[str, ...]
+
+    @property
+    def after_plus(self) -> bool:
+        return bool(self.before) and self.before[-1] == "plus"
+
+    @property
+    def order_cue(self) -> int:
+        """2 after an order word, 1 after a bare "numéro", -1 after a phone word, else 0."""
+        if any(word in _ORDER_CUES for word in self.before):
+            return 2
+        if any(word in _PHONE_CUES for word in self.before):
+            return -1
+        return 1 if any(word in _NUMBER_CUES for word in self.before) else 0
+
+    @property
+    def digits(self) -> str:
+        return "".join(self.groups)
+
+
+def _digit_runs(text: str) -> list[_Run]:
+    """Runs of digit groups; hesitations and "tiret" inside a run do not end it, any other word does."""
+    runs: list[_Run] = []
+    groups: list[str] = []
+    before: tuple[str, ...] = ()
+    words: list[str] = []
+    for word in normalize(text).split():
+        prefixed = _PREFIXED_DIGITS.match(word)
+        digits = word if word.isdigit() else (prefixed.group(2) if prefixed else None)
+        if digits is not None:
+            if not groups:
+                before = tuple(words[-_CUE_LOOKBACK:])
+                if prefixed and prefixed.group(1) in _ORDER_PREFIXES:
+                    before += ("cmd",)
+            groups.append(digits)
+            continue
+        if word in _SEPARATORS:
+            continue
+        if groups:
+            runs.append(_Run(tuple(groups), before))
+            groups = []
+        words.append(word)
+    if groups:
+        runs.append(_Run(tuple(groups), before))
+    return runs
+
+
+def extract_order_number(text: str, min_digits: int = 6, max_digits: int = 10) -> str | None:
+    """The order number in ``text`` as a string of digits, or None.
+
+    Handles "ma commande numéro quatre cinq huit un deux neuf", "4 5 8 1 2 9", "45 81 29", "CMD 458129",
+    "CMD-458129" and "quatre cent cinquante-huit mille cent vingt-neuf" → "458129". Groups separated by
+    spaces or hesitations ("4 5 8 euh 1 2 9") are joined. Among several runs of the right length, the one
+    shortly after "commande"/"référence" wins, then one after "numéro", and one after "téléphone"/
+    "portable" loses; then the longest, then the first. Leading zeros are kept ("012345").
+    """
+    if min_digits < 1 or max_digits < min_digits:
+        raise ValueError(
+            f"need 1 <= min_digits <= max_digits, got min_digits={min_digits}, max_digits={max_digits}"
+        )
+    candidates = [run for run in _digit_runs(text) if min_digits <= len(run.digits) <= max_digits]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda run: (run.order_cue, len(run.digits), -candidates.index(run)))
+    return best.digits
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A validated phone number: ``e164`` to dial ("+33612345678"), ``national`` to read back
+    ("06 12 34 56 78"; the international format for a number abroad)."""
+
+    e164: str
+    national: str
+
+
+def _candidates(run: _Run) -> Iterator[tuple[str, bool]]:
+    """Numbers a run may hold: the whole run; when it is too long for a French national number, also every
+    span of whole spoken groups that makes ten digits starting with 0 (the caller said more than the
+    number)."""
+    yield run.digits, run.after_plus
+    if run.after_plus or len(run.digits) <= _NATIONAL_DIGITS:
+        return
+    groups = run.groups
+    for start in range(len(groups)):
+        for end in range(start + 1, len(groups) + 1):
+            span = "".join(groups[start:end])
+            if len(span) == _NATIONAL_DIGITS and span.startswith("0"):
+                yield span, False
+
+
+def extract_phone_number(
+    text: str, region: str = "FR", allow_premium: bool = False, allow_international: bool = False
+) -> PhoneNumber | None:
+    """The phone number in ``text``, validated with ``phonenumbers``, or None.
+
+    Reads "zéro six douze trente-quatre cinquante-six soixante-dix-huit", "06 12 34 56 78",
+    "06.12.34.56.78", "+33 6 12 34 56 78", "plus trente-trois six douze ..." and "00 33 6 ...". Only
+    numbers that ``phonenumbers`` says are valid for their plan come back. Premium-rate numbers
+    (PREMIUM_RATE, e.g. 08 9x) are refused unless ``allow_premium``; numbers of another country than
+    ``region`` (for "FR", overseas departments count as domestic) unless ``allow_international``; a
+    refused number is never cut down to a shorter one that would pass. When a run of digits is longer
+    than a national number, a span of whole spoken groups making a valid "0X XX XX XX XX" is taken.
+    """
+    region = region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {region!r}: use a two-letter ISO country code such as 'FR'")
+    domestic = _DOMESTIC_REGIONS.get(region, frozenset({region}))
+    for run in _digit_runs(text):
+        for digits, international in _candidates(run):
+            number = _parse(digits, international, region, domestic)
+            if number is None:
+                continue
+            number_region = phonenumbers.region_code_for_number(number)
+            premium = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.PREMIUM_RATE
+            if (premium and not allow_premium) or (number_region not in domestic and not allow_international):
+                break  # a real number, refused: never fall back to a part of it
+            national_format = (
+                phonenumbers.PhoneNumberFormat.NATIONAL
+                if number_region in domestic
+                else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+            return PhoneNumber(
+                e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                national=phonenumbers.format_number(number, national_format),
+            )
+    return None
+
+
+def _parse(
+    digits: str, international: bool, region: str, domestic: frozenset[str]
+) -> phonenumbers.PhoneNumber | None:
+    if not 8 <= len(digits) <= 15:
+        return None
+    candidate = f"+{digits}" if international else digits
+    # Overseas French numbers are dialled like mainland ones ("0692 ..."): try their plans too.
+    for parse_region in [region] if international else [region, *sorted(domestic - {region})]:
+        try:
+            number = phonenumbers.parse(candidate, parse_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None

@@ -1,0 +1,203 @@
+"""French words for dates and times, as they reach ``parse_when`` after ``normalize``.
+
+Every pattern is written against normalised text: lowercase, no accents, no punctuation, numbers as
+digits ("quatorze heures trente" → "14 heures 30", "14h30" → "14 h 30").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier",
+    "fevrier",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+)
+# Spellings a recogniser produces for month names.
+MONTH_VARIANTS = {
+    "fevier": "fevrier",
+    "fevrie": "fevrier",
+    "out": "aout",
+    "juilet": "juillet",
+    "decembr": "decembre",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PartOfDay:
+    """A stretch of the day a caller names ("en fin de matinée"), with the time the bot proposes."""
+
+    label: str
+    start: time
+    end: time
+    representative: time
+
+
+# Most specific first: "fin de matinée" must be found before "matinée". The representative time is the
+# one a call-back is booked at: the start of the window, except for the morning (10:00: after the
+# morning rush) and the end of the afternoon (17:00).
+PARTS_OF_DAY: tuple[tuple[str, PartOfDay], ...] = (
+    (
+        r"(?:en |au )?debut (?:de |d )?(?:la )?matinee|(?:tot|de bonne heure) le matin|de bon matin"
+        r"|(?:a|de) la premiere heure|des l ouverture|a l ouverture",
+        PartOfDay("en début de matinée", time(9), time(10), time(9)),
+    ),
+    (
+        r"(?:en |au )?milieu (?:de |d )?(?:la )?matinee",
+        PartOfDay("en milieu de matinée", time(10), time(11), time(10)),
+    ),
+    (
+        r"(?:en |a la )?fin (?:de |d )?(?:la )?matinee|(?:en |a la )?fin de matin(?:ee)?",
+        PartOfDay("en fin de matinée", time(11), time(12), time(11)),
+    ),
+    (
+        r"(?:a l heure du |pendant la pause |a la pause |pause )dejeuner|entre midi et (?:2|14 h|14 heures)"
+        r"|(?:sur le temps|a l heure) de midi",
+        PartOfDay("à l'heure du déjeuner", time(12), time(14), time(12)),
+    ),
+    (
+        r"(?:en |au )?debut (?:d |de l )?apres midi",
+        PartOfDay("en début d'après-midi", time(13, 30), time(15), time(14)),
+    ),
+    (
+        r"(?:en |au )?milieu (?:d |de l )?apres midi",
+        PartOfDay("en milieu d'après-midi", time(15), time(16), time(15)),
+    ),
+    (
+        r"(?:en |a la )?fin (?:d |de l )?apres midi",
+        PartOfDay("en fin d'après-midi", time(16), time(18), time(17)),
+    ),
+    (
+        r"(?:en |au )?debut (?:de |d )?(?:la )?journee",
+        PartOfDay("en début de journée", time(9), time(10), time(9)),
+    ),
+    (
+        r"(?:en |a la )?fin (?:de |d )?(?:la )?journee",
+        PartOfDay("en fin de journée", time(17), time(19), time(17)),
+    ),
+    (
+        r"(?:en |au )?debut (?:de |d )?(?:la )?soiree",
+        PartOfDay("en début de soirée", time(18), time(19, 30), time(18)),
+    ),
+    (
+        r"(?:en |a la )?fin (?:de |d )?(?:la )?soiree",
+        PartOfDay("en fin de soirée", time(20), time(22), time(20)),
+    ),
+    (
+        r"(?:dans l |cet |l |en |d )?apres midi",
+        PartOfDay("l'après-midi", time(14), time(18), time(14)),
+    ),
+    (
+        r"(?:dans la |en |la |le |au |ce |cette |du )?(?:matinee|matin)",
+        PartOfDay("le matin", time(9), time(12), time(10)),
+    ),
+    (
+        r"(?:dans la |en |la |le |ce |cette |du )?(?:soiree|soir)",
+        PartOfDay("le soir", time(18), time(21), time(18)),
+    ),
+    (r"(?:dans la |en |la |cette )?nuit", PartOfDay("la nuit", time(21), time(23), time(21))),
+    (r"(?:dans la |en |la |toute la )journee", PartOfDay("dans la journée", time(9), time(18), time(9))),
+)
+# "ce midi", "demain midi", "lundi midi": lunchtime, not the stroke of noon ("à midi").
+LUNCH = PartOfDay("à l'heure du déjeuner", time(12), time(14), time(12))
+# The window of a day named without a time ("jeudi"), used for earliest/latest and the proposed time.
+WORKING_DAY = PartOfDay("dans la journée", time(9), time(18), time(9))
+
+_UNIT_WORDS = (
+    r"minutes?|mn|min|secondes?|jours?|semaines?|mois|ans?|annees?|euros?|fois|h|heures?|er|eme|ieme"
+    r"|personnes?|articles?|produits?|commandes?|pour ?cent|" + "|".join(MONTHS)
+)
+# A clock time: "14 h", "14 heures 30", "9 heures et demie", "10 heures moins le quart", "midi et quart",
+# "minuit"; or a bare hour after a preposition ("à 10", "entre 14 et 16 h", "vers 3").
+TIME_RE = re.compile(
+    r"\b(?:"
+    r"(?P<h>\d{1,2}|une) (?:h|heures?)(?: (?P<m>\d{1,2})(?! (?:h|heures?)\b)(?: (?:minutes?|mn|min))?)?"
+    r"(?: (?P<frac>et quart|et demie?|moins le quart|moins quart|moins (?P<mm>\d{1,2})(?: minutes?)?))?"
+    r"|(?<!apres )(?P<named>midi|minuit)(?: (?P<nm>\d{1,2})(?! (?:h|heures?)\b))?"
+    r"(?: (?P<nfrac>et quart|et demie?|moins le quart|moins quart|moins (?P<nmm>\d{1,2})))?"
+    r"|(?P<prep>a|vers|pour|des|apres|avant|entre|et|de|jusqu a|environ|ou) (?P<bare>\d{1,2})"
+    rf"(?: (?P<bm>[0-5]\d))?(?! (?:{_UNIT_WORDS})\b)(?! \d)"
+    r")\b"
+)
+# Words just before a time that make it approximate ("vers 14 h") or a bound ("après 18 h").
+APPROXIMATE_BEFORE = re.compile(
+    r"\b(?:vers|environ|aux alentours de|autour de|a peu pres|sur les coups de|dans les|plus ou moins|"
+    r"approximativement|grosso modo)(?: les?)? ?$"
+)
+APPROXIMATE_AFTER = re.compile(r"^ (?:environ|a peu pres|plus ou moins|approximativement)\b")
+EARLIEST_BEFORE = re.compile(
+    r"\b(?:apres|a partir de|des|pas avant|au plus tot a|plus tard que)(?: les?)? ?$"
+)
+LATEST_BEFORE = re.compile(r"\b(?:avant|jusqu a|au plus tard a|au plus tard|pas apres|d ici)(?: les?)? ?$")
+WINDOW_START_BEFORE = re.compile(r"\b(?:entre|de)(?: les?)? ?$")
+# "j'ai attendu 2 heures", "depuis 3 heures": durations, not clock times.
+DURATION_BEFORE = re.compile(r"\b(?:pendant|depuis|durant|attendu|patiente|ca fait|cela fait|il y a)$")
+MERIDIEM_AFTER = re.compile(
+    r"^ (?P<word>du matin|de la matinee|de l apres midi|de l aprem|du soir|de la soiree|de la nuit)\b"
+)
+IMMEDIATE_RE = re.compile(
+    r"\b(?<!pas )(?:tout de suite|maintenant|immediatement|des que possible|au plus vite|au plus tot|"
+    r"le plus tot possible|le plus vite possible|rapidement|sur le champ|des maintenant|a l instant)\b"
+)
+# "dans 2 heures", "dans une demi heure", "d ici 30 minutes", "dans 15 jours", "il y a 2 heures".
+RELATIVE_RE = re.compile(
+    r"\b(?P<kind>dans|d ici|il y a)(?: (?:environ|a peu pres|approximativement|genre|juste))?"
+    r" (?P<amount>\d+|une?|quelques|une demi|un quart d|1 demi|1 quart d)"
+    r" ?(?P<unit>minutes?|mn|min|heures?|h|jours?|semaines?|mois)\b"
+    r"(?: (?P<extra>et demie?|et quart|\d{1,2}(?: minutes?)?))?"
+)
+WITHIN_THE_HOUR_RE = re.compile(r"\bdans l heure\b")
+LATER_TODAY_RE = re.compile(r"\b(?:tout a l heure|plus tard dans la journee|un peu plus tard|tantot)\b")
+
+# ------------------------------------------------------------------------------- French for the explanation
+
+MONTH_LABELS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def short_date(day: date) -> str:
+    """ "mardi 1er décembre"."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{WEEKDAYS[day.weekday()]} {number} {MONTH_LABELS[day.month - 1]}"
+
+
+def describe_day(day: date, today: date) -> str:
+    """ "demain, mardi 24 novembre", "jeudi 3 décembre", "vendredi 1er janvier 2027"."""
+    label = short_date(day)
+    if day.year != today.year:
+        label += f" {day.year}"
+    relative = {0: "aujourd'hui", 1: "demain", 2: "après-demain"}.get((day - today).days)
+    return f"{relative}, {label}" if relative else label
+
+
+def clock_words(moment: time) -> str:
+    """ "14 h", "9 h 30", "midi", "minuit"."""
+    if moment == time(12):
+        return "midi"
+    if moment == time(0):
+        return "minuit"
+    return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"

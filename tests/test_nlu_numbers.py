@@ -1,0 +1,114 @@
+"""Order and phone numbers as callers dictate them: digit by digit, in pairs, or as one number."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbot.dialog.nlu import PhoneNumber, extract_order_number, extract_phone_number
+
+
+@pytest.mark.parametrize(
+    ("said", "order"),
+    [
+        ("ma commande numéro quatre cinq huit un deux neuf", "458129"),
+        ("4 5 8 1 2 9", "458129"),
+        ("CMD 458129", "458129"),
+        ("CMD-458129", "458129"),
+        ("cmd458129", "458129"),
+        ("quatre cent cinquante-huit mille cent vingt-neuf", "458129"),
+        ("quatre cent cinquante huit mille cent vingt neuf", "458129"),
+        ("quarante-cinq quatre-vingt-un vingt-neuf", "458129"),
+        ("quatre cent cinquante-huit, cent vingt-neuf", "458129"),
+        ("4 5 8 euh 1 2 9", "458129"),
+        ("458 129", "458129"),
+        ("zéro un deux trois quatre cinq", "012345"),
+        ("j'ai passé commande le 3 décembre, numéro 458129", "458129"),
+        ("ma commande 458129 et mon numéro 06 12 34 56 78", "458129"),
+        ("mon téléphone c'est le 06 12 34 56 78 et la commande 4 5 8 1 2 9", "458129"),
+        ("référence A 7 7 3 1 0 4 2", "7731042"),
+    ],
+)
+def test_order_numbers(said: str, order: str) -> None:
+    assert extract_order_number(said) == order
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["12345", "j'ai deux commandes", "ma commande", "", "le 3 décembre à 14 h", "1 2 3 4 5 6 7 8 9 0 1 2"],
+)
+def test_no_order_number(said: str) -> None:
+    assert extract_order_number(said) is None
+
+
+def test_order_number_length_bounds() -> None:
+    assert extract_order_number("commande 1 2 3 4", min_digits=4, max_digits=4) == "1234"
+    assert extract_order_number("commande 1 2 3 4 5", min_digits=4, max_digits=4) is None
+    with pytest.raises(ValueError, match="min_digits"):
+        extract_order_number("1234", min_digits=5, max_digits=4)
+
+
+MOBILE = PhoneNumber(e164="+33612345678", national="06 12 34 56 78")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "zéro six douze trente-quatre cinquante-six soixante-dix-huit",
+        "zero six douze trente quatre cinquante six soixante dix huit",
+        "06 12 34 56 78",
+        "06.12.34.56.78",
+        "0612345678",
+        "+33 6 12 34 56 78",
+        "plus trente-trois six douze trente-quatre cinquante-six soixante-dix-huit",
+        "plus trente trois zéro six douze trente quatre cinquante six soixante dix huit",
+        "00 33 6 12 34 56 78",
+        "zéro six, un deux, trois quatre, cinq six, sept huit",
+        "mon numéro c'est le zéro six douze trente quatre cinquante six soixante dix huit merci",
+        "rappelez-moi au 06 12 34 56 78 demain à 14 h",
+    ],
+)
+def test_valid_mobile_number(said: str) -> None:
+    assert extract_phone_number(said) == MOBILE
+
+
+def test_landline_and_overseas_numbers() -> None:
+    landline = extract_phone_number("zéro un quarante-cinq vingt-trois douze zéro zéro")
+    assert landline == PhoneNumber("+33145231200", "01 45 23 12 00")
+    reunion = extract_phone_number("06 92 12 34 56")
+    assert reunion is not None and reunion.e164 == "+262692123456"  # domestic for a French line
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "06 12 34 56",  # too short
+        "06 12 34 56 7",
+        "07 12 34 56 78",  # not an allocated range
+        "bonjour",
+        "",
+        "ma commande 458129",
+    ],
+)
+def test_invalid_phone_numbers(said: str) -> None:
+    assert extract_phone_number(said) is None
+
+
+def test_premium_rate_numbers_are_refused_unless_allowed() -> None:
+    said = "zéro huit quatre-vingt-dix-neuf douze trente-quatre cinquante-six"
+    assert extract_phone_number(said) is None
+    allowed = extract_phone_number(said, allow_premium=True)
+    assert allowed is not None and allowed.e164 == "+33899123456"
+
+
+def test_international_numbers_are_refused_unless_allowed() -> None:
+    said = "plus quarante-quatre sept neuf un un un deux trois quatre cinq six"
+    # Refused outright: never cut down to a French-looking tail.
+    assert extract_phone_number(said) is None
+    assert extract_phone_number(said, allow_international=True) == PhoneNumber(
+        "+447911123456", "+44 7911 123456"
+    )
+
+
+def test_unknown_region_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="two-letter"):
+        extract_phone_number("06 12 34 56 78", region="France")

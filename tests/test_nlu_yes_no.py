@@ -1,0 +1,80 @@
+"""Yes/no answers to a confirmation question, as a recogniser transcribes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbot.dialog.nlu import parse_yes_no
+
+YES = [
+    "oui",
+    "Oui.",
+    "ouais",
+    "c'est ça",
+    "c est sa",
+    "exactement",
+    "d'accord",
+    "tout à fait",
+    "parfait",
+    "oui oui",
+    "euh ben oui",
+    "ouais c'est bien ça",
+    "bien sûr",
+    "je confirme",
+    "absolument",
+    "ok",
+    "ça marche",
+    "ça me va",
+    "si",
+    "mais si",
+    "voilà",
+    "voilà c'est ça",
+    "non non c'est ça",
+    "je pense que oui",
+]
+NO = [
+    "non",
+    "Non.",
+    "nan",
+    "pas du tout",
+    "c'est pas ça",
+    "ce n'est pas ça",
+    "non merci",
+    "pas d'accord",
+    "pas tout à fait",
+    "absolument pas",
+    "non pas vraiment",
+    "non c'est bon",
+    "oui enfin non",
+    "bien sûr que non",
+    "je ne pense pas",
+    "ça ne me va pas",
+    "c'est faux",
+    "pas maintenant",
+    "surtout pas",
+]
+NEITHER = [
+    "",
+    "euh",
+    "bonjour",
+    "je sais pas",
+    "je ne sais pas",
+    "peut-être",
+    "si vous voulez",
+    "à quelle heure ?",
+]
+
+
+@pytest.mark.parametrize("said", YES)
+def test_yes(said: str) -> None:
+    assert parse_yes_no(said) is True
+
+
+@pytest.mark.parametrize("said", NO)
+def test_no(said: str) -> None:
+    assert parse_yes_no(said) is False
+
+
+@pytest.mark.parametrize("said", NEITHER)
+def test_neither(said: str) -> None:
+    assert parse_yes_no(said) is None
