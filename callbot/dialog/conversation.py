@@ -1,0 +1,823 @@
+"""The dialog state machine: recognised turns in, actions out (say, listen, transfer, call-back, hang up).
+
+One `Conversation` per call. The call session feeds it what the recogniser heard (`hear`), key presses
+(`dtmf`) and silences (`no_input`), and carries out the actions of each `TurnResult`. It never touches
+audio or the clock: time comes from the injected `now`, so tests and call replays decide the same way.
+
+How a caller turn is read, in order:
+1. a request for a person ("un conseiller", `wants_human`) — honoured in every state;
+2. the answer to a pending confirmation ("C'est bien ça ?");
+3. the slot the current state collects (an order number, a store, a time);
+4. an intent, handled by the state (`on:`) or everywhere (`global: on:`), filling the intent's slots
+   from the same sentence so that the caller is not asked again;
+5. a plain yes/no, read as the flow's `oui`/`non` intents;
+6. otherwise a misunderstanding: rephrase, then after `max_retries` hand over to a person.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from callbot.dialog import french
+from callbot.dialog.actions import (
+    Action,
+    CallContext,
+    Hangup,
+    Listen,
+    Say,
+    ScheduleCallback,
+    Transfer,
+    TurnResult,
+)
+from callbot.dialog.answers import LOOKUPS, Answer, run_lookup
+from callbot.dialog.flow import Flow, Slot, State, Transition
+from callbot.dialog.nlu import (
+    IntentMatcher,
+    When,
+    extract_order_number,
+    extract_phone_number,
+    parse_when,
+    parse_yes_no,
+    rank_entities,
+    wants_human,
+)
+from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
+
+CallbackTimeCheck = Callable[[datetime], str | None]
+"""Hook for business rules on call-back times (opening hours, agents' capacity): given the wanted time,
+return None to accept it, or a short French sentence saying why not ("Nous rappelons du lundi au samedi,
+de 9 h à 19 h."); the bot says it and asks for another time."""
+
+FailureKind = Literal["no_match", "no_input"]
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_MAX_STATES_PER_TURN = 30
+_MAX_HINTS = 40
+_TIME_PRECISIONS = frozenset({"minute", "hour", "part_of_day"})
+
+
+@dataclass(frozen=True, slots=True)
+class SlotValue:
+    """A collected value, its spoken form for prompts, and where it came from."""
+
+    value: Any  # str (order number, entity key, E.164), datetime, date, bool
+    spoken: str
+    source: Literal["speech", "dtmf", "caller"] = "speech"
+    for_agents: str | None = None  # when it differs from `spoken`: "mardi 24 novembre à 15 h", not "demain"
+
+    def plain(self) -> Any:
+        """JSON-friendly value for the call context (dates and times as ISO 8601)."""
+        return self.value.isoformat() if isinstance(self.value, date) else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """A value was heard but cannot be used yet (a time in the past, a day without an hour)."""
+
+    prompt: str
+    is_failure: bool = True  # a day without an hour is progress, not a misunderstanding
+
+
+@dataclass
+class _Topic:
+    """One request of the caller, for the agents' summary: 'Suivi de commande 458129 : expédiée'."""
+
+    intent: str
+    label: str
+    slots: dict[str, str] = field(default_factory=dict)  # slot → how the agent reads it
+    outcome: str = ""
+
+
+class Conversation:
+    """One call's dialog over a loaded flow. Not thread-safe: one caller, one turn at a time.
+
+    `Transfer.reason` and `Hangup.reason` say what led there: `intent:<name>`, `dtmf:<key>`,
+    `state:<name>` (a state's `then:`), or `escalation:no_match` / `escalation:no_input` /
+    `escalation:missing_data` (the bot gave up).
+    """
+
+    def __init__(
+        self,
+        flow: Flow,
+        now: Callable[[], datetime],
+        caller: str | None = None,
+        check_callback_time: CallbackTimeCheck | None = None,
+    ) -> None:
+        self.flow = flow
+        self.caller = caller
+        self._clock = now
+        self._check_callback_time = check_callback_time
+        self._matcher = _matcher_for(flow)
+        self._callback_slots = _callback_time_slots(flow)
+        self._state = flow.settings.start
+        self._ended = False
+        self._started = False
+        self._slots: dict[str, SlotValue] = {}
+        self._confirmed: set[str] = set()
+        self._awaiting_confirmation = False
+        # Datetime slot → the days (first, last) said without an hour ("demain", "la semaine prochaine").
+        self._partial_when: dict[str, tuple[date, date]] = {}
+        self._pending_problem: str | None = None
+        self._failures: list[FailureKind] = []
+        self._transcript: list[str] = []
+        self._last_intent: str | None = None
+        self._topics: list[_Topic] = []
+        self._events: list[str] = []
+        # Per-turn scratch.
+        self._actions: list[Action] = []
+        self._turn_slots: set[str] = set()
+        self._entered = 0
+        self._answer: Answer | None = None
+        self._turn_intent: tuple[str | None, float] = (None, 0.0)
+        self._prefill_caller_phone()
+
+    # ------------------------------------------------------------------------------------ public API
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """Phrases likely in the current state, best first, for the recogniser's vocabulary bias."""
+        state = self._current
+        phrases: list[str] = list(state.hints)
+        if self._awaiting_confirmation:
+            phrases += ["oui", "non", "c'est bien ça", "ce n'est pas ça"]
+        if state.collect:
+            phrases += _slot_hints(self.flow, self.flow.slots[state.collect])
+        for intent in state.on:
+            phrases += self.flow.intents[intent].examples[:3]
+        for intent in self.flow.global_handlers.on:
+            phrases += self.flow.intents[intent].examples[:2]
+        return tuple(dict.fromkeys(phrases))[:_MAX_HINTS]
+
+    def start(self) -> TurnResult:
+        """The greeting: what the start state says and asks."""
+        if self._started:
+            raise RuntimeError("Conversation.start() was already called")
+        self._started = True
+        return self._turn(lambda: self._enter(self.flow.settings.start), None, 1.0)
+
+    def hear(self, text: str) -> TurnResult:
+        """A final transcript from the recogniser. Empty text counts as silence."""
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        text = text.strip()
+        if not text:
+            return self.no_input()
+        self._transcript.append(f"Client : {text}")
+        return self._turn(lambda: self._understand(text), None, 0.0)
+
+    def dtmf(self, digits: str) -> TurnResult:
+        """Keys pressed by the caller (one key, or a number ended by '#')."""
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        keys = digits.strip().rstrip("#")
+        if not keys:
+            return self.no_input()
+        self._transcript.append(f"Client : [touches {keys}]")
+        return self._turn(lambda: self._keys(keys), None, 1.0)
+
+    def no_input(self) -> TurnResult:
+        """The caller said nothing before the Listen timeout."""
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        self._transcript.append("Client : [silence]")
+        return self._turn(lambda: self._fail("no_input"), None, 0.0)
+
+    def context(self) -> CallContext:
+        """What an agent needs to take over: caller, intent, slots, transcript and a French summary."""
+        return CallContext(
+            caller=self.caller,
+            intent=self._last_intent,
+            slots={name: value.plain() for name, value in self._slots.items()},
+            transcript=tuple(self._transcript),
+            summary=self.summary(),
+        )
+
+    def summary(self) -> str:
+        """'Suivi de commande 458129 : expédiée ; demande un conseiller'."""
+        parts = []
+        for topic in self._topics:
+            text = " ".join([topic.label, *topic.slots.values()])
+            parts.append(f"{text} : {topic.outcome}" if topic.outcome else text)
+        return " ; ".join(parts + self._events)
+
+    # ----------------------------------------------------------------------------------- turn frame
+
+    @property
+    def _current(self) -> State:
+        return self.flow.states[self._state]
+
+    @property
+    def _now(self) -> datetime:
+        moment = self._clock()
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=self.flow.timezone)
+        return moment.astimezone(self.flow.timezone)
+
+    def _turn(self, body: Callable[[], None], intent: str | None, confidence: float) -> TurnResult:
+        self._actions = []
+        self._turn_slots = set()
+        self._entered = 0
+        self._turn_intent = (intent, confidence)
+        body()
+        if not self._ended:
+            self._actions.append(
+                Listen(
+                    hints=self.hints,
+                    timeout_ms=self.flow.settings.no_input_timeout_ms,
+                    max_digits=self._max_digits(),
+                )
+            )
+        intent, confidence = self._turn_intent
+        return TurnResult(
+            intent=intent,
+            confidence=confidence,
+            slots={name: self._slots[name].plain() for name in self._turn_slots if name in self._slots},
+            actions=tuple(self._actions),
+        )
+
+    def _max_digits(self) -> int:
+        collect = self._current.collect
+        if collect is None or self._awaiting_confirmation:
+            return 1
+        slot = self.flow.slots[collect]
+        if slot.type == "order_number":
+            return slot.max_digits or 10
+        if slot.type == "phone":
+            return 10
+        return 1
+
+    def _say(self, text: str) -> None:
+        text = " ".join(text.split())
+        if text:
+            self._actions.append(Say(text))
+            self._transcript.append(f"Bot : {text}")
+
+    # ---------------------------------------------------------------------------------- understanding
+
+    def _understand(self, text: str) -> None:
+        human = self.flow.settings.human_intent
+        if human is not None and wants_human(text):
+            # "un conseiller pour ma commande 458129": the agent gets the number too.
+            for name, value in self._named_slots(text).items():
+                self._store(name, value)
+            if self._handle_intent(human, 1.0, text):
+                return
+        if self._awaiting_confirmation and self._confirmation(text):
+            return
+        collect = self._current.collect
+        if collect is not None and not self._awaiting_confirmation:
+            outcome = self._extract(collect, text)
+            if isinstance(outcome, SlotValue):
+                self._store(collect, outcome)
+                self._fill_topic_slots(text)
+                self._failures.clear()
+                self._after_collected(self._current)
+                return
+            if isinstance(outcome, _Problem):
+                self._problem(outcome)
+                return
+        match = self._matcher.match(text)
+        if match is not None:
+            if self._handle_intent(match.intent, match.score, text):
+                return
+            # "allô oui bonjour, c'est pour une commande" in the menu: "oui" wins but means nothing here.
+            runner_up = match.runner_up
+            if (
+                runner_up
+                and match.runner_up_score >= self.flow.settings.intent_threshold
+                and self._handle_intent(runner_up, match.runner_up_score, text)
+            ):
+                return
+        implied = self._implied_intent(text)
+        if implied is not None and self._handle_intent(implied, self.flow.settings.intent_threshold, text):
+            return
+        yes_no = parse_yes_no(text)
+        if yes_no is not None:
+            intent = self.flow.settings.yes_intent if yes_no else self.flow.settings.no_intent
+            if intent is not None and self._handle_intent(intent, 1.0, text):
+                return
+        self._fail("no_match")
+
+    def _keys(self, keys: str) -> None:
+        state = self._current
+        if state.collect is not None and not self._awaiting_confirmation:
+            slot = self.flow.slots[state.collect]
+            if slot.type in ("order_number", "phone") and keys.isdigit() and len(keys) > 1:
+                outcome = self._extract(state.collect, keys, source="dtmf")
+                if isinstance(outcome, SlotValue):
+                    self._store(state.collect, outcome)
+                    self._failures.clear()
+                    self._after_collected(state)
+                    return
+        key = keys[0]
+        transition = state.on_dtmf.get(key) or self.flow.global_handlers.on_dtmf.get(key)
+        if transition is None:
+            self._fail("no_match")
+            return
+        self._failures.clear()
+        if transition.transfer is not None and key in self.flow.global_handlers.on_dtmf:
+            self._events.append(f"demande un conseiller (touche {key})")
+        self._run(transition, reason=f"dtmf:{key}")
+
+    def _handle_intent(self, intent: str, score: float, text: str) -> bool:
+        """Run the state's or the global handler of `intent`; False when neither handles it here."""
+        transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+        if transition is None:
+            return False
+        self._turn_intent = (intent, score)
+        filled = self._fill_intent_slots(intent, text)
+        if transition.goto == self._state and not filled:
+            # "ma commande" while being asked for the order number: no progress, not a fresh start.
+            self._fail("no_match")
+            return True
+        self._record_intent(intent)
+        self._failures.clear()
+        self._run(transition, reason=f"intent:{intent}")
+        return True
+
+    def _implied_intent(self, text: str) -> str | None:
+        """The one intent that takes what the caller named without asking anything ("la guirlande
+        Guinguette", "458129"): naming a product is asking whether it is in stock. A store alone fits
+        several intents (hours, address, stock): it continues the current request if that takes it, else
+        implies none. Times and phone numbers are too weak a hint."""
+        heard = self._named_slots(text).keys()
+        if not heard:
+            return None
+        coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
+        best = max(coverage.values())
+        winners = [name for name, count in coverage.items() if count == best]
+        if not best:
+            return None
+        if len(winners) == 1:
+            # "les ampoules à Marseille" names a product and a store: only the stock intent takes both.
+            return winners[0]
+        # "et à Lille ?" after the hours of Lyon: the same question about another store.
+        current = self._topics[-1].intent if self._topics else None
+        return current if current in winners else None
+
+    def _named_slots(self, text: str) -> dict[str, SlotValue]:
+        """The order numbers and named stores or products in `text`, whatever was asked."""
+        found: dict[str, SlotValue] = {}
+        for name, slot in self.flow.slots.items():
+            if slot.type in ("entity", "order_number"):
+                value = self._extract(name, text)
+                if isinstance(value, SlotValue):
+                    found[name] = value
+        return found
+
+    def _record_intent(self, intent: str) -> None:
+        settings = self.flow.settings
+        if intent in (settings.yes_intent, settings.no_intent):
+            return
+        self._last_intent = intent
+        if intent == settings.human_intent:
+            if "demande un conseiller" not in self._events:
+                self._events.append("demande un conseiller")
+            return
+        if self._topics and self._topics[-1].intent == intent:
+            return
+        label = self.flow.intents[intent].label or intent.replace("_", " ").capitalize()
+        topic = _Topic(intent, label)
+        for name in self.flow.intents[intent].slots:
+            if name in self._turn_slots and name in self._slots:
+                topic.slots[name] = self._summary_form(name, self._slots[name])
+        self._topics.append(topic)
+
+    def _confirmation(self, text: str) -> bool:
+        """Handle the answer to "C'est bien ça ?"; False when the text is not an answer to it."""
+        state = self._current
+        slot = state.collect
+        assert slot is not None
+        yes_no = parse_yes_no(text)
+        outcome = None if yes_no else self._extract(slot, text)
+        previous = self._slots.get(slot)
+        if yes_no or (isinstance(outcome, SlotValue) and previous and outcome.value == previous.value):
+            # "oui", or the same value said again.
+            self._turn_intent = (self.flow.settings.yes_intent, 1.0)
+            self._confirmed.add(slot)
+            self._failures.clear()
+            self._after_collected(state)
+            return True
+        if isinstance(outcome, SlotValue):
+            # "non, plutôt jeudi à 10 h": the correction is the new value to confirm.
+            self._store(slot, outcome)
+            self._failures.clear()
+            self._after_collected(state)
+            return True
+        if isinstance(outcome, _Problem):
+            # "non, plutôt demain" (no hour), or a time already gone: ask again from there.
+            self._slots.pop(slot, None)
+            self._awaiting_confirmation = False
+            self._problem(outcome)
+            return True
+        if yes_no is False:
+            self._turn_intent = (self.flow.settings.no_intent, 1.0)
+            self._slots.pop(slot, None)
+            self._partial_when.pop(slot, None)
+            self._awaiting_confirmation = False
+            self._failures.clear()
+            self._say(self._render(state.reask or state.ask or ""))
+            return True
+        return False
+
+    # ------------------------------------------------------------------------------------ slot filling
+
+    def _extract(
+        self, name: str, text: str, source: Literal["speech", "dtmf"] = "speech"
+    ) -> SlotValue | _Problem | None:
+        slot = self.flow.slots[name]
+        if slot.type == "order_number":
+            number = extract_order_number(
+                text, min_digits=slot.min_digits or 6, max_digits=slot.max_digits or 10
+            )
+            return SlotValue(number, number, source) if number else None
+        if slot.type == "phone":
+            phone = extract_phone_number(text)
+            return SlotValue(phone.e164, phone.national, source) if phone else None
+        if slot.type == "yes_no":
+            answer = parse_yes_no(text)
+            return None if answer is None else SlotValue(answer, "oui" if answer else "non", source)
+        if slot.type == "entity":
+            return self._extract_entity(slot, text, source)
+        if slot.type == "date":
+            return self._extract_day(text)
+        return self._extract_when(name, slot, text)
+
+    def _extract_day(self, text: str) -> SlotValue | None:
+        """The day a question is about ("vous êtes ouverts dimanche ?", "le 25 décembre", "ce soir").
+
+        Read from the start of today: a bare hour ("vous êtes ouverts à 9 h ?") then stays today instead of
+        being moved to tomorrow as a call-back time already gone would be.
+        """
+        now = self._now
+        when = parse_when(text, now.replace(hour=0, minute=0, second=0, microsecond=0))
+        if when is None or when.ambiguous:
+            return None
+        day = when.at.date()
+        return SlotValue(day, french.relative_day(day, now.date()).rstrip(","), "speech")
+
+    def _extract_entity(self, slot: Slot, text: str, source: Literal["speech", "dtmf"]) -> SlotValue | None:
+        data = self.flow.data
+        if data is None or slot.from_ is None:
+            return None
+        key = _named_entry(text, data.names(slot.from_))
+        return None if key is None else SlotValue(key, data.display(slot.from_, key), source)
+
+    def _extract_when(self, name: str, slot: Slot, text: str) -> SlotValue | _Problem | None:
+        now = self._now
+        when = parse_when(text, now)
+        window = self._partial_when.get(name)
+        if window is not None and when is not None and not window[0] <= when.at.date() <= window[1]:
+            # "demain" then "à 15 h", "la semaine prochaine" then "mardi à 9 h": the answer completes the
+            # days said before. Read from the start of those days, a bare time or weekday lands inside
+            # them, while "jeudi à 10 h" (after "demain") keeps its own day.
+            first, last = window
+            inside = parse_when(text, datetime.combine(first, time(0), tzinfo=self.flow.timezone))
+            if inside is not None and first <= inside.at.date() <= last:
+                when = inside
+        if when is None:
+            start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            earlier = parse_when(text, start_of_day)
+            if earlier is not None and earlier.at < now:
+                return _Problem(slot.past or "Ce moment est déjà passé.")
+            return None
+        if not _has_time(when):
+            last = when.latest.date() if when.latest is not None else when.at.date()
+            self._partial_when[name] = (when.at.date(), last)
+            if last != when.at.date():
+                # "la semaine prochaine": neither the day nor the hour is known yet.
+                return _Problem(
+                    slot.missing_day or "Quel jour et à quelle heure précisément ?", is_failure=False
+                )
+            spoken_day = french.relative_day(when.at.date(), now.date()).rstrip(",")
+            question = slot.missing_time or "À quelle heure ?"
+            return _Problem(
+                f"{spoken_day[0].upper()}{spoken_day[1:]}, d'accord. {question}", is_failure=False
+            )
+        self._partial_when.pop(name, None)
+        at = when.at.astimezone(self.flow.timezone)
+        if at < now:
+            return _Problem(slot.past or "Ce moment est déjà passé.")
+        if name in self._callback_slots and self._check_callback_time is not None:
+            refusal = self._check_callback_time(at)
+            if refusal:
+                return _Problem(refusal)
+        hour = _hour_words(when)
+        spoken = f"{french.relative_day(at.date(), now.date())} {hour}"
+        return SlotValue(at, spoken, "speech", for_agents=f"{french.full_date(at.date(), now.date())} {hour}")
+
+    def _store(self, name: str, value: SlotValue) -> None:
+        self._slots[name] = value
+        self._turn_slots.add(name)
+        self._confirmed.discard(name)
+        self._pending_problem = None
+        if self._topics:
+            self._topics[-1].slots[name] = self._summary_form(name, value)
+
+    @staticmethod
+    def _summary_form(name: str, value: SlotValue) -> str:
+        return value.for_agents or value.spoken
+
+    def _fill_intent_slots(self, intent: str, text: str) -> bool:
+        """Fill the intent's slots from the request itself ("où en est ma commande 458129")."""
+        filled = False
+        problems: list[_Problem] = []
+        for name in self.flow.intents[intent].slots:
+            outcome = self._extract(name, text)
+            if isinstance(outcome, SlotValue):
+                self._store(name, outcome)
+                filled = True
+            elif isinstance(outcome, _Problem):
+                problems.append(outcome)
+        if problems:
+            # Said when the state that collects the slot asks for it ("Ce moment est déjà passé.").
+            self._pending_problem = problems[0].prompt
+        return filled
+
+    def _fill_topic_slots(self, text: str) -> None:
+        """Opportunistically keep the other slots of the current request said in the same answer
+        ("la lampe Nuage à Lyon" fills both the product and the store)."""
+        if not self._topics:
+            return
+        for name in self.flow.intents[self._topics[-1].intent].slots:
+            if name not in self._turn_slots:
+                outcome = self._extract(name, text)
+                if isinstance(outcome, SlotValue):
+                    self._store(name, outcome)
+
+    def _prefill_caller_phone(self) -> None:
+        if not self.caller:
+            return
+        phone = extract_phone_number(self.caller, allow_international=True)
+        if phone is None:
+            return
+        for name, slot in self.flow.slots.items():
+            if slot.type == "phone" and slot.default == "caller":
+                self._slots[name] = SlotValue(phone.e164, phone.national, "caller")
+
+    # ------------------------------------------------------------------------------ states & actions
+
+    def _enter(self, name: str) -> None:
+        self._entered += 1
+        if self._entered > _MAX_STATES_PER_TURN:
+            raise RuntimeError(f"flow {self.flow.name!r} loops through states without listening ({name})")
+        self._state = name
+        self._awaiting_confirmation = False
+        state = self._current
+        if state.say:
+            self._say(self._render(state.say))
+        if state.collect is not None:
+            if state.collect in self._slots:
+                self._after_collected(state)
+                return
+            problem, self._pending_problem = self._pending_problem, None
+            if problem:
+                self._say(problem)
+            if not problem or not problem.endswith("?"):
+                self._say(self._render(state.ask or ""))
+        elif state.ask:
+            self._say(self._render(state.ask))
+        elif state.then is not None:
+            self._run(state.then, reason=f"state:{name}")
+
+    def _after_collected(self, state: State) -> None:
+        slot = state.collect
+        if state.confirm and slot is not None and slot not in self._confirmed:
+            self._awaiting_confirmation = True
+            self._say(self._render(state.confirm))
+            return
+        self._awaiting_confirmation = False
+        if state.then is not None:
+            self._run(state.then, reason=f"state:{self._state}")
+
+    def _run(self, transition: Transition, reason: str) -> None:
+        for name in transition.clear:
+            if name not in self._turn_slots:
+                self._slots.pop(name, None)
+                self._confirmed.discard(name)
+        if transition.answer is not None:
+            answer = self._lookup(transition.answer)
+            if answer is None:
+                self._escalate(reason="missing_data")
+                return
+            if self._topics and answer.note:
+                self._topics[-1].outcome = answer.note
+            if not answer.found and transition.not_found is not None:
+                self._answer = answer
+                self._run(transition.not_found, reason)
+                return
+            self._answer = answer
+        if transition.callback is not None:
+            self._schedule(transition)
+        if transition.say:
+            self._say(self._render(transition.say))
+        self._answer = None
+        if transition.transfer is not None:
+            self._transfer(transition.transfer, reason)
+        elif transition.hangup:
+            self._actions.append(Hangup(reason=reason))
+            self._ended = True
+        elif transition.goto is not None:
+            self._enter(transition.goto)
+        elif transition.ask:
+            self._say(self._render(transition.ask))
+
+    def _lookup(self, lookup: str) -> Answer | None:
+        data = self.flow.data
+        slots = self.flow.lookup_slots.get(lookup, {})
+        required = LOOKUPS[lookup].inputs
+        if data is None or any(slots.get(parameter) not in self._slots for parameter in required):
+            return None
+        inputs = {
+            parameter: self._slots[slot].plain() for parameter, slot in slots.items() if slot in self._slots
+        }
+        return run_lookup(lookup, data, inputs, self._now)
+
+    def _schedule(self, transition: Transition) -> None:
+        spec = transition.callback
+        assert spec is not None
+        at = self._slots.get(spec.at)
+        if at is None or not isinstance(at.value, datetime):
+            return
+        phone = self._slots.get(spec.phone) if spec.phone else None
+        number = phone.value if phone is not None and phone.source != "caller" else None
+        if self._topics:
+            self._topics[-1].outcome = "rappel programmé"
+        self._actions.append(
+            ScheduleCallback(at=at.value, phone=number, queue=spec.queue, context=self.context())
+        )
+
+    def _transfer(self, queue: str, reason: str) -> None:
+        self._actions.append(Transfer(queue=queue, reason=reason, context=self.context()))
+        self._ended = True
+
+    # ------------------------------------------------------------------------------------ failures
+
+    def _problem(self, problem: _Problem) -> None:
+        """A heard but unusable value: say why and ask again (a refused value counts towards the
+        escalation, a day still waiting for its hour does not)."""
+        if problem.is_failure:
+            self._failures.append("no_match")
+            if len(self._failures) > self.flow.settings.max_retries:
+                self._escalate(reason="no_match")
+                return
+        else:
+            self._failures.clear()
+        self._say(problem.prompt)
+        if not problem.prompt.rstrip().endswith("?"):
+            self._say(self._render(self._current.ask or ""))
+
+    def _fail(self, kind: FailureKind) -> None:
+        self._failures.append(kind)
+        retries = len(self._failures)
+        if retries > self.flow.settings.max_retries:
+            self._escalate(reason=kind)
+            return
+        state = self._current
+        own = (
+            [] if self._awaiting_confirmation else (state.no_match if kind == "no_match" else state.no_input)
+        )
+        if own:
+            self._say(self._render(own[min(retries, len(own)) - 1]))
+            return
+        lead_ins = getattr(self.flow.global_handlers, kind)
+        if lead_ins:
+            self._say(lead_ins[min(retries, len(lead_ins)) - 1])
+        self._say(self._render(self._question()))
+
+    def _question(self) -> str:
+        state = self._current
+        if self._awaiting_confirmation and state.confirm:
+            return state.confirm
+        return state.ask or ""
+
+    def _escalate(self, reason: str) -> None:
+        count = len(self._failures)
+        kinds = set(self._failures)
+        if reason == "missing_data":
+            self._events.append("informations manquantes pour répondre")
+        elif kinds == {"no_input"}:
+            self._events.append(f"transfert après {count} silences")
+        elif kinds == {"no_match"}:
+            self._events.append(f"transfert après {count} incompréhensions")
+        else:
+            self._events.append(f"transfert après {count} échanges non compris")
+        self._failures.clear()
+        self._run(self.flow.escalate, reason=f"escalation:{reason}")
+
+    # ---------------------------------------------------------------------------------- templates
+
+    def _render(self, template: str) -> str:
+        def replace(found: re.Match[str]) -> str:
+            name = found.group(1).strip()
+            if name.startswith("answer."):
+                answer = self._answer
+                return answer.fields.get(name.removeprefix("answer."), "") if answer else ""
+            value = self._slots.get(name)
+            return "" if value is None else value.spoken
+
+        return " ".join(_PLACEHOLDER.sub(replace, template).split())
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+_MATCHERS: weakref.WeakKeyDictionary[Flow, IntentMatcher] = weakref.WeakKeyDictionary()
+
+
+def _matcher_for(flow: Flow) -> IntentMatcher:
+    """One intent matcher per loaded flow, shared by its calls (building it takes tens of ms)."""
+    matcher = _MATCHERS.get(flow)
+    if matcher is None:
+        examples = {name: intent.examples for name, intent in flow.intents.items()}
+        keywords = {name: intent.keywords for name, intent in flow.intents.items() if intent.keywords}
+        matcher = IntentMatcher(examples, threshold=flow.settings.intent_threshold, keywords=keywords)
+        _MATCHERS[flow] = matcher
+    return matcher
+
+
+def _callback_time_slots(flow: Flow) -> frozenset[str]:
+    """Datetime slots used as call-back times (the ones the business-hours hook applies to)."""
+    names: set[str] = set()
+    handlers = flow.global_handlers
+    transitions: list[Transition] = [*handlers.on.values(), *handlers.on_dtmf.values(), flow.escalate]
+    for state in flow.states.values():
+        transitions += [*state.on.values(), *state.on_dtmf.values()]
+        if state.then is not None:
+            transitions.append(state.then)
+    while transitions:
+        transition = transitions.pop()
+        if transition.callback is not None:
+            names.add(transition.callback.at)
+        if transition.not_found is not None:
+            transitions.append(transition.not_found)
+    return frozenset(names)
+
+
+def _has_time(when: When) -> bool:
+    return when.precision in _TIME_PRECISIONS
+
+
+def _hour_words(when: When) -> str:
+    """'à 15 h', 'vers 15 h' or 'entre 9 h et 12 h', as precise as the caller was."""
+    if when.precision == "part_of_day" and when.earliest is not None and when.latest is not None:
+        return f"entre {french.clock(when.earliest)} et {french.clock(when.latest)}"
+    if when.precision == "hour":
+        return f"vers {french.clock(when.at)}"
+    return f"à {french.clock(when.at)}"
+
+
+def _named_entry(text: str, table: Mapping[str, str]) -> str | None:
+    """The key of the entry (store, product) named in `text`, given every name and alias → key.
+
+    Aliases of one entry tie with each other ("lampe de chevet Nuage" and "la lampe de chevet Nuage"):
+    only a tie between two different entries leaves the answer open.
+    """
+    ranked = rank_entities(text, list(table))
+    if not ranked or ranked[0].score < DEFAULT_ENTITY_THRESHOLD:
+        return None
+    best = ranked[0]
+    keys = {
+        table[entry.name]
+        for entry in ranked
+        if math.isclose(entry.score, best.score, abs_tol=1e-6)
+        and math.isclose(entry.matched_weight, best.matched_weight, abs_tol=1e-6)
+    }
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _slot_hints(flow: Flow, slot: Slot) -> list[str]:
+    if slot.type == "entity" and flow.data is not None and slot.from_ is not None:
+        return list(flow.data.names(slot.from_))
+    if slot.type in ("datetime", "date"):
+        return [
+            "demain",
+            "après-demain",
+            "ce matin",
+            "cet après-midi",
+            "lundi",
+            "mardi",
+            "mercredi",
+            "jeudi",
+            "vendredi",
+            "samedi",
+            "heures",
+            "et demie",
+        ]
+    if slot.type == "yes_no":
+        return ["oui", "non"]
+    return []

@@ -1,0 +1,610 @@
+"""Whole conversations through the real default flow, its data and the real French NLU, turn by turn.
+
+The clock is injected: Monday 23 November 2026, 10:00 in Paris, so "demain" is Tuesday 24 November.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
+from callbot.dialog.actions import Listen, Say, ScheduleCallback, Transfer, TurnResult
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
+CALLER = "+33612345678"
+TRANSFER_LINE = "Je vous passe un conseiller, ne quittez pas."
+
+
+@pytest.fixture(scope="module")
+def flow() -> Flow:
+    return load_flow(default_flow_path())
+
+
+def call(flow: Flow, caller: str | None = CALLER, now: datetime = NOW) -> Conversation:
+    conversation = Conversation(flow, now=lambda: now, caller=caller)
+    conversation.start()
+    return conversation
+
+
+def said(result: TurnResult) -> str:
+    """Everything the bot says in one turn, as the caller hears it."""
+    return " ".join(action.text for action in result.actions if isinstance(action, Say))
+
+
+def kinds(result: TurnResult) -> list[str]:
+    return [type(action).__name__ for action in result.actions]
+
+
+def the(result: TurnResult, kind: type) -> object:
+    found = [action for action in result.actions if isinstance(action, kind)]
+    assert len(found) == 1, kinds(result)
+    return found[0]
+
+
+def transfer_of(result: TurnResult) -> Transfer:
+    action = the(result, Transfer)
+    assert isinstance(action, Transfer)
+    return action
+
+
+# ------------------------------------------------------------------------------------- greeting
+
+
+def test_the_greeting_says_what_the_bot_can_do_and_listens(flow: Flow) -> None:
+    conversation = Conversation(flow, now=lambda: NOW, caller=CALLER)
+    result = conversation.start()
+    assert kinds(result) == ["Say", "Say", "Listen"]
+    assert said(result) == (
+        "Bonjour et bienvenue chez Maison Lumière. Je peux vous donner les horaires et l'adresse de nos "
+        "magasins, suivre une commande, vérifier un stock ou vous faire rappeler. "
+        "Que puis-je faire pour vous ?"
+    )
+    listen = the(result, Listen)
+    assert isinstance(listen, Listen)
+    assert listen.timeout_ms == 6000
+    assert "quels sont vos horaires" in listen.hints
+    assert listen.hints == conversation.hints
+    assert conversation.state == "menu"
+    assert not conversation.ended
+
+
+# ---------------------------------------------------------------------------------- store hours
+
+
+def test_opening_hours_asks_for_the_store_then_answers_and_offers_more(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("quels sont vos horaires")
+    assert result.intent == "horaires"
+    assert (
+        said(result)
+        == "Pour quel magasin ? Paris Rivoli, Lyon Part-Dieu, Marseille Vieux-Port ou Lille Grand Place ?"
+    )
+    assert conversation.state == "horaires"
+    assert "Lyon Part-Dieu" in conversation.hints
+
+    result = conversation.hear("celui de Lyon")
+    assert result.slots == {"magasin": "lyon_part_dieu"}
+    assert said(result) == (
+        "Le magasin Lyon Part-Dieu est ouvert aujourd'hui de 9 h 30 à 20 h. Horaires habituels : du lundi au "
+        "samedi de 9 h 30 à 20 h ; fermé le dimanche. Puis-je vous aider pour autre chose ?"
+    )
+    assert conversation.state == "autre_chose"
+
+    result = conversation.hear("non merci")
+    assert said(result) == "Merci de votre appel et à bientôt chez Maison Lumière."
+    assert kinds(result) == ["Say", "Hangup"]
+    assert conversation.ended
+
+
+def test_opening_hours_with_the_store_in_the_request(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("bonjour à quelle heure ferme le magasin de Marseille")
+    assert said(result).startswith(
+        "Le magasin Marseille Vieux-Port est ouvert aujourd'hui de 14 h à 19 h. Horaires habituels : "
+        "le lundi "
+        "de 14 h à 19 h, du mardi au vendredi de 10 h à 13 h et de 14 h à 19 h"
+    )
+
+
+def test_the_store_is_remembered_for_the_next_request(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("les horaires du magasin de Lille")
+    result = conversation.hear("et quelle est l'adresse du magasin")
+    assert said(result) == (
+        "Le magasin Lille Grand Place se trouve au 21 place du Général-de-Gaulle, 59800 Lille. Son numéro de "
+        "téléphone est le 03 20 55 81 47. Puis-je vous aider pour autre chose ?"
+    )
+
+
+def test_hours_for_the_day_asked_about_with_its_exceptions(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("c'est ouvert le 25 décembre à Paris")
+    assert result.slots == {"magasin": "paris_rivoli", "jour": "2026-12-25"}
+    assert said(result).startswith(
+        "Le magasin Paris Rivoli est exceptionnellement fermé le vendredi 25 décembre (Noël). Horaires "
+        "habituels : du lundi au samedi de 10 h à 20 h et le dimanche de 11 h à 19 h."
+    )
+
+
+def test_another_store_named_alone_continues_the_same_question(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("vous êtes ouverts dimanche")
+    result = conversation.hear("Lyon")
+    assert said(result).startswith("Le magasin Lyon Part-Dieu est fermé le dimanche 29 novembre.")
+    result = conversation.hear("et à Lille ?")
+    assert said(result).startswith("Le magasin Lille Grand Place est ouvert aujourd'hui de 10 h à 19 h 30.")
+
+
+def test_a_bare_hour_in_an_hours_question_is_about_today(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("est-ce que vous êtes ouvert à 9 heures à Marseille")
+    assert said(result).startswith("Le magasin Marseille Vieux-Port est ouvert aujourd'hui de 14 h à 19 h.")
+
+
+def test_store_address(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("vous êtes où exactement")
+    assert (
+        said(result)
+        == "Quel magasin ? Paris Rivoli, Lyon Part-Dieu, Marseille Vieux-Port ou Lille Grand Place ?"
+    )
+    result = conversation.hear("Paris")
+    assert said(result).startswith("Le magasin Paris Rivoli se trouve au 112 rue de Rivoli, 75001 Paris.")
+
+
+def test_an_unknown_store_is_asked_again(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    result = conversation.hear("Bordeaux")
+    assert (
+        said(result)
+        == "Je n'ai pas reconnu le magasin. Dites simplement la ville : Paris, Lyon, Marseille ou Lille."
+    )
+    assert conversation.state == "horaires"
+
+
+# -------------------------------------------------------------------------------- order status
+
+
+def test_order_status_with_the_number_in_the_first_sentence(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("où en est ma commande 458129")
+    assert result.intent == "suivi_commande"
+    assert result.slots == {"numero_commande": "458129"}
+    assert said(result) == (
+        "Votre commande 458129 est expédiée. Elle a été confiée à Colissimo, pour une livraison prévue le "
+        "jeudi 26 novembre. Puis-je vous aider pour autre chose ?"
+    )
+
+
+def test_order_status_with_the_number_in_a_second_turn(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("je voudrais suivre ma commande")
+    assert (
+        said(result) == "Quel est votre numéro de commande ? Vous pouvez le dire, ou le taper sur le clavier."
+    )
+    listen = the(result, Listen)
+    assert isinstance(listen, Listen) and listen.max_digits == 10
+    result = conversation.hear("quatre cinq huit un trois zéro")
+    assert said(result) == (
+        "Votre commande 458130 est en cours de préparation. La livraison est prévue le mardi 1er décembre. "
+        "Puis-je vous aider pour autre chose ?"
+    )
+
+
+def test_order_number_typed_on_the_keypad(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("c'est pour le suivi de ma commande")
+    result = conversation.dtmf("461207#")
+    assert said(result).startswith(
+        "Votre commande 461207 est livrée. Elle a été livrée le vendredi 20 novembre."
+    )
+
+
+def test_an_unknown_order_is_said_and_a_person_offered(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("où en est ma commande 999999")
+    assert said(result) == (
+        "Je ne trouve aucune commande avec le numéro 999999. Voulez-vous que je vous passe un conseiller ?"
+    )
+    result = conversation.hear("oui s'il vous plaît")
+    assert said(result) == TRANSFER_LINE
+    transfer = transfer_of(result)
+    assert transfer.queue == "service_client"
+    assert transfer.context.slots == {"numero_commande": "999999", "telephone_rappel": CALLER}
+    assert transfer.context.summary == "Suivi de commande 999999 : introuvable"
+    assert conversation.ended
+
+
+def test_asking_again_for_an_order_asks_for_the_number_again(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("où en est ma commande 458129")
+    conversation.hear("oui")
+    result = conversation.hear("je voudrais suivre une autre commande")
+    assert (
+        said(result) == "Quel est votre numéro de commande ? Vous pouvez le dire, ou le taper sur le clavier."
+    )
+
+
+def test_repeating_the_request_instead_of_the_number_is_a_misunderstanding(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    result = conversation.hear("ma commande")
+    assert (
+        said(result)
+        == "Je n'ai pas saisi le numéro. Dites-le chiffre par chiffre, ou tapez-le sur le clavier."
+    )
+    result = conversation.hear("euh ma commande")
+    assert said(result).startswith("Votre numéro de commande compte six à dix chiffres")
+    result = conversation.hear("la commande")
+    assert said(result) == "Je vais vous passer un conseiller, il pourra mieux vous aider. Ne quittez pas."
+    assert transfer_of(result).context.summary == "Suivi de commande ; transfert après 3 incompréhensions"
+
+
+# ------------------------------------------------------------------------------------ products
+
+
+def test_product_in_stock_asks_for_the_store(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("est-ce que vous avez la lampe de chevet Nuage en stock")
+    assert result.slots == {"produit": "lampe_chevet_nuage"}
+    assert said(result) == "Dans quel magasin ? Paris, Lyon, Marseille ou Lille ?"
+    result = conversation.hear("à Lille")
+    assert said(result) == (
+        "Bonne nouvelle : la lampe de chevet Nuage est en stock au magasin Lille Grand Place, au prix de "
+        "49,90 €. Puis-je vous aider pour autre chose ?"
+    )
+
+
+def test_product_out_of_stock_says_where_to_find_it(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("est-ce que le lampadaire Arco est disponible à Lyon")
+    assert said(result) == (
+        "Désolé, le lampadaire Arco n'est plus en stock au magasin Lyon Part-Dieu. Il en reste à Paris "
+        "Rivoli, à Marseille Vieux-Port et à Lille Grand Place. Puis-je vous aider pour autre chose ?"
+    )
+
+
+def test_product_asked_for_when_missing(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("je voudrais savoir si un article est disponible")
+    assert said(result) == "Quel produit cherchez-vous ?"
+    result = conversation.hear("la suspension Opaline à Marseille")
+    assert said(result).startswith("Désolé, la suspension Opaline n'est plus en stock au magasin Marseille")
+
+
+def test_naming_a_product_alone_asks_about_its_stock(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("la guirlande Guinguette")
+    assert result.intent == "disponibilite"
+    assert said(result) == "Dans quel magasin ? Paris, Lyon, Marseille ou Lille ?"
+
+
+def test_an_order_number_alone_is_an_order_status_request(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("quatre six trois trois huit huit")
+    assert result.intent == "suivi_commande"
+    assert said(result).startswith("Votre commande 463388 est retardée.")
+
+
+# ----------------------------------------------------------------------------------- call-backs
+
+
+def test_callback_over_three_turns(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("je voudrais être rappelé")
+    assert result.intent == "rappel"
+    assert said(result) == "Quand souhaitez-vous être rappelé ? Par exemple : demain à 15 h."
+
+    result = conversation.hear("demain à quinze heures")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+    assert result.slots == {"creneau_rappel": "2026-11-24T15:00:00+01:00"}
+
+    result = conversation.hear("oui")
+    assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
+    callback = the(result, ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 24, 15, 0, tzinfo=PARIS)
+    assert callback.at.utcoffset() == PARIS.utcoffset(callback.at)
+    assert callback.phone is None  # the caller's own number
+    assert callback.queue == "service_client"
+    assert callback.context.caller == CALLER
+    assert callback.context.summary == "Demande de rappel mardi 24 novembre à 15 h : rappel programmé"
+    assert said(result) == (
+        "C'est noté : un conseiller vous rappellera demain, mardi 24 novembre, à 15 h. Merci de votre appel, "
+        "au revoir."
+    )
+    assert conversation.ended
+
+
+def test_callback_time_is_relative_to_the_injected_clock_across_a_dst_change(flow: Flow) -> None:
+    # Saturday 28 March 2026 at 18:00 (UTC+1); clocks go forward that night: Sunday 15:00 is UTC+2.
+    saturday = datetime(2026, 3, 28, 18, 0, tzinfo=PARIS)
+    conversation = call(flow, now=saturday)
+    conversation.hear("je voudrais être rappelé")
+    result = conversation.hear("demain à quinze heures")
+    assert said(result) == "Je vous rappelle demain, dimanche 29 mars, à 15 h. C'est bien ça ?"
+    callback = the(conversation.hear("oui"), ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at.isoformat() == "2026-03-29T15:00:00+02:00"
+
+
+def test_a_naive_clock_is_read_as_paris_time(flow: Flow) -> None:
+    conversation = call(flow, now=datetime(2026, 11, 23, 10, 0))
+    conversation.hear("rappelez-moi demain à quinze heures")
+    callback = the(conversation.hear("oui"), ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 24, 15, 0, tzinfo=PARIS)
+
+
+def test_callback_in_one_sentence(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("rappelez-moi demain à quinze heures")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+    result = conversation.hear("c'est bien ça")
+    callback = the(result, ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 24, 15, 0, tzinfo=PARIS)
+
+
+def test_callback_no_then_another_time(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("rappelez-moi demain à quinze heures")
+    result = conversation.hear("non")
+    assert said(result) == "D'accord. Quel jour et à quelle heure souhaitez-vous être rappelé ?"
+    result = conversation.hear("jeudi à dix heures et demie")
+    assert said(result) == "Je vous rappelle jeudi 26 novembre à 10 h 30. C'est bien ça ?"
+
+
+def test_callback_corrected_in_the_answer_to_the_confirmation(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("rappelez-moi demain à quinze heures")
+    result = conversation.hear("non plutôt mercredi à seize heures")
+    assert said(result) == "Je vous rappelle mercredi 25 novembre à 16 h. C'est bien ça ?"
+
+
+def test_callback_on_an_ambiguous_day_is_settled_by_the_confirmation(flow: Flow) -> None:
+    # "lundi prochain" said on a Monday: the read-back names the date, so the caller can correct it.
+    conversation = call(flow)
+    result = conversation.hear("rappelez-moi lundi prochain à dix heures")
+    assert said(result) == "Je vous rappelle lundi 30 novembre à 10 h. C'est bien ça ?"
+    result = conversation.hear("oui")
+    callback = the(result, ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 30, 10, 0, tzinfo=PARIS)
+
+
+def test_callback_in_the_past_is_asked_again(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    result = conversation.hear("aujourd'hui à huit heures")
+    assert said(result) == (
+        "Ce moment est déjà passé. Quand souhaitez-vous être rappelé ? Par exemple : demain à 15 h."
+    )
+    assert conversation.state == "rappel"
+
+
+def test_callback_day_without_hour_asks_the_hour(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    result = conversation.hear("demain")
+    assert said(result) == "Demain, mardi 24 novembre, d'accord. À quelle heure ?"
+    result = conversation.hear("à quinze heures")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+
+
+def test_callback_in_a_part_of_the_day_reads_back_the_window(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("je voudrais qu'on me rappelle demain matin")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, entre 9 h et 12 h. C'est bien ça ?"
+    callback = the(conversation.hear("oui"), ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
+    assert (
+        callback.context.summary == "Demande de rappel mardi 24 novembre entre 9 h et 12 h : rappel programmé"
+    )
+
+
+def test_callback_next_week_asks_for_the_day_and_hour(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("rappelez-moi la semaine prochaine")
+    assert said(result) == "Quel jour et à quelle heure précisément ?"
+    result = conversation.hear("mardi à neuf heures")
+    assert said(result) == "Je vous rappelle mardi 1er décembre à 9 h. C'est bien ça ?"
+
+
+def test_a_morning_hour_already_gone_is_read_back_as_tomorrow_and_can_be_corrected(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("rappelez-moi à huit heures")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 8 h. C'est bien ça ?"
+    result = conversation.hear("non ce soir à vingt heures")
+    assert said(result) == "Je vous rappelle aujourd'hui à 20 h. C'est bien ça ?"
+
+
+def test_callback_for_a_hidden_number_asks_for_the_number(flow: Flow) -> None:
+    conversation = call(flow, caller=None)
+    conversation.hear("rappelez-moi demain à quinze heures")
+    result = conversation.hear("oui")
+    assert said(result) == "À quel numéro pouvons-nous vous rappeler ?"
+    result = conversation.hear("zéro six douze trente-quatre cinquante-six soixante-dix-huit")
+    callback = the(result, ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.phone == "+33612345678"
+    assert said(result).startswith("C'est noté : un conseiller vous rappellera demain")
+
+
+def test_the_callback_hook_can_refuse_a_time(flow: Flow) -> None:
+    def weekdays_only(at: datetime) -> str | None:
+        return "Nous rappelons du lundi au vendredi." if at.weekday() >= 5 else None
+
+    conversation = Conversation(flow, now=lambda: NOW, caller=CALLER, check_callback_time=weekdays_only)
+    conversation.start()
+    result = conversation.hear("rappelez-moi samedi à dix heures")
+    assert said(result) == (
+        "Nous rappelons du lundi au vendredi. Quand souhaitez-vous être rappelé ? "
+        "Par exemple : demain à 15 h."
+    )
+    result = conversation.hear("vendredi à dix heures")
+    assert said(result) == "Je vous rappelle vendredi 27 novembre à 10 h. C'est bien ça ?"
+
+
+# ------------------------------------------------------------------------------ asking a person
+
+
+def reach(flow: Flow, place: str) -> Conversation:
+    """A call brought to one of the flow's states, with some context gathered on the way."""
+    conversation = call(flow)
+    turns = {
+        "menu": [],
+        "horaires": ["quels sont vos horaires"],
+        "suivi_commande": ["je voudrais suivre ma commande"],
+        "rappel_confirmation": ["rappelez-moi demain à quinze heures"],
+        "autre_chose": ["où en est ma commande 458129"],
+        "disponibilite_magasin": ["est-ce que vous avez le plafonnier Halo"],
+    }[place]
+    for turn in turns:
+        conversation.hear(turn)
+    return conversation
+
+
+@pytest.mark.parametrize(
+    "place",
+    ["menu", "horaires", "suivi_commande", "rappel_confirmation", "autre_chose", "disponibilite_magasin"],
+)
+def test_asking_for_a_person_transfers_in_any_state_with_the_context(flow: Flow, place: str) -> None:
+    conversation = reach(flow, place)
+    result = conversation.hear("je voudrais parler à un conseiller")
+    assert result.intent == "conseiller"
+    assert said(result) == TRANSFER_LINE
+    assert kinds(result) == ["Say", "Transfer"]
+    transfer = transfer_of(result)
+    assert transfer.queue == "service_client"
+    context = transfer.context
+    assert context.caller == CALLER
+    assert context.intent == "conseiller"
+    assert context.transcript[-2:] == (
+        "Client : je voudrais parler à un conseiller",
+        f"Bot : {TRANSFER_LINE}",
+    )
+    assert context.summary.endswith("demande un conseiller")
+    assert conversation.ended
+
+
+def test_the_context_after_an_order_holds_everything_the_agent_needs(flow: Flow) -> None:
+    conversation = reach(flow, "autre_chose")
+    transfer = transfer_of(conversation.hear("passez-moi quelqu'un"))
+    assert transfer.context.slots == {"numero_commande": "458129", "telephone_rappel": CALLER}
+    assert transfer.context.summary == "Suivi de commande 458129 : expédiée ; demande un conseiller"
+    assert transfer.context.transcript[:3] == (
+        "Bot : Bonjour et bienvenue chez Maison Lumière. Je peux vous donner les horaires et l'adresse de "
+        "nos "
+        "magasins, suivre une commande, vérifier un stock ou vous faire rappeler.",
+        "Bot : Que puis-je faire pour vous ?",
+        "Client : où en est ma commande 458129",
+    )
+
+
+def test_an_order_number_given_with_the_request_for_a_person_reaches_the_agent(flow: Flow) -> None:
+    conversation = call(flow)
+    transfer = transfer_of(conversation.hear("je veux parler à un conseiller pour ma commande 458129"))
+    assert transfer.context.slots["numero_commande"] == "458129"
+    assert transfer.context.intent == "conseiller"
+
+
+def test_key_0_transfers(flow: Flow) -> None:
+    conversation = reach(flow, "horaires")
+    result = conversation.dtmf("0")
+    assert said(result) == TRANSFER_LINE
+    transfer = transfer_of(result)
+    assert transfer.queue == "service_client"
+    assert transfer.context.summary == "Horaires ; demande un conseiller (touche 0)"
+    assert transfer.context.transcript[-2] == "Client : [touches 0]"
+
+
+def test_a_complaint_goes_to_the_complaints_queue(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("j'ai reçu ma lampe et elle est arrivée cassée")
+    assert result.intent == "reclamation"
+    assert said(result) == (
+        "Je suis désolé pour ce désagrément. Je vous passe le service réclamations, ne quittez pas."
+    )
+    transfer = transfer_of(result)
+    assert transfer.queue == "reclamations"
+    assert transfer.context.summary == "Réclamation"
+
+
+# ------------------------------------------------------------------------ silences and goodbyes
+
+
+def test_three_silences_transfer_instead_of_looping(flow: Flow) -> None:
+    conversation = call(flow)
+    first = conversation.no_input()
+    assert said(first) == "Je ne vous entends pas. Que puis-je faire pour vous ?"
+    second = conversation.no_input()
+    assert (
+        said(second) == "Vous pouvez dire par exemple : où en est ma commande. Pour un conseiller, tapez 0."
+    )
+    third = conversation.no_input()
+    assert said(third) == "Je vais vous passer un conseiller, il pourra mieux vous aider. Ne quittez pas."
+    transfer = transfer_of(third)
+    assert transfer.queue == "service_client"
+    assert transfer.reason == "escalation:no_input"
+    assert transfer.context.summary == "transfert après 3 silences"
+    assert conversation.ended
+
+
+def test_an_understood_answer_resets_the_retry_count(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.no_input()
+    conversation.no_input()
+    conversation.hear("quels sont vos horaires")
+    result = conversation.no_input()
+    assert (
+        said(result)
+        == "Je ne vous entends pas. Pour quel magasin ? Paris Rivoli, Lyon Part-Dieu, Marseille Vieux-Port "
+        "ou Lille Grand Place ?"
+    )
+    assert not conversation.ended
+
+
+def test_empty_recognition_counts_as_silence(flow: Flow) -> None:
+    conversation = call(flow)
+    assert said(conversation.hear("   ")) == "Je ne vous entends pas. Que puis-je faire pour vous ?"
+
+
+def test_goodbye_hangs_up(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("merci au revoir")
+    assert result.intent == "au_revoir"
+    assert said(result) == "Merci de votre appel et à bientôt chez Maison Lumière."
+    assert kinds(result) == ["Say", "Hangup"]
+    assert conversation.ended
+    assert conversation.hear("allô") == TurnResult(intent=None, confidence=0.0)
+
+
+def test_yes_after_an_answer_goes_back_to_the_menu(flow: Flow) -> None:
+    conversation = reach(flow, "autre_chose")
+    result = conversation.hear("oui")
+    assert said(result) == "Très bien. Que puis-je faire pour vous ?"
+    assert conversation.state == "menu"
+
+
+def test_a_new_request_after_an_answer_is_handled_directly(flow: Flow) -> None:
+    conversation = reach(flow, "autre_chose")
+    result = conversation.hear("oui quelle est l'adresse du magasin de Lyon")
+    assert said(result).startswith("Le magasin Lyon Part-Dieu se trouve au 17 rue du Docteur Bouchut")
+
+
+def test_nonsense_is_rephrased_then_guided(flow: Flow) -> None:
+    conversation = call(flow)
+    first = conversation.hear("la météo à Brest")
+    assert first.intent is None
+    assert said(first) == (
+        "Pardon, je n'ai pas compris. Dites par exemple : horaires, suivi de commande ou être rappelé."
+    )
+    second = conversation.hear("le prix du pain")
+    assert said(second).startswith("Dites simplement : horaires, adresse, commande, stock ou rappel.")
