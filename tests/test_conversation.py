@@ -608,3 +608,16 @@ def test_nonsense_is_rephrased_then_guided(flow: Flow) -> None:
     )
     second = conversation.hear("le prix du pain")
     assert said(second).startswith("Dites simplement : horaires, adresse, commande, stock ou rappel.")
+
+
+def test_a_bare_greeting_is_answered_and_the_question_asked_again_without_counting_a_failure() -> None:
+    flow = load_flow(default_flow_path())
+    conversation = Conversation(flow, now=lambda: NOW)
+    conversation.start()
+    for _ in range(flow.settings.max_retries + 2):
+        result = conversation.hear("Allô, bonjour ?")
+        said = [a.text for a in result.actions if isinstance(a, Say)]
+        assert said[0] == "Bonjour."
+        assert not conversation.ended
+    result = conversation.hear("je voudrais être rappelé demain à quinze heures")
+    assert result.intent == "rappel"

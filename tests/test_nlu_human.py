@@ -72,3 +72,17 @@ def test_asks_for_a_person(said: str) -> None:
 @pytest.mark.parametrize("said", DOES_NOT)
 def test_does_not_ask_for_a_person(said: str) -> None:
     assert wants_human(said) is False
+
+
+@pytest.mark.parametrize("text", ["Bonjour.", "allô bonjour ?", "Oui bonjour madame", "bonsoir", "Allô ?"])
+def test_a_bare_greeting_is_recognised(text: str) -> None:
+    from callbot.dialog.nlu import is_greeting
+
+    assert is_greeting(text)
+
+
+@pytest.mark.parametrize("text", ["bonjour je voudrais mes horaires", "oui", "non merci", "", "bonjour un conseiller"])
+def test_a_greeting_with_a_request_is_not_a_bare_greeting(text: str) -> None:
+    from callbot.dialog.nlu import is_greeting
+
+    assert not is_greeting(text)

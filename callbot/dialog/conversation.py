@@ -42,6 +42,7 @@ from callbot.dialog.nlu import (
     When,
     extract_order_number,
     extract_phone_number,
+    is_greeting,
     parse_when,
     parse_yes_no,
     rank_entities,
@@ -310,6 +311,10 @@ class Conversation:
             intent = self.flow.settings.yes_intent if yes_no else self.flow.settings.no_intent
             if intent is not None and self._handle_intent(intent, 1.0, text):
                 return
+        if is_greeting(text):
+            self._say("Bonjour.")
+            self._say(self._render(self._question()))
+            return
         self._fail("no_match")
 
     def _keys(self, keys: str) -> None:

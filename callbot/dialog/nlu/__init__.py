@@ -8,12 +8,14 @@ deterministic, no network, no model.
 - ``IntentMatcher`` — which intent an utterance expresses, from a few examples per intent.
 - ``wants_human`` — the caller asks for a person.
 - ``parse_yes_no`` — yes / no / neither.
+- ``is_greeting`` — a bare "allô, bonjour", not a request.
 - ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups.
 - ``parse_when`` — a call-back time, resolved against the call's clock (Europe/Paris).
 - ``match_entity``, ``rank_entities`` — which known store / product / city was named.
 """
 
 from callbot.dialog.nlu.entities import EntityScore, match_entity, rank_entities
+from callbot.dialog.nlu.greeting import is_greeting
 from callbot.dialog.nlu.human import wants_human
 from callbot.dialog.nlu.intents import IntentMatch, IntentMatcher, IntentScore
 from callbot.dialog.nlu.normalize import normalize, strip_accents
@@ -31,6 +33,7 @@ __all__ = [
     "When",
     "extract_order_number",
     "extract_phone_number",
+    "is_greeting",
     "match_entity",
     "normalize",
     "parse_when",
