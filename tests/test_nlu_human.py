@@ -81,7 +81,9 @@ def test_a_bare_greeting_is_recognised(text: str) -> None:
     assert is_greeting(text)
 
 
-@pytest.mark.parametrize("text", ["bonjour je voudrais mes horaires", "oui", "non merci", "", "bonjour un conseiller"])
+@pytest.mark.parametrize(
+    "text", ["bonjour je voudrais mes horaires", "oui", "non merci", "", "bonjour un conseiller"]
+)
 def test_a_greeting_with_a_request_is_not_a_bare_greeting(text: str) -> None:
     from callbot.dialog.nlu import is_greeting
 
