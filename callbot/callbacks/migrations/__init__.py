@@ -1,0 +1,1 @@
+"""Alembic migrations of the call-back store (`CallbackStore.migrate()` runs them to head)."""
