@@ -13,9 +13,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from callbot import __version__
+
+if TYPE_CHECKING:  # imports kept lazy so that `callbot --help` answers at once
+    from callbot.session.stack import SpeechStack
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -34,7 +38,7 @@ def _parse_now(value: str | None) -> datetime:
     return parsed.replace(tzinfo=PARIS) if parsed.tzinfo is None else parsed.astimezone(PARIS)
 
 
-def _settings(args: argparse.Namespace):  # noqa: ANN202 - lazy import keeps `callbot --help` fast
+def _settings(args: argparse.Namespace):
     from callbot.config import load_settings
 
     settings = load_settings(args.config)
@@ -49,7 +53,7 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - lazy import keeps `ca
     return settings
 
 
-def _stack(args: argparse.Namespace, quiet: bool = False):  # noqa: ANN202
+def _stack(args: argparse.Namespace, quiet: bool = False) -> SpeechStack:
     from callbot.session.stack import SpeechStack
 
     stack = SpeechStack(_settings(args))
@@ -71,7 +75,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
         for path in args.recordings:
-            result = replay_call(stack, path, now=now, timing=args.timing, caller=args.caller, log_stream=events)
+            result = replay_call(
+                stack, path, now=now, timing=args.timing, caller=args.caller, log_stream=events
+            )
             if args.json:
                 print(json.dumps(result.as_dict(), ensure_ascii=False))
             else:
@@ -83,7 +89,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _print_replay(report: dict) -> None:
-    print(f"== {report['source']}  ({report['audio_ms'] / 1000:.1f} s audio, RTF {report['real_time_factor']})")
+    print(
+        f"== {report['source']}  ({report['audio_ms'] / 1000:.1f} s audio, RTF {report['real_time_factor']})"
+    )
     for turn in report["turns"]:
         heard = turn["transcript"] or (f"[DTMF {turn['dtmf']}]" if turn.get("dtmf") else "[silence]")
         print(f"  caller {turn['start_ms'] / 1000:6.2f}s  {heard}")
@@ -103,8 +111,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     flow = load_flow(settings.flow or default_flow_path())
     now = _parse_now(args.now)
     conversation = Conversation(flow, now=lambda: now, caller=args.caller)
-    print(f"flow {flow.name}: type what the caller says; '#123' sends DTMF, an empty line is silence, "
-          "Ctrl-D hangs up.", file=sys.stderr)
+    print(
+        f"flow {flow.name}: type what the caller says; '#123' sends DTMF, an empty line is silence, "
+        "Ctrl-D hangs up.",
+        file=sys.stderr,
+    )
     result = conversation.start()
     while True:
         for action in result.actions:
@@ -208,8 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("recordings", nargs="+", metavar="CALL.wav")
     p.add_argument("--json", action="store_true", help="one JSON object per recording")
     p.add_argument("--now", help="reference time for relative dates, ISO-8601 (default: now)")
-    p.add_argument("--timing", choices=["turns", "original"], default="turns",
-                   help="turns: release each caller turn when the bot waits (default); original: as recorded")
+    p.add_argument(
+        "--timing",
+        choices=["turns", "original"],
+        default="turns",
+        help="turns: release each caller turn when the bot waits (default); original: as recorded",
+    )
     p.add_argument("--caller", help="caller number to pretend (E.164)")
     p.add_argument("--events", help="append the sessions' JSON-lines events to this file")
     engines(p)
@@ -232,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list, verify and fetch speech models")
     p.add_argument("--models-dir", help="where models live (default: $CALLBOT_MODELS_DIR or ./models)")
     models_sub = p.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
-    models_sub.add_parser("list", help="known models and whether they are installed").set_defaults(func=cmd_models)
+    models_sub.add_parser("list", help="known models and whether they are installed").set_defaults(
+        func=cmd_models
+    )
     verify = models_sub.add_parser("verify", help="check installed models against the manifest checksums")
     verify.add_argument("names", nargs="*")
     verify.set_defaults(func=cmd_models)

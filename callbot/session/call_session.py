@@ -12,6 +12,7 @@ started when the caller paused counts from the pause, as it would live.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from collections import deque
@@ -22,7 +23,7 @@ from typing import Any
 
 from callbot.asr.base import Recognizer
 from callbot.audio.frame import FRAME_MS, AudioFrame, silence
-from callbot.audio.resample import Resampler
+from callbot.audio.resample import FrameResampler
 from callbot.dialog.actions import (
     Action,
     CallContext,
@@ -135,7 +136,7 @@ class CallSession:
         self.sample_rate = sample_rate
         self.fallback_queue = fallback_queue
         self._wall = wall_clock
-        self._to_asr = Resampler(sample_rate, recognizer.sample_rate)
+        self._to_asr = FrameResampler(sample_rate, recognizer.sample_rate)
 
         self.clock = clock
         self.turns: list[TurnRecord] = []
@@ -317,7 +318,10 @@ class CallSession:
             "asr_final",
             text=hypothesis.text,
             confidence=hypothesis.confidence,
-            words=[[w.text, w.start_ms + self._turn_start_ms, w.end_ms + self._turn_start_ms] for w in hypothesis.words],
+            words=[
+                [w.text, w.start_ms + self._turn_start_ms, w.end_ms + self._turn_start_ms]
+                for w in hypothesis.words
+            ],
         )
         # Live, a speculative decode started at the pause; replay reaches this point sooner in wall time.
         if self._speculation is not None:
@@ -392,7 +396,11 @@ class CallSession:
         self._first_audio_pending = record
 
     def _carry_out(
-        self, result: TurnResult, started_wall: float, earliest_ms: int | None = None, base_ms: int | None = None
+        self,
+        result: TurnResult,
+        started_wall: float,
+        earliest_ms: int | None = None,
+        base_ms: int | None = None,
     ) -> None:
         """Queue the bot's speech and remember what to do once it has been played."""
         self._listen = None
@@ -433,18 +441,25 @@ class CallSession:
                 self._arm_no_input()
                 self.log.emit(self.now_ms, "listen", timeout_ms=action.timeout_ms, hints=len(action.hints))
             elif isinstance(action, Transfer):
-                self._end(Outcome("transfer", queue=action.queue, reason=action.reason))
-                self.log.emit(self.now_ms, "transfer", queue=action.queue, reason=action.reason,
-                              context=_context_dict(action.context))
+                self.log.emit(
+                    self.now_ms,
+                    "transfer",
+                    queue=action.queue,
+                    reason=action.reason,
+                    context=_context_dict(action.context),
+                )
                 self.channel.transfer(action)
+                self._end(Outcome("transfer", queue=action.queue, reason=action.reason))
                 return
             elif isinstance(action, Hangup):
-                if self.outcome is None or self.outcome.type != "callback":
-                    self._end(Outcome("hangup", reason=action.reason))
-                else:
-                    self._end(self.outcome)
                 self.log.emit(self.now_ms, "hangup", reason=action.reason)
                 self.channel.hangup(action.reason)
+                keep_callback = self.outcome is not None and self.outcome.type == "callback"
+                self._end(
+                    self.outcome
+                    if keep_callback and self.outcome
+                    else Outcome("hangup", reason=action.reason)
+                )
                 return
 
     def _end(self, outcome: Outcome) -> None:
@@ -462,7 +477,7 @@ class CallSession:
         """Run one step; if it breaks, apologise and hand the caller to a person instead of dying."""
         try:
             step()
-        except Exception as exc:  # noqa: BLE001 - one call's fault must never take the gateway down
+        except Exception as exc:
             self.log.emit(
                 self.now_ms,
                 "error",
@@ -475,10 +490,8 @@ class CallSession:
             self._outbound.clear()
             self._after_audio = []
             context = self._safe_context()
-            try:
+            with contextlib.suppress(Exception):  # even synthesis failed: transfer in silence
                 self._queue_speech(APOLOGY, barge_in=False)
-            except Exception:  # noqa: BLE001 - even synthesis failed: transfer in silence
-                pass
             self._audio_ready_ms = self.now_ms
             self._after_audio.append(Transfer(self.fallback_queue, "error", context))
             if not self._outbound:
@@ -487,7 +500,7 @@ class CallSession:
     def _safe_context(self) -> CallContext:
         try:
             return self.conversation.context()
-        except Exception:  # noqa: BLE001
+        except Exception:
             return CallContext(None, None, {}, tuple(t.transcript for t in self.turns), "")
 
 
@@ -499,5 +512,3 @@ def _context_dict(context: CallContext) -> dict[str, Any]:
         "transcript": list(context.transcript),
         "summary": context.summary,
     }
-
-

@@ -37,7 +37,9 @@ class SpeechStack:
     ) -> None:
         self.settings = settings
         self.flow = flow if flow is not None else load_flow(settings.flow or default_flow_path())
-        self.engine = engine if engine is not None else load_engine(settings.asr.engine, settings.asr.models_dir)
+        self.engine = (
+            engine if engine is not None else load_engine(settings.asr.engine, settings.asr.models_dir)
+        )
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()

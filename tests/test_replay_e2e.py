@@ -1,0 +1,109 @@
+"""End to end: synthesised French callers (Pico, several voices, 8 kHz μ-law line) through the whole path.
+
+VAD → the real recogniser (Whisper base from PyPI, the engine callbot falls back to without a Vosk French
+model) → the default flow → Pico TTS, via `callbot replay`, exactly as QA runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from callbot.config import Settings
+from callbot.replay import replay_call
+from callbot.session.stack import SpeechStack
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+CALLS: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "calls" / "manifest.yaml").read_text())["calls"]
+CALLERS: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "callers" / "manifest.yaml").read_text())[
+    "utterances"
+]
+
+
+@pytest.fixture(scope="module")
+def stack() -> SpeechStack:
+    settings = Settings()
+    settings.asr.engine = "whisper"
+    return SpeechStack(settings)
+
+
+def expected_outcome_type(call: dict[str, Any]) -> str:
+    return {"schedule_callback": "callback", "transfer": "transfer", "hangup": "hangup"}[
+        call["outcome"]["action"]
+    ]
+
+
+@pytest.mark.parametrize("call", CALLS, ids=[c["file"] for c in CALLS])
+def test_a_recorded_call_replays_to_the_expected_decisions(stack: SpeechStack, call: dict[str, Any]) -> None:
+    result = replay_call(stack, FIXTURES / "calls" / call["file"], now=NOW)
+    heard = [t for t in result.turns if t.transcript]
+    wanted = [t["intent"] for t in call["turns"] if t["intent"]]
+    got = [t.intent for t in heard if t.intent]
+    assert got == wanted, f"transcripts: {[t.transcript for t in heard]}"
+    assert result.outcome.type == expected_outcome_type(call)
+    if result.outcome.type == "callback":
+        spec = call["outcome"]["callback"]
+        hour, minute = map(int, spec["time"].split(":"))
+        expected = (NOW + timedelta(days=spec["day_offset"])).replace(hour=hour, minute=minute, second=0)
+        assert result.outcome.callback_at == expected
+    for turn in heard:
+        assert turn.response_ms is not None and turn.response_ms > 0
+    assert result.real_time_factor < 1.0, "replay runs faster than real time"
+
+
+@pytest.mark.parametrize("utterance", CALLERS, ids=[u["file"] for u in CALLERS])
+def test_each_caller_utterance_is_understood(stack: SpeechStack, utterance: dict[str, Any]) -> None:
+    result = replay_call(stack, FIXTURES / "callers" / utterance["file"], now=NOW)
+    first = next(t for t in result.turns if t.transcript)
+    assert first.intent == utterance["intent"], f"heard {first.transcript!r}"
+    expected_order = (utterance.get("slots") or {}).get("numero_commande")
+    if expected_order:
+        assert first.slots.get("numero_commande") == expected_order
+
+
+def test_callbot_replay_json_reports_the_callback_of_the_next_day(tmp_path: Path) -> None:
+    """The issue's acceptance case, through the command line QA uses."""
+    events = tmp_path / "events.jsonl"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "callbot.cli",
+            "replay",
+            str(FIXTURES / "calls" / "rappel_demain_15h.wav"),
+            "--json",
+            "--asr",
+            "whisper",
+            "--now",
+            "2026-11-23T10:30:00+01:00",
+            "--events",
+            str(events),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert [t["intent"] for t in report["turns"] if t["intent"]][-2:] == ["rappel", "oui"]
+    assert report["outcome"] == {
+        "type": "callback",
+        "queue": report["outcome"].get("queue"),
+        "callback_at": "2026-11-24T15:00:00+01:00",
+    }
+    for turn in report["turns"]:
+        assert set(turn) >= {"start_ms", "end_ms", "transcript", "intent", "slots", "bot", "response_ms"}
+    assert any(json.loads(line)["event"] == "callback" for line in events.read_text().splitlines())

@@ -1,0 +1,306 @@
+"""CallSession behaviour: greeting, turns, latency accounting, barge-in, echo, DTMF, no-input, failures.
+
+Real parts: the default retail flow, Pico speech (bot and caller), webrtcvad. The recogniser is scripted
+(it returns the text the test says the caller said) so that these tests pin down the session's logic;
+tests/test_replay_e2e.py runs the same path with the real recogniser.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from callbot.asr.base import Hypothesis, Recognizer
+from callbot.audio import FRAME_MS, AudioFrame, frames_from_pcm, silence
+from callbot.dialog import Conversation, default_flow_path, load_flow
+from callbot.session import AudioClock, CallSession, EventLog, RecordingChannel
+from callbot.tts import PicoSynthesizer, PromptCache
+from callbot.vad import Endpointer, EndpointerConfig, WebRtcDetector
+
+pytestmark = pytest.mark.skipif(shutil.which("pico2wave") is None, reason="needs pico2wave")
+
+RATE = 8000
+NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+QUIET = silence(RATE, FRAME_MS)
+
+
+class ScriptedRecognizer(Recognizer):
+    """Says the caller said the next scripted line; records what audio it was given."""
+
+    sample_rate = 16000
+
+    def __init__(self, lines: Sequence[str], wall: FakeWall | None = None, decode_s: float = 0.0) -> None:
+        self.lines = list(lines)
+        self.turn_audio: list[bytes] = []
+        self.hints: list[tuple[str, ...]] = []
+        self.pauses = 0
+        self.wall = wall
+        self.decode_s = decode_s
+        self.fail_on_finish = False
+
+    def start_turn(self, hints: Sequence[str] = ()) -> None:
+        self.turn_audio.append(b"")
+        self.hints.append(tuple(hints))
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        self.turn_audio[-1] += pcm
+        return None
+
+    def pause(self) -> None:
+        self.pauses += 1
+
+    def finish(self) -> Hypothesis:
+        if self.fail_on_finish:
+            raise RuntimeError("recogniser crashed")
+        if self.wall is not None:
+            self.wall.now += self.decode_s
+        return Hypothesis(self.lines.pop(0) if self.lines else "", final=True)
+
+
+class FakeWall:
+    """A wall clock the test moves, to pin down how compute time maps onto the audio clock."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def flow():
+    return load_flow(default_flow_path())
+
+
+@pytest.fixture(scope="module")
+def prompts(flow) -> PromptCache:
+    cache = PromptCache(PicoSynthesizer(), RATE)
+    cache.preload(flow.fixed_prompts())  # as SpeechStack does when the flow loads
+    return cache
+
+
+@pytest.fixture(scope="module")
+def caller_voice() -> PicoSynthesizer:
+    return PicoSynthesizer(speed=95, pitch=90)
+
+
+def make_session(flow, prompts, recognizer, tmp_path: Path | None = None, wall=None):
+    clock = AudioClock(NOW)
+    log_path = tmp_path / "events.jsonl" if tmp_path else None
+    kwargs = {"wall_clock": wall} if wall is not None else {}
+    return CallSession(
+        conversation=Conversation(flow, now=clock.now, caller="+33612345678"),
+        clock=clock,
+        recognizer=recognizer,
+        prompts=prompts,
+        endpointer=Endpointer(WebRtcDetector(), EndpointerConfig(), RATE),
+        log=EventLog("test-call", log_path),
+        channel=RecordingChannel(),
+        sample_rate=RATE,
+        fallback_queue=flow.settings.fallback_queue,
+        **kwargs,
+    )
+
+
+class Caller:
+    """Drives a session frame by frame and keeps what the bot played."""
+
+    def __init__(self, session: CallSession) -> None:
+        self.session = session
+        self.t = 0
+        self.bot = bytearray()
+        session.start()
+
+    def play(self, pcm: bytes) -> None:
+        for frame in frames_from_pcm(pcm, RATE, start_ms=self.t):
+            self.bot += self.session.tick(frame)
+            self.t = frame.end_ms
+
+    def wait(self, ms: int) -> None:
+        self.play(silence(RATE, ms))
+
+    def wait_until_listening(self, limit_ms: int = 30_000) -> None:
+        end = self.t + limit_ms
+        while not self.session.waiting_for_input and not self.session.ended and self.t < end:
+            self.bot += self.session.tick(AudioFrame(QUIET, RATE, self.t))
+            self.t += FRAME_MS
+        assert self.session.waiting_for_input or self.session.ended
+
+    def bot_level_dbfs(self, start_ms: int, end_ms: int) -> float:
+        samples = np.frombuffer(bytes(self.bot), dtype="<i2")[start_ms * 8 : end_ms * 8].astype(float)
+        rms = float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0
+        return 20 * np.log10(max(rms, 1e-3) / 32768)
+
+
+def say(voice: PicoSynthesizer, text: str) -> bytes:
+    return voice.synthesize(text, RATE) + silence(RATE, 900)
+
+
+def test_the_greeting_plays_at_once_then_the_bot_listens(flow, prompts) -> None:
+    caller = Caller(make_session(flow, prompts, ScriptedRecognizer([])))
+    caller.wait(200)
+    assert caller.bot_level_dbfs(0, 200) > -40, "the greeting starts within the first frames"
+    caller.wait_until_listening()
+    prompt = caller.session.log.of_type("prompt")[0]
+    assert prompt["t_ms"] == 0 and prompt["duration_ms"] > 1000
+    assert caller.session.log.of_type("listen")
+
+
+def test_a_caller_turn_is_recognised_from_its_first_syllable_and_answered(
+    flow,
+    prompts,
+    caller_voice,
+) -> None:
+    recognizer = ScriptedRecognizer(["quels sont vos horaires à Lyon"])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    speech = caller_voice.synthesize("Quels sont vos horaires à Lyon ?", RATE)
+    spoke_at = caller.t + 300
+    caller.wait(300)
+    caller.play(speech + silence(RATE, 900))
+    caller.wait_until_listening()
+
+    turn = caller.session.turns[0]
+    assert turn.intent == "horaires"
+    assert "Lyon" in turn.bot
+    assert recognizer.hints[0], "the recogniser gets the state's phrase hints"
+    # Pre-roll: the recogniser's audio starts before the VAD triggered, with the speech onset in it.
+    start_event = caller.session.log.of_type("speech_start")[0]
+    assert start_event["t_ms"] - spoke_at <= 200
+    fed_ms = len(recognizer.turn_audio[0]) // 32
+    assert fed_ms >= (turn.end_ms - spoke_at) - 100
+    # The answer starts once the end-of-turn silence has elapsed: response_ms counts from speech end.
+    assert turn.response_ms is not None
+    assert 600 <= turn.response_ms <= 1000
+    assert caller.bot_level_dbfs(turn.end_ms + turn.response_ms, turn.end_ms + turn.response_ms + 500) > -40
+
+
+def test_compute_time_is_carried_onto_the_audio_clock_from_the_pause(flow, prompts, caller_voice) -> None:
+    """A decode that takes 0.9 s of wall time, started speculatively at the pause, delays the answer."""
+    wall = FakeWall()
+    recognizer = ScriptedRecognizer(["quels sont vos horaires à Lyon"], wall=wall, decode_s=0.9)
+    session = make_session(flow, prompts, recognizer, wall=wall)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "Quels sont vos horaires à Lyon ?"))
+    caller.wait_until_listening()
+    turn = session.turns[0]
+    paused = session.log.of_type("speech_paused")[0]
+    assert recognizer.pauses == 1
+    assert paused["t_ms"] - paused["speech_end_ms"] == 200
+    # decode started at the pause (speech end + 200 ms) and lasted 900 ms → answer ≈ 1100 ms after speech end
+    assert 1100 <= turn.response_ms <= 1140
+
+
+def test_the_caller_can_interrupt_the_bot(flow, prompts, caller_voice) -> None:
+    recognizer = ScriptedRecognizer(["je veux parler à un conseiller"])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait(600)  # the greeting is playing
+    assert caller.session.bot_speaking
+    interrupt_at = caller.t
+    caller.play(say(caller_voice, "Je veux parler à un conseiller"))
+    caller.wait_until_listening()
+    barge = caller.session.log.of_type("barge_in")
+    assert barge and barge[0]["by"] == "speech"
+    assert barge[0]["t_ms"] - interrupt_at <= 500, "the bot stops within a few frames of real speech"
+    assert caller.bot_level_dbfs(barge[0]["t_ms"] + 40, barge[0]["t_ms"] + 400) < -60
+    assert caller.session.outcome is not None and caller.session.outcome.type == "transfer"
+    # The interruption itself was recognised, from its first syllable.
+    assert len(recognizer.turn_audio) == 1 and len(recognizer.turn_audio[0]) // 32 > 1000
+
+
+def test_the_bots_own_echo_does_not_interrupt_it(flow, prompts) -> None:
+    session = make_session(flow, prompts, ScriptedRecognizer([]))
+    session.start()
+    played: list[bytes] = []
+    t = 0
+    delay_frames = 3  # 60 ms echo path
+    while not session.waiting_for_input and t < 20_000:
+        echo = played[-delay_frames] if len(played) >= delay_frames else QUIET
+        quieter = (np.frombuffer(echo, dtype="<i2") * 0.1).astype("<i2").tobytes()  # -20 dB
+        played.append(session.tick(AudioFrame(quieter, RATE, t)))
+        t += FRAME_MS
+    assert session.waiting_for_input
+    assert not session.log.of_type("barge_in")
+    assert not session.log.of_type("speech_start")
+
+
+def test_dtmf_zero_transfers_with_the_context(flow, prompts) -> None:
+    caller = Caller(make_session(flow, prompts, ScriptedRecognizer([])))
+    caller.wait_until_listening()
+    caller.session.dtmf("0")
+    caller.wait_until_listening()
+    session = caller.session
+    assert session.outcome is not None and session.outcome.type == "transfer"
+    channel = session.channel
+    assert isinstance(channel, RecordingChannel) and channel.transfers
+    assert channel.transfers[0].context.caller == "+33612345678"
+    assert session.turns[0].dtmf == "0"
+
+
+def test_silence_leads_to_a_person_instead_of_a_loop(flow, prompts) -> None:
+    caller = Caller(make_session(flow, prompts, ScriptedRecognizer([])))
+    for _ in range(flow.settings.max_retries + 1):
+        caller.wait_until_listening()
+        if caller.session.ended:
+            break
+        caller.wait(flow.settings.no_input_timeout_ms + 40)
+    caller.wait_until_listening()
+    assert len(caller.session.log.of_type("no_input")) == flow.settings.max_retries + 1
+    assert caller.session.outcome is not None and caller.session.outcome.type == "transfer"
+
+
+def test_a_failure_inside_the_call_ends_in_an_apology_and_a_transfer(
+    flow,
+    prompts,
+    caller_voice,
+    tmp_path: Path,
+) -> None:
+    recognizer = ScriptedRecognizer(["n'importe quoi"])
+    recognizer.fail_on_finish = True
+    caller = Caller(make_session(flow, prompts, recognizer, tmp_path))
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "Bonjour"))  # must not raise
+    caller.wait_until_listening()
+    session = caller.session
+    assert session.log.of_type("error")[0]["error"] == "RuntimeError: recogniser crashed"
+    assert any("problème technique" in p["text"] for p in session.log.of_type("prompt"))
+    assert session.outcome is not None and session.outcome.type == "transfer"
+    assert session.outcome.queue == flow.settings.fallback_queue
+
+
+def test_the_event_log_is_json_lines_on_the_audio_clock(flow, prompts, caller_voice, tmp_path: Path) -> None:
+    caller = Caller(make_session(flow, prompts, ScriptedRecognizer(["au revoir"]), tmp_path))
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "Au revoir"))
+    caller.wait_until_listening()
+    caller.session.log.close()
+    records = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    kinds = [r["event"] for r in records]
+    for expected in (
+        "session_start",
+        "prompt",
+        "listen",
+        "speech_start",
+        "speech_end",
+        "asr_final",
+        "intent",
+        "bot_audio_start",
+        "hangup",
+        "session_end",
+    ):
+        assert expected in kinds, expected
+    times = [r["t_ms"] for r in records]
+    assert times == sorted(times), "events are in audio-clock order"
+    assert records[-1]["outcome"]["type"] == "hangup"
+
+
+def frames(pcm: bytes) -> Iterator[AudioFrame]:
+    return frames_from_pcm(pcm, RATE)
