@@ -1,0 +1,82 @@
+"""Just enough SIP text parsing to read an incoming INVITE: request URI, caller, selected headers.
+
+pjsua2 hands the application the raw message (`SipRxData.wholeMsg`) rather than parsed headers, and
+PJSIP has already validated it, so a line-based reader is enough here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+# RFC 3261 §7.3.3 compact forms of the headers we read.
+_COMPACT = {"f": "from", "t": "to", "i": "call-id", "m": "contact", "s": "subject"}
+_URI_IN_ANGLES = re.compile(r"<([^>]*)>")
+_PASSED_ON = ("p-asserted-identity", "diversion", "user-to-user", "subject", "history-info")
+_HEADER_LINE = re.compile(r"^([!-9;-~]+)\s*:\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class SipRequest:
+    method: str
+    uri: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+def parse_request(text: str) -> SipRequest:
+    """Request line and headers (names lower-cased, compact forms expanded, folded lines joined)."""
+    head = text.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+    lines = head.replace("\r\n", "\n").split("\n")
+    parts = lines[0].split(" ") if lines else []
+    method, uri = (parts[0], parts[1]) if len(parts) >= 3 else ("", "")
+    headers: dict[str, list[str]] = {}
+    last: str | None = None
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t") and last is not None:
+            headers[last][-1] += " " + line.strip()
+            continue
+        match = _HEADER_LINE.match(line)
+        if not match:
+            continue
+        name = match.group(1).lower()
+        name = _COMPACT.get(name, name)
+        headers.setdefault(name, []).append(match.group(2).strip())
+        last = name
+    return SipRequest(method, uri, headers)
+
+
+def uri_of(name_addr: str) -> str:
+    """`"Alice" <sip:alice@host>;tag=x` → `sip:alice@host`; a bare addr-spec loses its header params."""
+    match = _URI_IN_ANGLES.search(name_addr)
+    if match:
+        return match.group(1).strip()
+    return name_addr.split(";", 1)[0].strip()
+
+
+def uri_user(uri: str) -> str:
+    """User part of a SIP/tel URI, unescaped: `sip:+33612345678@host;user=phone` → `+33612345678`."""
+    uri = uri_of(uri)
+    scheme, _, rest = uri.partition(":")
+    if scheme.lower() == "tel":
+        return unquote(rest.split(";", 1)[0])
+    if "@" not in rest:
+        return ""
+    return unquote(rest.split("@", 1)[0].split(";", 1)[0])
+
+
+def passed_on_headers(request: SipRequest) -> dict[str, str]:
+    """The headers a conversation may use: every X- header and a few standard ones (first value each)."""
+    selected: dict[str, str] = {}
+    for name, values in request.headers.items():
+        if name.startswith("x-") or name in _PASSED_ON:
+            selected[_canonical(name)] = values[0]
+    return selected
+
+
+def _canonical(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-")).replace("-To-", "-to-")

@@ -1,0 +1,247 @@
+"""Helpers for tests that talk real SIP on 127.0.0.1: free ports, a worker process, SIPp runs.
+
+Every helper that starts a process stops it on exit, even when the test fails, so no SIP peer outlives
+its test. Kept in the package (not under tests/) so that end-to-end tests of other parts, a
+`CallSession` behind SIP for example, can use them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from callbot.sip.config import WorkerConfig
+from callbot.sip.host import HandlerHost, WorkerLink
+
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+SIPP_PCAPS = Path("/usr/share/sip-tester")
+SCENARIOS = Path(__file__).resolve().parents[2] / "tests" / "sipp"
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both)."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free UDP+TCP port on 127.0.0.1")
+
+
+def free_port_block(count: int) -> int:
+    """First port of `count` consecutive UDP ports that are free now (for RTP ranges)."""
+    for _ in range(200):
+        base = random.randrange(30000, 60000 - count, 2)
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no block of {count} free UDP ports")
+
+
+def short_socket_path(name: str) -> str:
+    """A Unix socket path short enough for AF_UNIX (108 bytes), unlike pytest's tmp paths."""
+    return f"/tmp/callbot-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}.sock"
+
+
+@dataclass
+class WorkerHandle:
+    config: WorkerConfig
+    process: subprocess.Popen[bytes]
+    link: WorkerLink
+    log_path: Path
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.config.sip_port}"
+
+
+@contextlib.contextmanager
+def worker_process(host: HandlerHost, work_dir: Path, **settings: Any) -> Iterator[WorkerHandle]:
+    """Start `python -m callbot.sip.worker` on free ports, wait until it reaches `host`, stop it after."""
+    worker_id = settings.pop("worker_id", f"test-{uuid.uuid4().hex[:6]}")
+    values: dict[str, Any] = {
+        "handler_address": host.address,
+        "worker_id": worker_id,
+        "sip_port": free_port(),
+        "rtp_port": free_port_block(40),
+        "rtp_port_range": 40,
+        "pjsip_log_level": 1,
+        **settings,
+    }
+    config = WorkerConfig.from_mapping(values)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    config_path = work_dir / f"{worker_id}.json"
+    config_path.write_text(json.dumps(config.to_mapping()))
+    log_path = work_dir / f"{worker_id}.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "callbot.sip.worker", "--config", str(config_path)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        link = _wait_for_link(host, worker_id, process, log_path)
+        yield WorkerHandle(config, process, link, log_path)
+    finally:
+        stop_process(process)
+
+
+def _wait_for_link(
+    host: HandlerHost, worker_id: str, process: subprocess.Popen[bytes], log: Path
+) -> WorkerLink:
+    deadline = time.monotonic() + 15.0
+    while time.monotonic() < deadline:
+        for link in host.connected_links():
+            if link.worker_id == worker_id:
+                return link
+        if process.poll() is not None:
+            raise RuntimeError(f"SIP worker exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    raise TimeoutError(f"SIP worker {worker_id} did not reach the handler host:\n{log.read_text()[-3000:]}")
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, signum: int = signal.SIGTERM) -> int:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signum)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return int(process.returncode)
+
+
+def prepare_sipp_dir(path: Path) -> Path:
+    """A working directory for SIPp with its DTMF/audio captures under `pcap/` (scenarios look there)."""
+    pcap_dir = path / "pcap"
+    pcap_dir.mkdir(parents=True, exist_ok=True)
+    for capture in SIPP_PCAPS.glob("*.pcap"):
+        shutil.copy(capture, pcap_dir / capture.name)
+    return path
+
+
+@dataclass
+class SippRun:
+    returncode: int
+    messages: str
+    errors: str
+    stdout: str
+
+    def responses(self, code: int) -> int:
+        """How many responses with this status code SIPp received (retransmissions included)."""
+        return self.messages.count(f"\nSIP/2.0 {code} ")
+
+
+def sipp_args(
+    scenario: str,
+    *,
+    remote: str | None,
+    local_port: int,
+    media_port: int,
+    calls: int = 1,
+    rate: float = 10,
+    duration_ms: int | None = None,
+    keys: Mapping[str, str] | None = None,
+    extra: Sequence[str] = (),
+    timeout_s: int = 30,
+) -> list[str]:
+    """SIPp command line for a scenario of tests/sipp (a name) on loopback, with traces in its cwd."""
+    path = SCENARIOS / scenario if not Path(scenario).is_absolute() else Path(scenario)
+    args = [SIPP]
+    if remote is not None:
+        args.append(remote)
+    args += ["-sf", str(path), "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(local_port)]
+    args += ["-mp", str(media_port), "-m", str(calls), "-l", str(calls), "-r", str(rate), "-nostdin"]
+    args += ["-trace_msg", "-message_file", "messages.log", "-trace_err", "-error_file", "errors.log"]
+    args += ["-timeout", f"{timeout_s}s", "-timeout_error"]
+    if duration_ms is not None:
+        args += ["-d", str(duration_ms)]
+    for key, value in (keys or {}).items():
+        args += ["-key", key, value]
+    return args + list(extra)
+
+
+@contextlib.contextmanager
+def sipp_process(args: Sequence[str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """SIPp in the background (e.g. a UAS waiting for callbot's call); killed if still running at exit."""
+    for name in ("messages.log", "errors.log"):
+        (cwd / name).unlink(missing_ok=True)
+    process = subprocess.Popen(list(args), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        stop_process(process, timeout=5.0, signum=signal.SIGKILL)
+
+
+def finish_sipp(process: subprocess.Popen[bytes], cwd: Path, timeout: float = 30.0) -> SippRun:
+    try:
+        stdout, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, _ = process.communicate()
+    return SippRun(
+        int(process.returncode),
+        _read(cwd / "messages.log"),
+        _read(cwd / "errors.log"),
+        stdout.decode(errors="replace")[-4000:],
+    )
+
+
+def run_sipp(args: Sequence[str], cwd: Path, timeout: float = 30.0) -> SippRun:
+    with sipp_process(args, cwd) as process:
+        return finish_sipp(process, cwd, timeout)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def sip_options(address: tuple[str, int], timeout: float = 1.0) -> int | None:
+    """Send one OPTIONS over UDP; the status code of the answer, or None if nothing came back."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(timeout)
+        port = sock.getsockname()[1]
+        tag = uuid.uuid4().hex[:10]
+        message = (
+            f"OPTIONS sip:{address[0]}:{address[1]} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{tag}\r\n"
+            f"From: <sip:probe@127.0.0.1:{port}>;tag={tag}\r\n"
+            f"To: <sip:{address[0]}:{address[1]}>\r\n"
+            f"Call-ID: {tag}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        sock.sendto(message.encode(), address)
+        try:
+            data = sock.recv(65535)
+        except OSError:
+            return None
+    parts = data.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None

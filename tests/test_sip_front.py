@@ -1,0 +1,235 @@
+"""The whole SIP side under its supervisor: two workers behind the Kamailio front, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from callbot.sip.demo import DemoFactory
+from callbot.sip.host import HandlerHost
+from callbot.sip.testing import (
+    finish_sipp,
+    free_port,
+    free_port_block,
+    prepare_sipp_dir,
+    run_sipp,
+    short_socket_path,
+    sip_options,
+    sipp_args,
+    sipp_process,
+    stop_process,
+)
+
+pytestmark = pytest.mark.slow
+
+
+class Deployment:
+    def __init__(
+        self,
+        host: HandlerHost,
+        demo: DemoFactory,
+        process: subprocess.Popen[bytes],
+        run_dir: Path,
+        front_port: int,
+        log: Path,
+    ) -> None:
+        self.host = host
+        self.demo = demo
+        self.process = process
+        self.run_dir = run_dir
+        self.front_port = front_port
+        self.log = log
+
+    @property
+    def front(self) -> str:
+        return f"127.0.0.1:{self.front_port}"
+
+    def status(self) -> dict:
+        return json.loads((self.run_dir / "status.json").read_text())
+
+    def calls(self, cwd: Path, count: int, duration_ms: int) -> list[str]:
+        return sipp_args(
+            "uac_limit.xml",
+            remote=self.front,
+            local_port=free_port(),
+            media_port=free_port_block(8),
+            calls=count,
+            rate=50,
+            duration_ms=duration_ms,
+        )
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("sip-front")
+    demo = DemoFactory({})
+    front_port = free_port()
+    settings = {
+        "workers": 2,
+        "sip_port": front_port,
+        "worker_base_port": free_port_block(2),
+        "rtp_base_port": free_port_block(80),
+        "rtp_ports_per_worker": 40,
+        "run_dir": str(work / "run"),
+        "drain_timeout_s": 10,
+        "restart_backoff_s": 0.3,
+        "worker": {"max_calls": 4, "pjsip_log_level": 1},
+    }
+    with HandlerHost(short_socket_path("sip-front-test"), demo) as host:
+        settings["handler_address"] = host.address
+        config = work / "sip.yaml"
+        config.write_text(yaml.safe_dump(settings))
+        log = work / "supervisor.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "callbot.sip.supervisor", "--config", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            host.wait_for_workers(2, 15)
+            deadline = time.monotonic() + 10
+            while sip_options(("127.0.0.1", front_port), 0.5) != 200:
+                assert time.monotonic() < deadline, f"the front never answered:\n{log.read_text()[-3000:]}"
+            time.sleep(1.2)  # one dispatcher probe round, so that both workers are known alive
+            yield Deployment(host, demo, process, work / "run", front_port, log)
+        finally:
+            stop_process(process, timeout=20)
+
+
+@pytest.fixture
+def sipp_dir(tmp_path: Path, deployment: Deployment) -> Path:
+    deployment.demo.reset()
+    return prepare_sipp_dir(tmp_path)
+
+
+def worker_of(handler) -> str:
+    return handler.control.link.worker_id
+
+
+def test_six_simultaneous_calls_are_spread_over_both_workers_and_all_answered(
+    deployment: Deployment, sipp_dir: Path
+) -> None:
+    run = run_sipp(deployment.calls(sipp_dir, 6, 2500), sipp_dir)
+
+    assert run.returncode == 0, run.errors
+    handlers = deployment.demo.wait_for_calls(6, 5)
+    assert Counter(worker_of(h) for h in handlers) == {"sip-0": 3, "sip-1": 3}
+    assert run.responses(503) == 0
+
+
+def test_a_killed_worker_does_not_disturb_the_other_workers_calls_and_comes_back(
+    deployment: Deployment, sipp_dir: Path
+) -> None:
+    with sipp_process(deployment.calls(sipp_dir, 6, 4000), sipp_dir) as callers:
+        handlers = deployment.demo.wait_for_calls(6, 5)
+        time.sleep(0.5)
+        victim = next(link for link in deployment.host.connected_links() if link.worker_id == "sip-0")
+        victim_pid = victim.hello.pid if victim.hello else 0
+        os.kill(victim_pid, signal.SIGKILL)
+        run = finish_sipp(callers, sipp_dir)
+
+    for handler in handlers:
+        assert handler.done.wait(5)
+    survivors = [h for h in handlers if worker_of(h) == "sip-1"]
+    lost = [h for h in handlers if worker_of(h) == "sip-0"]
+    assert len(survivors) == 3 and len(lost) == 3
+    for handler in survivors:
+        assert handler.ended is not None and handler.ended.reason == "remote hangup"
+        assert handler.ended.duration_ms >= 3900 and handler.frames >= 190
+    assert all(h.ended is not None and h.ended.reason == "worker lost" for h in lost)
+    assert run.returncode != 0  # the killed worker's three callers lost their calls
+
+    deadline = time.monotonic() + 10
+    while deployment.status()["worker-0"]["pid"] in (None, victim_pid):
+        assert time.monotonic() < deadline, "the supervisor did not restart the killed worker"
+        time.sleep(0.1)
+    assert deployment.status()["worker-0"]["restarts"] == 1
+    deployment.host.wait_for_workers(2, 10)
+
+    deployment.demo.reset()
+    again = run_sipp(deployment.calls(sipp_dir, 4, 500), sipp_dir)
+    assert again.returncode == 0, again.errors
+    assert len(deployment.demo.handlers) == 4
+
+
+def test_sigterm_lets_calls_finish_turns_new_ones_away_then_stops_everything(
+    deployment: Deployment, sipp_dir: Path, tmp_path: Path
+) -> None:
+    pids = [entry["pid"] for entry in deployment.status().values()]
+    assert all(pids) and len(pids) == 3
+    late_dir = prepare_sipp_dir(tmp_path / "late")
+    with sipp_process(deployment.calls(sipp_dir, 1, 2500), sipp_dir) as current:
+        deployment.demo.wait_for_calls(1, 5)
+        deployment.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        late = run_sipp(deployment.calls(late_dir, 1, 500), late_dir)
+        finished = finish_sipp(current, sipp_dir)
+
+    assert late.returncode == 0 and late.responses(503) >= 1, late.errors
+    assert "Retry-After:" in late.messages
+    assert finished.returncode == 0, finished.errors
+    assert deployment.process.wait(20) == 0
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: Path) -> None:
+    sip_port = free_port()
+    heard = tmp_path / "heard"
+    settings = {
+        "workers": 1,
+        "sip_port": sip_port,
+        "rtp_base_port": free_port_block(40),
+        "rtp_ports_per_worker": 40,
+        "run_dir": str(tmp_path / "run"),
+        "handler_factory": "callbot.sip.demo:build_demo_factory",
+        "handler_options": {"heard_dir": str(heard)},
+        "drain_timeout_s": 5,
+    }
+    config = tmp_path / "sip.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    log = tmp_path / "supervisor.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "callbot.sip.supervisor", "--config", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while sip_options(("127.0.0.1", sip_port), 0.5) != 200:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        status = json.loads((tmp_path / "run" / "status.json").read_text())
+        assert sorted(status) == ["handler-0", "worker-0"]  # no Kamailio for one worker
+        sipp_dir = prepare_sipp_dir(tmp_path / "sipp")
+        args = sipp_args(
+            "uac_limit.xml",
+            remote=f"127.0.0.1:{sip_port}",
+            local_port=free_port(),
+            media_port=free_port_block(8),
+            duration_ms=1500,
+        )
+        deadline = time.monotonic() + 10
+        while True:  # the worker answers OPTIONS before its handler process is connected
+            run = run_sipp(args, sipp_dir)
+            if run.responses(503) == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert run.returncode == 0 and run.responses(503) == 0, run.errors
+        deadline = time.monotonic() + 5
+        while not list(heard.glob("*.wav")):
+            assert time.monotonic() < deadline, "the handler process never saw the call end"
+            time.sleep(0.1)
+    finally:
+        assert stop_process(process, timeout=20) == 0, log.read_text()[-3000:]
