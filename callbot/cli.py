@@ -265,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="answer SIP calls")
     p.add_argument("--listen", help="address:port of the SIP front, e.g. 127.0.0.1:5060")
+    p.add_argument(
+        "--workers", type=int, help="SIP media worker processes (4 calls each; >1 starts Kamailio)"
+    )
     engines(p)
     p.set_defaults(func=cmd_serve)
     return parser
@@ -279,6 +282,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         lambda: __import__("callbot.asr.models", fromlist=["ModelError"]).ModelError,
         lambda: __import__("callbot.audio.wav", fromlist=["WavError"]).WavError,
         lambda: __import__("callbot.tts.base", fromlist=["SynthesisError"]).SynthesisError,
+        lambda: __import__("callbot.sip.config", fromlist=["ConfigError"]).ConfigError,
     ]
     for load in loaders:
         try:

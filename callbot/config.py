@@ -7,7 +7,7 @@ on the first call.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -32,11 +32,11 @@ class TtsSettings(_Section):
 
 class VadSettings(_Section):
     engine: Literal["webrtc", "silero"] = "webrtc"
-    end_silence_ms: int = Field(600, ge=200, le=3000)
-    pause_ms: int = Field(200, ge=60, le=2000)
-    start_speech_ms: int = Field(60, ge=20, le=1000)
-    preroll_ms: int = Field(300, ge=0, le=2000)
-    barge_in_min_speech_ms: int = Field(200, ge=20, le=2000)
+    end_silence_ms: int = Field(default=600, ge=200, le=3000)
+    pause_ms: int = Field(default=200, ge=60, le=2000)
+    start_speech_ms: int = Field(default=60, ge=20, le=1000)
+    preroll_ms: int = Field(default=300, ge=0, le=2000)
+    barge_in_min_speech_ms: int = Field(default=200, ge=20, le=2000)
 
     @model_validator(mode="after")
     def _pause_before_end(self) -> VadSettings:
@@ -49,7 +49,10 @@ class VadSettings(_Section):
 
 class Settings(_Section):
     flow: Path | None = None  # None: the default retail flow shipped with callbot
-    data_dir: Path = Path("var")
+    data_dir: Path = Path("var")  # SQLite call-back store, SIP run files, recordings and call logs
+    database_url: str | None = None  # PostgreSQL for several gateways; None: SQLite under data_dir
+    record_calls: bool = True  # stereo WAV + JSON-lines events per call; announced to the caller
+    sip: dict[str, Any] = Field(default_factory=dict)  # SIP gateway settings: see docs/sip.md
     asr: AsrSettings = AsrSettings()
     tts: TtsSettings = TtsSettings()
     vad: VadSettings = VadSettings()

@@ -304,3 +304,27 @@ def test_the_event_log_is_json_lines_on_the_audio_clock(flow, prompts, caller_vo
 
 def frames(pcm: bytes) -> Iterator[AudioFrame]:
     return frames_from_pcm(pcm, RATE)
+
+
+def test_a_failed_transfer_is_told_to_the_caller_and_a_call_back_offered(flow, prompts) -> None:
+    caller = Caller(make_session(flow, prompts, ScriptedRecognizer([])))
+    caller.wait_until_listening()
+    caller.session.dtmf("0")
+    caller.wait_until_listening()
+    assert caller.session.outcome is not None and caller.session.outcome.type == "transfer"
+    caller.session.transfer_failed(480, "Temporarily Unavailable")
+    caller.wait_until_listening()
+    session = caller.session
+    assert not session.ended, "the caller is not dropped"
+    said = [p["text"] for p in session.log.of_type("prompt")]
+    assert any("joindre un conseiller" in text for text in said)
+    assert session.conversation.state == "rappel"
+    assert session.log.of_type("transfer_failed")[0]["status"] == 480
+
+
+def test_recording_is_announced_before_the_greeting(flow, prompts) -> None:
+    session = make_session(flow, prompts, ScriptedRecognizer([]))
+    session.announce_recording = True
+    Caller(session).wait(100)
+    first = session.log.of_type("prompt")[0]["text"]
+    assert "enregistré" in first

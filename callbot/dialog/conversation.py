@@ -197,6 +197,26 @@ class Conversation:
         self._transcript.append("Client : [silence]")
         return self._turn(lambda: self._fail("no_input"), None, 0.0)
 
+    def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
+        """The transfer to `queue` did not go through: the caller is told and offered a call-back.
+
+        The call never ends in silence: if the flow has a call-back state (the `rappel` intent's
+        transition), the bot offers it; otherwise it apologises and says goodbye.
+        """
+
+        def body() -> None:
+            self._ended = False
+            detail = f" (SIP {status})" if status else ""
+            self._events.append(f"transfert vers {queue} impossible{detail}")
+            self._say("Je n'arrive pas à joindre un conseiller pour le moment.")
+            callback = self.flow.settings.callback_intent
+            if callback is None or not self._handle_intent(callback, 1.0, ""):
+                self._say("Merci de rappeler un peu plus tard. Au revoir.")
+                self._actions.append(Hangup(reason="transfer_failed"))
+                self._ended = True
+
+        return self._turn(body, None, 0.0)
+
     def context(self) -> CallContext:
         """What an agent needs to take over: caller, intent, slots, transcript and a French summary."""
         return CallContext(

@@ -56,6 +56,7 @@ class Settings(_Strict):
     human_intent: str | None = "conseiller"
     yes_intent: str | None = "oui"
     no_intent: str | None = "non"
+    callback_intent: str | None = "rappel"  # offered when a transfer fails
 
 
 class Queue(_Strict):
@@ -386,7 +387,7 @@ class _Checker:
         # Yes/no/human intents named by default but absent from the flow are simply not used.
         unset = {
             key: None
-            for key in ("human_intent", "yes_intent", "no_intent")
+            for key in ("human_intent", "yes_intent", "no_intent", "callback_intent")
             if getattr(settings, key) not in spec.intents
         }
         return Flow(
@@ -446,7 +447,7 @@ class _Checker:
                 f"unknown timezone '{settings.timezone}'",
                 "write an IANA name such as Europe/Paris",
             )
-        for key in ("human_intent", "yes_intent", "no_intent"):
+        for key in ("human_intent", "yes_intent", "no_intent", "callback_intent"):
             name = getattr(settings, key)
             if key in settings.model_fields_set and name is not None and name not in self.spec.intents:
                 self.error(

@@ -154,8 +154,7 @@ def replay_call(
     else:
         _drive_original(session, pcm, bot_audio)
     wall_ms = int((time.perf_counter() - started) * 1000)
-    if not session.ended:
-        session.hangup()
+    session.hangup()  # the line is closed: after the bot's own hang-up or transfer, this only releases
     assert session.outcome is not None
     return ReplayResult(
         source=str(path),
@@ -168,7 +167,9 @@ def replay_call(
     )
 
 
-def _drive_turn_by_turn(session: CallSession, turns: list[CallerTurn], pcm_len: int, bot_audio: bytearray) -> None:
+def _drive_turn_by_turn(
+    session: CallSession, turns: list[CallerTurn], pcm_len: int, bot_audio: bytearray
+) -> None:
     pending: deque[bytes] = deque()
     remaining = deque(turns)
     quiet = silence(TELEPHONE_RATE, FRAME_MS)

@@ -50,6 +50,8 @@ from callbot.vad import (
 
 #: Said when something inside the session breaks: the caller is never left in silence.
 APOLOGY = "Désolé, je rencontre un problème technique. Je vous passe un conseiller."
+#: French law expects callers to be told before a call is recorded.
+RECORDING_NOTICE = "Cet appel est susceptible d'être enregistré."
 DIGIT_TIMEOUT_MS = 3000
 
 
@@ -125,6 +127,7 @@ class CallSession:
         channel: Channel | None = None,
         sample_rate: int = 8000,
         fallback_queue: str = "service_client",
+        announce_recording: bool = False,
         wall_clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.conversation = conversation
@@ -135,6 +138,7 @@ class CallSession:
         self.channel: Channel = channel if channel is not None else RecordingChannel()
         self.sample_rate = sample_rate
         self.fallback_queue = fallback_queue
+        self.announce_recording = announce_recording
         self._wall = wall_clock
         self._to_asr = FrameResampler(sample_rate, recognizer.sample_rate)
 
@@ -142,6 +146,7 @@ class CallSession:
         self.turns: list[TurnRecord] = []
         self.outcome: Outcome | None = None
         self.ended = False
+        self._closed = False
 
         self._outbound: deque[bytes] = deque()  # 20 ms frames of bot audio, in order
         self._audio_ready_ms = 0  # the bot's queued audio may not start before this audio-clock time
@@ -162,7 +167,10 @@ class CallSession:
     def start(self) -> None:
         """Play the greeting: call once, when the call is answered."""
         self.log.emit(0, "session_start", recognizer=type(self.recognizer).__name__, rate=self.sample_rate)
-        self._guarded(lambda: self._carry_out(self.conversation.start(), started_wall=self._wall()))
+        started = self._wall()
+        if self.announce_recording:
+            self._guarded(lambda: self._queue_speech(RECORDING_NOTICE, barge_in=False))
+        self._guarded(lambda: self._carry_out(self.conversation.start(), started_wall=started))
 
     def tick(self, frame: AudioFrame) -> bytes:
         """Take 20 ms of caller audio; return the bot's 20 ms for the same moment (silence if none)."""
@@ -197,14 +205,25 @@ class CallSession:
             self._digit_deadline = self.now_ms + DIGIT_TIMEOUT_MS
 
     def hangup(self) -> None:
-        """The caller hung up."""
-        if self.ended:
+        """The call is over on the line (the caller hung up, or the BYE after a transfer)."""
+        if not self.ended:
+            self.ended = True
+            if self.outcome is None:
+                self.outcome = Outcome("caller_hangup")
+            self.log.emit(self.now_ms, "caller_hangup")
+            self._finish()
+        self.close()
+
+    def transfer_failed(self, status: int | None = None, reason: str = "") -> None:
+        """The channel could not hand the call over (REFER refused, no answer): the flow decides next."""
+        if self.outcome is None or self.outcome.type != "transfer":
             return
-        self.ended = True
-        if self.outcome is None:
-            self.outcome = Outcome("caller_hangup")
-        self.log.emit(self.now_ms, "caller_hangup")
-        self._finish()
+        queue = self.outcome.queue or self.fallback_queue
+        self.log.emit(self.now_ms, "transfer_failed", queue=queue, status=status, reason=reason)
+        self.ended = False
+        self.outcome = None
+        started = self._wall()
+        self._guarded(lambda: self._carry_out(self.conversation.transfer_failed(queue, status), started))
 
     @property
     def waiting_for_input(self) -> bool:
@@ -470,7 +489,14 @@ class CallSession:
 
     def _finish(self) -> None:
         self.log.emit(self.now_ms, "session_end", outcome=self.outcome.as_dict() if self.outcome else None)
+
+    def close(self) -> None:
+        """Release the call's recogniser and log file; the call is over for good (BYE received or sent)."""
+        if self._closed:
+            return
+        self._closed = True
         self.recognizer.close()
+        self.log.close()
 
     # ------------------------------------------------------------------ failure containment
     def _guarded(self, step: Callable[[], None]) -> None:

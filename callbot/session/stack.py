@@ -15,7 +15,7 @@ from callbot.asr import load_engine
 from callbot.asr.base import RecognizerEngine
 from callbot.config import Settings
 from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
-from callbot.session.call_session import AudioClock, CallSession
+from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession
 from callbot.session.channel import Channel
 from callbot.session.events import EventLog
 from callbot.tts import PromptCache, Synthesizer, create_synthesizer
@@ -43,7 +43,7 @@ class SpeechStack:
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()
-        self.prompts(TELEPHONE_RATE).preload(self.flow.fixed_prompts())
+        self.prompts(TELEPHONE_RATE).preload([*self.flow.fixed_prompts(), RECORDING_NOTICE, APOLOGY])
 
     def prompts(self, sample_rate: int) -> PromptCache:
         """The prompt cache for one channel rate (fixed prompts synthesised once per rate)."""
@@ -85,6 +85,7 @@ class SpeechStack:
         sample_rate: int = TELEPHONE_RATE,
         log_path: str | Path | None = None,
         log_stream: IO[str] | None = None,
+        announce_recording: bool = False,
     ) -> CallSession:
         clock = AudioClock(origin)
         return CallSession(
@@ -97,4 +98,5 @@ class SpeechStack:
             channel=channel,
             sample_rate=sample_rate,
             fallback_queue=self.flow.settings.fallback_queue,
+            announce_recording=announce_recording,
         )
