@@ -86,7 +86,9 @@ def serve_main(args: argparse.Namespace) -> int:
     return supervisor.run()
 
 
-def build_session_factory(options: Mapping[str, Any]):
+def build_session_factory(
+    options: Mapping[str, Any],
+) -> Callable[[CallStarted, CallControl], SessionCallHandler]:
     """Entry point of a call-handler host process: load the speech stack once, then one session per call."""
     from callbot.callbacks import CallbackStore
     from callbot.session.stack import SpeechStack
