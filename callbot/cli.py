@@ -67,9 +67,12 @@ def _stack(args: argparse.Namespace, quiet: bool = False) -> SpeechStack:
 def cmd_replay(args: argparse.Namespace) -> int:
     from callbot.replay import replay_call
 
+    from callbot.audio import read_wav
+
     for path in args.recordings:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such recording")
+        read_wav(path)  # a bad file is refused before the models load
     stack = _stack(args, quiet=args.json)
     now = _parse_now(args.now)
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
@@ -166,15 +169,17 @@ def cmd_models(args: argparse.Namespace) -> int:
     models_dir = Path(args.models_dir) if args.models_dir else None
     if args.models_command == "list":
         for status in models.list_models(models_dir):
-            print(status.line())
+            mark = "installed" if status.installed else "missing"
+            print(f"{status.name:28s} {status.engine:8s} {status.language:3s} {mark:9s} {status.note}")
         return 0
     if args.models_command == "verify":
         names = args.names or [s.name for s in models.list_models(models_dir) if s.installed]
         failed = 0
         for name in names:
             result = models.verify_model(name, models_dir)
-            print(result.line())
-            failed += not result.ok
+            verdict = {True: "ok", False: "FAILED", None: "unchecked"}[result.ok]
+            print(f"{name}: {verdict}: {result.message}")
+            failed += result.ok is False
         return 1 if failed else 0
     if args.models_command == "fetch":
         for name in args.names:
