@@ -65,9 +65,8 @@ def _stack(args: argparse.Namespace, quiet: bool = False) -> SpeechStack:
 
 # ---------------------------------------------------------------------------------------------- commands
 def cmd_replay(args: argparse.Namespace) -> int:
-    from callbot.replay import replay_call
-
     from callbot.audio import read_wav
+    from callbot.replay import replay_call
 
     for path in args.recordings:
         if not Path(path).is_file():

@@ -31,7 +31,9 @@ def broken_copy_of_the_default_flow(tmp_path: Path) -> Path:
 
 def test_flow_check_names_the_file_the_line_and_the_fix(tmp_path: Path) -> None:
     flow = broken_copy_of_the_default_flow(tmp_path)
-    broken_line = next(i for i, line in enumerate(flow.read_text().splitlines(), 1) if "goto: horaire" in line)
+    broken_line = next(
+        i for i, line in enumerate(flow.read_text().splitlines(), 1) if "goto: horaire" in line
+    )
     result = callbot("flow", "check", str(flow))
     assert result.returncode == 1
     error = result.stdout.splitlines()[0]
