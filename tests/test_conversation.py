@@ -621,3 +621,21 @@ def test_a_bare_greeting_is_answered_and_the_question_asked_again_without_counti
         assert not conversation.ended
     result = conversation.hear("je voudrais être rappelé demain à quinze heures")
     assert result.intent == "rappel"
+
+
+@pytest.mark.parametrize("answer", ["bon", "Bon.", "#1"])
+def test_a_call_back_is_confirmed_by_a_bare_bon_or_the_key_1(flow: Flow, answer: str) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé demain à quinze heures")
+    result = conversation.dtmf(answer[1:]) if answer.startswith("#") else conversation.hear(answer)
+    assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
+
+
+def test_a_half_heard_answer_to_the_confirmation_never_ends_the_call(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé demain à quinze heures")
+    result = conversation.hear("bonne")  # a weak "au revoir" look-alike
+    assert not conversation.ended
+    assert "tapez 1 pour oui" in said(result)
+    result = conversation.dtmf("2")
+    assert not conversation.ended and "Hangup" not in kinds(result)

@@ -78,3 +78,13 @@ def test_no(said: str) -> None:
 @pytest.mark.parametrize("said", NEITHER)
 def test_neither(said: str) -> None:
     assert parse_yes_no(said) is None
+
+
+@pytest.mark.parametrize("text", ["bon", "Bon.", "bon ben", "ben bon"])
+def test_bon_alone_accepts(text: str) -> None:
+    assert parse_yes_no(text) is True
+
+
+@pytest.mark.parametrize("text", ["bon anniversaire", "le bon magasin", "bon je sais pas"])
+def test_bon_inside_a_sentence_is_not_a_yes(text: str) -> None:
+    assert parse_yes_no(text) is None

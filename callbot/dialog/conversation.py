@@ -51,6 +51,12 @@ from callbot.dialog.nlu import (
 from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
 
 CallbackTimeCheck = Callable[[datetime], str | None]
+
+#: Keys that answer a confirmation question, and the hint given when a spoken answer was not understood.
+CONFIRM_KEYS = {"1": "oui", "2": "non"}
+CONFIRM_KEYS_HINT = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
+#: While a confirmation is pending, an intent must be this sure to change the subject (or end the call).
+CONFIRMATION_INTENT_SCORE = 0.75
 """Hook for business rules on call-back times (opening hours, agents' capacity): given the wanted time,
 return None to accept it, or a short French sentence saying why not ("Nous rappelons du lundi au samedi,
 de 9 h à 19 h."); the bot says it and asks for another time."""
@@ -299,6 +305,7 @@ class Conversation:
                 return
         if self._awaiting_confirmation and self._confirmation(text):
             return
+        confirming = self._awaiting_confirmation
         collect = self._current.collect
         if collect is not None and not self._awaiting_confirmation:
             outcome = self._extract(collect, text)
@@ -312,6 +319,9 @@ class Conversation:
                 self._problem(outcome)
                 return
         match = self._matcher.match(text)
+        if match is not None and confirming and match.score < CONFIRMATION_INTENT_SCORE:
+            # A half-heard answer to "C'est bien ça ?" must not end the call on a weak guess.
+            match = None
         if match is not None:
             if self._handle_intent(match.intent, match.score, text):
                 return
@@ -349,6 +359,10 @@ class Conversation:
                     self._after_collected(state)
                     return
         key = keys[0]
+        if self._awaiting_confirmation and key in CONFIRM_KEYS:
+            # The keypad answers "C'est bien ça ?" when speech is not understood: 1 yes, 2 no.
+            if self._confirmation(CONFIRM_KEYS[key]):
+                return
         transition = state.on_dtmf.get(key) or self.flow.global_handlers.on_dtmf.get(key)
         if transition is None:
             self._fail("no_match")
@@ -723,6 +737,8 @@ class Conversation:
         if lead_ins:
             self._say(lead_ins[min(retries, len(lead_ins)) - 1])
         self._say(self._render(self._question()))
+        if self._awaiting_confirmation:
+            self._say(CONFIRM_KEYS_HINT)
 
     def _question(self) -> str:
         state = self._current

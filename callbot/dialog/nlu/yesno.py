@@ -85,15 +85,18 @@ _NEGATIVE_STRONG_RE = _compile(_NEGATIVE_STRONG)
 _POSITIVE_STRONG_RE = _compile(_POSITIVE_STRONG)
 _POSITIVE_WEAK_RE = _compile(_POSITIVE_WEAK)
 _UNDECIDED_RE = _compile(_UNDECIDED)
-# "si" and "voilà" only mean yes as the whole answer ("si", "mais si", "voilà"), never as "if"/"here is".
-_WHOLE_ANSWER_YES = re.compile(r"^(?:(?:mais )?si(?: si)*|voila(?: voila)*)$")
+# "si", "voilà" and "bon" only mean yes as the whole answer ("mais si", "voilà", "bon ben d'accord"),
+# never as "if" / "here is" / "good". "Bon" alone is also how a telephone recogniser often hears a short
+# "oui" on an 8 kHz line.
+_WHOLE_ANSWER_YES = re.compile(r"^(?:(?:mais )?si(?: si)*|voila(?: voila)*|(?:bon|ben)(?: bon| ben)*)$")
 
 
 def parse_yes_no(text: str) -> bool | None:
     """True for a yes, False for a no, None when the answer is neither (or says "je ne sais pas").
 
     Yes: "oui", "ouais", "c'est ça", "exactement", "d'accord", "tout à fait", "parfait", "bien sûr",
-    "je confirme", and weaker ones ("ok", "ça marche", "c'est bon"; "si" and "voilà" as a whole answer).
+    "je confirme", and weaker ones ("ok", "ça marche", "c'est bon"; "si", "voilà" and "bon" as a whole
+    answer).
     No: "non", "pas du tout", "c'est pas ça", "ce n'est pas ça", "non merci", "absolument pas",
     "pas vraiment", "pas d'accord", "ça ne me va pas".
 
