@@ -77,9 +77,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
         for path in args.recordings:
-            result = replay_call(
-                stack, path, now=now, timing=args.timing, caller=args.caller, log_stream=events
-            )
+            caller = None if args.caller.lower() == "none" else args.caller
+            result = replay_call(stack, path, now=now, timing=args.timing, caller=caller, log_stream=events)
             if args.json:
                 print(json.dumps(result.as_dict(), ensure_ascii=False))
             else:
@@ -229,7 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="turns",
         help="turns: release each caller turn when the bot waits (default); original: as recorded",
     )
-    p.add_argument("--caller", help="caller number to pretend (E.164)")
+    p.add_argument(
+        "--caller",
+        default="+33612345678",
+        help="caller id the call presents, E.164 (default +33612345678; 'none' for a hidden number)",
+    )
     p.add_argument("--events", help="append the sessions' JSON-lines events to this file")
     engines(p)
     p.set_defaults(func=cmd_replay)

@@ -359,10 +359,9 @@ class Conversation:
                     self._after_collected(state)
                     return
         key = keys[0]
-        if self._awaiting_confirmation and key in CONFIRM_KEYS:
-            # The keypad answers "C'est bien ça ?" when speech is not understood: 1 yes, 2 no.
-            if self._confirmation(CONFIRM_KEYS[key]):
-                return
+        # The keypad answers "C'est bien ça ?" when speech is not understood: 1 yes, 2 no.
+        if self._awaiting_confirmation and key in CONFIRM_KEYS and self._confirmation(CONFIRM_KEYS[key]):
+            return
         transition = state.on_dtmf.get(key) or self.flow.global_handlers.on_dtmf.get(key)
         if transition is None:
             self._fail("no_match")

@@ -33,6 +33,9 @@ from callbot.vad import SpeechEnded, SpeechStarted
 ANSWER_DELAY_MS = 400
 #: Once the recording has no more turns, the caller waits this long before hanging up.
 HANGUP_GRACE_MS = 1000
+#: The caller id a replay presents unless told otherwise: a live call nearly always has one, and flows
+#: behave differently without it (they must ask for a number to call back).
+DEFAULT_REPLAY_CALLER = "+33612345678"
 #: A replay never runs longer than the recording plus this much audio (a flow stuck in a loop).
 MAX_EXTRA_AUDIO_MS = 180_000
 
@@ -132,7 +135,7 @@ def replay_call(
     *,
     now: datetime,
     timing: Timing = "turns",
-    caller: str | None = None,
+    caller: str | None = DEFAULT_REPLAY_CALLER,
     log_stream: IO[str] | None = None,
     log_path: str | Path | None = None,
 ) -> ReplayResult:
