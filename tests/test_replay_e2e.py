@@ -63,14 +63,38 @@ def test_a_recorded_call_replays_to_the_expected_decisions(stack: SpeechStack, c
     assert result.real_time_factor < 1.0, "replay runs faster than real time"
 
 
-@pytest.mark.parametrize("utterance", CALLERS, ids=[u["file"] for u in CALLERS])
-def test_each_caller_utterance_is_understood(stack: SpeechStack, utterance: dict[str, Any]) -> None:
+REQUESTS = [u for u in CALLERS if u["intent"] not in ("oui", "non")]
+ANSWERS = [u for u in CALLERS if u["intent"] in ("oui", "non")]
+
+
+@pytest.mark.parametrize("utterance", REQUESTS, ids=[u["file"] for u in REQUESTS])
+def test_each_caller_request_is_understood(stack: SpeechStack, utterance: dict[str, Any]) -> None:
     result = replay_call(stack, FIXTURES / "callers" / utterance["file"], now=NOW)
     first = next(t for t in result.turns if t.transcript)
     assert first.intent == utterance["intent"], f"heard {first.transcript!r}"
     expected_order = (utterance.get("slots") or {}).get("numero_commande")
     if expected_order:
         assert first.slots.get("numero_commande") == expected_order
+
+
+@pytest.mark.parametrize("utterance", ANSWERS, ids=[u["file"] for u in ANSWERS])
+def test_each_yes_or_no_answers_a_confirmation(stack: SpeechStack, utterance: dict[str, Any]) -> None:
+    """A bare oui/non means nothing in the menu: it is heard after "C'est bien ça ?"."""
+    from callbot.audio import FrameResampler
+    from callbot.dialog import Conversation
+    from callbot.dialog.nlu import parse_yes_no
+    from callbot.replay import load_caller_audio, split_caller_turns
+
+    conversation = Conversation(stack.flow, now=lambda: NOW, caller="+33612345678")
+    conversation.start()
+    conversation.hear("je voudrais être rappelé demain à quinze heures")
+    turn = split_caller_turns(stack, load_caller_audio(FIXTURES / "callers" / utterance["file"]))[0]
+    recognizer = stack.engine.new_recognizer()
+    recognizer.start_turn(conversation.hints)
+    recognizer.accept(FrameResampler(8000, recognizer.sample_rate).process(turn.pcm))
+    recognizer.pause()
+    heard = recognizer.finish().text
+    assert parse_yes_no(heard) is (utterance["intent"] == "oui"), f"heard {heard!r}"
 
 
 def test_callbot_replay_json_reports_the_callback_of_the_next_day(tmp_path: Path) -> None:
