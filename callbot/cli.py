@@ -38,7 +38,7 @@ def _parse_now(value: str | None) -> datetime:
     return parsed.replace(tzinfo=PARIS) if parsed.tzinfo is None else parsed.astimezone(PARIS)
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace) -> Settings:
     from callbot.config import load_settings
 
     settings = load_settings(args.config)
