@@ -8,6 +8,7 @@ own thread, away from PJSIP's media clock (see docs/sip.md for why the processes
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 from collections.abc import Callable, Mapping
@@ -26,6 +27,15 @@ from callbot.sip.supervisor import Supervisor, SupervisorConfig
 
 TRANSFER_FAILED = "Je n'arrive pas à joindre un conseiller. Merci de rappeler plus tard. Au revoir."
 _OVERRIDES = ("flow", "asr", "tts", "vad")
+# The worker names a call's recording `<Call-ID>.wav` with every character outside this set replaced by
+# "_" (callbot/sip/worker.py); the event log must follow the same rule to lie next to it. A Call-ID may
+# hold "/" (RFC 3261 `word`), so the raw Call-ID in a path could also write outside the directory.
+_NOT_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._@-]")
+
+
+def call_log_path(recording_dir: Path, call_id: str) -> Path:
+    """Where a call's JSON-lines event log goes: next to its recording, `<Call-ID>.jsonl`."""
+    return recording_dir / f"{_NOT_IN_FILE_NAME.sub('_', call_id)}.jsonl"
 
 
 def _parse_listen(value: str) -> tuple[str, int]:
@@ -123,7 +133,7 @@ def build_session_factory(
             caller=call.caller,
             channel=channel,
             sample_rate=call.sample_rate,
-            log_path=recording_dir / f"{call.call_id}.jsonl" if recording_dir else None,
+            log_path=call_log_path(recording_dir, call.call_id) if recording_dir else None,
             announce_recording=recording_dir is not None,
         )
         return SessionCallHandler(session, control, transfer_failed_audio=sorry)

@@ -1,4 +1,4 @@
-"""Helpers for tests that talk real SIP on 127.0.0.1: free ports, a worker process, SIPp runs.
+"""Helpers for tests that talk real SIP on 127.0.0.1: free ports, a worker process, `callbot serve`, SIPp.
 
 Every helper that starts a process stops it on exit, even when the test fails, so no SIP peer outlives
 its test. Kept in the package (not under tests/) so that end-to-end tests of other parts, a
@@ -22,6 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from callbot.sip.config import WorkerConfig
 from callbot.sip.host import HandlerHost, WorkerLink
@@ -245,3 +247,101 @@ def sip_options(address: tuple[str, int], timeout: float = 1.0) -> int | None:
             return None
     parts = data.split(b" ", 2)
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+@dataclass
+class ServeHandle:
+    """A running `callbot serve` (supervisor, workers, conversation hosts) started by `serve_process`."""
+
+    process: subprocess.Popen[bytes]
+    sip_port: int
+    data_dir: Path
+    log_path: Path
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.sip_port}"
+
+    @property
+    def recordings(self) -> Path:
+        return self.data_dir / "recordings"
+
+    def call_files(self, call_id: str) -> tuple[Path, Path]:
+        """(stereo recording, JSON-lines event log) of a call, named as the gateway names them."""
+        from callbot.sip.serve import call_log_path
+
+        log = call_log_path(self.recordings, call_id)
+        return log.with_suffix(".wav"), log
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def serve_process(
+    work_dir: Path,
+    *,
+    workers: int = 1,
+    engines: Sequence[str] = ("--asr", "whisper"),
+    settings: Mapping[str, Any] | None = None,
+    ready_timeout_s: float = 120.0,
+) -> Iterator[ServeHandle]:
+    """`python -m callbot.cli serve` on free ports with `data_dir` under `work_dir`, ready for calls.
+
+    Ready means every worker has reached its conversation host (each host loads the speech stack
+    first, which takes seconds) and, with several workers, the Kamailio front answers OPTIONS. The
+    whole process group is stopped on exit, so no worker or host outlives the caller.
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = work_dir / "data"
+    sip: dict[str, Any] = {
+        "rtp_base_port": free_port_block(40 * workers),
+        "rtp_ports_per_worker": 40,
+        "drain_timeout_s": 5,
+        "worker": {"pjsip_log_level": 1},
+    }
+    if workers > 1:
+        sip["worker_base_port"] = free_port_block(workers)
+    values: dict[str, Any] = {"data_dir": str(data_dir), **(settings or {})}
+    values["sip"] = {**sip, **values.get("sip", {})}
+    config = work_dir / "callbot.yaml"
+    config.write_text(yaml.safe_dump(values))
+    sip_port = free_port()
+    log_path = work_dir / "serve.log"
+    argv = [sys.executable, "-m", "callbot.cli", "--config", str(config), "serve"]
+    argv += ["--listen", f"127.0.0.1:{sip_port}", "--workers", str(workers), *engines]
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    handle = ServeHandle(process, sip_port, data_dir, log_path)
+    try:
+        _wait_until_serving(handle, workers, ready_timeout_s)
+        yield handle
+    finally:
+        stop_process_group(process)
+
+
+def _wait_until_serving(handle: ServeHandle, workers: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if handle.process.poll() is not None:
+            raise RuntimeError(
+                f"callbot serve exited with {handle.process.returncode}:\n{handle.log_text()[-3000:]}"
+            )
+        connected = handle.log_text().count("callbot.sip.host INFO worker sip-")
+        if connected >= workers and (workers == 1 or sip_options(("127.0.0.1", handle.sip_port), 0.5) == 200):
+            if workers > 1:
+                time.sleep(1.2)  # one dispatcher probe round, so that the front knows every worker alive
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"callbot serve was not ready in {timeout_s:.0f} s:\n{handle.log_text()[-3000:]}")
+
+
+def stop_process_group(process: subprocess.Popen[Any], timeout: float = 20.0) -> None:
+    """SIGTERM to a process started with `start_new_session=True` and all its children, then SIGKILL."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
