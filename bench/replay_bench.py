@@ -35,6 +35,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def load_labels(directory: Path) -> list[dict]:
+    """`labels.json` (bench/make_caller_set.py) or a fixture `manifest.yaml` (tests/fixtures/callers)."""
+    if (directory / "labels.json").exists():
+        return list(json.loads((directory / "labels.json").read_text(encoding="utf-8")))
+    import yaml
+
+    manifest = yaml.safe_load((directory / "manifest.yaml").read_text(encoding="utf-8"))
+    # A bare oui/non is an answer, not a request: it means nothing at the greeting.
+    return [u for u in manifest["utterances"] if u["intent"] not in ("oui", "non")]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -54,7 +65,7 @@ def main() -> int:
             subprocess.run(
                 [sys.executable, str(script), tmp, "--per-intent", str(args.per_intent)], check=True
             )
-        labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+        labels = load_labels(directory)
         if args.limit:
             labels = labels[: args.limit]
 
