@@ -9,7 +9,8 @@ to the engine's rate), is streamed to a recognizer in 20 ms frames, and `finish(
 frame: that is the end-of-speech → final-text latency when the session does not wait (no speculative
 decode). With `--pause-ms N` the bench calls `pause()` after the last frame and `finish()` N ms later, as a
 session does while its VAD waits to be sure the caller stopped; the latency is then what is left after the
-wait.
+wait. Latency and wall-time RTF depend on what else runs on the machine (the load average is printed);
+the CPU figures much less so.
 
     python bench/asr_wer.py                      # Whisper (and Vosk when a French model is installed)
     python bench/asr_wer.py --n 150 --beam 5 --min-window 30 --verbose
@@ -106,6 +107,10 @@ def rss_mb() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def run(engine: RecognizerEngine, prompts: list[Prompt], pause_ms: int, verbose: bool) -> None:
     recognizer = engine.new_recognizer()
     rate = recognizer.sample_rate
@@ -114,6 +119,7 @@ def run(engine: RecognizerEngine, prompts: list[Prompt], pause_ms: int, verbose:
     cpu: list[float] = []  # CPU seconds (all threads) spent in finish(): the load-independent figure
     dropped: list[str] = []
     audio_s = busy_s = 0.0
+    cpu_start = time.process_time()
     for prompt in prompts:
         pcm = resample(ulaw_decode(ulaw_encode(prompt.pcm8k)), 8000, rate)
         recognizer.start_turn()
@@ -140,7 +146,9 @@ def run(engine: RecognizerEngine, prompts: list[Prompt], pause_ms: int, verbose:
             print(f"  {prompt.name:32s} {edits}/{len(ref)}  ref: {prompt.text}")
             print(f"  {'':32s}       hyp: {hypothesis.text}")
     recognizer.close()
-    quantiles = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies * 19
+    quantiles = (
+        statistics.quantiles(latencies, n=20, method="inclusive") if len(latencies) > 1 else latencies * 19
+    )
     rss, peak = rss_mb()
     print(
         f"{engine.name:8s} WER {100 * errors / max(words, 1):5.1f} %  "
@@ -149,7 +157,9 @@ def run(engine: RecognizerEngine, prompts: list[Prompt], pause_ms: int, verbose:
         f"p95 {1000 * quantiles[18]:.0f} ms, max {1000 * max(latencies):.0f} ms"
         f"{f' (after pause() + {pause_ms} ms wait)' if pause_ms else ''}; "
         f"CPU in finish() p50 {1000 * statistics.median(cpu):.0f} ms\n"
-        f"         RTF {busy_s / audio_s:.3f}  RSS {rss:.0f} MB (peak {peak:.0f} MB)"
+        f"         RTF {busy_s / audio_s:.3f} (wall time spent, not counting pause waits), "
+        f"CPU RTF {(time.process_time() - cpu_start) / audio_s:.3f} (all threads)  "
+        f"RSS {rss:.0f} MB (peak {peak:.0f} MB); load average now {load_average()}"
     )
     if dropped:
         print(f"         {len(dropped)} transcripts dropped as non-speech: " + "; ".join(dropped))
@@ -180,7 +190,9 @@ def main() -> None:
         domain_prompt="" if args.no_prompt else WhisperSettings.domain_prompt,
     )
     base_rss, _ = rss_mb()
-    print(f"{len(prompts)} prompts; RSS before loading models {base_rss:.0f} MB")
+    print(
+        f"{len(prompts)} prompts; RSS before loading models {base_rss:.0f} MB; load average {load_average()}"
+    )
     names = ["whisper", "vosk"] if args.engine == "all" else [args.engine]
     for name in names:
         try:

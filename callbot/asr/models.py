@@ -180,13 +180,13 @@ def fetch_model(name: str, models_dir: Path | str | None = None, url_override: s
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            _download(url, out)
+            _download(url, out, name)
         return install_from_archive(name, temp, target_dir)
     finally:
         temp.unlink(missing_ok=True)
 
 
-def _download(url: str, out: BinaryIO) -> None:
+def _download(url: str, out: BinaryIO, name: str) -> None:
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
             shutil.copyfileobj(response, out, 1 << 20)
@@ -195,7 +195,8 @@ def _download(url: str, out: BinaryIO) -> None:
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ModelError(
-            f"cannot download {url}: {reason} (offline? copy the zip by hand and install it from the file)"
+            f"cannot download {url}: {reason} (offline? copy the zip by hand, then: "
+            f"callbot models fetch {name} --archive <zip>)"
         ) from exc
     except ValueError as exc:
         raise ModelError(f"cannot download {url!r}: {exc}") from exc
