@@ -639,3 +639,16 @@ def test_a_half_heard_answer_to_the_confirmation_never_ends_the_call(flow: Flow)
     assert "tapez 1 pour oui" in said(result)
     result = conversation.dtmf("2")
     assert not conversation.ended and "Hangup" not in kinds(result)
+
+
+def test_the_bot_waits_longer_while_a_number_is_read_out(flow: Flow) -> None:
+    from callbot.dialog.conversation import NUMBER_END_SILENCE_MS
+
+    conversation = call(flow)
+    result = conversation.hear("où en est ma commande")
+    listen = the(result, Listen)
+    assert isinstance(listen, Listen) and listen.end_silence_ms == NUMBER_END_SILENCE_MS
+    result = conversation.hear("c'est la commande 458129")
+    assert result.intent == "suivi_commande"
+    listen = the(result, Listen)
+    assert isinstance(listen, Listen) and listen.end_silence_ms is None

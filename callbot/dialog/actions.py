@@ -22,6 +22,9 @@ class Listen:
     hints: tuple[str, ...] = ()
     timeout_ms: int = 6000
     max_digits: int = 1
+    #: Trailing silence that ends the caller's turn here; None = the gateway's setting. Longer while a
+    #: number is being read out, since callers pause between digit groups.
+    end_silence_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

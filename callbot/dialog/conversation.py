@@ -52,6 +52,8 @@ from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
 
 CallbackTimeCheck = Callable[[datetime], str | None]
 
+#: End-of-turn silence while the caller reads out a number (order, phone).
+NUMBER_END_SILENCE_MS = 1300
 #: Keys that answer a confirmation question, and the hint given when a spoken answer was not understood.
 CONFIRM_KEYS = {"1": "oui", "2": "non"}
 CONFIRM_KEYS_HINT = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
@@ -266,6 +268,7 @@ class Conversation:
                     hints=self.hints,
                     timeout_ms=self.flow.settings.no_input_timeout_ms,
                     max_digits=self._max_digits(),
+                    end_silence_ms=self._end_silence_ms(),
                 )
             )
         intent, confidence = self._turn_intent
@@ -275,6 +278,15 @@ class Conversation:
             slots={name: self._slots[name].plain() for name in self._turn_slots if name in self._slots},
             actions=tuple(self._actions),
         )
+
+    def _end_silence_ms(self) -> int | None:
+        """Callers pause between the digit groups of an order or phone number: wait longer there."""
+        collect = self._current.collect
+        if collect is None or self._awaiting_confirmation:
+            return None
+        if self.flow.slots[collect].type in ("order_number", "phone"):
+            return NUMBER_END_SILENCE_MS
+        return None
 
     def _max_digits(self) -> int:
         collect = self._current.collect
@@ -310,6 +322,8 @@ class Conversation:
         if collect is not None and not self._awaiting_confirmation:
             outcome = self._extract(collect, text)
             if isinstance(outcome, SlotValue):
+                if self._topics:  # the turn answers the request in progress: report it as that intent
+                    self._turn_intent = (self._topics[-1].intent, 1.0)
                 self._store(collect, outcome)
                 self._fill_topic_slots(text)
                 self._failures.clear()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -31,6 +31,8 @@ from callbot.vad import SpeechEnded, SpeechStarted
 
 #: The caller starts speaking this long after the bot has finished its prompt.
 ANSWER_DELAY_MS = 400
+#: Silence that separates two caller turns in a recording of the caller's side.
+TURN_GAP_MS = 1800
 #: Once the recording has no more turns, the caller waits this long before hanging up.
 HANGUP_GRACE_MS = 1000
 #: The caller id a replay presents unless told otherwise: a live call nearly always has one, and flows
@@ -111,8 +113,15 @@ def load_caller_audio(path: str | Path) -> bytes:
 
 
 def split_caller_turns(stack: SpeechStack, pcm: bytes, sample_rate: int = TELEPHONE_RATE) -> list[CallerTurn]:
-    """Cut a caller recording into turns with the same endpointer the session uses."""
+    """Cut a caller recording into turns with the session's endpointer, stretched to `TURN_GAP_MS`.
+
+    A caller's turns are seconds apart (the bot spoke in between), while within a turn callers pause
+    for less (between the digit groups of a number): only a long silence separates two turns.
+    """
     endpointer = stack.new_endpointer(sample_rate)
+    endpointer.config = replace(
+        endpointer.config, end_silence_ms=max(TURN_GAP_MS, endpointer.config.end_silence_ms)
+    )
     turns: list[CallerTurn] = []
     start: int | None = None
     bytes_per_ms = sample_rate * 2 // 1000

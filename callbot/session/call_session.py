@@ -17,7 +17,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,6 +141,7 @@ class CallSession:
         self.announce_recording = announce_recording
         self._wall = wall_clock
         self._to_asr = FrameResampler(sample_rate, recognizer.sample_rate)
+        self._default_end_silence_ms = endpointer.config.end_silence_ms
 
         self.clock = clock
         self.turns: list[TurnRecord] = []
@@ -457,6 +458,7 @@ class CallSession:
         for action in pending:
             if isinstance(action, Listen):
                 self._listen = action
+                self._use_end_silence(action.end_silence_ms)
                 self._arm_no_input()
                 self.log.emit(self.now_ms, "listen", timeout_ms=action.timeout_ms, hints=len(action.hints))
             elif isinstance(action, Transfer):
@@ -480,6 +482,12 @@ class CallSession:
                     else Outcome("hangup", reason=action.reason)
                 )
                 return
+
+    def _use_end_silence(self, end_silence_ms: int | None) -> None:
+        """The state may want a longer end-of-turn silence (a number read out in groups)."""
+        wanted = end_silence_ms or self._default_end_silence_ms
+        if self.endpointer.config.end_silence_ms != wanted:
+            self.endpointer.config = replace(self.endpointer.config, end_silence_ms=wanted)
 
     def _end(self, outcome: Outcome) -> None:
         self.outcome = outcome

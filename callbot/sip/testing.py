@@ -255,6 +255,7 @@ class ServeHandle:
 
     process: subprocess.Popen[bytes]
     sip_port: int
+    rtp_ports: range  # every worker's RTP (and RTCP) ports
     data_dir: Path
     log_path: Path
 
@@ -304,6 +305,8 @@ def serve_process(
         sip["worker_base_port"] = free_port_block(workers)
     values: dict[str, Any] = {"data_dir": str(data_dir), **(settings or {})}
     values["sip"] = {**sip, **values.get("sip", {})}
+    rtp = values["sip"]
+    rtp_ports = range(rtp["rtp_base_port"], rtp["rtp_base_port"] + workers * rtp["rtp_ports_per_worker"])
     config = work_dir / "callbot.yaml"
     config.write_text(yaml.safe_dump(values))
     sip_port = free_port()
@@ -312,7 +315,7 @@ def serve_process(
     argv += ["--listen", f"127.0.0.1:{sip_port}", "--workers", str(workers), *engines]
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-    handle = ServeHandle(process, sip_port, data_dir, log_path)
+    handle = ServeHandle(process, sip_port, rtp_ports, data_dir, log_path)
     try:
         _wait_until_serving(handle, workers, ready_timeout_s)
         yield handle

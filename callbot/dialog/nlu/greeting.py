@@ -16,6 +16,8 @@ _FILLERS = frozenset({"oui", "ouais", "madame", "monsieur", "euh", "eh", "ben", 
 def is_greeting(text: str) -> bool:
     """True when the words are only greetings and fillers, at least one a greeting."""
     words = normalize(text).split()
-    return bool(words) and any(w in _GREETINGS for w in words) and all(
-        w in _GREETINGS or w in _FILLERS for w in words
+    return (
+        bool(words)
+        and any(w in _GREETINGS for w in words)
+        and all(w in _GREETINGS or w in _FILLERS for w in words)
     )
