@@ -75,11 +75,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
         read_wav(path)  # a bad file is refused before the models load
     stack = _stack(args, quiet=args.json)
     now = _parse_now(args.now)
+    store = _callback_store(args) if args.store_callbacks else None
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
         for path in args.recordings:
             caller = None if args.caller.lower() == "none" else args.caller
-            result = replay_call(stack, path, now=now, timing=args.timing, caller=caller, log_stream=events)
+            result = replay_call(
+                stack,
+                path,
+                now=now,
+                timing=args.timing,
+                caller=caller,
+                log_stream=events,
+                callback_store=store,
+            )
             if args.json:
                 print(json.dumps(result.as_dict(), ensure_ascii=False))
             else:
@@ -191,6 +200,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     raise UserError("models: choose list, verify or fetch")
 
 
+def _callback_store(args: argparse.Namespace):
+    from callbot.callbacks import CallbackStore
+
+    settings = _settings(args)
+    store = CallbackStore(settings.database_url or settings.data_dir)
+    store.migrate()
+    return store
+
+
+def cmd_callbacks(args: argparse.Namespace) -> int:
+    from callbot.callbacks.admin import run_command
+
+    return run_command(args, _callback_store(args))
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     stack = _stack(args, quiet=True)
     for line in stack.banner():
@@ -235,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="caller id the call presents, E.164 (default +33612345678; 'none' for a hidden number)",
     )
     p.add_argument("--events", help="append the sessions' JSON-lines events to this file")
+    p.add_argument(
+        "--store-callbacks",
+        action="store_true",
+        help="store confirmed call-backs in the gateway's call-back store (data_dir / database_url)",
+    )
     engines(p)
     p.set_defaults(func=cmd_replay)
 
@@ -266,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--url", help="download from this mirror instead of the manifest's URL")
     fetch.add_argument("--archive", help="install from a zip already on disk")
     fetch.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("callbacks", help="list, show, cancel, reschedule and export call-back requests")
+    from callbot.callbacks.admin import configure_parser
+
+    configure_parser(p)
+    p.set_defaults(func=cmd_callbacks)
 
     p = sub.add_parser("info", help="print the engines and flow callbot would use")
     engines(p)

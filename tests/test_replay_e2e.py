@@ -147,3 +147,33 @@ def test_callbot_replay_json_reports_the_callback_of_the_next_day(tmp_path: Path
     for turn in report["turns"]:
         assert set(turn) >= {"start_ms", "end_ms", "transcript", "intent", "slots", "bot", "response_ms"}
     assert any(json.loads(line)["event"] == "callback" for line in events.read_text().splitlines())
+
+
+def test_a_replayed_call_back_is_stored_and_listed_with_its_context(tmp_path: Path) -> None:
+    config = tmp_path / "callbot.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'var'}\n")
+    base = [sys.executable, "-m", "callbot.cli", "--config", str(config)]
+    replay = subprocess.run(
+        [
+            *base,
+            "replay",
+            str(FIXTURES / "calls" / "rappel_demain_15h.wav"),
+            "--json",
+            "--asr",
+            "whisper",
+            "--now",
+            "2026-11-23T10:30:00+01:00",
+            "--store-callbacks",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert replay.returncode == 0, replay.stderr
+    listing = subprocess.run([*base, "callbacks", "list"], capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    row = listing.stdout.splitlines()[1].split()
+    assert row[1:4] == ["2026-11-24", "15:00", "service_client"]
+    shown = subprocess.run([*base, "callbacks", "show", row[0]], capture_output=True, text=True, timeout=60)
+    assert "intent:          rappel" in shown.stdout
+    assert "creneau_rappel: 2026-11-24T15:00:00+01:00" in shown.stdout

@@ -19,15 +19,19 @@ from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from callbot.audio.frame import FRAME_MS, AudioFrame, frames_from_pcm, silence
 from callbot.audio.resample import resample
 from callbot.audio.wav import read_wav
+from callbot.dialog.actions import ScheduleCallback
 from callbot.session.call_session import CallSession, Outcome, TurnRecord
 from callbot.session.channel import RecordingChannel
 from callbot.session.stack import TELEPHONE_RATE, SpeechStack
 from callbot.vad import SpeechEnded, SpeechStarted
+
+if TYPE_CHECKING:
+    from callbot.callbacks import CallbackStore
 
 #: The caller starts speaking this long after the bot has finished its prompt.
 ANSWER_DELAY_MS = 400
@@ -147,10 +151,16 @@ def replay_call(
     caller: str | None = DEFAULT_REPLAY_CALLER,
     log_stream: IO[str] | None = None,
     log_path: str | Path | None = None,
+    callback_store: CallbackStore | None = None,
 ) -> ReplayResult:
-    """Run a caller recording through a fresh CallSession and report what the bot did."""
+    """Run a caller recording through a fresh CallSession and report what the bot did.
+
+    With `callback_store`, a call-back the caller confirms is stored there, as on a live call.
+    """
     pcm = load_caller_audio(path)
-    channel = RecordingChannel()
+    channel = (
+        RecordingChannel() if callback_store is None else StoringChannel(callback_store, caller, str(path))
+    )
     session = stack.new_session(
         call_id=f"replay-{uuid.uuid4().hex[:8]}",
         origin=now,
@@ -177,6 +187,27 @@ def replay_call(
         wall_ms=wall_ms,
         bot_audio=bytes(bot_audio),
     )
+
+
+class StoringChannel(RecordingChannel):
+    """A replay channel that stores confirmed call-backs durably, as the SIP channel does."""
+
+    def __init__(self, store: CallbackStore, caller: str | None, source: str) -> None:
+        super().__init__()
+        self.store = store
+        self.caller = caller
+        self.source = source
+
+    def schedule_callback(self, action: ScheduleCallback) -> None:
+        super().schedule_callback(action)
+        self.store.add(
+            due_at=action.at,
+            queue=action.queue or "service_client",
+            phone=action.phone or self.caller,
+            context=action.context,
+            caller=self.caller,
+            call_id=f"replay:{self.source}",
+        )
 
 
 def _drive_turn_by_turn(
