@@ -38,7 +38,9 @@ def percentile(values: list[float], q: float) -> float:
 def load_labels(directory: Path) -> list[dict]:
     """`labels.json` (bench/make_caller_set.py) or a fixture `manifest.yaml` (tests/fixtures/callers)."""
     if (directory / "labels.json").exists():
-        return list(json.loads((directory / "labels.json").read_text(encoding="utf-8")))
+        labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+        items = labels["items"] if isinstance(labels, dict) else labels
+        return [u for u in items if u["intent"] not in ("oui", "non")]
     import yaml
 
     manifest = yaml.safe_load((directory / "manifest.yaml").read_text(encoding="utf-8"))

@@ -200,7 +200,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     raise UserError("models: choose list, verify or fetch")
 
 
-def _callback_store(args: argparse.Namespace):
+def _callback_store(args: argparse.Namespace) -> CallbackStore:
     from callbot.callbacks import CallbackStore
 
     settings = _settings(args)
