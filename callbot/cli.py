@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from callbot import __version__
 
 if TYPE_CHECKING:  # imports kept lazy so that `callbot --help` answers at once
+    from callbot.callbacks import CallbackStore
     from callbot.config import Settings
     from callbot.session.stack import SpeechStack
 
