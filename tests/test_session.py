@@ -328,3 +328,17 @@ def test_recording_is_announced_before_the_greeting(flow, prompts) -> None:
     Caller(session).wait(100)
     first = session.log.of_type("prompt")[0]["text"]
     assert "enregistré" in first
+
+
+def test_a_caller_quieter_than_the_bot_can_still_interrupt_it(flow, prompts, caller_voice) -> None:  # noqa: ANN001
+    """Callers arrive ~10 dB below the bot's prompts on a phone line; the echo guard must let them in."""
+    recognizer = ScriptedRecognizer(["je veux parler à un conseiller"])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait(600)
+    quieter = (
+        np.frombuffer(say(caller_voice, "Je veux parler à un conseiller"), dtype="<i2") * 0.316
+    ).astype("<i2")
+    caller.play(quieter.tobytes())
+    caller.wait_until_listening()
+    assert caller.session.log.of_type("barge_in")
+    assert caller.session.outcome is not None and caller.session.outcome.type == "transfer"

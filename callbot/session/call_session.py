@@ -301,11 +301,13 @@ class CallSession:
     def _on_speech_started(self, event: SpeechStarted) -> None:
         if self.ended or self._in_turn:
             return
-        if self._bot_speaking_at(event.at_ms) or (self._outbound and self._listen is None):
-            if not (event.barge_in and self._barge_in_allowed):
-                return  # the caller talks over a prompt that may not be interrupted: not a turn
+        if self._outbound:
+            # The bot has audio queued: the caller talks over it, or in a pause between its sentences.
+            if not self._barge_in_allowed:
+                self.endpointer.reset()  # not a turn; listen afresh, so speech that goes on is caught later
+                return
             self._stop_audio("speech")
-        elif self._listen is None and not self._outbound:
+        elif self._listen is None:
             return  # nothing is expected from the caller now (e.g. the call is being transferred)
         self._in_turn = True
         self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms

@@ -48,7 +48,7 @@ class EndpointerConfig:
     preroll_ms: int = 300
     max_speech_ms: int = 15000
     barge_in_min_speech_ms: int = 200
-    echo_margin_db: float = 10.0
+    echo_margin_db: float = 16.0
     echo_tail_ms: int = 200
 
     def __post_init__(self) -> None:
