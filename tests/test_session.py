@@ -330,7 +330,7 @@ def test_recording_is_announced_before_the_greeting(flow, prompts) -> None:
     assert "enregistré" in first
 
 
-def test_a_caller_quieter_than_the_bot_can_still_interrupt_it(flow, prompts, caller_voice) -> None:  # noqa: ANN001
+def test_a_caller_quieter_than_the_bot_can_still_interrupt_it(flow, prompts, caller_voice) -> None:
     """Callers arrive ~10 dB below the bot's prompts on a phone line; the echo guard must let them in."""
     recognizer = ScriptedRecognizer(["je veux parler à un conseiller"])
     caller = Caller(make_session(flow, prompts, recognizer))
