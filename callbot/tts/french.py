@@ -31,6 +31,8 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from callbot.calendar_fr import MONTHS, WEEKDAYS
+
 _UNITS: tuple[str, ...] = (
     "zéro",
     "un",
@@ -47,20 +49,6 @@ _UNITS: tuple[str, ...] = (
 )
 _UNITS += ("douze", "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf")
 _TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
-MONTHS: tuple[str, ...] = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-)
-MONTHS += ("novembre", "décembre")
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 _SPACE = "[ \u00a0\u202f]"  # ordinary, non-breaking and narrow non-breaking spaces all appear in prices
 

@@ -7,24 +7,14 @@ digits ("quatorze heures trente" → "14 heures 30", "14h30" → "14 h 30").
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "fevrier",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "aout",
-    "septembre",
-    "octobre",
-    "novembre",
-    "decembre",
-)
+from callbot.calendar_fr import MONTHS as MONTH_LABELS
+from callbot.calendar_fr import WEEKDAYS
+
+MONTHS = tuple(unicodedata.normalize("NFKD", m).encode("ascii", "ignore").decode() for m in MONTH_LABELS)
 # Spellings a recogniser produces for month names.
 MONTH_VARIANTS = {
     "fevier": "fevrier",
@@ -162,21 +152,6 @@ WITHIN_THE_HOUR_RE = re.compile(r"\bdans l heure\b")
 LATER_TODAY_RE = re.compile(r"\b(?:tout a l heure|plus tard dans la journee|un peu plus tard|tantot)\b")
 
 # ------------------------------------------------------------------------------- French for the explanation
-
-MONTH_LABELS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def short_date(day: date) -> str:
