@@ -50,6 +50,10 @@ class WorkerConfig:
     trunk_username: str | None = None
     trunk_password: str | None = None
     trunk_realm: str = "*"
+    #: Registrar of the SIP trunk (e.g. "sip:trunk.example:5060"): REGISTER there with the trunk
+    #: credentials (digest) and keep the registration fresh; None = no registration (peering by IP).
+    trunk_registrar: str | None = None
+    register_expires_s: int = 300
     caller_id: str | None = None
     drain_timeout_s: float = 60.0
     max_call_s: float = 3600.0

@@ -177,6 +177,14 @@ class WorkerAccount(pj.Account):
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         self.worker.on_incoming_call(self, prm)
 
+    @_guarded
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:
+        """Trunk registration outcome: ops see a refused password or an unreachable registrar at once."""
+        if 200 <= prm.code < 300:
+            log.info("registered with the trunk (%d, expires %d s)", prm.code, prm.expiration)
+        else:
+            log.error("trunk registration failed: %d %s", prm.code, prm.reason)
+
 
 class SipWorker:
     """One pjsua2 endpoint and its calls; `run()` blocks until stopped (SIGTERM drains first)."""
@@ -290,6 +298,13 @@ class SipWorker:
             acfg.sipConfig.authCreds.append(
                 pj.AuthCredInfo("digest", cfg.trunk_realm, cfg.trunk_username, 0, cfg.trunk_password or "")
             )
+        if cfg.trunk_registrar:
+            # The trunk knows us by its account: our AOR is the trunk user at the registrar's domain.
+            domain = cfg.trunk_registrar.split(":", 1)[1].split(";", 1)[0]
+            acfg.idUri = f"sip:{cfg.trunk_username or user}@{domain}"
+            acfg.regConfig.registrarUri = cfg.trunk_registrar
+            acfg.regConfig.timeoutSec = cfg.register_expires_s
+            acfg.regConfig.registerOnAdd = True
         account = WorkerAccount(self)
         account.create(acfg, True)
         self._account = account
