@@ -10,7 +10,6 @@ CC-BY-SA-3.0), else to a short tone.
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections.abc import Mapping
@@ -23,10 +22,9 @@ from callbot.audio.resample import resample
 from callbot.audio.wav import read_wav, write_wav
 from callbot.sip.context import TransferContext
 from callbot.sip.host import BaseCallHandler, CallControl
-from callbot.sip.protocol import CallEnded, CallStarted, DtmfIn, PlaybackMark, TransferStatus
+from callbot.sip.protocol import CallEnded, CallStarted, DtmfIn, PlaybackMark, TransferStatus, call_file_stem
 
 PROMPTS = Path("/usr/share/asterisk/sounds/fr")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]")
 
 
 def load_prompt(path: str | Path | None, sample_rate: int, fallback_hz: float = 440.0) -> bytes:
@@ -93,7 +91,7 @@ class DemoHandler(BaseCallHandler):
     def on_ended(self, ended: CallEnded) -> None:
         self.ended = ended
         if self.settings.heard_dir is not None:
-            path = Path(self.settings.heard_dir) / f"{_SAFE_NAME.sub('_', self.started.call_id)}.wav"
+            path = Path(self.settings.heard_dir) / f"{call_file_stem(self.started.call_id)}.wav"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_wav(path, bytes(self.heard), self.started.sample_rate)
         self.done.set()

@@ -10,8 +10,18 @@ chunks of any length outbound.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+_NOT_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._@-]")
+
+
+def call_file_stem(call_id: str) -> str:
+    """A SIP Call-ID made safe as a file name (a hostile Call-ID may hold "/" or ".."): recordings,
+    event logs and port names all use it, so a call's files share one name."""
+    return _NOT_IN_FILE_NAME.sub("_", call_id)
+
 
 Direction = Literal["inbound", "outbound"]
 DtmfMethod = Literal["rfc4733", "sip-info", "unknown"]

@@ -8,7 +8,6 @@ own thread, away from PJSIP's media clock (see docs/sip.md for why the processes
 from __future__ import annotations
 
 import argparse
-import re
 import signal
 import sys
 from collections.abc import Callable, Mapping
@@ -21,7 +20,7 @@ from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.nlu import PARIS
 from callbot.sip.config import ConfigError
 from callbot.sip.host import CallControl
-from callbot.sip.protocol import CallStarted
+from callbot.sip.protocol import CallStarted, call_file_stem
 from callbot.sip.session_adapter import SessionCallHandler, SipChannel
 from callbot.sip.supervisor import Supervisor, SupervisorConfig
 
@@ -30,12 +29,11 @@ _OVERRIDES = ("flow", "asr", "tts", "vad")
 # The worker names a call's recording `<Call-ID>.wav` with every character outside this set replaced by
 # "_" (callbot/sip/worker.py); the event log must follow the same rule to lie next to it. A Call-ID may
 # hold "/" (RFC 3261 `word`), so the raw Call-ID in a path could also write outside the directory.
-_NOT_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._@-]")
 
 
 def call_log_path(recording_dir: Path, call_id: str) -> Path:
     """Where a call's JSON-lines event log goes: next to its recording, `<Call-ID>.jsonl`."""
-    return recording_dir / f"{_NOT_IN_FILE_NAME.sub('_', call_id)}.jsonl"
+    return recording_dir / f"{call_file_stem(call_id)}.jsonl"
 
 
 def _parse_listen(value: str) -> tuple[str, int]:

@@ -49,6 +49,7 @@ from callbot.sip.protocol import (
     Transfer,
     TransferStatus,
     WorkerHello,
+    call_file_stem,
 )
 from callbot.sip.sipmsg import parse_request, passed_on_headers, uri_user
 
@@ -58,7 +59,6 @@ CODEC_IDS = {"PCMA": "PCMA/8000", "PCMU": "PCMU/8000", "G722": "G722/16000", "GS
 _FLUSH_EVERY_S = 0.5
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!%*_+`'~.-]+$")
 _DIALLABLE = re.compile(r"^(tel:)?\+?[0-9*#]{1,32}$")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -481,7 +481,7 @@ class SipWorker:
             pass
         recorder = None
         if self.config.recording_dir:
-            path = Path(self.config.recording_dir) / f"{_SAFE_NAME.sub('_', active.call_id)}.wav"
+            path = Path(self.config.recording_dir) / f"{call_file_stem(active.call_id)}.wav"
             try:
                 recorder = CallRecorder(path, self.config.sample_rate)
             except OSError as exc:  # a full or read-only disk must not cost the caller the call
@@ -515,7 +515,7 @@ class SipWorker:
         fmt = pj.MediaFormatAudio()
         fmt.type = pj.PJMEDIA_TYPE_AUDIO
         fmt.init(pj.PJMEDIA_FORMAT_PCM, self.config.sample_rate, 1, self._frame_ms * 1000, 16)
-        port.createPort(f"call-{_SAFE_NAME.sub('_', active.call_id)[:40]}", fmt)
+        port.createPort(f"call-{call_file_stem(active.call_id)[:40]}", fmt)
         active.port = port
         self._connect_media(active)
         log.info(
