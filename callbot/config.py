@@ -51,6 +51,7 @@ class Settings(_Section):
     flow: Path | None = None  # None: the default retail flow shipped with callbot
     data_dir: Path = Path("var")  # SQLite call-back store, SIP run files, recordings and call logs
     database_url: str | None = None  # PostgreSQL for several gateways; None: SQLite under data_dir
+    queues: Path | None = None  # human queues (hours, holidays, load): see docs/callbacks.md
     record_calls: bool = True  # stereo WAV + JSON-lines events per call; announced to the caller
     sip: dict[str, Any] = Field(default_factory=dict)  # SIP gateway settings: see docs/sip.md
     asr: AsrSettings = AsrSettings()
@@ -81,4 +82,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
     if settings.flow is not None and not settings.flow.is_absolute():
         settings.flow = path.parent / settings.flow
+    if settings.queues is not None and not settings.queues.is_absolute():
+        settings.queues = path.parent / settings.queues
     return settings

@@ -652,3 +652,41 @@ def test_the_bot_waits_longer_while_a_number_is_read_out(flow: Flow) -> None:
     assert result.intent == "suivi_commande"
     listen = the(result, Listen)
     assert isinstance(listen, Listen) and listen.end_silence_ms is None
+
+
+def test_a_closed_queue_leads_to_a_call_back_offer_never_to_a_dead_line(flow: Flow) -> None:
+    asked: list[str] = []
+
+    def closed(queue: str, now: datetime) -> str | None:
+        asked.append(queue)
+        return "Nos conseillers sont absents pour le moment ; ils seront là demain à 9 h."
+
+    conversation = Conversation(flow, now=lambda: NOW, caller=CALLER, queue_check=closed)
+    conversation.start()
+    result = conversation.hear("je veux parler à un conseiller")
+    assert asked == ["service_client"]
+    assert "Transfer" not in kinds(result) and not conversation.ended
+    assert "absents" in said(result) and "rappel" in said(result).lower()
+    assert "je vous passe" not in said(result).lower()
+    result = conversation.hear("demain à dix heures")
+    result = conversation.hear("oui")
+    assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
+
+
+def test_a_caller_who_still_wants_a_person_gets_the_queue_after_the_offer(flow: Flow) -> None:
+    conversation = Conversation(
+        flow,
+        now=lambda: NOW,
+        caller=CALLER,
+        queue_check=lambda queue, now: "Nos conseillers sont tous occupés.",
+    )
+    conversation.start()
+    conversation.hear("je veux parler à un conseiller")
+    result = conversation.hear("non je veux un conseiller")
+    assert transfer_of(result).queue == "service_client"
+
+
+def test_an_open_queue_transfers_at_once(flow: Flow) -> None:
+    conversation = Conversation(flow, now=lambda: NOW, caller=CALLER, queue_check=lambda queue, now: None)
+    conversation.start()
+    assert transfer_of(conversation.hear("un conseiller s'il vous plaît")).queue == "service_client"

@@ -342,3 +342,39 @@ def test_a_caller_quieter_than_the_bot_can_still_interrupt_it(flow, prompts, cal
     caller.wait_until_listening()
     assert caller.session.log.of_type("barge_in")
     assert caller.session.outcome is not None and caller.session.outcome.type == "transfer"
+
+
+def test_a_call_to_a_closed_queue_on_christmas_day_ends_with_a_call_back_offer(
+    flow,
+    prompts,
+    tmp_path: Path,
+) -> None:
+    """Real queue hours and French holidays (callbot.queues) decide; the caller is never left hanging."""
+    from callbot.config import Settings
+    from callbot.session.stack import SpeechStack
+
+    queues = tmp_path / "queues.yaml"
+    queues.write_text(
+        "queues:\n  service_client:\n    sip_uri: sip:service-client@pbx.test\n"
+        '    hours:\n      lundi-vendredi: ["09:00-18:00"]\n    holidays: FR\n',
+        encoding="utf-8",
+    )
+    settings = Settings(queues=queues)
+    stack = SpeechStack(settings, engine=_ScriptedEngine(), synthesizer=prompts.synth, flow=flow)
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # a Friday, public holiday
+    session = stack.new_session(call_id="xmas", origin=christmas, caller="+33612345678")
+    caller = Caller(session)
+    caller.wait_until_listening()
+    session.dtmf("0")
+    caller.wait_until_listening()
+    said = " ".join(p["text"] for p in session.log.of_type("prompt"))
+    assert "absents" in said and "lundi 28 décembre à 9 h" in said
+    assert not session.ended and session.conversation.state == "rappel"
+
+
+class _ScriptedEngine:
+    name = "scripted"
+    description = "scripted recogniser (tests)"
+
+    def new_recognizer(self) -> Recognizer:
+        return ScriptedRecognizer([])

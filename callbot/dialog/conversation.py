@@ -51,6 +51,8 @@ from callbot.dialog.nlu import (
 from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
 
 CallbackTimeCheck = Callable[[datetime], str | None]
+#: Asked before a transfer: None when the queue takes calls now, else the sentence saying why not.
+QueueCheck = Callable[[str, datetime], str | None]
 
 #: End-of-turn silence while the caller reads out a number (order, phone).
 NUMBER_END_SILENCE_MS = 1300
@@ -117,11 +119,14 @@ class Conversation:
         now: Callable[[], datetime],
         caller: str | None = None,
         check_callback_time: CallbackTimeCheck | None = None,
+        queue_check: QueueCheck | None = None,
     ) -> None:
         self.flow = flow
         self.caller = caller
         self._clock = now
         self._check_callback_time = check_callback_time
+        self._queue_check = queue_check
+        self._offered_callback = False  # offered once; a caller who still wants a person gets the queue
         self._matcher = _matcher_for(flow)
         self._callback_slots = _callback_time_slots(flow)
         self._state = flow.settings.start
@@ -675,6 +680,8 @@ class Conversation:
             self._answer = answer
         if transition.callback is not None:
             self._schedule(transition)
+        if transition.transfer is not None and self._queue_unavailable(transition.transfer):
+            return  # no "je vous passe un conseiller": the caller heard why not and a call-back offer
         if transition.say:
             self._say(self._render(transition.say))
         self._answer = None
@@ -714,8 +721,24 @@ class Conversation:
         )
 
     def _transfer(self, queue: str, reason: str) -> None:
+        if self._queue_unavailable(queue):
+            return
         self._actions.append(Transfer(queue=queue, reason=reason, context=self.context()))
         self._ended = True
+
+    def _queue_unavailable(self, queue: str) -> bool:
+        """True when the queue cannot take the call now: the caller was told why and offered a call-back."""
+        if self._queue_check is None or self._offered_callback:
+            return False
+        why_not = self._queue_check(queue, self._now)
+        callback = self.flow.settings.callback_intent
+        if why_not is None or callback is None:
+            return False
+        self._offered_callback = True
+        self._events.append(f"file {queue} indisponible")
+        self._say(why_not)
+        self._say("Je vous propose d'être rappelé.")
+        return self._handle_intent(callback, 1.0, "")
 
     # ------------------------------------------------------------------------------------ failures
 

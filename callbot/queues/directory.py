@@ -49,6 +49,19 @@ class QueueStatus:
         """Open and not saturated: transfer now, rather than offer a call-back."""
         return self.open and not self.saturated
 
+    def why_not_fr(self, now: datetime) -> str:
+        """What the caller hears when the queue cannot take the call now (before a call-back offer)."""
+        from callbot.dialog.french import moment
+
+        if not self.open:
+            if self.next_opening is None:
+                return "Nos conseillers ne sont pas disponibles en ce moment."
+            back = moment(self.next_opening, now)
+            return f"Nos conseillers sont absents pour le moment ; ils seront là {back}."
+        minutes = round((self.estimated_wait_s or 0) / 60)
+        wait = f" ; l'attente est d'environ {minutes} minutes" if minutes >= 2 else ""
+        return f"Nos conseillers sont tous occupés{wait}."
+
 
 @dataclass(frozen=True)
 class Queue:

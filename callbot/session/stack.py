@@ -15,6 +15,7 @@ from callbot.asr import load_engine
 from callbot.asr.base import RecognizerEngine
 from callbot.config import Settings
 from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
+from callbot.queues import QueueDirectory
 from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession
 from callbot.session.channel import Channel
 from callbot.session.events import EventLog
@@ -41,6 +42,7 @@ class SpeechStack:
             engine if engine is not None else load_engine(settings.asr.engine, settings.asr.models_dir)
         )
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
+        self.queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()
         self.prompts(TELEPHONE_RATE).preload([*self.flow.fixed_prompts(), RECORDING_NOTICE, APOLOGY])
@@ -61,6 +63,13 @@ class SpeechStack:
             f"tts: {self.synthesizer.description}",
             f"vad: {self.settings.vad.engine}",
         ]
+
+    def queue_check(self, queue: str, now: datetime) -> str | None:
+        """Before a transfer: None when the queue takes calls now (or is not configured), else why not."""
+        if self.queues is None or queue not in self.queues:
+            return None
+        status = self.queues.status(queue, now)
+        return None if status.takes_calls else status.why_not_fr(now)
 
     def endpointer_config(self) -> EndpointerConfig:
         vad = self.settings.vad
@@ -89,7 +98,7 @@ class SpeechStack:
     ) -> CallSession:
         clock = AudioClock(origin)
         return CallSession(
-            conversation=Conversation(self.flow, now=clock.now, caller=caller),
+            conversation=Conversation(self.flow, now=clock.now, caller=caller, queue_check=self.queue_check),
             clock=clock,
             recognizer=self.engine.new_recognizer(),
             prompts=self.prompts(sample_rate),
