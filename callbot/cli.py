@@ -55,10 +55,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _stack(args: argparse.Namespace, quiet: bool = False) -> SpeechStack:
+def _stack(
+    args: argparse.Namespace, quiet: bool = False, callback_store: CallbackStore | None = None
+) -> SpeechStack:
     from callbot.session.stack import SpeechStack
 
-    stack = SpeechStack(_settings(args))
+    stack = SpeechStack(_settings(args), callback_store=callback_store)
     if not quiet:
         for line in stack.banner():
             print(f"callbot {__version__} | {line}", file=sys.stderr)
@@ -74,9 +76,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such recording")
         read_wav(path)  # a bad file is refused before the models load
-    stack = _stack(args, quiet=args.json)
-    now = _parse_now(args.now)
     store = _callback_store(args) if args.store_callbacks else None
+    stack = _stack(args, quiet=args.json, callback_store=store)
+    now = _parse_now(args.now)
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
         for path in args.recordings:

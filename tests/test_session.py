@@ -372,6 +372,42 @@ def test_a_call_to_a_closed_queue_on_christmas_day_ends_with_a_call_back_offer(
     assert not session.ended and session.conversation.state == "rappel"
 
 
+def test_a_call_back_on_a_holiday_is_refused_on_the_line_with_the_nearest_free_slots(
+    flow,
+    prompts,
+    tmp_path: Path,
+) -> None:
+    """The wanted time is checked against the queue's hours, holidays and slot capacity while the caller
+    is still on the line (real queue file, real SQLite call-back store)."""
+    from callbot.callbacks import CallbackStore
+    from callbot.config import Settings
+    from callbot.session.stack import SpeechStack
+
+    queues = tmp_path / "queues.yaml"
+    queues.write_text(
+        "queues:\n  service_client:\n    sip_uri: sip:service-client@pbx.test\n"
+        '    hours:\n      lundi-vendredi: ["09:00-18:00"]\n    holidays: FR\n',
+        encoding="utf-8",
+    )
+    store = CallbackStore(tmp_path / "var")
+    store.migrate()
+    stack = SpeechStack(
+        Settings(queues=queues),
+        engine=_ScriptedEngine(),
+        synthesizer=prompts.synth,
+        flow=flow,
+        callback_store=store,
+    )
+    eve = datetime(2026, 12, 24, 11, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    conversation = stack.new_session(call_id="eve", origin=eve, caller="+33612345678").conversation
+    conversation.start()
+    result = conversation.hear("je voudrais être rappelé demain à dix heures")
+    said = " ".join(a.text for a in result.actions if hasattr(a, "text"))
+    assert "férié" in said
+    assert "lundi 28 décembre" in said, said
+    assert not any(type(a).__name__ == "ScheduleCallback" for a in result.actions)
+
+
 class _ScriptedEngine:
     name = "scripted"
     description = "scripted recogniser (tests)"

@@ -7,15 +7,19 @@ while too. Both happen once here, at start-up, so that a call only pays for what
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from callbot.asr import load_engine
 from callbot.asr.base import RecognizerEngine
 from callbot.config import Settings
 from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
 from callbot.queues import QueueDirectory
+
+if TYPE_CHECKING:
+    from callbot.callbacks import CallbackStore
 from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession
 from callbot.session.channel import Channel
 from callbot.session.events import EventLog
@@ -35,6 +39,7 @@ class SpeechStack:
         engine: RecognizerEngine | None = None,
         synthesizer: Synthesizer | None = None,
         flow: Flow | None = None,
+        callback_store: CallbackStore | None = None,
     ) -> None:
         self.settings = settings
         self.flow = flow if flow is not None else load_flow(settings.flow or default_flow_path())
@@ -43,6 +48,7 @@ class SpeechStack:
         )
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
         self.queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None
+        self.callback_store = callback_store
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()
         self.prompts(TELEPHONE_RATE).preload([*self.flow.fixed_prompts(), RECORDING_NOTICE, APOLOGY])
@@ -71,6 +77,16 @@ class SpeechStack:
         status = self.queues.status(queue, now)
         return None if status.takes_calls else status.why_not_fr(now)
 
+    def _callback_time_check(self, clock: AudioClock) -> Callable[[datetime], str | None] | None:
+        """While the caller is on the line: is the wanted call-back time in the queue's hours, with room
+        in its slot? (Needs the queues and the call-back store; the call's clock says what "now" is.)"""
+        queue = self.flow.settings.fallback_queue
+        if self.queues is None or self.callback_store is None or queue not in self.queues:
+            return None
+        from callbot.callbacks import CallbackBooking
+
+        return CallbackBooking(self.callback_store, self.queues, clock=clock.now).time_check(queue)
+
     def endpointer_config(self) -> EndpointerConfig:
         vad = self.settings.vad
         return EndpointerConfig(
@@ -98,7 +114,13 @@ class SpeechStack:
     ) -> CallSession:
         clock = AudioClock(origin)
         return CallSession(
-            conversation=Conversation(self.flow, now=clock.now, caller=caller, queue_check=self.queue_check),
+            conversation=Conversation(
+                self.flow,
+                now=clock.now,
+                caller=caller,
+                queue_check=self.queue_check,
+                check_callback_time=self._callback_time_check(clock),
+            ),
             clock=clock,
             recognizer=self.engine.new_recognizer(),
             prompts=self.prompts(sample_rate),

@@ -102,13 +102,13 @@ def build_session_factory(
     from callbot.session.stack import SpeechStack
 
     settings = apply_overrides(load_settings(options.get("config")), options)
-    stack = SpeechStack(settings)
+    store = CallbackStore(settings.database_url or settings.data_dir)
+    store.migrate()
+    stack = SpeechStack(settings, callback_store=store)
     for line in stack.banner():
         print(f"callbot handler | {line}", file=sys.stderr, flush=True)
     queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
     recording_dir = Path(options["recording_dir"]) if options.get("recording_dir") else None
-    store = CallbackStore(settings.database_url or settings.data_dir)
-    store.migrate()
     sorry = stack.prompts(8000).get(TRANSFER_FAILED)
     fallback = stack.flow.settings.fallback_queue
 
