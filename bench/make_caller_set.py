@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from callbot.audio import write_wav
+from callbot.tts.french import number_to_words
 
 GENERATOR_PATH = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "make_caller_audio.py"
 #: Share of files on a noisy line, and how noisy (dBFS RMS; webrtcvad struggles above about -35).
@@ -51,85 +52,20 @@ def _load_line_generator() -> ModuleType:
 line = _load_line_generator()
 
 
-# --- French numbers ----------------------------------------------------------------------------------
-
-_UNITS = (
-    "zéro",
-    "un",
-    "deux",
-    "trois",
-    "quatre",
-    "cinq",
-    "six",
-    "sept",
-    "huit",
-    "neuf",
-    "dix",
-    "onze",
-    "douze",
-    "treize",
-    "quatorze",
-    "quinze",
-    "seize",
-)
-_TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
-
-
-def _below_100(n: int) -> str:
-    if n <= 16:
-        return _UNITS[n]
-    if n < 20:
-        return f"dix-{_UNITS[n - 10]}"
-    tens, unit = divmod(n, 10)
-    if tens == 7:
-        return "soixante et onze" if unit == 1 else f"soixante-{_below_100(10 + unit)}"
-    if tens == 8:
-        return "quatre-vingts" if unit == 0 else f"quatre-vingt-{_UNITS[unit]}"
-    if tens == 9:
-        return f"quatre-vingt-{_below_100(10 + unit)}"
-    if unit == 0:
-        return _TENS[tens]
-    return f"{_TENS[tens]} et un" if unit == 1 else f"{_TENS[tens]}-{_UNITS[unit]}"
-
-
-def _below_1000(n: int, before_mille: bool = False) -> str:
-    hundreds, rest = divmod(n, 100)
-    parts = []
-    if hundreds == 1:
-        parts.append("cent")
-    elif hundreds > 1:
-        plural = rest == 0 and not before_mille
-        parts.append(f"{_UNITS[hundreds]} cent{'s' if plural else ''}")
-    if rest or not parts:
-        words = _below_100(rest)
-        parts.append(words[:-1] if before_mille and words.endswith("vingts") else words)
-    return " ".join(parts)
-
-
-def french_number(n: int) -> str:
-    """0 ≤ n < 1 000 000 in French words (traditional spelling: "quatre-vingts", "deux cents")."""
-    if not 0 <= n < 1_000_000:
-        raise ValueError(f"french_number handles 0..999999, got {n}")
-    thousands, rest = divmod(n, 1000)
-    parts = []
-    if thousands == 1:
-        parts.append("mille")
-    elif thousands > 1:
-        parts.append(f"{_below_1000(thousands, before_mille=True)} mille")
-    if rest or not parts:
-        parts.append(_below_1000(rest))
-    return " ".join(parts)
+# --- order numbers as callers say them (French words from the TTS normaliser's speller) ------------
 
 
 def order_number_said(number: str, rng: random.Random) -> str:
     """How a caller reads a 6-digit order number: whole, digit by digit, or in pairs."""
     style = rng.choice(("whole", "digits", "digits", "pairs"))
     if style == "whole":
-        return french_number(int(number))
+        return number_to_words(int(number))
     if style == "digits":
-        return ", ".join(_UNITS[int(digit)] for digit in number)
+        return ", ".join(number_to_words(int(digit)) for digit in number)
     pairs = [number[i : i + 2] for i in range(0, 6, 2)]
-    return ", ".join(f"zéro {_UNITS[int(p[1])]}" if p[0] == "0" else _below_100(int(p)) for p in pairs)
+    return ", ".join(
+        f"zéro {number_to_words(int(p[1]))}" if p[0] == "0" else number_to_words(int(p)) for p in pairs
+    )
 
 
 # --- slot fillers ------------------------------------------------------------------------------------
