@@ -90,7 +90,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 timing=args.timing,
                 caller=caller,
                 log_stream=events,
-                callback_store=store,
+                store_callbacks=store is not None,
             )
             if args.json:
                 print(json.dumps(result.as_dict(), ensure_ascii=False))

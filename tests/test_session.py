@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -300,10 +300,6 @@ def test_the_event_log_is_json_lines_on_the_audio_clock(flow, prompts, caller_vo
     times = [r["t_ms"] for r in records]
     assert times == sorted(times), "events are in audio-clock order"
     assert records[-1]["outcome"]["type"] == "hangup"
-
-
-def frames(pcm: bytes) -> Iterator[AudioFrame]:
-    return frames_from_pcm(pcm, RATE)
 
 
 def test_a_failed_transfer_is_told_to_the_caller_and_a_call_back_offered(flow, prompts) -> None:

@@ -131,13 +131,7 @@ def context_to_json(context: CallContext | Mapping[str, Any] | None) -> dict[str
     if context is None:
         pass
     elif isinstance(context, CallContext):
-        data = {
-            "caller": context.caller,
-            "intent": context.intent,
-            "slots": dict(context.slots),
-            "transcript": list(context.transcript),
-            "summary": context.summary,
-        }
+        data = context.as_dict()
     else:
         data.update(context)
     result: dict[str, Any] = json.loads(json.dumps(data, default=_plain, ensure_ascii=False))

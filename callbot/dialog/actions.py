@@ -37,6 +37,16 @@ class CallContext:
     transcript: tuple[str, ...]
     summary: str
 
+    def as_dict(self) -> dict[str, Any]:
+        """The context as a mapping (event logs, the call-back store); slot values are left as they are."""
+        return {
+            "caller": self.caller,
+            "intent": self.intent,
+            "slots": dict(self.slots),
+            "transcript": list(self.transcript),
+            "summary": self.summary,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Transfer:

@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, Any, Literal
 
 from callbot.audio.frame import FRAME_MS, AudioFrame, frames_from_pcm, silence
 from callbot.audio.resample import resample
@@ -27,11 +27,9 @@ from callbot.audio.wav import read_wav
 from callbot.dialog.actions import ScheduleCallback
 from callbot.session.call_session import CallSession, Outcome, TurnRecord
 from callbot.session.channel import RecordingChannel
+from callbot.session.events import jsonable
 from callbot.session.stack import TELEPHONE_RATE, SpeechStack
 from callbot.vad import SpeechEnded, SpeechStarted
-
-if TYPE_CHECKING:
-    from callbot.callbacks import CallbackStore
 
 #: The caller starts speaking this long after the bot has finished its prompt.
 ANSWER_DELAY_MS = 400
@@ -81,7 +79,7 @@ class ReplayResult:
                 "end_ms": t.end_ms,
                 "transcript": t.transcript,
                 "intent": t.intent,
-                "slots": _plain(t.slots),
+                "slots": jsonable(t.slots),
                 "bot": t.bot,
                 "response_ms": t.response_ms,
             }
@@ -96,18 +94,6 @@ class ReplayResult:
             "wall_ms": self.wall_ms,
             "real_time_factor": round(self.real_time_factor, 3),
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "e164"):
-        return value.e164
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
 def load_caller_audio(path: str | Path) -> bytes:
@@ -151,16 +137,15 @@ def replay_call(
     caller: str | None = DEFAULT_REPLAY_CALLER,
     log_stream: IO[str] | None = None,
     log_path: str | Path | None = None,
-    callback_store: CallbackStore | None = None,
+    store_callbacks: bool = False,
 ) -> ReplayResult:
     """Run a caller recording through a fresh CallSession and report what the bot did.
 
-    With `callback_store`, a call-back the caller confirms is stored there, as on a live call.
+    With `store_callbacks`, a call-back the caller confirms is stored in the stack's call-back store, as
+    on a live call.
     """
     pcm = load_caller_audio(path)
-    channel = (
-        RecordingChannel() if callback_store is None else StoringChannel(callback_store, caller, str(path))
-    )
+    channel = StoringChannel(stack, caller, str(path)) if store_callbacks else RecordingChannel()
     session = stack.new_session(
         call_id=f"replay-{uuid.uuid4().hex[:8]}",
         origin=now,
@@ -192,22 +177,15 @@ def replay_call(
 class StoringChannel(RecordingChannel):
     """A replay channel that stores confirmed call-backs durably, as the SIP channel does."""
 
-    def __init__(self, store: CallbackStore, caller: str | None, source: str) -> None:
+    def __init__(self, stack: SpeechStack, caller: str | None, source: str) -> None:
         super().__init__()
-        self.store = store
+        self.stack = stack
         self.caller = caller
         self.source = source
 
     def schedule_callback(self, action: ScheduleCallback) -> None:
         super().schedule_callback(action)
-        self.store.add(
-            due_at=action.at,
-            queue=action.queue or "service_client",
-            phone=action.phone or self.caller,
-            context=action.context,
-            caller=self.caller,
-            call_id=f"replay:{self.source}",
-        )
+        self.stack.store_callback(action, caller=self.caller, call_id=f"replay:{self.source}")
 
 
 def _drive_turn_by_turn(

@@ -160,9 +160,7 @@ class CallSession:
         self._speculation: _Speculation | None = None
         self._digits = ""
         self._digit_deadline: int | None = None
-        self._last_bot_text = ""
         self._first_audio_pending: TurnRecord | None = None
-        self._speech_end_ms = 0
 
     # ------------------------------------------------------------------ the channel's side
     def start(self) -> None:
@@ -327,7 +325,6 @@ class CallSession:
         started = self._wall()
         hypothesis = self.recognizer.finish()
         self._in_turn = False
-        self._speech_end_ms = event.speech_end_ms
         self.log.emit(
             event.at_ms,
             "speech_end",
@@ -393,7 +390,6 @@ class CallSession:
         started = self._wall()
         record = TurnRecord(self.now_ms, self.now_ms, "", dtmf=digits)
         self.turns.append(record)
-        self._speech_end_ms = self.now_ms
         result = self.conversation.dtmf(digits)
         self._record_result(record, result)
         self._carry_out(result, started)
@@ -440,9 +436,8 @@ class CallSession:
             else:
                 self._after_audio.append(action)
         if said:
-            self._last_bot_text = " ".join(said)
             if self._first_audio_pending is not None:
-                self._first_audio_pending.bot = self._last_bot_text
+                self._first_audio_pending.bot = " ".join(said)
         else:
             self._first_audio_pending = None
         # When may the answer start on the audio clock? Not before the decision point, and not before
@@ -469,7 +464,7 @@ class CallSession:
                     "transfer",
                     queue=action.queue,
                     reason=action.reason,
-                    context=_context_dict(action.context),
+                    context=action.context.as_dict(),
                 )
                 self.channel.transfer(action)
                 self._end(Outcome("transfer", queue=action.queue, reason=action.reason))
@@ -538,13 +533,3 @@ class CallSession:
             return self.conversation.context()
         except Exception:
             return CallContext(None, None, {}, tuple(t.transcript for t in self.turns), "")
-
-
-def _context_dict(context: CallContext) -> dict[str, Any]:
-    return {
-        "caller": context.caller,
-        "intent": context.intent,
-        "slots": context.slots,
-        "transcript": list(context.transcript),
-        "summary": context.summary,
-    }

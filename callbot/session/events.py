@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Plain JSON values for what sessions record: datetimes as ISO-8601, phone numbers as E.164."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if hasattr(value, "e164"):  # phone numbers from the NLU
         return value.e164
     if isinstance(value, str | int | float | bool) or value is None:
@@ -41,7 +42,7 @@ class EventLog:
         self._stream = stream
 
     def emit(self, t_ms: int, event: str, **fields: Any) -> dict[str, Any]:
-        record = {"t_ms": t_ms, "event": event, "call_id": self.call_id, **_jsonable(fields)}
+        record = {"t_ms": t_ms, "event": event, "call_id": self.call_id, **jsonable(fields)}
         line = json.dumps(record, ensure_ascii=False)
         with self._lock:
             self.events.append(record)

@@ -16,6 +16,7 @@ from callbot.asr import load_engine
 from callbot.asr.base import RecognizerEngine
 from callbot.config import Settings
 from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
+from callbot.dialog.actions import ScheduleCallback
 from callbot.queues import QueueDirectory
 
 if TYPE_CHECKING:
@@ -76,6 +77,19 @@ class SpeechStack:
             return None
         status = self.queues.status(queue, now)
         return None if status.takes_calls else status.why_not_fr(now)
+
+    def store_callback(self, action: ScheduleCallback, *, caller: str | None, call_id: str) -> None:
+        """Store a confirmed call-back durably (committed when this returns, before "c'est noté")."""
+        if self.callback_store is None:
+            raise RuntimeError("no call-back store: give SpeechStack(callback_store=...)")
+        self.callback_store.add(
+            due_at=action.at,
+            queue=action.queue or self.flow.settings.fallback_queue,
+            phone=action.phone or caller,
+            context=action.context,
+            caller=caller,
+            call_id=call_id,
+        )
 
     def _callback_time_check(self, clock: AudioClock) -> Callable[[datetime], str | None] | None:
         """While the caller is on the line: is the wanted call-back time in the queue's hours, with room

@@ -110,19 +110,10 @@ def build_session_factory(
     queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
     recording_dir = Path(options["recording_dir"]) if options.get("recording_dir") else None
     sorry = stack.prompts(8000).get(TRANSFER_FAILED)
-    fallback = stack.flow.settings.fallback_queue
 
     def factory(call: CallStarted, control: CallControl) -> SessionCallHandler:
         def schedule(action: ScheduleCallback) -> None:
-            # Committed before the caller hears "c'est noté" (CallSession stores before it speaks).
-            store.add(
-                due_at=action.at,
-                queue=action.queue or fallback,
-                phone=action.phone or call.caller,
-                context=action.context,
-                caller=call.caller,
-                call_id=call.call_id,
-            )
+            stack.store_callback(action, caller=call.caller, call_id=call.call_id)
 
         channel = SipChannel(control, queue_uris=queue_uris, schedule_callback=schedule)
         session = stack.new_session(
