@@ -284,7 +284,7 @@ caller_set = _load_caller_set()
 
 @pytest.mark.parametrize("number", [17, 21, 71, 80, 81, 99, 100, 200, 280, 458129, 180000, 999999, 100001])
 def test_order_numbers_are_spelled_as_text2num_reads_them_back(number: int) -> None:
-    words = caller_set.french_number(number)
+    words = caller_set.number_to_words(number)  # the speller the generator reads order numbers with
     assert text_to_num.alpha2digit(words, "fr") == str(number)
 
 
