@@ -5,13 +5,14 @@ The clock is injected: Monday 23 November 2026, 10:00 in Paris, so "demain" is T
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
-from callbot.dialog.actions import Listen, Say, ScheduleCallback, Transfer, TurnResult
+from callbot.dialog import Conversation, Flow, QueueUnavailable, default_flow_path, load_flow
+from callbot.dialog.actions import Hangup, Listen, Say, ScheduleCallback, Transfer, TurnResult
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
@@ -654,39 +655,254 @@ def test_the_bot_waits_longer_while_a_number_is_read_out(flow: Flow) -> None:
     assert isinstance(listen, Listen) and listen.end_silence_ms is None
 
 
+# ------------------------------------------------------------------------- unavailable queues
+
+CLOSED = QueueUnavailable("Nos conseillers sont absents pour le moment ; ils seront là demain à 9 h.")
+SATURATED = QueueUnavailable(
+    "Nos conseillers sont tous occupés ; l'attente est d'environ 8 minutes.", can_wait=True
+)
+WHEN_TO_CALL_BACK = "Quand souhaitez-vous être rappelé ? Par exemple : demain à 15 h."
+
+
+def call_with_queue(flow: Flow, unavailable: QueueUnavailable | None) -> Conversation:
+    """A call whose queues all answer `unavailable` before a transfer."""
+    conversation = Conversation(
+        flow, now=lambda: NOW, caller=CALLER, queue_check=lambda queue, now: unavailable
+    )
+    conversation.start()
+    return conversation
+
+
 def test_a_closed_queue_leads_to_a_call_back_offer_never_to_a_dead_line(flow: Flow) -> None:
     asked: list[str] = []
 
-    def closed(queue: str, now: datetime) -> str | None:
+    def closed(queue: str, now: datetime) -> QueueUnavailable:
         asked.append(queue)
-        return "Nos conseillers sont absents pour le moment ; ils seront là demain à 9 h."
+        return CLOSED
 
     conversation = Conversation(flow, now=lambda: NOW, caller=CALLER, queue_check=closed)
     conversation.start()
     result = conversation.hear("je veux parler à un conseiller")
     assert asked == ["service_client"]
     assert "Transfer" not in kinds(result) and not conversation.ended
-    assert "absents" in said(result) and "rappel" in said(result).lower()
-    assert "je vous passe" not in said(result).lower()
+    assert said(result) == f"{CLOSED.message} Je vous propose d'être rappelé. {WHEN_TO_CALL_BACK}"
+    assert "patienter" not in said(result)  # nothing to wait for
     result = conversation.hear("demain à dix heures")
+    result = conversation.hear("oui")
+    assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
+    assert asked == ["service_client"]  # asked once per call
+
+
+def test_a_saturated_queue_says_the_wait_and_offers_the_call_back_or_the_wait(flow: Flow) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    result = conversation.hear("je veux parler à un conseiller")
+    assert "Transfer" not in kinds(result) and not conversation.ended
+    assert said(result) == (
+        "Nos conseillers sont tous occupés ; l'attente est d'environ 8 minutes. "
+        "Je peux vous faire rappeler, ou vous pouvez patienter : dites « je patiente », ou tapez 0. "
+        f"{WHEN_TO_CALL_BACK}"
+    )
+    listen = the(result, Listen)
+    assert isinstance(listen, Listen) and "je patiente" in listen.hints
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        "je préfère patienter",
+        "je préfère attendre",
+        "je patiente",
+        "j'attends",
+        "je reste en ligne",
+        "non je veux attendre",
+        "Je vais patienter.",
+    ],
+)
+def test_told_the_wait_the_caller_may_choose_to_wait_and_the_agent_knows(flow: Flow, choice: str) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    conversation.hear("je veux parler à un conseiller")
+    result = conversation.hear(choice)
+    assert said(result) == "Très bien, je vous mets en relation. Merci de patienter."
+    assert kinds(result) == ["Say", "Transfer"]
+    transfer = transfer_of(result)
+    assert transfer.queue == "service_client"
+    assert transfer.reason == "caller_chose_to_wait"
+    assert (
+        transfer.context.summary == "demande un conseiller ; file service_client saturée ; préfère patienter"
+    )
+    assert transfer.context.intent == "conseiller"  # not the call-back the bot offered
+    assert transfer.context.transcript[-1] == "Bot : Très bien, je vous mets en relation. Merci de patienter."
+    assert conversation.ended
+
+
+def test_told_the_wait_the_caller_may_press_0_to_wait(flow: Flow) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    conversation.hear("je veux parler à un conseiller")
+    result = conversation.dtmf("0")
+    transfer = transfer_of(result)
+    assert (transfer.queue, transfer.reason) == ("service_client", "caller_chose_to_wait")
+    assert said(result) == "Très bien, je vous mets en relation. Merci de patienter."
+    assert "préfère patienter" in transfer.context.summary
+
+
+def test_a_caller_who_still_wants_a_person_after_the_wait_offer_gets_the_open_queue(flow: Flow) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    conversation.hear("je veux parler à un conseiller")
+    result = conversation.hear("non je veux un conseiller")
+    assert transfer_of(result).queue == "service_client"
+    assert transfer_of(result).reason == "caller_chose_to_wait"
+
+
+def test_the_caller_may_choose_to_wait_after_starting_the_call_back(flow: Flow) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    conversation.hear("je veux parler à un conseiller")
+    result = conversation.hear("demain à dix heures")
+    assert said(result).endswith("C'est bien ça ?")
+    transfer = transfer_of(conversation.hear("finalement je préfère attendre"))
+    assert transfer.reason == "caller_chose_to_wait"
+    # The time given so far stays in the summary: the agent sees what the caller was about to choose.
+    assert transfer.context.summary == (
+        "Demande de rappel mardi 24 novembre à 10 h ; demande un conseiller ; file service_client saturée ; "
+        "préfère patienter"
+    )
+
+
+def test_no_to_the_call_back_of_a_saturated_queue_means_the_wait(flow: Flow) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    conversation.hear("je veux parler à un conseiller")
+    assert transfer_of(conversation.hear("non")).reason == "caller_chose_to_wait"
+
+
+def test_goodbye_after_the_wait_offer_ends_the_call_without_a_transfer(flow: Flow) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    conversation.hear("je veux parler à un conseiller")
+    result = conversation.hear("non merci au revoir")
+    assert kinds(result)[-1] == "Hangup" and "Transfer" not in kinds(result)
+
+
+def test_a_saturated_queue_can_still_take_a_call_back(flow: Flow) -> None:
+    conversation = call_with_queue(flow, SATURATED)
+    conversation.hear("je veux parler à un conseiller")
+    conversation.hear("demain à dix heures")
     result = conversation.hear("oui")
     assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
 
 
-def test_a_caller_who_still_wants_a_person_gets_the_queue_after_the_offer(flow: Flow) -> None:
-    conversation = Conversation(
-        flow,
-        now=lambda: NOW,
-        caller=CALLER,
-        queue_check=lambda queue, now: "Nos conseillers sont tous occupés.",
-    )
-    conversation.start()
+def test_a_closed_queue_is_explained_again_to_a_caller_who_insists_never_transferred(flow: Flow) -> None:
+    conversation = call_with_queue(flow, CLOSED)
     conversation.hear("je veux parler à un conseiller")
-    result = conversation.hear("non je veux un conseiller")
-    assert transfer_of(result).queue == "service_client"
+    result = conversation.hear("un conseiller")
+    assert "Transfer" not in kinds(result) and not conversation.ended
+    assert said(result) == (
+        f"Je ne peux pas vous passer de conseiller maintenant. {CLOSED.message} {WHEN_TO_CALL_BACK}"
+    )
+    assert conversation.state == "rappel"
+    result = conversation.dtmf("0")
+    assert "Transfer" not in kinds(result) and not conversation.ended
+    assert said(result).startswith("Je ne peux pas vous passer de conseiller maintenant.")
+
+
+def test_a_caller_who_keeps_insisting_on_a_closed_queue_is_told_goodbye_rather_than_looped(
+    flow: Flow,
+) -> None:
+    conversation = call_with_queue(flow, CLOSED)
+    conversation.hear("je veux parler à un conseiller")
+    conversation.hear("un conseiller")
+    conversation.hear("un conseiller")
+    result = conversation.hear("un conseiller")
+    assert said(result) == f"{CLOSED.message} Merci de votre appel, au revoir."
+    hangup = the(result, Hangup)
+    assert isinstance(hangup, Hangup) and hangup.reason == "queue_closed"
+    assert "Transfer" not in kinds(result) and conversation.ended
+
+
+@pytest.mark.parametrize("refusal", ["non", "non merci", "pas besoin"])
+def test_a_refused_call_back_on_a_closed_queue_ends_the_call_politely(flow: Flow, refusal: str) -> None:
+    conversation = call_with_queue(flow, CLOSED)
+    conversation.hear("je veux parler à un conseiller")
+    conversation.hear("un conseiller")
+    result = conversation.hear(refusal)
+    assert said(result) == "Très bien. Merci de votre appel, au revoir."
+    assert kinds(result) == ["Say", "Hangup"]
+    hangup = the(result, Hangup)
+    assert isinstance(hangup, Hangup) and hangup.reason == "queue_closed_callback_declined"
+    assert conversation.ended
+    assert conversation.summary().endswith("refuse le rappel")
+
+
+def test_yes_to_the_call_back_offer_asks_when(flow: Flow) -> None:
+    conversation = call_with_queue(flow, CLOSED)
+    conversation.hear("je veux parler à un conseiller")
+    result = conversation.hear("oui d'accord")
+    assert said(result) == f"Très bien. {WHEN_TO_CALL_BACK}"
+    assert conversation.state == "rappel" and not conversation.ended
+
+
+def test_a_caller_who_insisted_on_a_closed_queue_can_still_be_called_back(flow: Flow) -> None:
+    conversation = call_with_queue(flow, CLOSED)
+    conversation.hear("je veux parler à un conseiller")
+    conversation.hear("passez-moi quelqu'un")
+    result = conversation.hear("demain à dix heures")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 10 h. C'est bien ça ?"
+    result = conversation.hear("oui")
+    assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
+    callback = the(result, ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
+
+
+def test_no_to_the_time_read_back_is_not_a_refused_call_back(flow: Flow) -> None:
+    conversation = call_with_queue(flow, CLOSED)
+    conversation.hear("je veux parler à un conseiller")
+    conversation.hear("demain à dix heures")
+    result = conversation.hear("non")
+    assert not conversation.ended
+    assert said(result) == "D'accord. Quel jour et à quelle heure souhaitez-vous être rappelé ?"
+
+
+def test_silences_after_a_closed_queue_offer_end_politely_never_on_a_dead_line(flow: Flow) -> None:
+    conversation = call_with_queue(flow, CLOSED)
+    conversation.hear("je veux parler à un conseiller")
+    results = [conversation.no_input() for _ in range(3)]
+    assert all("Transfer" not in kinds(result) for result in results)
+    hangup = the(results[-1], Hangup)
+    assert isinstance(hangup, Hangup) and hangup.reason == "queue_closed"
+    assert said(results[-1]).endswith("Merci de votre appel, au revoir.")
+
+
+def test_the_wait_key_puts_the_caller_through_to_the_saturated_queue_itself(flow: Flow) -> None:
+    def complaints_busy(queue: str, now: datetime) -> QueueUnavailable | None:
+        return SATURATED if queue == "reclamations" else None
+
+    conversation = Conversation(flow, now=lambda: NOW, caller=CALLER, queue_check=complaints_busy)
+    conversation.start()
+    conversation.hear("je voudrais faire une réclamation")
+    transfer = transfer_of(conversation.dtmf("0"))  # the flow's own key 0 goes to service_client
+    assert (transfer.queue, transfer.reason) == ("reclamations", "caller_chose_to_wait")
+
+
+def test_without_a_call_back_in_the_flow_a_closed_queue_still_never_gets_the_call(flow: Flow) -> None:
+    no_callback = dataclasses.replace(
+        flow, settings=flow.settings.model_copy(update={"callback_intent": None})
+    )
+    conversation = call_with_queue(no_callback, CLOSED)
+    result = conversation.hear("je veux parler à un conseiller")
+    assert said(result) == f"{CLOSED.message} Merci de votre appel, au revoir."
+    assert kinds(result) == ["Say", "Say", "Hangup"] and conversation.ended
+
+
+def test_without_a_call_back_in_the_flow_a_saturated_queue_is_announced_then_joined(flow: Flow) -> None:
+    no_callback = dataclasses.replace(
+        flow, settings=flow.settings.model_copy(update={"callback_intent": None})
+    )
+    conversation = call_with_queue(no_callback, SATURATED)
+    result = conversation.hear("je veux parler à un conseiller")
+    assert said(result) == f"{SATURATED.message} {TRANSFER_LINE}"
+    assert transfer_of(result).reason == "intent:conseiller"
 
 
 def test_an_open_queue_transfers_at_once(flow: Flow) -> None:
-    conversation = Conversation(flow, now=lambda: NOW, caller=CALLER, queue_check=lambda queue, now: None)
-    conversation.start()
-    assert transfer_of(conversation.hear("un conseiller s'il vous plaît")).queue == "service_client"
+    conversation = call_with_queue(flow, None)
+    result = conversation.hear("un conseiller s'il vous plaît")
+    assert said(result) == TRANSFER_LINE
+    assert transfer_of(result).queue == "service_client"

@@ -329,3 +329,105 @@ def test_weekday_spans_cover_each_day(queues: QueueDirectory) -> None:
     weekly = queues["service_client"].hours.weekly
     assert [len(day) for day in weekly] == [2, 2, 2, 2, 2, 1, 0]
     assert queues["service_client"].hours.ranges_on(date(2026, 12, 26)) == ()
+
+
+# ------------------------------------------------------------------------ what the caller hears
+
+
+BUSY_QUEUES_YAML = """\
+queues:
+  service_client:
+    sip_uri: sip:service-client@pbx.example.fr
+    hours:
+      lundi-vendredi: ["09:00-18:00"]
+    holidays: FR
+    max_wait_s: 300
+    load:
+      static: {agents_available: 1, calls_waiting: 2, avg_handle_s: 240}
+  reclamations:
+    sip_uri: sip:reclamations@pbx.example.fr
+    hours:
+      lundi-vendredi: ["09:00-18:00"]
+    max_wait_s: 300
+    load:
+      static: {agents_available: 4, calls_waiting: 1, avg_handle_s: 240}
+"""
+
+
+def test_the_caller_hears_when_a_closed_queue_opens_again(queues: QueueDirectory) -> None:
+    now = paris("2026-11-23 19:00")  # Monday evening
+    status = queues.status("service_client", now)
+    assert (
+        status.why_not_fr(now)
+        == "Nos conseillers sont absents pour le moment ; ils seront là demain, mardi 24 novembre, à 9 h."
+    )
+
+
+def test_the_caller_hears_the_estimated_wait_of_a_saturated_queue(tmp_path: Path) -> None:
+    busy = QueueDirectory.from_yaml(write(tmp_path, BUSY_QUEUES_YAML))
+    now = paris("2026-11-23 10:00")
+    status = busy.status("service_client", now)  # 2 waiting × 240 s / 1 agent = 8 minutes
+    assert status.open and status.saturated
+    assert status.why_not_fr(now) == "Nos conseillers sont tous occupés ; l'attente est d'environ 8 minutes."
+
+
+class _NoRecognizerEngine:
+    """The stack's queue check never listens: no recogniser model is loaded for these tests."""
+
+    name = "none"
+    description = "no recogniser (queue checks only)"
+
+    def new_recognizer(self) -> None:
+        raise AssertionError("the queue check must not need a recogniser")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The real speech stack (flow, Pico prompts) over the busy queues file."""
+    from callbot.config import Settings
+    from callbot.session.stack import SpeechStack
+    from callbot.tts import PicoSynthesizer
+
+    path = tmp_path_factory.mktemp("queues") / "queues.yaml"
+    path.write_text(BUSY_QUEUES_YAML, encoding="utf-8")
+    return SpeechStack(Settings(queues=path), engine=_NoRecognizerEngine(), synthesizer=PicoSynthesizer())
+
+
+def test_the_stack_lets_the_caller_wait_for_an_open_but_saturated_queue(stack) -> None:
+    from callbot.dialog import QueueUnavailable
+
+    unavailable = stack.queue_check("service_client", paris("2026-11-23 10:00"))
+    assert unavailable == QueueUnavailable(
+        "Nos conseillers sont tous occupés ; l'attente est d'environ 8 minutes.", can_wait=True
+    )
+
+
+def test_the_stack_never_lets_the_caller_wait_for_a_closed_queue(stack) -> None:
+    unavailable = stack.queue_check("service_client", paris("2026-12-25 10:00"))  # Christmas Day
+    assert unavailable is not None and not unavailable.can_wait
+    assert unavailable.message == (
+        "Nos conseillers sont absents pour le moment ; ils seront là lundi 28 décembre à 9 h."
+    )
+
+
+def test_the_stack_transfers_to_a_queue_that_takes_calls_or_is_not_configured(stack) -> None:
+    now = paris("2026-11-23 10:00")
+    assert stack.queue_check("reclamations", now) is None  # 1 waiting × 240 s / 4 agents: 1 minute
+    assert stack.queue_check("a_queue_not_in_the_file", now) is None
+
+
+def test_a_saturated_queue_through_the_stack_lets_the_caller_choose_to_wait(stack) -> None:
+    from callbot.dialog import Conversation
+
+    conversation = Conversation(
+        stack.flow,
+        now=lambda: paris("2026-11-23 10:00"),
+        caller="+33612345678",
+        queue_check=stack.queue_check,
+    )
+    conversation.start()
+    offer = conversation.hear("je veux parler à un conseiller")
+    assert "8 minutes" in " ".join(getattr(action, "text", "") for action in offer.actions)
+    result = conversation.hear("je préfère attendre")
+    transfers = [action for action in result.actions if type(action).__name__ == "Transfer"]
+    assert [(t.queue, t.reason) for t in transfers] == [("service_client", "caller_chose_to_wait")]

@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from callbot.dialog.conversation import CallbackTimeCheck, Conversation
+    from callbot.dialog.conversation import CallbackTimeCheck, Conversation, QueueCheck, QueueUnavailable
     from callbot.dialog.flow import Flow, check_flow, flow_check_main, load_flow
     from callbot.dialog.issues import FlowError, FlowIssue
 
 _LAZY: dict[str, str] = {
     "CallbackTimeCheck": "callbot.dialog.conversation",
     "Conversation": "callbot.dialog.conversation",
+    "QueueCheck": "callbot.dialog.conversation",
+    "QueueUnavailable": "callbot.dialog.conversation",
     "Flow": "callbot.dialog.flow",
     "check_flow": "callbot.dialog.flow",
     "flow_check_main": "callbot.dialog.flow",
@@ -33,6 +35,8 @@ __all__ = [
     "Flow",
     "FlowError",
     "FlowIssue",
+    "QueueCheck",
+    "QueueUnavailable",
     "check_flow",
     "default_flow_path",
     "flow_check_main",

@@ -5,12 +5,16 @@ One `Conversation` per call. The call session feeds it what the recogniser heard
 audio or the clock: time comes from the injected `now`, so tests and call replays decide the same way.
 
 How a caller turn is read, in order:
+0. after "every agent is busy" (an open but saturated queue), a choice to wait ("je patiente",
+   `wants_to_wait`) — put through to that queue;
 1. a request for a person ("un conseiller", `wants_human`) — honoured in every state;
 2. the answer to a pending confirmation ("C'est bien ça ?");
 3. the slot the current state collects (an order number, a store, a time);
 4. an intent, handled by the state (`on:`) or everywhere (`global: on:`), filling the intent's slots
    from the same sentence so that the caller is not asked again;
-5. a plain yes/no, read as the flow's `oui`/`non` intents;
+5. a plain yes/no: where the bot has just offered a call-back instead of an unavailable queue, the answer
+   to that offer (no: goodbye if the queue is closed, the wait if it is open); elsewhere the flow's
+   `oui`/`non` intents;
 6. otherwise a misunderstanding: rephrase, then after `max_retries` hand over to a person.
 """
 
@@ -47,12 +51,39 @@ from callbot.dialog.nlu import (
     parse_yes_no,
     rank_entities,
     wants_human,
+    wants_to_wait,
 )
 from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
 
 CallbackTimeCheck = Callable[[datetime], str | None]
-#: Asked before a transfer: None when the queue takes calls now, else the sentence saying why not.
-QueueCheck = Callable[[str, datetime], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueUnavailable:
+    """Why a queue cannot take the call now, as the caller hears it, and whether waiting is possible.
+
+    `can_wait` is True when the queue is open but saturated: the caller is offered a call-back *or* the
+    wait. A closed queue (`can_wait=False`) is never transferred to: a dead line helps no one.
+    """
+
+    message: str  # "Nos conseillers sont tous occupés ; l'attente est d'environ 8 minutes."
+    can_wait: bool = False
+
+
+#: Asked before a transfer (queue, now): None when the queue takes calls now, else `QueueUnavailable`.
+QueueCheck = Callable[[str, datetime], QueueUnavailable | None]
+
+#: Said after a saturated queue's message: the caller picks the call-back or the wait (`WAIT_KEY`).
+WAIT_OFFER = "Je peux vous faire rappeler, ou vous pouvez patienter : dites « je patiente », ou tapez 0."
+WAIT_KEY = "0"
+CALLBACK_OFFER = "Je vous propose d'être rappelé."
+CHOSE_TO_WAIT = "Très bien, je vous mets en relation. Merci de patienter."
+#: A caller who insists on a person while the queue is closed hears why again before the call-back offer.
+STILL_CLOSED = "Je ne peux pas vous passer de conseiller maintenant."
+CALLBACK_DECLINED = "Très bien. Merci de votre appel, au revoir."
+CLOSED_GOODBYE = "Merci de votre appel, au revoir."
+#: What the bot may say around an unavailable queue besides the queue's own message (to synthesise ahead).
+QUEUE_PROMPTS = (WAIT_OFFER, CALLBACK_OFFER, CHOSE_TO_WAIT, STILL_CLOSED, CALLBACK_DECLINED, CLOSED_GOODBYE)
 
 #: End-of-turn silence while the caller reads out a number (order, phone).
 NUMBER_END_SILENCE_MS = 1300
@@ -96,6 +127,19 @@ class _Problem:
 
 
 @dataclass
+class _QueueOffer:
+    """A queue that could not take the call, what the caller heard, and the state that asks when to call
+    back (a bare yes or no there answers the offer)."""
+
+    queue: str
+    unavailable: QueueUnavailable
+    intent: str | None = None  # the caller's request that led to the transfer
+    topic: _Topic | None = None  # the call-back request the offer opened in the summary
+    asked_in: str | None = None
+    insisted: int = 0  # requests for a person since, while the queue is closed
+
+
+@dataclass
 class _Topic:
     """One request of the caller, for the agents' summary: 'Suivi de commande 458129 : expédiée'."""
 
@@ -110,7 +154,10 @@ class Conversation:
 
     `Transfer.reason` and `Hangup.reason` say what led there: `intent:<name>`, `dtmf:<key>`,
     `state:<name>` (a state's `then:`), or `escalation:no_match` / `escalation:no_input` /
-    `escalation:missing_data` (the bot gave up).
+    `escalation:missing_data` (the bot gave up). Around a queue that cannot take the call
+    (`queue_check`): `caller_chose_to_wait` (a Transfer to a saturated queue the caller chose to wait
+    in), `queue_closed_callback_declined` and `queue_closed` (a Hangup: the caller refused the call-back
+    of a closed queue, or kept asking for a person / was not understood after it).
     """
 
     def __init__(
@@ -126,7 +173,9 @@ class Conversation:
         self._clock = now
         self._check_callback_time = check_callback_time
         self._queue_check = queue_check
-        self._offered_callback = False  # offered once; a caller who still wants a person gets the queue
+        # Queues found unavailable in this call (asked once each), and the offer the caller may answer now.
+        self._queue_offers: dict[str, _QueueOffer] = {}
+        self._open_offer: _QueueOffer | None = None
         self._matcher = _matcher_for(flow)
         self._callback_slots = _callback_time_slots(flow)
         self._state = flow.settings.start
@@ -174,6 +223,8 @@ class Conversation:
             phrases += self.flow.intents[intent].examples[:3]
         for intent in self.flow.global_handlers.on:
             phrases += self.flow.intents[intent].examples[:2]
+        if self._waiting_queue() is not None:
+            phrases[:0] = ["je patiente", "je préfère attendre"]
         return tuple(dict.fromkeys(phrases))[:_MAX_HINTS]
 
     def start(self) -> TurnResult:
@@ -313,6 +364,10 @@ class Conversation:
     # ---------------------------------------------------------------------------------- understanding
 
     def _understand(self, text: str) -> None:
+        waiting = self._waiting_queue()
+        if waiting is not None and wants_to_wait(text):
+            self._wait_in(waiting)
+            return
         human = self.flow.settings.human_intent
         if human is not None and wants_human(text):
             # "un conseiller pour ma commande 458129": the agent gets the number too.
@@ -337,6 +392,8 @@ class Conversation:
             if isinstance(outcome, _Problem):
                 self._problem(outcome)
                 return
+        if self._answered_offer(text):
+            return
         match = self._matcher.match(text)
         if match is not None and confirming and match.score < CONFIRMATION_INTENT_SCORE:
             # A half-heard answer to "C'est bien ça ?" must not end the call on a weak guess.
@@ -378,6 +435,10 @@ class Conversation:
                     self._after_collected(state)
                     return
         key = keys[0]
+        waiting = self._waiting_queue()
+        if key == WAIT_KEY and waiting is not None:
+            self._wait_in(waiting)  # "vous pouvez patienter : … ou tapez 0"
+            return
         # The keypad answers "C'est bien ça ?" when speech is not understood: 1 yes, 2 no.
         if self._awaiting_confirmation and key in CONFIRM_KEYS and self._confirmation(CONFIRM_KEYS[key]):
             return
@@ -405,6 +466,20 @@ class Conversation:
         self._failures.clear()
         self._run(transition, reason=f"intent:{intent}")
         return True
+
+    def _says_goodbye(self, text: str) -> bool:
+        """Whether an intent that ends the call here is heard in `text` (best or runner-up guess)."""
+        match = self._matcher.match(text)
+        if match is None:
+            return False
+        guesses = [(match.intent, match.score), (match.runner_up, match.runner_up_score)]
+        for intent, score in guesses:
+            if intent is None or score < self.flow.settings.intent_threshold:
+                continue
+            transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+            if transition is not None and transition.hangup:
+                return True
+        return False
 
     def _implied_intent(self, text: str) -> str | None:
         """The one intent that takes what the caller named without asking anything ("la guirlande
@@ -578,12 +653,17 @@ class Conversation:
         return SlotValue(at, spoken, "speech", for_agents=f"{french.full_date(at.date(), now.date())} {hour}")
 
     def _store(self, name: str, value: SlotValue) -> None:
+        self._open_offer = None  # the caller took up the call-back: a "non" now is about its details
         self._slots[name] = value
         self._turn_slots.add(name)
         self._confirmed.discard(name)
         self._pending_problem = None
+        # Into the summary of the request in progress, if the value belongs to it: a call-back time said
+        # after an order question opens the call-back request, it does not describe the order.
         if self._topics:
-            self._topics[-1].slots[name] = self._summary_form(name, value)
+            topic = self._topics[-1]
+            if name in self.flow.intents[topic.intent].slots or name == self._current.collect:
+                topic.slots[name] = self._summary_form(name, value)
 
     @staticmethod
     def _summary_form(name: str, value: SlotValue) -> str:
@@ -632,6 +712,8 @@ class Conversation:
         self._entered += 1
         if self._entered > _MAX_STATES_PER_TURN:
             raise RuntimeError(f"flow {self.flow.name!r} loops through states without listening ({name})")
+        if self._open_offer is not None and name != self._open_offer.asked_in:
+            self._open_offer = None  # the caller moved on: "oui"/"non" no longer answer the offer
         self._state = name
         self._awaiting_confirmation = False
         state = self._current
@@ -680,8 +762,8 @@ class Conversation:
             self._answer = answer
         if transition.callback is not None:
             self._schedule(transition)
-        if transition.transfer is not None and self._queue_unavailable(transition.transfer):
-            return  # no "je vous passe un conseiller": the caller heard why not and a call-back offer
+        if transition.transfer is not None and self._queue_decides(transition.transfer, reason):
+            return  # no "je vous passe un conseiller": the caller heard why not, or that they may wait
         if transition.say:
             self._say(self._render(transition.say))
         self._answer = None
@@ -721,30 +803,142 @@ class Conversation:
         )
 
     def _transfer(self, queue: str, reason: str) -> None:
-        if self._queue_unavailable(queue):
-            return
         self._actions.append(Transfer(queue=queue, reason=reason, context=self.context()))
         self._ended = True
 
-    def _queue_unavailable(self, queue: str) -> bool:
-        """True when the queue cannot take the call now: the caller was told why and offered a call-back."""
-        if self._queue_check is None or self._offered_callback:
+    # ------------------------------------------------------------------------ unavailable queues
+
+    def _queue_decides(self, queue: str, reason: str) -> bool:
+        """Before a transfer to `queue`: True when its status took over the turn instead.
+
+        Asked once per queue and call. Unavailable: the caller hears why and is offered a call-back (and
+        the wait, when the queue is open but saturated). After that offer, a transfer to a saturated queue
+        is the caller choosing to wait; one to a closed queue never happens (see `_still_closed`).
+        """
+        offer = self._queue_offers.get(queue)
+        if offer is not None:
+            if not offer.unavailable.can_wait:
+                self._still_closed(offer, reason)
+                return True
+            if reason.startswith("escalation:"):
+                return False  # the bot gave up understanding: the flow's own transfer words
+            self._wait_in(queue)
+            return True
+        if self._queue_check is None:
             return False
-        why_not = self._queue_check(queue, self._now)
+        unavailable = self._queue_check(queue, self._now)
+        if unavailable is None:
+            return False
+        offer = self._queue_offers[queue] = _QueueOffer(queue, unavailable, intent=self._last_intent)
+        self._events.append(f"file {queue} {'saturée' if unavailable.can_wait else 'fermée'}")
+        self._say(unavailable.message)
+        if self._callback_transition() is None:
+            # No call-back in this flow: the wait is still better than nothing; a closed line is not.
+            if unavailable.can_wait:
+                return False
+            self._goodbye_closed()
+            return True
+        self._say(WAIT_OFFER if unavailable.can_wait else CALLBACK_OFFER)
+        self._offer_callback(offer)
+        return True
+
+    def _callback_transition(self) -> Transition | None:
+        """What the flow's call-back request (`callback_intent`) does from here, if it has one."""
         callback = self.flow.settings.callback_intent
-        if why_not is None or callback is None:
+        if callback is None:
+            return None
+        return self._current.on.get(callback) or self.flow.global_handlers.on.get(callback)
+
+    def _offer_callback(self, offer: _QueueOffer) -> bool:
+        """Enter the flow's call-back request (`callback_intent`); False when the flow has none here."""
+        callback = self.flow.settings.callback_intent
+        transition = self._callback_transition()
+        if callback is None or transition is None:
             return False
-        self._offered_callback = True
-        self._events.append(f"file {queue} indisponible")
-        self._say(why_not)
-        self._say("Je vous propose d'être rappelé.")
-        return self._handle_intent(callback, 1.0, "")
+        topics = len(self._topics)
+        self._record_intent(callback)
+        if len(self._topics) > topics:
+            offer.topic = self._topics[-1]
+        self._failures.clear()
+        self._run(transition, reason=f"intent:{callback}")
+        if not self._ended:
+            offer.asked_in = self._state
+            self._open_offer = offer
+        return True
+
+    def _still_closed(self, offer: _QueueOffer, reason: str) -> None:
+        """A caller who still asks for a person while the queue is closed: say why again and offer the
+        call-back again; after `max_retries` such requests, or when the bot gave up understanding,
+        say goodbye rather than loop."""
+        offer.insisted += 1
+        if reason.startswith("escalation:") or offer.insisted > self.flow.settings.max_retries:
+            self._say(offer.unavailable.message)
+            self._goodbye_closed()
+            return
+        self._say(STILL_CLOSED)
+        self._say(offer.unavailable.message)
+        if not self._offer_callback(offer):
+            self._goodbye_closed()
+
+    def _goodbye_closed(self) -> None:
+        self._events.append("file fermée : fin d'appel")
+        self._say(CLOSED_GOODBYE)
+        self._actions.append(Hangup(reason="queue_closed"))
+        self._ended = True
+
+    def _waiting_queue(self) -> str | None:
+        """The saturated queue the caller was offered to wait in, if any."""
+        for queue, offer in reversed(self._queue_offers.items()):
+            if offer.unavailable.can_wait:
+                return queue
+        return None
+
+    def _wait_in(self, queue: str) -> None:
+        """The caller chose the wait over a call-back: put through, with that choice in the summary and
+        their own request (not the call-back the bot offered) as the call's intent."""
+        offer = self._queue_offers[queue]
+        self._last_intent = offer.intent
+        topic = offer.topic
+        if topic is not None and not topic.slots and not topic.outcome:
+            self._topics = [kept for kept in self._topics if kept is not topic]
+        self._events.append("préfère patienter")
+        self._say(CHOSE_TO_WAIT)
+        self._transfer(queue, reason="caller_chose_to_wait")
+
+    def _answered_offer(self, text: str) -> bool:
+        """A bare yes or no where the bot offered a call-back instead of an unavailable queue.
+
+        Yes: the call-back question again. No to a closed queue: goodbye. No to a saturated one: the
+        caller would rather wait, as they first asked for a person — unless they are saying goodbye
+        ("non merci, au revoir"), which the flow's own intent handles.
+        """
+        offer = self._open_offer
+        if offer is None or offer.asked_in != self._state or self._awaiting_confirmation:
+            return False
+        yes_no = parse_yes_no(text)
+        if yes_no is None or (yes_no is False and offer.unavailable.can_wait and self._says_goodbye(text)):
+            return False
+        self._failures.clear()
+        if yes_no:
+            self._turn_intent = (self.flow.settings.yes_intent, 1.0)
+            self._say("Très bien.")
+            self._say(self._render(self._question()))
+        elif offer.unavailable.can_wait:
+            self._wait_in(offer.queue)
+        else:
+            self._turn_intent = (self.flow.settings.no_intent, 1.0)
+            self._events.append("refuse le rappel")
+            self._say(CALLBACK_DECLINED)
+            self._actions.append(Hangup(reason="queue_closed_callback_declined"))
+            self._ended = True
+        return True
 
     # ------------------------------------------------------------------------------------ failures
 
     def _problem(self, problem: _Problem) -> None:
         """A heard but unusable value: say why and ask again (a refused value counts towards the
         escalation, a day still waiting for its hour does not)."""
+        self._open_offer = None  # the caller took up the call-back ("demain" then "À quelle heure ?")
         if problem.is_failure:
             self._failures.append("no_match")
             if len(self._failures) > self.flow.settings.max_retries:

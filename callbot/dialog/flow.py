@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -156,6 +156,38 @@ class GlobalHandlers(_Strict):
     _lists = field_validator("no_match", "no_input", mode="before")(_as_list)
 
 
+class CallbackCallPrompts(_Strict):
+    """What the bot says when it calls a caller back (callbot/dialog/callback_call.py); ops may reword it.
+
+    `greeting`, `ask_available` and `keys_hint` are said when the person answers. `confirm_new_time` and
+    `rescheduled` may use `{moment}` ("demain, mardi 24 novembre, à 15 h").
+    """
+
+    greeting: Text = "Bonjour, ici le service client. Vous nous avez demandé de vous rappeler."
+    ask_available: Text = "Êtes-vous disponible maintenant pour parler à un conseiller ?"
+    keys_hint: Text = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
+    transfer: Text = "Merci. Je vous passe un conseiller, qui a déjà le détail de votre demande."
+    ask_new_time: Text = (
+        "D'accord. Quand pouvons-nous vous rappeler ? Par exemple : demain à 10 h. "
+        "Si vous n'avez plus besoin d'être rappelé, dites : plus besoin."
+    )
+    missing_hour: Text = "À quelle heure ?"
+    confirm_new_time: Text = "Je vous rappelle {moment}. C'est bien ça ?"
+    rescheduled: Text = "C'est noté : un conseiller vous rappellera {moment}. Au revoir."
+    cancelled: Text = "C'est noté, nous ne vous rappellerons pas. Merci et au revoir."
+    wrong_person: Text = "Veuillez nous excuser pour le dérangement. Au revoir."
+    not_understood: Text = "Pardon, je n'ai pas compris."
+    not_heard: Text = "Je ne vous entends pas."
+    goodbye_unheard: Text = "Nous vous rappellerons un peu plus tard. Au revoir."
+    transfer_failed: Text = (
+        "Je n'arrive pas à joindre un conseiller pour le moment. Nous vous rappellerons très vite. Au revoir."
+    )
+
+    def fixed(self) -> list[str]:
+        """The prompts without a `{template}` (synthesised once, when the flow loads)."""
+        return [text for text in self.model_dump().values() if "{" not in text]
+
+
 class FlowSpec(_Strict):
     """The flow file as written (after schema checks, before cross-reference checks)."""
 
@@ -168,6 +200,7 @@ class FlowSpec(_Strict):
     slots: dict[str, Slot] = {}
     global_: GlobalHandlers = Field(GlobalHandlers(), alias="global")
     states: dict[str, State] = Field(min_length=1)
+    callback_call: CallbackCallPrompts = CallbackCallPrompts()
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +223,7 @@ class Flow:
     escalate: Transition  # what happens after too many misunderstandings or silences in a row
     warnings: tuple[FlowIssue, ...] = ()
     language: str = "fr-FR"
+    callback_call: CallbackCallPrompts = field(default_factory=CallbackCallPrompts)
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -404,6 +438,7 @@ class _Checker:
             warnings=tuple(issue for issue in self.issues if issue.severity == "warning"),
             language=spec.language,
             escalate=escalate,
+            callback_call=spec.callback_call,
         )
 
     # -- sections

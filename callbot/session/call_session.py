@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from callbot.asr.base import Recognizer
 from callbot.audio.frame import FRAME_MS, AudioFrame, silence
@@ -34,7 +34,6 @@ from callbot.dialog.actions import (
     Transfer,
     TurnResult,
 )
-from callbot.dialog.conversation import Conversation
 from callbot.session.channel import Channel, RecordingChannel
 from callbot.session.events import EventLog
 from callbot.tts.cache import PromptCache
@@ -90,6 +89,29 @@ class Outcome:
         return out
 
 
+class Dialog(Protocol):
+    """What a session needs from its dialog: `Conversation` (a caller's call) or `CallbackCallDialog`
+    (the bot calls a caller back). Each call returns the `TurnResult` to carry out."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def hints(self) -> tuple[str, ...]: ...
+
+    def start(self) -> TurnResult: ...
+
+    def hear(self, text: str) -> TurnResult: ...
+
+    def dtmf(self, digits: str) -> TurnResult: ...
+
+    def no_input(self) -> TurnResult: ...
+
+    def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult: ...
+
+    def context(self) -> CallContext: ...
+
+
 class AudioClock:
     """The call's time: its start (a wall-clock datetime) plus the audio played so far.
 
@@ -118,7 +140,7 @@ class CallSession:
     def __init__(
         self,
         *,
-        conversation: Conversation,
+        conversation: Dialog,
         clock: AudioClock,
         recognizer: Recognizer,
         prompts: PromptCache,

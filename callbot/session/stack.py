@@ -17,6 +17,8 @@ from callbot.asr.base import RecognizerEngine
 from callbot.config import Settings
 from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
 from callbot.dialog.actions import ScheduleCallback
+from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
+from callbot.dialog.conversation import QUEUE_PROMPTS, QueueUnavailable
 from callbot.queues import QueueDirectory
 
 if TYPE_CHECKING:
@@ -52,7 +54,15 @@ class SpeechStack:
         self.callback_store = callback_store
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()
-        self.prompts(TELEPHONE_RATE).preload([*self.flow.fixed_prompts(), RECORDING_NOTICE, APOLOGY])
+        self.prompts(TELEPHONE_RATE).preload(
+            [
+                *self.flow.fixed_prompts(),
+                *self.flow.callback_call.fixed(),
+                *QUEUE_PROMPTS,
+                RECORDING_NOTICE,
+                APOLOGY,
+            ]
+        )
 
     def prompts(self, sample_rate: int) -> PromptCache:
         """The prompt cache for one channel rate (fixed prompts synthesised once per rate)."""
@@ -71,12 +81,15 @@ class SpeechStack:
             f"vad: {self.settings.vad.engine}",
         ]
 
-    def queue_check(self, queue: str, now: datetime) -> str | None:
-        """Before a transfer: None when the queue takes calls now (or is not configured), else why not."""
+    def queue_check(self, queue: str, now: datetime) -> QueueUnavailable | None:
+        """Before a transfer: None when the queue takes calls now (or is not configured), else why not,
+        and whether the caller may still wait (open but saturated) rather than be called back."""
         if self.queues is None or queue not in self.queues:
             return None
         status = self.queues.status(queue, now)
-        return None if status.takes_calls else status.why_not_fr(now)
+        if status.takes_calls:
+            return None
+        return QueueUnavailable(status.why_not_fr(now), can_wait=status.open)
 
     def store_callback(self, action: ScheduleCallback, *, caller: str | None, call_id: str) -> None:
         """Store a confirmed call-back durably (committed when this returns, before "c'est noté")."""
@@ -94,12 +107,17 @@ class SpeechStack:
     def _callback_time_check(self, clock: AudioClock) -> Callable[[datetime], str | None] | None:
         """While the caller is on the line: is the wanted call-back time in the queue's hours, with room
         in its slot? (Needs the queues and the call-back store; the call's clock says what "now" is.)"""
-        queue = self.flow.settings.fallback_queue
+        return self._time_check_for(self.flow.settings.fallback_queue, clock)
+
+    def _time_check_for(self, queue: str, clock: AudioClock) -> Callable[[datetime], str | None] | None:
         if self.queues is None or self.callback_store is None or queue not in self.queues:
             return None
         from callbot.callbacks import CallbackBooking
+        from callbot.callbacks.outbound import slot_rules
 
-        return CallbackBooking(self.callback_store, self.queues, clock=clock.now).time_check(queue)
+        rules = slot_rules(self.settings)
+        booking = CallbackBooking(self.callback_store, self.queues, rules, clock=clock.now)
+        return booking.time_check(queue)
 
     def endpointer_config(self) -> EndpointerConfig:
         vad = self.settings.vad
@@ -143,5 +161,43 @@ class SpeechStack:
             channel=channel,
             sample_rate=sample_rate,
             fallback_queue=self.flow.settings.fallback_queue,
+            announce_recording=announce_recording,
+        )
+
+    def new_callback_session(
+        self,
+        request: CallbackCallRequest,
+        *,
+        call_id: str,
+        origin: datetime,
+        channel: Channel | None = None,
+        sample_rate: int = TELEPHONE_RATE,
+        log_path: str | Path | None = None,
+        log_stream: IO[str] | None = None,
+        announce_recording: bool = False,
+    ) -> CallSession:
+        """A session for a call-back call the gateway placed: the person is asked whether they are free,
+        then put through to `request.queue` with their first call's context (see
+        callbot/dialog/callback_call.py)."""
+        clock = AudioClock(origin)
+        settings = self.flow.settings
+        dialog = CallbackCallDialog(
+            request,
+            self.flow.callback_call,
+            now=clock.now,
+            check_callback_time=self._time_check_for(request.queue, clock),
+            max_retries=settings.max_retries,
+            no_input_timeout_ms=settings.no_input_timeout_ms,
+        )
+        return CallSession(
+            conversation=dialog,
+            clock=clock,
+            recognizer=self.engine.new_recognizer(),
+            prompts=self.prompts(sample_rate),
+            endpointer=self.new_endpointer(sample_rate),
+            log=EventLog(call_id, log_path, log_stream),
+            channel=channel,
+            sample_rate=sample_rate,
+            fallback_queue=request.queue,
             announce_recording=announce_recording,
         )

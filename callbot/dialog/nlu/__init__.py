@@ -7,6 +7,7 @@ deterministic, no network, no model.
 - ``normalize`` — the canonical text every rule is written against.
 - ``IntentMatcher`` — which intent an utterance expresses, from a few examples per intent.
 - ``wants_human`` — the caller asks for a person.
+- ``wants_to_wait`` — told that every agent is busy, the caller stays on the line ("je patiente").
 - ``parse_yes_no`` — yes / no / neither.
 - ``is_greeting`` — a bare "allô, bonjour", not a request.
 - ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups.
@@ -20,6 +21,7 @@ from callbot.dialog.nlu.human import wants_human
 from callbot.dialog.nlu.intents import IntentMatch, IntentMatcher, IntentScore
 from callbot.dialog.nlu.normalize import normalize, strip_accents
 from callbot.dialog.nlu.numbers import PhoneNumber, extract_order_number, extract_phone_number
+from callbot.dialog.nlu.waiting import wants_to_wait
 from callbot.dialog.nlu.when import PARIS, When, parse_when
 from callbot.dialog.nlu.yesno import parse_yes_no
 
@@ -41,4 +43,5 @@ __all__ = [
     "rank_entities",
     "strip_accents",
     "wants_human",
+    "wants_to_wait",
 ]

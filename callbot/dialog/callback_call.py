@@ -1,0 +1,316 @@
+"""The call-back call: the bot calls the caller back, checks it is them and that they are free, then hands
+them to an agent with the context of their first call.
+
+The dispatcher places the call; this dialog runs in the same `CallSession` as an inbound call (so the
+same VAD, recogniser, synthesiser, barge-in and event log). What the person says decides what the
+dispatcher does next, through the call's `Outcome`:
+
+- "oui" / "un conseiller" / key 1 → `Transfer` to the request's queue, with the first call's context
+  and this call's transcript appended (the agent reads why they call);
+- "non" / key 2 → a new time is asked, checked like on the first call, confirmed, and stored as a new
+  call-back (`ScheduleCallback`); "plus besoin" closes the request instead;
+- a voicemail greeting, or silence to every question → `Hangup("voicemail" | "no_response")`: nobody
+  was reached, the dispatcher tries again later;
+- "vous vous trompez de numéro" → `Hangup("wrong_person")`: never dialled again;
+- anything else twice → the person is put through anyway: a human is on the line, and an agent copes
+  better than a bot that did not understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from callbot.dialog import french
+from callbot.dialog.actions import (
+    Action,
+    CallContext,
+    Hangup,
+    Listen,
+    Say,
+    ScheduleCallback,
+    Transfer,
+    TurnResult,
+)
+from callbot.dialog.conversation import CONFIRM_KEYS, CallbackTimeCheck
+from callbot.dialog.flow import CallbackCallPrompts
+from callbot.dialog.nlu import PARIS, parse_when, parse_yes_no, wants_human
+from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
+
+#: `Hangup.reason`s of a call-back call, read by the dispatcher (callbot/callbacks/outbound.py).
+VOICEMAIL = "voicemail"
+NO_RESPONSE = "no_response"
+WRONG_PERSON = "wrong_person"
+CANCELLED = "cancelled_by_person"
+TRANSFER_FAILED = "transfer_failed"
+#: `Transfer.reason` when the person is put through.
+PUT_THROUGH = "callback_answered"
+
+_Step = Literal["available", "when", "confirm_when"]
+_YES_NO_HINTS = ("oui", "non", "oui je suis disponible", "non pas maintenant", "plus besoin")
+_WHEN_HINTS = ("demain à dix heures", "cet après-midi", "lundi matin", "plus besoin")
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackCallRequest:
+    """What the dialog needs from the stored request: who, for which queue, and the first call's context."""
+
+    callback_id: str
+    phone: str  # E.164, the number dialled
+    queue: str
+    context: CallContext
+    due_at: datetime
+
+
+class CallbackCallDialog:
+    """One call-back call's dialog (the same turn interface as `Conversation`, for `CallSession`)."""
+
+    def __init__(
+        self,
+        request: CallbackCallRequest,
+        prompts: CallbackCallPrompts,
+        now: Callable[[], datetime],
+        *,
+        check_callback_time: CallbackTimeCheck | None = None,
+        max_retries: int = 2,
+        no_input_timeout_ms: int = 6000,
+    ) -> None:
+        self.request = request
+        self.prompts = prompts
+        self._clock = now
+        self._check_callback_time = check_callback_time
+        self.max_retries = max_retries
+        self.no_input_timeout_ms = no_input_timeout_ms
+        self._step: _Step = "available"
+        self._ended = False
+        self._started = False
+        self._heard_someone = False
+        self._failures = 0
+        self._silences = 0
+        self._new_time: datetime | None = None
+        self._transcript: list[str] = []
+        self._events: list[str] = []
+        self._actions: list[Action] = []
+
+    # ------------------------------------------------------------------------------------ public API
+
+    @property
+    def state(self) -> str:
+        return f"rappel:{self._step}"
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
+    def heard_someone(self) -> bool:
+        """Whether a person (speech or keys) answered at some point: a silent line is not a person."""
+        return self._heard_someone
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        return _WHEN_HINTS if self._step == "when" else _YES_NO_HINTS
+
+    def start(self) -> TurnResult:
+        if self._started:
+            raise RuntimeError("CallbackCallDialog.start() was already called")
+        self._started = True
+
+        def greet() -> None:
+            self._say(self.prompts.greeting)
+            self._say(self.prompts.ask_available)
+            self._say(self.prompts.keys_hint)
+
+        return self._turn(greet, None)
+
+    def hear(self, text: str) -> TurnResult:
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        text = text.strip()
+        if not text:
+            return self.no_input()
+        self._transcript.append(f"Client : {text}")
+        return self._turn(lambda: self._understand(text), None)
+
+    def dtmf(self, digits: str) -> TurnResult:
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        key = digits.strip().rstrip("#")[:1]
+        if not key:
+            return self.no_input()
+        self._transcript.append(f"Client : [touche {key}]")
+        self._heard_someone = True
+        answer = CONFIRM_KEYS.get(key)
+        if key == "0":
+            answer = "un conseiller"
+        return self._turn(lambda: self._answer(answer) if answer else self._not_understood(), None)
+
+    def no_input(self) -> TurnResult:
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        self._transcript.append("Client : [silence]")
+        return self._turn(self._silence, None)
+
+    def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
+        """The agents' queue refused the call: apologise; the dispatcher calls again later."""
+
+        def body() -> None:
+            self._ended = False
+            detail = f" (SIP {status})" if status else ""
+            self._events.append(f"transfert vers {queue} impossible{detail}")
+            self._end_with(self.prompts.transfer_failed, TRANSFER_FAILED)
+
+        return self._turn(body, None)
+
+    def context(self) -> CallContext:
+        """The first call's context with this call appended: the agent sees both, nobody repeats."""
+        first = self.request.context
+        transcript = (
+            *first.transcript,
+            f"— Rappel du {self.request.due_at.astimezone(PARIS):%d/%m à %H:%M} —",
+            *self._transcript,
+        )
+        # This call first: the context headers are bounded, and what the agent must know now is this.
+        summary = " ; ".join(part for part in (*self._events, first.summary) if part)
+        return CallContext(
+            caller=first.caller or self.request.phone,
+            intent=first.intent,
+            slots={**first.slots, "callback_id": self.request.callback_id},
+            transcript=transcript,
+            summary=summary,
+        )
+
+    # ------------------------------------------------------------------------------------ turns
+
+    def _turn(self, body: Callable[[], None], intent: str | None) -> TurnResult:
+        self._actions = []
+        body()
+        if not self._ended:
+            self._actions.append(Listen(hints=self.hints, timeout_ms=self.no_input_timeout_ms))
+        return TurnResult(intent=intent, confidence=1.0 if intent else 0.0, actions=tuple(self._actions))
+
+    def _say(self, text: str) -> None:
+        text = " ".join(text.split())
+        if text:
+            self._actions.append(Say(text))
+            self._transcript.append(f"Bot : {text}")
+
+    def _understand(self, text: str) -> None:
+        if sounds_like_voicemail(text):
+            # Nothing personal is left on a voicemail: the request stays between the person and the centre.
+            self._events.append("rappel : messagerie")
+            self._actions.append(Hangup(reason=VOICEMAIL))
+            self._ended = True
+            return
+        self._heard_someone = True
+        if wrong_person(text):
+            self._events.append("rappel : mauvaise personne")
+            self._end_with(self.prompts.wrong_person, WRONG_PERSON)
+            return
+        if no_longer_needed(text):
+            self._events.append("rappel : plus besoin")
+            self._end_with(self.prompts.cancelled, CANCELLED)
+            return
+        if wants_human(text):
+            self._put_through()
+            return
+        if self._step == "when":
+            self._hear_time(text)
+            return
+        self._answer(text)
+
+    def _answer(self, text: str) -> None:
+        """A yes/no (or a key) to the current question."""
+        if text == "un conseiller":
+            self._put_through()
+            return
+        yes = parse_yes_no(text)
+        if self._step == "when":
+            self._hear_time(text)
+        elif yes is None:
+            self._not_understood()
+        elif self._step == "available":
+            if yes:
+                self._put_through()
+            else:
+                self._events.append("rappel : pas disponible")
+                self._failures = 0
+                self._step = "when"
+                self._say(self.prompts.ask_new_time)
+        elif self._step == "confirm_when":
+            if yes and self._new_time is not None:
+                self._reschedule(self._new_time)
+            else:
+                self._step = "when"
+                self._say(self.prompts.ask_new_time)
+
+    def _hear_time(self, text: str) -> None:
+        when = parse_when(text, self._now)
+        if when is None:
+            self._not_understood()
+            return
+        if when.precision == "day":
+            self._say(self.prompts.missing_hour)
+            return
+        refusal = self._check_callback_time(when.at) if self._check_callback_time else None
+        if refusal:
+            self._say(refusal)
+            return
+        self._failures = 0
+        self._new_time = when.at
+        self._step = "confirm_when"
+        self._say(self.prompts.confirm_new_time.format(moment=french.moment(when.at, self._now)))
+
+    def _put_through(self) -> None:
+        self._events.append("rappel : client joint et disponible")
+        self._say(self.prompts.transfer)
+        self._actions.append(Transfer(self.request.queue, PUT_THROUGH, self.context()))
+        self._ended = True
+
+    def _reschedule(self, at: datetime) -> None:
+        moment = french.moment(at, self._now)
+        self._events.append(
+            f"rappel : reporté au {french.full_date(at.date(), self._now.date())} à {french.clock(at)}"
+        )
+        self._actions.append(ScheduleCallback(at, self.request.phone, self.request.queue, self.context()))
+        self._say(self.prompts.rescheduled.format(moment=moment))
+        self._actions.append(Hangup(reason="rescheduled"))
+        self._ended = True
+
+    def _not_understood(self) -> None:
+        self._failures += 1
+        if self._failures > self.max_retries:
+            self._put_through()  # a person is there and the bot is not enough: an agent takes over
+            return
+        self._say(self.prompts.not_understood)
+        self._ask_again()
+
+    def _silence(self) -> None:
+        self._silences += 1
+        if self._silences > 1:
+            self._events.append("rappel : pas de réponse")
+            self._end_with(self.prompts.goodbye_unheard, NO_RESPONSE)
+            return
+        self._say(self.prompts.not_heard)
+        self._ask_again()
+
+    def _ask_again(self) -> None:
+        if self._step == "available":
+            self._say(self.prompts.ask_available)
+            self._say(self.prompts.keys_hint)
+        elif self._step == "when":
+            self._say(self.prompts.ask_new_time)
+        elif self._new_time is not None:
+            self._say(self.prompts.confirm_new_time.format(moment=french.moment(self._new_time, self._now)))
+
+    def _end_with(self, text: str, reason: str) -> None:
+        self._say(text)
+        self._actions.append(Hangup(reason=reason))
+        self._ended = True
+
+    @property
+    def _now(self) -> datetime:
+        moment = self._clock()
+        return moment.astimezone(PARIS) if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
