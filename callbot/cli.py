@@ -204,12 +204,9 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def _callback_store(args: argparse.Namespace) -> CallbackStore:
-    from callbot.callbacks import CallbackStore
+    from callbot.callbacks.outbound import store_from_settings
 
-    settings = _settings(args)
-    store = CallbackStore(settings.database_url or settings.data_dir)
-    store.migrate()
-    return store
+    return store_from_settings(_settings(args))
 
 
 def cmd_callbacks(args: argparse.Namespace) -> int:

@@ -47,6 +47,35 @@ class VadSettings(_Section):
         return self
 
 
+class CallbackSettings(_Section):
+    """Call-back booking and dialling (docs/callbacks.md)."""
+
+    #: Place due call-backs from this gateway (each conversation host runs a dispatcher; several
+    #: gateways may share a PostgreSQL store, every call-back is dialled once). Needs
+    #: `sip.worker.trunk_uri_template` to reach phone numbers.
+    dispatch: bool = True
+    caller_id: str | None = None  # the number shown to the person called back (the centre's number)
+    concurrency: int = Field(default=1, ge=1, le=50)  # call-backs each conversation host places at once
+    poll_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    lease_s: float = Field(default=300.0, ge=1.0)  # no second call for a request within this time
+    answer_timeout_s: float = Field(default=30.0, ge=5.0, le=120.0)
+    retry_delays_s: list[float] = Field(default=[300.0, 900.0, 1800.0], min_length=1)
+    max_attempts: int | None = Field(default=None, ge=1, le=20)
+    max_per_phone_per_day: int = Field(default=3, ge=1, le=50)
+    slot_minutes: int = Field(default=15, ge=5, le=60)
+    per_slot: int = Field(default=2, ge=1, le=1000)
+    min_lead_s: float = Field(default=600.0, ge=0.0)
+    horizon_days: int = Field(default=14, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _slot_divides_the_hour(self) -> CallbackSettings:
+        if 60 % self.slot_minutes:
+            raise ValueError(f"slot_minutes={self.slot_minutes}: use a divisor of 60 (5, 10, 15, 20, 30, 60)")
+        if any(delay <= 0 for delay in self.retry_delays_s):
+            raise ValueError("retry_delays_s: every delay must be a positive number of seconds")
+        return self
+
+
 class Settings(_Section):
     flow: Path | None = None  # None: the default retail flow shipped with callbot
     data_dir: Path = Path("var")  # SQLite call-back store, SIP run files, recordings and call logs
@@ -57,6 +86,7 @@ class Settings(_Section):
     asr: AsrSettings = AsrSettings()
     tts: TtsSettings = TtsSettings()
     vad: VadSettings = VadSettings()
+    callbacks: CallbackSettings = CallbackSettings()
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -240,7 +240,8 @@ def test_frame_resampler_releases_every_frame_at_once_and_matches_soxr() -> None
     delay = 64  # the FIR's group delay: 4 ms at 16 kHz
     assert np.abs(out[delay + 200 : 15000] - reference[200 : 15000 - delay]).max() < 50
     down = FrameResampler(16000, 8000)
-    back = np.frombuffer(b"".join(down.process(b"".join(chunks)[i : i + 640]) for i in range(0, 32000, 640)),
-                         dtype="<i2")
+    back = np.frombuffer(
+        b"".join(down.process(b"".join(chunks)[i : i + 640]) for i in range(0, 32000, 640)), dtype="<i2"
+    )
     assert len(back) == 8000
     assert abs(back[2000:7000].std() - 8000 / np.sqrt(2)) < 100

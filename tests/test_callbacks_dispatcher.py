@@ -303,3 +303,42 @@ def test_run_forever_dials_until_stopped(tmp_path: Path, queues: QueueDirectory)
     assert not thread.is_alive()
     assert sorted(call.callback_id for call in dialer.calls) == sorted(ids)
     store.close()
+
+
+def test_the_wrong_person_is_never_dialled_again(
+    store: CallbackStore, queues: QueueDirectory, clock: Clock
+) -> None:
+    ident = add(store, "2026-11-23 10:00")
+    clock.now = paris("2026-11-23 10:00")
+    wrong = DialResult(False, 200, "the wrong person answered", retry=False)
+    (outcome,) = dispatcher(store, ScriptedDialer(wrong), queues, clock).run_once()
+    assert (outcome.status, outcome.next_attempt_at) == (CallbackStatus.FAILED, None)
+    assert store.get(ident).last_reason == "the wrong person answered"
+
+
+def test_nothing_is_claimed_while_the_gateway_has_no_free_line(
+    tmp_path: Path, queues: QueueDirectory
+) -> None:
+    """A request claimed by a full gateway would use up an attempt for nothing: it waits for a line."""
+    store = CallbackStore(tmp_path)
+    store.migrate()
+    ident = store.add(due_at=datetime.now(UTC), queue="other", phone="0611111111").id
+    free_lines = [0]
+    dialer = ScriptedDialer()
+    stop = threading.Event()
+    worker = Dispatcher(store, dialer, queues, dispatcher_id="gw1", capacity=lambda: free_lines[0])
+    thread = threading.Thread(target=worker.run_forever, args=(stop, 0.02))
+    thread.start()
+    try:
+        time.sleep(0.3)
+        assert dialer.calls == [] and store.get(ident).status == CallbackStatus.PENDING
+        free_lines[0] = 1
+        deadline = time.monotonic() + 10
+        while store.get(ident).status != CallbackStatus.DONE and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert [call.callback_id for call in dialer.calls] == [ident]
+    assert store.get(ident).attempts == 1
+    store.close()

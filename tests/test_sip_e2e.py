@@ -26,7 +26,6 @@ import pytest
 import yaml
 
 from callbot.asr import RecognizerEngine, load_engine
-from callbot.audio.resample import resample
 from callbot.audio.wav import read_wav
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.actions import Say
@@ -40,15 +39,17 @@ from callbot.sip.testing import (
     SIPP_PCAPS,
     ServeHandle,
     SippRun,
+    frame_levels,
     free_port,
     free_port_block,
     prepare_sipp_dir,
     run_sipp,
     serve_process,
     sipp_args,
+    transcribe,
 )
 from callbot.tts import PromptCache, create_synthesizer
-from callbot.vad.echo import BOT_SILENT_DBFS, dbfs
+from callbot.vad.echo import BOT_SILENT_DBFS
 
 pytestmark = pytest.mark.slow
 
@@ -235,41 +236,6 @@ def refer_headers(messages: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------------ listening
-def frame_levels(pcm: bytes) -> list[float]:
-    """dBFS of each 20 ms frame."""
-    size = RATE // 50 * 2
-    return [dbfs(pcm[i : i + size]) for i in range(0, len(pcm) - size + 1, size)]
-
-
-def spoken_spans(pcm: bytes, gap_ms: int = 500) -> list[tuple[int, int]]:
-    """(start, end) ms of the stretches of speech, split where the speaker pauses `gap_ms` or more."""
-    spans: list[tuple[int, int]] = []
-    for index, level in enumerate(frame_levels(pcm)):
-        if level < -45:
-            continue
-        start, end = index * 20, index * 20 + 20
-        if spans and start - spans[-1][1] < gap_ms:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
-    return [(a, b) for a, b in spans if b - a >= 100]
-
-
-def transcribe(engine: RecognizerEngine, pcm: bytes) -> str:
-    """What a listener hears in 8 kHz `pcm`: each stretch of speech decoded like a caller turn."""
-    texts = []
-    for start, end in spoken_spans(pcm):
-        piece = resample(pcm[max(0, start - 150) * 16 : (end + 150) * 16], RATE, 16000)
-        recognizer = engine.new_recognizer()
-        recognizer.start_turn(())
-        for offset in range(0, len(piece), 640):
-            recognizer.accept(piece[offset : offset + 640])
-        recognizer.pause()
-        texts.append(recognizer.finish().text)
-        recognizer.close()
-    return " ".join(texts)
-
-
 def clock_times(text: str) -> set[tuple[int, int]]:
     """Times of day in a transcript, however Whisper wrote them: "10h", "10 heures", "19 heures 30"."""
     found = re.findall(r"\b(\d{1,2}) ?(?:h|heures?)\b(?: ?(\d{2})\b)?", normalize(text))

@@ -20,7 +20,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -53,12 +53,14 @@ class DialRequest:
 
 @dataclass(frozen=True, slots=True)
 class DialResult:
-    """`answered`: the caller picked up (the gateway then announces and transfers). `sip_status` is the
-    final SIP response of a failed attempt (486, 408, …), None when no SIP answer was had."""
+    """`answered`: the person was reached (put through to an agent, or gave their answer). `sip_status` is
+    the final SIP response of a failed attempt (486, 408, …), None when no SIP answer was had. `retry`
+    False: calling again cannot help (the wrong person answered)."""
 
     answered: bool
     sip_status: int | None
     reason: str
+    retry: bool = True
 
 
 class Dialer(Protocol):
@@ -99,7 +101,9 @@ class Dispatcher:
     """Claims due call-backs and dials them. Run one per gateway; several may share a PostgreSQL store.
 
     `lease_s` should be at least the first retry delay (the promise: no second call before it);
-    `concurrency` is how many calls this dispatcher places at once.
+    `concurrency` is how many calls this dispatcher places at once; `capacity`, when given, says how many
+    more calls the gateway can place right now (free SIP call slots): nothing is claimed beyond it, so a
+    request is not used up on a gateway that is full.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         concurrency: int = 1,
         heartbeat_s: float | None = None,
+        capacity: Callable[[], int] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -126,6 +131,7 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.concurrency = concurrency
         self.heartbeat_s = heartbeat_s if heartbeat_s is not None else lease_s / 3
+        self.capacity = capacity
         self._in_flight: set[uuid.UUID] = set()
         self._lock = threading.Lock()
 
@@ -161,6 +167,8 @@ class Dispatcher:
         ):
             while not stop_event.is_set():
                 free = self.concurrency - len(running)
+                if free and self.capacity is not None:
+                    free = min(free, max(self._capacity_safely(), 0))
                 claimed = self._claim_safely(free) if free else []
                 running |= {pool.submit(self._attempt, request) for request in claimed}
                 if claimed and len(running) < self.concurrency:
@@ -174,6 +182,14 @@ class Dispatcher:
                     stop_event.wait(poll_s)
             concurrent.futures.wait(running)
         log.info("dispatcher %s stopped", self.dispatcher_id)
+
+    def _capacity_safely(self) -> int:
+        assert self.capacity is not None
+        try:
+            return self.capacity()
+        except Exception:
+            log.exception("dispatcher %s: reading the gateway's free capacity failed", self.dispatcher_id)
+            return 0
 
     def _claim_safely(self, limit: int) -> list[CallbackRequest]:
         try:
@@ -264,7 +280,7 @@ class Dispatcher:
     ) -> tuple[CallbackStatus, datetime | None]:
         if result.answered:
             return CallbackStatus.DONE, None
-        if result.sip_status in self.retry.permanent_statuses:
+        if result.sip_status in self.retry.permanent_statuses or not result.retry:
             return CallbackStatus.FAILED, None
         if request.attempts >= self.retry.attempts:
             return CallbackStatus.FAILED, None

@@ -404,8 +404,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     host.start()
     log.info("call handler %s listening on %s", args.handler, args.address)
+    # A factory may run background work that needs the host, e.g. the call-back dispatcher (serve.py).
+    start_services = getattr(factory, "start_services", None)
+    stop_services = start_services(host) if callable(start_services) else None
     while not stop.wait(0.5):
         pass
+    if stop_services is not None:
+        stop_services()  # no new outbound calls; those in progress run on like any other call
     # Calls still running belong to workers that are draining: keep serving until they are gone.
     deadline = time.monotonic() + float(os.environ.get("CALLBOT_SIP_HOST_DRAIN_S", "90"))
     while any(link.calls for link in host.links) and time.monotonic() < deadline:

@@ -10,19 +10,26 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callbot.config import Settings, load_settings
 from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.nlu import PARIS
+from callbot.session.call_session import CallSession
 from callbot.sip.config import ConfigError
-from callbot.sip.host import CallControl
-from callbot.sip.protocol import CallStarted, call_file_stem
+from callbot.sip.dialer import SipDialer
+from callbot.sip.host import CallControl, CallHandler, HandlerHost
+from callbot.sip.protocol import CallEnded, CallStarted, call_file_stem
 from callbot.sip.session_adapter import SessionCallHandler, SipChannel
 from callbot.sip.supervisor import Supervisor, SupervisorConfig
+
+if TYPE_CHECKING:
+    from callbot.callbacks.dispatcher import DialRequest, DialResult
+    from callbot.session.stack import SpeechStack
 
 TRANSFER_FAILED = "Je n'arrive pas à joindre un conseiller. Merci de rappeler plus tard. Au revoir."
 _OVERRIDES = ("flow", "asr", "tts", "vad")
@@ -94,37 +101,158 @@ def serve_main(args: argparse.Namespace) -> int:
     return supervisor.run()
 
 
-def build_session_factory(
-    options: Mapping[str, Any],
-) -> Callable[[CallStarted, CallControl], SessionCallHandler]:
+def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
     """Entry point of a call-handler host process: load the speech stack once, then one session per call."""
-    from callbot.callbacks import CallbackStore
+    from callbot.callbacks.outbound import store_from_settings
     from callbot.session.stack import SpeechStack
 
     settings = apply_overrides(load_settings(options.get("config")), options)
-    store = CallbackStore(settings.database_url or settings.data_dir)
-    store.migrate()
+    store = store_from_settings(settings)
     stack = SpeechStack(settings, callback_store=store)
     for line in stack.banner():
         print(f"callbot handler | {line}", file=sys.stderr, flush=True)
-    queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
     recording_dir = Path(options["recording_dir"]) if options.get("recording_dir") else None
-    sorry = stack.prompts(8000).get(TRANSFER_FAILED)
+    return GatewayCalls(stack, recording_dir)
 
-    def factory(call: CallStarted, control: CallControl) -> SessionCallHandler:
+
+class GatewayCalls:
+    """The gateway's `HandlerFactory`: a conversation for every answered call, inbound or a call-back.
+
+    It also runs this host's call-back dispatcher (`start_services`, called by the host once it
+    listens): due call-backs are claimed from the store, dialled through the host's SIP workers, and
+    answered ones get a `CallbackCallDialog` session.
+    """
+
+    def __init__(self, stack: SpeechStack, recording_dir: Path | None) -> None:
+        self.stack = stack
+        self.recording_dir = recording_dir
+        self.queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
+        self.sorry = stack.prompts(8000).get(TRANSFER_FAILED)
+
+    def __call__(self, call: CallStarted, control: CallControl) -> SessionCallHandler:
+        request = call.metadata.get("callback")
+        if call.direction == "outbound" and request is not None:
+            return self._callback_call(call, control, request)
+        return self._inbound_call(call, control)
+
+    def _inbound_call(self, call: CallStarted, control: CallControl) -> SessionCallHandler:
+        stack = self.stack
+
         def schedule(action: ScheduleCallback) -> None:
             stack.store_callback(action, caller=call.caller, call_id=call.call_id)
 
-        channel = SipChannel(control, queue_uris=queue_uris, schedule_callback=schedule)
+        channel = SipChannel(control, queue_uris=self.queue_uris, schedule_callback=schedule)
         session = stack.new_session(
             call_id=call.call_id,
             origin=datetime.now(PARIS),
             caller=call.caller,
             channel=channel,
             sample_rate=call.sample_rate,
-            log_path=call_log_path(recording_dir, call.call_id) if recording_dir else None,
-            announce_recording=recording_dir is not None,
+            log_path=self._log_path(call),
+            announce_recording=self.recording_dir is not None,
         )
-        return SessionCallHandler(session, control, transfer_failed_audio=sorry)
+        return SessionCallHandler(session, control, transfer_failed_audio=self.sorry)
 
-    return factory
+    def _callback_call(
+        self, call: CallStarted, control: CallControl, dial: DialRequest
+    ) -> SessionCallHandler:
+        from callbot.callbacks.outbound import callback_call_request
+
+        stack = self.stack
+
+        def schedule(action: ScheduleCallback) -> None:
+            # The person asked for another time: a new request, with this call as its origin.
+            stack.store_callback(action, caller=dial.phone, call_id=call.call_id)
+
+        uris = {**self.queue_uris, **({dial.queue: dial.queue_uri} if dial.queue_uri else {})}
+        channel = SipChannel(control, queue_uris=uris, schedule_callback=schedule)
+        session = stack.new_callback_session(
+            callback_call_request(dial),
+            call_id=call.call_id,
+            origin=datetime.now(PARIS),
+            channel=channel,
+            sample_rate=call.sample_rate,
+            log_path=self._log_path(call),
+            announce_recording=self.recording_dir is not None,
+        )
+        return SessionCallHandler(session, control, transfer_failed_audio=self.sorry)
+
+    def _log_path(self, call: CallStarted) -> Path | None:
+        return call_log_path(self.recording_dir, call.call_id) if self.recording_dir else None
+
+    # ------------------------------------------------------------------------------- call-backs
+
+    def start_services(self, host: HandlerHost) -> Callable[[], None]:
+        """Start this host's call-back dispatcher; returns the function that stops it (calls in progress
+        are finished first). Nothing runs when dispatching is off or no trunk can reach numbers."""
+        from callbot.callbacks import Dispatcher
+        from callbot.callbacks.outbound import retry_policy
+
+        settings = self.stack.settings
+        options = settings.callbacks
+        trunk = (settings.sip.get("worker") or {}).get("trunk_uri_template")
+        store = self.stack.callback_store
+        if not options.dispatch or store is None:
+            print(
+                "callbot handler | call-backs: stored, not dialled here (callbacks.dispatch is off)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return lambda: None
+        if not trunk:
+            print(
+                "callbot handler | call-backs: stored, NOT dialled: set sip.worker.trunk_uri_template "
+                "(e.g. sip:{number}@trunk.example:5060) to place them",
+                file=sys.stderr,
+                flush=True,
+            )
+            return lambda: None
+        dialer = SipDialer(
+            host,
+            caller_id=options.caller_id,
+            answer_timeout_s=options.answer_timeout_s,
+            judge=judge_callback_call,
+        )
+        dispatcher = Dispatcher(
+            store,
+            dialer,
+            self.stack.queues,
+            lease_s=options.lease_s,
+            retry=retry_policy(settings),
+            concurrency=options.concurrency,
+            capacity=dialer.free_capacity,
+        )
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=dispatcher.run_forever,
+            args=(stop, options.poll_s),
+            name="callback-dispatcher",
+            daemon=True,
+        )
+        thread.start()
+        print(
+            f"callbot handler | call-backs: dialled through {trunk}, {options.concurrency} at a time "
+            f"(dispatcher {dispatcher.dispatcher_id})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+        def stop_dispatching() -> None:
+            stop.set()
+            thread.join()
+
+        return stop_dispatching
+
+
+def judge_callback_call(handler: CallHandler, ended: CallEnded) -> DialResult:
+    """What an answered call-back call achieved, read from its session (see `dial_result_of`)."""
+    from callbot.callbacks.outbound import dial_result_of
+
+    session = getattr(handler, "session", None)
+    if not isinstance(session, CallSession):
+        from callbot.sip.dialer import reached
+
+        return reached(handler, ended)
+    dialog = session.conversation
+    heard = bool(getattr(dialog, "heard_someone", bool(session.turns)))
+    return dial_result_of(session.outcome, heard, ended.reason)

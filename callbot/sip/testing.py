@@ -21,12 +21,15 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from callbot.sip.config import WorkerConfig
 from callbot.sip.host import HandlerHost, WorkerLink
+
+if TYPE_CHECKING:
+    from callbot.asr.base import RecognizerEngine
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 SIPP_PCAPS = Path("/usr/share/sip-tester")
@@ -348,3 +351,47 @@ def stop_process_group(process: subprocess.Popen[Any], timeout: float = 20.0) ->
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+# ------------------------------------------------------------------------------- listening to calls
+_RATE = 8000
+
+
+def frame_levels(pcm: bytes) -> list[float]:
+    """dBFS of each 20 ms frame of 8 kHz PCM16."""
+    from callbot.vad.echo import dbfs
+
+    size = _RATE // 50 * 2
+    return [dbfs(pcm[i : i + size]) for i in range(0, len(pcm) - size + 1, size)]
+
+
+def spoken_spans(pcm: bytes, gap_ms: int = 500) -> list[tuple[int, int]]:
+    """(start, end) ms of the stretches of speech, split where the speaker pauses `gap_ms` or more."""
+    spans: list[tuple[int, int]] = []
+    for index, level in enumerate(frame_levels(pcm)):
+        if level < -45:
+            continue
+        start, end = index * 20, index * 20 + 20
+        if spans and start - spans[-1][1] < gap_ms:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return [(a, b) for a, b in spans if b - a >= 100]
+
+
+def transcribe(engine: RecognizerEngine, pcm: bytes) -> str:
+    """What a listener hears in 8 kHz `pcm` (a call's recording): each stretch of speech decoded like a
+    caller turn, since a recogniser fed a long stretch at once drifts into inventing words."""
+    from callbot.audio.resample import resample
+
+    texts = []
+    for start, end in spoken_spans(pcm):
+        piece = resample(pcm[max(0, start - 150) * 16 : (end + 150) * 16], _RATE, 16000)
+        recognizer = engine.new_recognizer()
+        recognizer.start_turn(())
+        for offset in range(0, len(piece), 640):
+            recognizer.accept(piece[offset : offset + 640])
+        recognizer.pause()
+        texts.append(recognizer.finish().text)
+        recognizer.close()
+    return " ".join(texts)
