@@ -302,7 +302,7 @@ def test_callback_over_three_turns(flow: Flow) -> None:
     assert said(result) == "Quand souhaitez-vous être rappelé ? Par exemple : demain à 15 h."
 
     result = conversation.hear("demain à quinze heures")
-    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h, au 06 12 34 56 78. C'est bien ça ?"
     assert result.slots == {"creneau_rappel": "2026-11-24T15:00:00+01:00"}
 
     result = conversation.hear("oui")
@@ -328,7 +328,7 @@ def test_callback_time_is_relative_to_the_injected_clock_across_a_dst_change(flo
     conversation = call(flow, now=saturday)
     conversation.hear("je voudrais être rappelé")
     result = conversation.hear("demain à quinze heures")
-    assert said(result) == "Je vous rappelle demain, dimanche 29 mars, à 15 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle demain, dimanche 29 mars, à 15 h, au 06 12 34 56 78. C'est bien ça ?"
     callback = the(conversation.hear("oui"), ScheduleCallback)
     assert isinstance(callback, ScheduleCallback)
     assert callback.at.isoformat() == "2026-03-29T15:00:00+02:00"
@@ -345,7 +345,7 @@ def test_a_naive_clock_is_read_as_paris_time(flow: Flow) -> None:
 def test_callback_in_one_sentence(flow: Flow) -> None:
     conversation = call(flow)
     result = conversation.hear("rappelez-moi demain à quinze heures")
-    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h, au 06 12 34 56 78. C'est bien ça ?"
     result = conversation.hear("c'est bien ça")
     callback = the(result, ScheduleCallback)
     assert isinstance(callback, ScheduleCallback)
@@ -358,21 +358,21 @@ def test_callback_no_then_another_time(flow: Flow) -> None:
     result = conversation.hear("non")
     assert said(result) == "D'accord. Quel jour et à quelle heure souhaitez-vous être rappelé ?"
     result = conversation.hear("jeudi à dix heures et demie")
-    assert said(result) == "Je vous rappelle jeudi 26 novembre à 10 h 30. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle jeudi 26 novembre à 10 h 30, au 06 12 34 56 78. C'est bien ça ?"
 
 
 def test_callback_corrected_in_the_answer_to_the_confirmation(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("rappelez-moi demain à quinze heures")
     result = conversation.hear("non plutôt mercredi à seize heures")
-    assert said(result) == "Je vous rappelle mercredi 25 novembre à 16 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle mercredi 25 novembre à 16 h, au 06 12 34 56 78. C'est bien ça ?"
 
 
 def test_callback_on_an_ambiguous_day_is_settled_by_the_confirmation(flow: Flow) -> None:
     # "lundi prochain" said on a Monday: the read-back names the date, so the caller can correct it.
     conversation = call(flow)
     result = conversation.hear("rappelez-moi lundi prochain à dix heures")
-    assert said(result) == "Je vous rappelle lundi 30 novembre à 10 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle lundi 30 novembre à 10 h, au 06 12 34 56 78. C'est bien ça ?"
     result = conversation.hear("oui")
     callback = the(result, ScheduleCallback)
     assert isinstance(callback, ScheduleCallback)
@@ -395,13 +395,13 @@ def test_callback_day_without_hour_asks_the_hour(flow: Flow) -> None:
     result = conversation.hear("demain")
     assert said(result) == "Demain, mardi 24 novembre, d'accord. À quelle heure ?"
     result = conversation.hear("à quinze heures")
-    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h, au 06 12 34 56 78. C'est bien ça ?"
 
 
 def test_callback_in_a_part_of_the_day_reads_back_the_window(flow: Flow) -> None:
     conversation = call(flow)
     result = conversation.hear("je voudrais qu'on me rappelle demain matin")
-    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, entre 9 h et 12 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, entre 9 h et 12 h, au 06 12 34 56 78. C'est bien ça ?"
     callback = the(conversation.hear("oui"), ScheduleCallback)
     assert isinstance(callback, ScheduleCallback)
     assert callback.at == datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
@@ -415,15 +415,15 @@ def test_callback_next_week_asks_for_the_day_and_hour(flow: Flow) -> None:
     result = conversation.hear("rappelez-moi la semaine prochaine")
     assert said(result) == "Quel jour et à quelle heure précisément ?"
     result = conversation.hear("mardi à neuf heures")
-    assert said(result) == "Je vous rappelle mardi 1er décembre à 9 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle mardi 1er décembre à 9 h, au 06 12 34 56 78. C'est bien ça ?"
 
 
 def test_a_morning_hour_already_gone_is_read_back_as_tomorrow_and_can_be_corrected(flow: Flow) -> None:
     conversation = call(flow)
     result = conversation.hear("rappelez-moi à huit heures")
-    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 8 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 8 h, au 06 12 34 56 78. C'est bien ça ?"
     result = conversation.hear("non ce soir à vingt heures")
-    assert said(result) == "Je vous rappelle aujourd'hui à 20 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle aujourd'hui à 20 h, au 06 12 34 56 78. C'est bien ça ?"
 
 
 def test_callback_for_a_hidden_number_asks_for_the_number(flow: Flow) -> None:
@@ -432,10 +432,71 @@ def test_callback_for_a_hidden_number_asks_for_the_number(flow: Flow) -> None:
     result = conversation.hear("oui")
     assert said(result) == "À quel numéro pouvons-nous vous rappeler ?"
     result = conversation.hear("zéro six douze trente-quatre cinquante-six soixante-dix-huit")
+    assert said(result) == "Je vous rappelle au 06 12 34 56 78. C'est bien ça ?"  # read back in pairs
+    result = conversation.hear("oui")
     callback = the(result, ScheduleCallback)
     assert isinstance(callback, ScheduleCallback)
     assert callback.phone == "+33612345678"
     assert said(result).startswith("C'est noté : un conseiller vous rappellera demain")
+
+
+def test_callback_for_a_hidden_number_reads_back_without_a_gap(flow: Flow) -> None:
+    conversation = call(flow, caller=None)
+    result = conversation.hear("rappelez-moi demain à quinze heures")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+
+
+OTHER_NUMBER = "zéro six quatre-vingt-dix-huit soixante-seize cinquante-quatre trente-deux"
+
+
+def test_the_callers_number_is_read_back_with_the_time_and_confirmed_in_the_same_answer(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear("rappelez-moi demain à quinze heures")
+    assert said(result).endswith("à 15 h, au 06 12 34 56 78. C'est bien ça ?")
+    callback = the(conversation.hear("oui"), ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback) and callback.phone is None  # None: the caller's own number
+
+
+def test_another_number_said_with_the_time_is_the_one_read_back_and_called(flow: Flow) -> None:
+    conversation = call(flow)
+    result = conversation.hear(f"rappelez-moi demain à quinze heures au {OTHER_NUMBER}")
+    assert said(result).endswith("à 15 h, au 06 98 76 54 32. C'est bien ça ?")
+    callback = the(conversation.hear("oui"), ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback) and callback.phone == "+33698765432"
+
+
+def test_another_number_given_in_the_answer_to_the_read_back_is_read_back_again(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("rappelez-moi demain à quinze heures")
+    result = conversation.hear(f"oui mais plutôt au {OTHER_NUMBER}")
+    assert "Transfer" not in kinds(result) and "ScheduleCallback" not in kinds(result)
+    assert said(result).endswith("à 15 h, au 06 98 76 54 32. C'est bien ça ?")
+    callback = the(conversation.hear("c'est ça"), ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback) and callback.phone == "+33698765432"
+
+
+def test_a_no_to_the_number_keeps_the_time_and_asks_for_the_number_by_voice_or_keypad(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("rappelez-moi demain à quinze heures")
+    result = conversation.hear("non pas sur ce numéro là")
+    assert said(result) == "À quel numéro pouvons-nous vous rappeler ?"
+    listen = the(result, Listen)
+    assert isinstance(listen, Listen) and listen.max_digits == 10  # the keypad works here
+    result = conversation.dtmf("0698765432#")
+    assert said(result) == "Je vous rappelle au 06 98 76 54 32. C'est bien ça ?"
+    result = conversation.dtmf("1")
+    callback = the(result, ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert (callback.phone, callback.at) == ("+33698765432", datetime(2026, 11, 24, 15, 0, tzinfo=PARIS))
+
+
+def test_a_premium_rate_number_is_refused_and_asked_again(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("rappelez-moi demain à quinze heures")
+    conversation.hear("non pas ce numéro")
+    result = conversation.hear("zéro huit quatre-vingt-dix-neuf douze trente-quatre cinquante-six")
+    assert "ScheduleCallback" not in kinds(result) and not conversation.ended
+    assert "numéro" in said(result)
 
 
 def test_the_callback_hook_can_refuse_a_time(flow: Flow) -> None:
@@ -450,7 +511,7 @@ def test_the_callback_hook_can_refuse_a_time(flow: Flow) -> None:
         "Par exemple : demain à 15 h."
     )
     result = conversation.hear("vendredi à dix heures")
-    assert said(result) == "Je vous rappelle vendredi 27 novembre à 10 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle vendredi 27 novembre à 10 h, au 06 12 34 56 78. C'est bien ça ?"
 
 
 # ------------------------------------------------------------------------------ asking a person
@@ -843,7 +904,7 @@ def test_a_caller_who_insisted_on_a_closed_queue_can_still_be_called_back(flow: 
     conversation.hear("je veux parler à un conseiller")
     conversation.hear("passez-moi quelqu'un")
     result = conversation.hear("demain à dix heures")
-    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 10 h. C'est bien ça ?"
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 10 h, au 06 12 34 56 78. C'est bien ça ?"
     result = conversation.hear("oui")
     assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
     callback = the(result, ScheduleCallback)

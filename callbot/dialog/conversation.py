@@ -40,13 +40,14 @@ from callbot.dialog.actions import (
     TurnResult,
 )
 from callbot.dialog.answers import LOOKUPS, Answer, run_lookup
-from callbot.dialog.flow import Flow, Slot, State, Transition
+from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
 from callbot.dialog.nlu import (
     IntentMatcher,
     When,
     extract_order_number,
     extract_phone_number,
     is_greeting,
+    normalize,
     parse_when,
     parse_yes_no,
     rank_entities,
@@ -98,6 +99,8 @@ de 9 h à 19 h."); the bot says it and asks for another time."""
 
 FailureKind = Literal["no_match", "no_input"]
 
+#: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
+_NAMES_A_NUMBER = re.compile(r"\b(?:numero|telephone|portable|fixe|mobile|ligne)\b")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _MAX_STATES_PER_TURN = 30
 _MAX_HINTS = 40
@@ -534,13 +537,32 @@ class Conversation:
         state = self._current
         slot = state.collect
         assert slot is not None
+        read_back = [name for name in self._read_back(state) if name != slot]
+        if self._corrects_read_back(read_back, text):
+            # "oui, mais au 07 12 34 56 78": the other value read back is corrected; confirm again.
+            self._failures.clear()
+            self._after_collected(state)
+            return True
         yes_no = parse_yes_no(text)
+        if yes_no is False and _NAMES_A_NUMBER.search(normalize(text)):
+            phones = [name for name in read_back if self.flow.slots[name].type == "phone"]
+            if phones:
+                # "non, pas sur ce numéro": the time stands, the number is asked for (and read back).
+                self._turn_intent = (self.flow.settings.no_intent, 1.0)
+                for name in phones:
+                    self._slots.pop(name, None)
+                    self._confirmed.discard(name)
+                self._confirmed.add(slot)
+                self._failures.clear()
+                self._after_collected(state)
+                return True
         outcome = None if yes_no else self._extract(slot, text)
         previous = self._slots.get(slot)
         if yes_no or (isinstance(outcome, SlotValue) and previous and outcome.value == previous.value):
-            # "oui", or the same value said again.
+            # "oui", or the same value said again: every value the question read back is confirmed.
             self._turn_intent = (self.flow.settings.yes_intent, 1.0)
             self._confirmed.add(slot)
+            self._confirmed.update(read_back)
             self._failures.clear()
             self._after_collected(state)
             return True
@@ -565,6 +587,21 @@ class Conversation:
             self._say(self._render(state.reask or state.ask or ""))
             return True
         return False
+
+    def _read_back(self, state: State) -> list[str]:
+        """The slots `state.confirm` reads back with a value (a yes confirms them all)."""
+        names = (name.strip() for name in _PLACEHOLDER.findall(state.confirm or ""))
+        return [name for name in dict.fromkeys(names) if name in self._slots and name in self.flow.slots]
+
+    def _corrects_read_back(self, names: list[str], text: str) -> bool:
+        """Store a new value said for one of the other slots read back; True when one changed."""
+        changed = False
+        for name in names:
+            outcome = self._extract(name, text)
+            if isinstance(outcome, SlotValue) and outcome.value != self._slots[name].value:
+                self._store(name, outcome)
+                changed = True
+        return changed
 
     # ------------------------------------------------------------------------------------ slot filling
 
@@ -993,15 +1030,25 @@ class Conversation:
     # ---------------------------------------------------------------------------------- templates
 
     def _render(self, template: str) -> str:
-        def replace(found: re.Match[str]) -> str:
-            name = found.group(1).strip()
+        """Fill `{slot}` and `{answer.field}`; an optional part `[ au {slot}]` is said only when every
+        placeholder inside it has a value (a hidden caller number is not read back as "au .")."""
+
+        def value_of(name: str) -> str:
+            name = name.strip()
             if name.startswith("answer."):
                 answer = self._answer
                 return answer.fields.get(name.removeprefix("answer."), "") if answer else ""
             value = self._slots.get(name)
             return "" if value is None else value.spoken
 
-        return " ".join(_PLACEHOLDER.sub(replace, template).split())
+        def fill(text: str) -> str:
+            return _PLACEHOLDER.sub(lambda found: value_of(found.group(1)), text)
+
+        def optional(found: re.Match[str]) -> str:
+            part = found.group(1)
+            return fill(part) if all(value_of(name) for name in _PLACEHOLDER.findall(part)) else ""
+
+        return " ".join(fill(OPTIONAL_PART.sub(optional, template)).split())
 
 
 # ---------------------------------------------------------------------------------------- helpers

@@ -32,6 +32,8 @@ from callbot.dialog.yaml_lines import LocatedYaml, YamlPath, YamlProblem, load_l
 SlotType = Literal["order_number", "phone", "datetime", "date", "yes_no", "entity"]
 DTMF_KEYS = frozenset("0123456789*#")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+#: `[ au {telephone_rappel}]`: said only when every placeholder inside has a value.
+OPTIONAL_PART = re.compile(r"\[([^\[\]]*)\]")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Text = Annotated[str, Field(min_length=1)]
@@ -790,6 +792,22 @@ class _Checker:
             lookup_slots[lookup] = inputs
 
     def _template(self, where: YamlPath, text: str, scope: AnswerScope) -> None:
+        bare = OPTIONAL_PART.sub("", text)
+        if bare.count("[") or bare.count("]"):
+            self.error(
+                where,
+                f"unbalanced or nested square bracket in '{text}'",
+                "write an optional part as [ au {slot}]: one level, with both brackets",
+            )
+            return
+        for part in OPTIONAL_PART.findall(text):
+            if not _PLACEHOLDER.search(part):
+                self.error(
+                    where,
+                    f"optional part '[{part}]' names no slot",
+                    "an optional part is said only when its {slot} has a value: put one inside, or drop "
+                    "the brackets",
+                )
         if _PLACEHOLDER.sub("", text).count("{") or _PLACEHOLDER.sub("", text).count("}"):
             self.error(
                 where,
