@@ -63,10 +63,14 @@ def test_the_bot_says_who_calls_and_why_then_asks_whether_the_person_is_free(
 ) -> None:
     call = CallbackCallDialog(REQUEST, prompts, now=lambda: NOW)
     result = call.start()
-    assert kinds(result) == ["Say", "Say", "Say", "Listen"]
+    assert kinds(result) == ["Say", "Say", "Listen"]
     text = said(result)
-    assert "service client" in text and "rappeler" in text
-    assert "disponible" in text and "tapez 1" in text
+    assert "service client" in text and "rappeler" in text and "disponible" in text
+
+
+def test_the_keypad_is_offered_when_the_answer_is_not_understood(prompts: CallbackCallPrompts) -> None:
+    result = dialog(prompts).hear("euh quoi")
+    assert "tapez 1 pour oui" in said(result)
 
 
 @pytest.mark.parametrize(

@@ -119,9 +119,9 @@ class CallbackCallDialog:
         self._started = True
 
         def greet() -> None:
+            # Short: the person did not call just now. The keypad hint comes if the answer is not heard.
             self._say(self.prompts.greeting)
             self._say(self.prompts.ask_available)
-            self._say(self.prompts.keys_hint)
 
         return self._turn(greet, None)
 

@@ -161,8 +161,9 @@ class GlobalHandlers(_Strict):
 class CallbackCallPrompts(_Strict):
     """What the bot says when it calls a caller back (callbot/dialog/callback_call.py); ops may reword it.
 
-    `greeting`, `ask_available` and `keys_hint` are said when the person answers. `confirm_new_time` and
-    `rescheduled` may use `{moment}` ("demain, mardi 24 novembre, à 15 h").
+    `greeting` and `ask_available` are said when the person answers, `keys_hint` when the answer is not
+    understood or not heard. `confirm_new_time` and `rescheduled` may use `{moment}` ("demain, mardi 24
+    novembre, à 15 h").
     """
 
     greeting: Text = "Bonjour, ici le service client. Vous nous avez demandé de vous rappeler."
