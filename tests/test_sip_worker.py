@@ -373,3 +373,23 @@ def test_calls_end_and_new_ones_are_refused_while_the_handler_is_away(tmp_path: 
             assert len(back.handlers) == 1
     finally:
         host.close()
+
+
+def test_a_caller_whose_line_goes_silent_is_hung_up_and_one_that_talks_is_not(
+    host: HandlerHost, demo: DemoFactory, tmp_path: Path, sipp_dir: Path
+) -> None:
+    """A phone that dies without a BYE would hold a call slot until max_call_s: no RTP → BYE."""
+    with worker_process(host, tmp_path / "silent", rtp_timeout_s=2.0) as silent_worker:
+        started = time.monotonic()
+        run = call(silent_worker, "uac_no_rtp.xml", sipp_dir, keys=PCMA)
+        waited = time.monotonic() - started
+        handler = only_handler(demo)
+        assert run.returncode == 0, run.errors  # the gateway's BYE came
+        assert 2.0 <= waited < 10.0
+        assert handler.ended is not None and handler.ended.reason == "no RTP for 2 s"
+
+        demo.reset()
+        echo = call(silent_worker, "uac_echo.xml", sipp_dir, duration_ms=4000, keys=PCMA, extra=["-rtp_echo"])
+        assert echo.returncode == 0, echo.errors  # the caller hung up after 4 s, not the gateway
+        handler = only_handler(demo)
+        assert handler.ended is not None and handler.ended.reason == "remote hangup"

@@ -57,6 +57,10 @@ class WorkerConfig:
     caller_id: str | None = None
     drain_timeout_s: float = 60.0
     max_call_s: float = 3600.0
+    #: Hang up a call whose far end sent no RTP for this long (a phone that vanished without a BYE would
+    #: hold a call slot and a recogniser until `max_call_s`); 0 turns the check off. Calls the far end put
+    #: on hold are not checked.
+    rtp_timeout_s: float = 30.0
     pjsip_log_level: int = 1
     user_agent: str = "callbot"
 

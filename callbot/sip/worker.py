@@ -134,6 +134,9 @@ class ActiveCall:
     disconnected: bool = False
     last_status: int = 0
     last_reason: str = ""
+    rx_packets: int = -1  # RTP packets received so far (stream statistics), -1 before the first check
+    rx_seen_at: float = 0.0  # when that count last moved (the first check counts as a move)
+    rx_checked_at: float = 0.0
 
 
 class WorkerCall(pj.Call):
@@ -713,6 +716,30 @@ class SipWorker:
                 and now - active.started_at > self.config.max_call_s
             ):
                 self._hangup(active, "maximum call duration reached")
+            if active.started and active.hangup_reason is None and self.config.rtp_timeout_s > 0:
+                self._check_rtp(active, now)
+
+    def _check_rtp(self, active: ActiveCall, now: float) -> None:
+        """Hang up when the far end has sent no RTP for `rtp_timeout_s` (its phone died without a BYE)."""
+        if active.rx_packets >= 0 and now - active.rx_checked_at < 1.0:
+            return  # read the statistics about once a second, not on every loop
+        active.rx_checked_at = now
+        try:
+            info = active.call.getInfo()
+            index = _active_audio_index(info)
+            if index is None:
+                active.rx_seen_at = now  # on hold (or no audio yet): silence is expected
+                return
+            packets = int(active.call.getStreamStat(index).rtcp.rxStat.pkt)
+        except pj.Error:
+            return
+        if packets != active.rx_packets:
+            active.rx_packets, active.rx_seen_at = packets, now
+            return
+        silent_for = now - active.rx_seen_at
+        if silent_for > self.config.rtp_timeout_s:
+            log.warning("call %s: no RTP for %.0f s; hanging up", active.call_id, silent_for)
+            self._hangup(active, f"no RTP for {self.config.rtp_timeout_s:g} s")
 
     def _finish(self, active: ActiveCall, forced: bool = False) -> None:
         """Release a call PJSIP is done with: port first (C++ side), then report, then drop the Call."""
