@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +25,9 @@ from callbot.tts import EspeakSynthesizer, SynthesisError
 from callbot.tts.espeak import espeak_available
 
 pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng or pyttsx3 is not installed")
+needs_espeak_ng_command = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng command not installed"
+)
 
 TEXTS = [  # clearly different lengths, so that a mixed-up answer shows in its duration
     "Oui.",
@@ -33,6 +40,14 @@ TEXTS = [  # clearly different lengths, so that a mixed-up answer shows in its d
 
 def seconds(pcm: bytes, rate: int) -> float:
     return len(pcm) / 2 / rate
+
+
+def espeak_ng_command_seconds(text: str, folder: Path, rate: int = 175) -> float:
+    """Duration of the espeak-ng command's own output, whose header rate it computes itself."""
+    reference = folder / "reference.wav"
+    subprocess.run(["espeak-ng", "-v", "roa/fr", "-s", str(rate), "-w", str(reference), text], check=True)
+    wav = read_wav(reference)
+    return seconds(wav.pcm, wav.sample_rate)
 
 
 def rms(pcm: bytes) -> float:
@@ -59,14 +74,56 @@ def test_worker_reports_espeaks_true_rate_and_voice(espeak: EspeakSynthesizer) -
     assert espeak.description == "espeak-ng roa/fr via pyttsx3, 175 wpm"
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng command not installed")
+@needs_espeak_ng_command
 def test_duration_matches_the_espeak_ng_command(espeak: EspeakSynthesizer, tmp_path: Path) -> None:
-    # The espeak-ng command writes a header it computes itself: equal durations mean our time base is right.
-    reference = tmp_path / "reference.wav"
-    subprocess.run(["espeak-ng", "-v", "roa/fr", "-s", "175", "-w", str(reference), TEXTS[2]], check=True)
-    wav = read_wav(reference)
-    expected = seconds(wav.pcm, wav.sample_rate)
+    # Equal durations mean both our time base and our rate are right.
+    expected = espeak_ng_command_seconds(TEXTS[2], tmp_path)
     assert seconds(espeak.synthesize(TEXTS[2], 16000), 16000) == pytest.approx(expected, rel=0.02)
+
+
+@needs_espeak_ng_command
+def test_every_request_of_a_run_speaks_at_the_set_rate(espeak: EspeakSynthesizer, tmp_path: Path) -> None:
+    expected = {text: espeak_ng_command_seconds(text, tmp_path) for text in TEXTS[1:3]}
+    spoken = [(text, seconds(espeak.synthesize(text, 16000), 16000)) for text in TEXTS[1:3] * 10]
+    wrong = [(text[:20], got, expected[text]) for text, got in spoken if abs(got / expected[text] - 1) > 0.02]
+    assert wrong == []
+
+
+def _worker_engine_with_espeak_busy_then_reset() -> tuple[int, float, float]:
+    """In a fresh process: the worker's engine code, facing the two ways the rate was lost or could be.
+
+    1. The first request comes while espeak-ng's own thread is still busy with a command (one long
+       `espeak_Key`; at start-up it is the driver's own settings). pyttsx3 used to cancel it there, which
+       dropped our queued 175 wpm and left the driver's 200 wpm for the life of the worker.
+    2. Something sets espeak-ng's rate behind the worker's back (200 wpm, pyttsx3's own default).
+    Returns the rate espeak-ng reports after the first request and the duration of each request.
+    """
+    from pyttsx3.drivers import _espeak
+
+    from callbot.tts.espeak import _start_engine, _synthesize_once
+
+    with contextlib.redirect_stdout(io.StringIO()), tempfile.TemporaryDirectory() as folder:
+        engine, native_rate = _start_engine("roa/fr", 175)
+        _espeak.dll.espeak_Key(("Je vous passe un conseiller. " * 10).encode())
+        first = _synthesize_once(engine, native_rate, 175, TEXTS[2], 16000, Path(folder) / "first.wav")
+        rate_after_first = int(_espeak.dll.espeak_GetParameter(1, 1))  # 1: espeakRATE, current value
+        _espeak.dll.espeak_SetParameter(1, 200, 0)
+        _espeak.dll.espeak_Synchronize()
+        second = _synthesize_once(engine, native_rate, 175, TEXTS[2], 16000, Path(folder) / "second.wav")
+    return rate_after_first, seconds(first, 16000), seconds(second, 16000)
+
+
+@needs_espeak_ng_command
+def test_rate_holds_when_espeak_is_busy_at_the_first_request_or_reset_later(tmp_path: Path) -> None:
+    expected = espeak_ng_command_seconds(TEXTS[2], tmp_path)
+    at_200_wpm = espeak_ng_command_seconds(TEXTS[2], tmp_path, rate=200)
+    assert at_200_wpm < 0.9 * expected  # so that a duration tells the two rates apart
+    # Spawned, as the worker is: espeak-ng must not be initialised in the test process.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        rate_after_first, first, second = pool.submit(_worker_engine_with_espeak_busy_then_reset).result(60)
+    assert rate_after_first == 175
+    assert first == pytest.approx(expected, rel=0.02)
+    assert second == pytest.approx(expected, rel=0.02)
 
 
 def test_four_threads_each_get_the_audio_of_their_own_text(espeak: EspeakSynthesizer) -> None:

@@ -6,6 +6,15 @@ hangs. So the engine lives in a single process started with the `spawn` context,
 rate), and serves one request at a time; on this side a lock lets any number of session threads call
 `synthesize`. Keeping synthesis in another process also keeps it off the interpreter that runs the SIP
 media threads.
+
+Why the rate is set on espeak-ng directly and pyttsx3's cancel is switched off: pyttsx3 opens espeak-ng in
+its asynchronous mode, where a setting is a command queued to espeak-ng's own thread. pyttsx3 defers
+`setProperty` to the next `runAndWait`, whose end-of-loop step calls `espeak_Cancel` whenever that thread
+is still busy. The cancel drops the command the thread takes next without running it and puts every
+setting back to the last one applied, so a rate queued just before it was lost (the driver's start-up
+200 wpm stayed for the life of the worker), and a cancel landing as a request started could drop that
+request's text (no audio). Nothing is ever cancelled here: the worker waits for espeak-ng to be idle
+instead, and checks the rate espeak-ng reports before each request.
 """
 
 from __future__ import annotations
@@ -30,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: espeak-ng's accepted speaking rates, in words per minute.
 RATE_RANGE = (80, 450)
+
+#: espeakRATE in espeak-ng's speak_lib.h.
+_ESPEAK_RATE = 1
 
 
 _MAIN_GUARD_HINT = (
@@ -216,7 +228,8 @@ def _worker_main(connection: Connection, voice: str, rate: int, workdir: str) ->
             return
         text, sample_rate = request
         try:
-            reply: tuple[str, Any] = ("ok", _synthesize_once(engine, native_rate, text, sample_rate, path))
+            pcm = _synthesize_once(engine, native_rate, rate, text, sample_rate, path)
+            reply: tuple[str, Any] = ("ok", pcm)
         except Exception as exc:
             reply = ("error", str(exc) or type(exc).__name__)
         connection.send(reply)
@@ -226,15 +239,21 @@ def _start_engine(voice: str, rate: int) -> tuple[Any, int]:
     try:
         import pyttsx3
         from pyttsx3.drivers import _espeak
+        from pyttsx3.drivers.espeak import EspeakDriver
     except (ImportError, OSError) as exc:
         raise RuntimeError(f"pyttsx3 or the espeak-ng library is missing ({exc}); install espeak-ng") from exc
     engine = pyttsx3.init("espeak")
+    _never_cancel(engine)
     voices = engine.getProperty("voices")
     if not any(v.id == voice for v in voices):
         french = ", ".join(v.id for v in voices if "fr" in v.id.split("/")[-1])
         raise RuntimeError(f"espeak-ng has no voice {voice!r}; French voices here: {french or 'none'}")
-    engine.setProperty("voice", voice)
-    engine.setProperty("rate", rate)
+    # Not engine.setProperty: pyttsx3 would hold both settings back until the first request's run loop,
+    # whose cancel can drop them (see the module docstring). The driver's own start-up settings are
+    # still queued on espeak-ng's thread: let them land first, so that ours come last.
+    _espeak.dll.espeak_Synchronize()
+    EspeakDriver.setProperty("voice", voice)  # applied at once, on this thread
+    _apply_rate(rate)
     # pyttsx3 writes 22050 Hz in every header; ask espeak-ng what it really produces for this voice.
     native_rate = int(_espeak.dll.espeak_ng_GetSampleRate())
     if native_rate <= 0:
@@ -242,15 +261,48 @@ def _start_engine(voice: str, rate: int) -> tuple[Any, int]:
     return engine, native_rate
 
 
-def _synthesize_once(engine: Any, native_rate: int, text: str, sample_rate: int, path: Path) -> bytes:
+def _never_cancel(engine: Any) -> None:
+    """Make pyttsx3's end-of-loop stop a no-op: the worker only ever starts a request once espeak is idle.
+
+    pyttsx3's `runAndWait` ends its loop through the driver's `stop`, which calls `espeak_Cancel` when
+    espeak-ng's thread is still busy; that cancel is what lost settings and texts.
+    """
+    driver = getattr(getattr(engine, "proxy", None), "_driver", None)
+    if driver is None or not callable(getattr(driver, "stop", None)):
+        raise RuntimeError("this pyttsx3 has no espeak driver with a stop method; use pyttsx3 2.99")
+    driver.stop = _leave_espeak_running
+
+
+def _leave_espeak_running() -> None:
+    """Stands in for the driver's stop: nothing is playing when the worker's run loop ends."""
+
+
+def _apply_rate(rate: int) -> None:
+    """Set espeak-ng's rate and wait until its thread has applied it, then check what it reports."""
+    from pyttsx3.drivers import _espeak
+
+    status = _espeak.dll.espeak_SetParameter(_ESPEAK_RATE, rate, 0)
+    _espeak.dll.espeak_Synchronize()
+    applied = int(_espeak.dll.espeak_GetParameter(_ESPEAK_RATE, 1))
+    if applied != rate:
+        raise RuntimeError(f"espeak-ng speaks at {applied} wpm after setting {rate} wpm (status {status})")
+
+
+def _synthesize_once(
+    engine: Any, native_rate: int, rate: int, text: str, sample_rate: int, path: Path
+) -> bytes:
     from pyttsx3.drivers import _espeak
 
     from callbot.audio import read_wav, resample
 
+    # Idle first: audio espeak-ng still produced would go into this request's file.
+    _espeak.dll.espeak_Synchronize()
+    if int(_espeak.dll.espeak_GetParameter(_ESPEAK_RATE, 1)) != rate:
+        _apply_rate(rate)  # whatever reset it, this request still speaks at the configured rate
     path.unlink(missing_ok=True)  # a stale file from the last request must not pass for this one
     engine.save_to_file(text, str(path))
     engine.runAndWait()
-    _espeak.dll.espeak_Synchronize()  # espeak idle before the next request
+    _espeak.dll.espeak_Synchronize()  # the file is written from espeak-ng's thread, at the end of the text
     if not path.exists() or path.stat().st_size <= 44:
         raise RuntimeError("pyttsx3 wrote no audio")
     wav = read_wav(path)
