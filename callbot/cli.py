@@ -215,6 +215,15 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     return run_command(args, _callback_store(args))
 
 
+def cmd_queues(args: argparse.Namespace) -> int:
+    from callbot.dialog import default_flow_path, load_flow
+    from callbot.queues.admin import run_command
+
+    settings = _settings(args)
+    flow = load_flow(settings.flow or default_flow_path())
+    return run_command(args, settings.queues, flow)
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     stack = _stack(args, quiet=True)
     for line in stack.banner():
@@ -302,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure_parser(p)
     p.set_defaults(func=cmd_callbacks)
 
+    p = sub.add_parser("queues", help="check queues files; see which queues are open, closed or saturated")
+    from callbot.queues.admin import configure_parser as configure_queues
+
+    configure_queues(p)
+    p.set_defaults(func=cmd_queues)
+
     p = sub.add_parser("info", help="print the engines and flow callbot would use")
     engines(p)
     p.set_defaults(func=cmd_info)
@@ -326,6 +341,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         lambda: __import__("callbot.audio.wav", fromlist=["WavError"]).WavError,
         lambda: __import__("callbot.tts.base", fromlist=["SynthesisError"]).SynthesisError,
         lambda: __import__("callbot.sip.config", fromlist=["ConfigError"]).ConfigError,
+        lambda: __import__("callbot.queues.config", fromlist=["QueueConfigError"]).QueueConfigError,
     ]
     for load in loaders:
         try:
