@@ -326,6 +326,27 @@ def test_recording_is_announced_before_the_greeting(flow, prompts) -> None:
     assert "enregistré" in first
 
 
+def test_the_recording_notice_cannot_be_talked_over_but_the_greeting_after_it_can(
+    flow, prompts, caller_voice
+) -> None:
+    from callbot.session.call_session import RECORDING_NOTICE
+
+    session = make_session(flow, prompts, ScriptedRecognizer(["je veux parler à un conseiller"]))
+    session.announce_recording = True
+    caller = Caller(session)
+    notice_ms = len(prompts.get(RECORDING_NOTICE)) * 500 // RATE
+    caller.wait(300)
+    caller.play(say(caller_voice, "Allô"))  # over the notice: ignored, the notice plays on
+    assert caller.t < notice_ms and session.log.of_type("barge_in") == []
+    caller.wait(notice_ms - caller.t + 600)  # the greeting is playing
+    interrupt_at = caller.t
+    caller.play(say(caller_voice, "Je veux parler à un conseiller"))
+    caller.wait_until_listening()
+    barge = session.log.of_type("barge_in")
+    assert len(barge) == 1 and barge[0]["t_ms"] >= interrupt_at
+    assert session.outcome is not None and session.outcome.type == "transfer"
+
+
 def test_a_caller_quieter_than_the_bot_can_still_interrupt_it(flow, prompts, caller_voice) -> None:
     """Callers arrive ~10 dB below the bot's prompts on a phone line; the echo guard must let them in."""
     recognizer = ScriptedRecognizer(["je veux parler à un conseiller"])

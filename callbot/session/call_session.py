@@ -171,9 +171,10 @@ class CallSession:
         self.ended = False
         self._closed = False
 
-        self._outbound: deque[bytes] = deque()  # 20 ms frames of bot audio, in order
+        # 20 ms frames of bot audio, in order, each with whether the caller may talk over it (a legal
+        # notice may not be cut, the question after it may).
+        self._outbound: deque[tuple[bytes, bool]] = deque()
         self._audio_ready_ms = 0  # the bot's queued audio may not start before this audio-clock time
-        self._barge_in_allowed = True
         self._after_audio: list[Action] = []  # carried out once the queued audio has been played
         self._listen: Listen | None = None  # the active wait for the caller, if any
         self._no_input_deadline: int | None = None
@@ -258,6 +259,11 @@ class CallSession:
         )
 
     @property
+    def _barge_in_allowed(self) -> bool:
+        """Whether the caller may interrupt what the bot is saying now (the frame playing next)."""
+        return not self._outbound or self._outbound[0][1]
+
+    @property
     def bot_speaking(self) -> bool:
         return bool(self._outbound)
 
@@ -272,7 +278,7 @@ class CallSession:
     # ------------------------------------------------------------------ outbound audio
     def _next_outbound(self, frame: AudioFrame) -> bytes:
         if self._outbound and frame.start_ms >= self._audio_ready_ms:
-            chunk = self._outbound.popleft()
+            chunk, _interruptible = self._outbound.popleft()
             if self._first_audio_pending is not None:
                 record = self._first_audio_pending
                 record.response_ms = frame.start_ms - record.end_ms
@@ -289,8 +295,7 @@ class CallSession:
         size = self.sample_rate * FRAME_MS // 1000 * 2
         for offset in range(0, len(pcm), size):
             chunk = pcm[offset : offset + size]
-            self._outbound.append(chunk + bytes(size - len(chunk)))
-        self._barge_in_allowed = barge_in
+            self._outbound.append((chunk + bytes(size - len(chunk)), barge_in))
         self.log.emit(self.now_ms, "prompt", text=text, duration_ms=len(pcm) * 500 // self.sample_rate)
 
     def _stop_audio(self, why: str) -> None:
