@@ -68,6 +68,18 @@ def test_the_bot_says_who_calls_and_why_then_asks_whether_the_person_is_free(
     assert "service client" in text and "rappeler" in text and "disponible" in text
 
 
+def test_who_calls_is_heard_in_full_and_an_allo_is_greeted_not_counted_as_an_answer(
+    prompts: CallbackCallPrompts,
+) -> None:
+    call = CallbackCallDialog(REQUEST, prompts, now=lambda: NOW)
+    greeting, question = (a for a in call.start().actions if isinstance(a, Say))
+    assert (greeting.barge_in, question.barge_in) == (False, True)
+    for hello in ("allô", "allô bonjour", "bonjour"):
+        result = call.hear(hello)
+        assert said(result).startswith("Bonjour. Êtes-vous disponible") and not call.ended
+    assert "Transfer" in kinds(call.hear("oui"))  # three hellos did not use up the retries
+
+
 def test_the_keypad_is_offered_when_the_answer_is_not_understood(prompts: CallbackCallPrompts) -> None:
     result = dialog(prompts).hear("euh quoi")
     assert "tapez 1 pour oui" in said(result)

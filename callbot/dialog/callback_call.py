@@ -36,7 +36,7 @@ from callbot.dialog.actions import (
 )
 from callbot.dialog.conversation import CONFIRM_KEYS, CallbackTimeCheck
 from callbot.dialog.flow import CallbackCallPrompts
-from callbot.dialog.nlu import PARIS, parse_when, parse_yes_no, wants_human
+from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
 from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
 
 #: `Hangup.reason`s of a call-back call, read by the dispatcher (callbot/callbacks/outbound.py).
@@ -120,7 +120,9 @@ class CallbackCallDialog:
 
         def greet() -> None:
             # Short: the person did not call just now. The keypad hint comes if the answer is not heard.
-            self._say(self.prompts.greeting)
+            # Who calls and why is heard in full (an "allô ?" over it is not an answer); the question may
+            # be answered before it ends.
+            self._say(self.prompts.greeting, barge_in=False)
             self._say(self.prompts.ask_available)
 
         return self._turn(greet, None)
@@ -191,10 +193,10 @@ class CallbackCallDialog:
             self._actions.append(Listen(hints=self.hints, timeout_ms=self.no_input_timeout_ms))
         return TurnResult(intent=intent, confidence=1.0 if intent else 0.0, actions=tuple(self._actions))
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, barge_in: bool = True) -> None:
         text = " ".join(text.split())
         if text:
-            self._actions.append(Say(text))
+            self._actions.append(Say(text, barge_in))
             self._transcript.append(f"Bot : {text}")
 
     def _understand(self, text: str) -> None:
@@ -215,6 +217,11 @@ class CallbackCallDialog:
             return
         if wants_human(text):
             self._put_through()
+            return
+        if is_greeting(text) and parse_yes_no(text) is None:
+            # "Allô ? Bonjour ?": the person is finding their feet, not answering.
+            self._say("Bonjour.")
+            self._ask_again()
             return
         if self._step == "when":
             self._hear_time(text)
