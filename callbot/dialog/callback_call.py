@@ -144,10 +144,12 @@ class CallbackCallDialog:
             return self.no_input()
         self._transcript.append(f"Client : [touche {key}]")
         self._heard_someone = True
-        answer = CONFIRM_KEYS.get(key)
+        answer = CONFIRM_KEYS.get(key)  # 1 oui, 2 non; 0 a person, as everywhere in the gateway
         if key == "0":
-            answer = "un conseiller"
-        return self._turn(lambda: self._answer(answer) if answer else self._not_understood(), None)
+            return self._turn(self._put_through, None)
+        if answer is None:
+            return self._turn(self._not_understood, None)
+        return self._turn(lambda: self._answer(answer), None)
 
     def no_input(self) -> TurnResult:
         if self._ended:
@@ -230,9 +232,6 @@ class CallbackCallDialog:
 
     def _answer(self, text: str) -> None:
         """A yes/no (or a key) to the current question."""
-        if text == "un conseiller":
-            self._put_through()
-            return
         yes = parse_yes_no(text)
         if self._step == "when":
             self._hear_time(text)
