@@ -38,10 +38,10 @@ from callbot.sip.rtp_pcap import write_rtp_pcap
 from callbot.sip.testing import (
     finish_sipp,
     free_port,
-    free_port_block,
     prepare_sipp_dir,
     serve_process,
     sipp_args,
+    sipp_media_ports,
     sipp_process,
 )
 from callbot.tts import PromptCache, create_synthesizer
@@ -129,7 +129,7 @@ def main() -> None:
                 "uas_callback.xml",
                 remote=None,
                 local_port=callee_port,
-                media_port=free_port_block(8 * args.calls),
+                media_port=sipp_media_ports(args.calls),
                 calls=args.calls,
                 keys={"speak_after_ms": "0"},
                 timeout_s=300,

@@ -27,10 +27,10 @@ from callbot.sip.rtp_pcap import write_rtp_pcap
 from callbot.sip.testing import (
     finish_sipp,
     free_port,
-    free_port_block,
     prepare_sipp_dir,
     short_socket_path,
     sipp_args,
+    sipp_media_ports,
     sipp_process,
     worker_process,
 )
@@ -93,7 +93,7 @@ def main() -> None:
                 "uac_audio.xml",
                 remote=worker.address,
                 local_port=free_port(),
-                media_port=free_port_block(16),
+                media_port=sipp_media_ports(args.calls),
                 calls=args.calls,
                 rate=50,
                 duration_ms=int(args.seconds * 1000),

@@ -25,6 +25,7 @@ from callbot.sip.testing import (
     short_socket_path,
     sip_options,
     sipp_args,
+    sipp_media_ports,
     sipp_process,
     stop_process,
 )
@@ -61,7 +62,7 @@ class Deployment:
             "uac_limit.xml",
             remote=self.front,
             local_port=free_port(),
-            media_port=free_port_block(8),
+            media_port=sipp_media_ports(count),
             calls=count,
             rate=50,
             duration_ms=duration_ms,

@@ -30,6 +30,7 @@ from callbot.sip.testing import (
     run_sipp,
     short_socket_path,
     sipp_args,
+    sipp_media_ports,
     sipp_process,
     stop_process,
     worker_process,
@@ -69,8 +70,9 @@ def sipp_dir(tmp_path: Path, demo: DemoFactory) -> Path:
 
 
 def call(worker: WorkerHandle, scenario: str, cwd: Path, **options: Any) -> SippRun:
+    media_port = sipp_media_ports(int(options.get("calls", 1)))
     args = sipp_args(
-        scenario, remote=worker.address, local_port=free_port(), media_port=free_port_block(8), **options
+        scenario, remote=worker.address, local_port=free_port(), media_port=media_port, **options
     )
     return run_sipp(args, cwd)
 

@@ -36,31 +36,43 @@ SIPP_PCAPS = Path("/usr/share/sip-tester")
 SCENARIOS = Path(__file__).resolve().parents[2] / "tests" / "sipp"
 
 
+#: Ports handed out by this process: a worker binds its RTP ports only when a call starts, so a range
+#: that looks free now may be a running worker's; never hand out the same port twice.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both)."""
+    """A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both), not handed out before."""
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             udp.bind(("127.0.0.1", 0))
             port = int(udp.getsockname()[1])
+            if port in _HANDED_OUT:
+                continue
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
                 try:
                     tcp.bind(("127.0.0.1", port))
                 except OSError:
                     continue
+                _HANDED_OUT.add(port)
                 return port
     raise RuntimeError("no free UDP+TCP port on 127.0.0.1")
 
 
 def free_port_block(count: int) -> int:
-    """First port of `count` consecutive UDP ports that are free now (for RTP ranges)."""
+    """First port of `count` consecutive UDP ports that are free now and not handed out before (RTP)."""
     for _ in range(200):
         base = random.randrange(30000, 60000 - count, 2)
+        block = range(base, base + count)
+        if _HANDED_OUT.intersection(block):
+            continue
         sockets: list[socket.socket] = []
         try:
-            for port in range(base, base + count):
+            for port in block:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 sockets.append(sock)
                 sock.bind(("127.0.0.1", port))
+            _HANDED_OUT.update(block)
             return base
         except OSError:
             continue
@@ -68,6 +80,12 @@ def free_port_block(count: int) -> int:
             for sock in sockets:
                 sock.close()
     raise RuntimeError(f"no block of {count} free UDP ports")
+
+
+def sipp_media_ports(calls: int = 1) -> int:
+    """First port of a block for SIPp's `-mp` with `calls` calls at once: each call takes its own RTP and
+    RTCP ports (audio and video), so a block too small would spill into ports handed out to others."""
+    return free_port_block(max(8, 4 * calls))
 
 
 def short_socket_path(name: str) -> str:
