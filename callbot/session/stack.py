@@ -23,7 +23,7 @@ from callbot.queues import QueueDirectory
 
 if TYPE_CHECKING:
     from callbot.callbacks import CallbackStore
-from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession
+from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession, Dialog
 from callbot.session.channel import Channel
 from callbot.session.events import EventLog
 from callbot.tts import PromptCache, Synthesizer, create_synthesizer
@@ -104,12 +104,9 @@ class SpeechStack:
             call_id=call_id,
         )
 
-    def _callback_time_check(self, clock: AudioClock) -> Callable[[datetime], str | None] | None:
-        """While the caller is on the line: is the wanted call-back time in the queue's hours, with room
-        in its slot? (Needs the queues and the call-back store; the call's clock says what "now" is.)"""
-        return self._time_check_for(self.flow.settings.fallback_queue, clock)
-
-    def _time_check_for(self, queue: str, clock: AudioClock) -> Callable[[datetime], str | None] | None:
+    def _callback_time_check(self, queue: str, clock: AudioClock) -> Callable[[datetime], str | None] | None:
+        """While the caller is on the line: is the wanted call-back time in `queue`'s hours, with room in
+        its slot? (Needs the queues and the call-back store; the call's clock says what "now" is.)"""
         if self.queues is None or self.callback_store is None or queue not in self.queues:
             return None
         from callbot.callbacks import CallbackBooking
@@ -145,23 +142,24 @@ class SpeechStack:
         announce_recording: bool = False,
     ) -> CallSession:
         clock = AudioClock(origin)
-        return CallSession(
-            conversation=Conversation(
-                self.flow,
-                now=clock.now,
-                caller=caller,
-                queue_check=self.queue_check,
-                check_callback_time=self._callback_time_check(clock),
-            ),
-            clock=clock,
-            recognizer=self.engine.new_recognizer(),
-            prompts=self.prompts(sample_rate),
-            endpointer=self.new_endpointer(sample_rate),
-            log=EventLog(call_id, log_path, log_stream),
-            channel=channel,
-            sample_rate=sample_rate,
-            fallback_queue=self.flow.settings.fallback_queue,
-            announce_recording=announce_recording,
+        queue = self.flow.settings.fallback_queue
+        conversation = Conversation(
+            self.flow,
+            now=clock.now,
+            caller=caller,
+            queue_check=self.queue_check,
+            check_callback_time=self._callback_time_check(queue, clock),
+        )
+        return self._session(
+            conversation,
+            clock,
+            queue,
+            call_id,
+            channel,
+            sample_rate,
+            log_path,
+            log_stream,
+            announce_recording,
         )
 
     def new_callback_session(
@@ -185,10 +183,35 @@ class SpeechStack:
             request,
             self.flow.callback_call,
             now=clock.now,
-            check_callback_time=self._time_check_for(request.queue, clock),
+            check_callback_time=self._callback_time_check(request.queue, clock),
             max_retries=settings.max_retries,
             no_input_timeout_ms=settings.no_input_timeout_ms,
         )
+        return self._session(
+            dialog,
+            clock,
+            request.queue,
+            call_id,
+            channel,
+            sample_rate,
+            log_path,
+            log_stream,
+            announce_recording,
+        )
+
+    def _session(
+        self,
+        dialog: Dialog,
+        clock: AudioClock,
+        fallback_queue: str,
+        call_id: str,
+        channel: Channel | None,
+        sample_rate: int,
+        log_path: str | Path | None,
+        log_stream: IO[str] | None,
+        announce_recording: bool,
+    ) -> CallSession:
+        """One call's session around `dialog`, with this stack's recogniser, voice and endpointer."""
         return CallSession(
             conversation=dialog,
             clock=clock,
@@ -198,6 +221,6 @@ class SpeechStack:
             log=EventLog(call_id, log_path, log_stream),
             channel=channel,
             sample_rate=sample_rate,
-            fallback_queue=request.queue,
+            fallback_queue=fallback_queue,
             announce_recording=announce_recording,
         )
