@@ -81,7 +81,12 @@ def format_table(requests: Sequence[CallbackRequest], tz: ZoneInfo = PARIS) -> s
                 _clip(summary, 48),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return align_columns(rows)
+
+
+def align_columns(rows: Sequence[Sequence[str]]) -> str:
+    """Rows of cells as text columns two spaces apart (the first row is the header); no trailing blanks."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     ]

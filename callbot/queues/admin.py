@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from callbot.callbacks.admin import align_columns, parse_moment
 from callbot.dialog.flow import Flow
+from callbot.dialog.nlu import PARIS
 from callbot.queues.config import QueueConfigError
 from callbot.queues.directory import QueueDirectory, QueueStatus
 
@@ -65,12 +67,7 @@ def status_table(queues: QueueDirectory, at: datetime) -> str:
         queue = queues[name]
         status = queue.status(at)
         rows.append((name, _state(status), _wait(status), _opening(status, queue.hours.tz), status.reason))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
-        for row in rows
-    ]
-    return "\n".join(line.rstrip() for line in lines)
+    return align_columns(rows)
 
 
 def _state(status: QueueStatus) -> str:
@@ -108,8 +105,6 @@ def run_command(
         if queues_file is None:
             print("callbot: no queues file: set `queues:` in the settings (--config)", file=sys.stderr)
             return 2
-        from callbot.callbacks.admin import parse_moment
-        from callbot.dialog.nlu import PARIS
 
         try:
             at = parse_moment(args.at) if args.at else datetime.now(PARIS)
