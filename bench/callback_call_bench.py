@@ -24,7 +24,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from callbot.audio.wav import read_wav
@@ -34,10 +33,10 @@ from callbot.dialog.actions import CallContext, Say
 from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
 from callbot.dialog.nlu import PARIS
 from callbot.session.call_session import RECORDING_NOTICE
-from callbot.sip.rtp_pcap import write_rtp_pcap
 from callbot.sip.testing import (
     finish_sipp,
     free_port,
+    line_pcap,
     prepare_sipp_dir,
     serve_process,
     sipp_args,
@@ -64,10 +63,7 @@ def announcement_ms() -> int:
 
 
 def write_callee_audio(sipp_dir: Path, onset_ms: int) -> None:
-    speech = np.frombuffer(read_wav(CALLEE_WAV).channel(0), dtype="<i2").astype(float)
-    noise = np.random.default_rng(3).normal(0.0, 32768 * 10 ** (-55 / 20), onset_ms * RATE // 1000)
-    pcm = np.clip(np.concatenate([noise, speech]), -32768, 32767).astype("<i2").tobytes()
-    write_rtp_pcap(sipp_dir / "callee.pcap", pcm, RATE)
+    line_pcap(sipp_dir / "callee.pcap", read_wav(CALLEE_WAV).channel(0), onset_ms, seed=3)
 
 
 def received(messages: str) -> list[tuple[datetime, str, str]]:

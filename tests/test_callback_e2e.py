@@ -11,7 +11,6 @@ them to the queue with the first call's context; a busy line is dialled again af
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
-import numpy as np
 import pytest
 import yaml
 
@@ -32,13 +30,12 @@ from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
 from callbot.dialog.nlu import PARIS
 from callbot.dialog.nlu.normalize import normalize
 from callbot.session.call_session import RECORDING_NOTICE
-from callbot.sip.rtp_pcap import write_rtp_pcap
 from callbot.sip.testing import (
     ServeHandle,
-    SippRun,
     finish_sipp,
     free_port,
     free_port_block,
+    line_pcap,
     prepare_sipp_dir,
     serve_process,
     sipp_args,
@@ -55,7 +52,6 @@ QUEUE_URI = "sip:service-client@acd.test"
 RETRY_DELAY_S = 3.0
 CALLERS = Path(__file__).parent / "fixtures" / "callers"
 FLOW = load_flow(default_flow_path())
-LINE_NOISE_DBFS = -55.0
 
 
 @pytest.fixture(scope="module")
@@ -147,13 +143,7 @@ def store_due_call_back(store: CallbackStore) -> CallbackRequest:
 
 def person_says_yes(sipp_dir: Path, onset_ms: int) -> None:
     """callee.pcap: line noise from the answer, then "Oui, c'est bien ça" (Pico) from `onset_ms`."""
-    audio = read_wav(CALLERS / "oui_2.wav")
-    speech = np.frombuffer(audio.channel(0), dtype="<i2").astype(float)
-    noise = np.random.default_rng(3).normal(
-        0.0, 32768 * 10 ** (LINE_NOISE_DBFS / 20), onset_ms * RATE // 1000
-    )
-    pcm = np.clip(np.concatenate([noise, speech]), -32768, 32767).astype("<i2").tobytes()
-    write_rtp_pcap(sipp_dir / "callee.pcap", pcm, RATE)
+    line_pcap(sipp_dir / "callee.pcap", read_wav(CALLERS / "oui_2.wav").channel(0), onset_ms, seed=3)
 
 
 def callee(scenario: str, port: int, keys: dict[str, str] | None = None) -> list[str]:
@@ -168,14 +158,6 @@ def wait_for(store: CallbackStore, request: CallbackRequest, status: CallbackSta
         assert time.monotonic() < deadline, f"still {current.status} ({current.last_reason})"
         time.sleep(0.2)
     return current
-
-
-def sip_message(run: SippRun, method: str) -> str:
-    return run.messages[run.messages.index(f"{method} sip:") :].split("\n\n", 1)[0]
-
-
-def headers(message: str) -> dict[str, str]:
-    return {name: value.strip() for name, value in re.findall(r"^([A-Za-z-]+): (.*)$", message, re.MULTILINE)}
 
 
 def test_a_due_call_back_is_dialled_announced_and_put_through_with_the_first_calls_context(
@@ -195,10 +177,10 @@ def test_a_due_call_back_is_dialled_announced_and_put_through_with_the_first_cal
     assert run.returncode == 0, f"{run.errors}\n{gateway.log_text()[-3000:]}"
 
     # The outbound INVITE names the request; the REFER carries the first call's context.
-    invite = headers(sip_message(run, "INVITE"))
+    invite = run.headers("INVITE")
     assert invite["X-Callbot-Callback"] == str(request.id)
-    assert sip_message(run, "INVITE").startswith(f"INVITE sip:{PERSON}@127.0.0.1:{callee_port}")
-    refer = headers(sip_message(run, "REFER"))
+    assert run.request("INVITE").startswith(f"INVITE sip:{PERSON}@127.0.0.1:{callee_port}")
+    refer = run.headers("REFER")
     assert refer["Refer-To"].startswith(f"<{QUEUE_URI}")
     assert refer["X-Callbot-Reason"] == "callback_answered"
     assert refer["X-Callbot-Caller"] == PERSON
@@ -230,7 +212,7 @@ def test_a_busy_person_is_dialled_again_after_the_retry_delay(
         busy_run = finish_sipp(busy, sipp_dir, timeout=30)
     refused_at = time.monotonic()
     assert busy_run.returncode == 0, busy_run.errors
-    assert headers(sip_message(busy_run, "INVITE"))["X-Callbot-Callback"] == str(request.id)
+    assert busy_run.headers("INVITE")["X-Callbot-Callback"] == str(request.id)
     waiting = wait_for(store, request, CallbackStatus.PENDING)
     assert (waiting.attempts, waiting.last_sip_status) == (1, 486)
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import numpy as np
 import pytest
 import yaml
 
@@ -34,7 +33,6 @@ from callbot.dialog.nlu import PARIS
 from callbot.dialog.nlu.normalize import normalize
 from callbot.session.call_session import RECORDING_NOTICE
 from callbot.sip.context import decode_user_to_user
-from callbot.sip.rtp_pcap import write_rtp_pcap
 from callbot.sip.testing import (
     SIPP_PCAPS,
     ServeHandle,
@@ -42,6 +40,7 @@ from callbot.sip.testing import (
     frame_levels,
     free_port,
     free_port_block,
+    line_pcap,
     prepare_sipp_dir,
     run_sipp,
     serve_process,
@@ -63,7 +62,6 @@ FLOW = load_flow(default_flow_path())
 SERVICE_CLIENT_URI = FLOW.queues["service_client"].sip_uri
 RETAIL_DATA = yaml.safe_load((default_flow_path().parent / "retail-data.yaml").read_text())
 SILENT_DBFS = -50.0
-LINE_NOISE_DBFS = -55.0  # as in the caller fixtures
 
 
 @pytest.fixture(scope="module")
@@ -157,17 +155,10 @@ def first_turn_of_call(wav: str) -> Utterance:
 
 
 def speech_pcap(sipp_dir: Path, utterance: Utterance, *, onset_ms: int, gain_db: float = 0.0) -> int:
-    """caller.pcap (μ-law RTP from the answer on): line noise, then the caller's speech from `onset_ms`.
-
-    A phone sends RTP all along; starting it only when the caller speaks would make the first frames of
-    line noise after digital silence look like speech to the VAD. Returns when the caller stops (ms).
-    """
+    """caller.pcap: line noise from the answer, then the caller's speech from `onset_ms`. Returns when the
+    caller stops (ms)."""
     lead_ms, end_ms = utterance.speech_ms
-    speech = np.frombuffer(utterance.pcm, dtype="<i2") * 10 ** (gain_db / 20)
-    noise_level = 32768 * 10 ** (LINE_NOISE_DBFS / 20)
-    noise = np.random.default_rng(7).normal(0.0, noise_level, (onset_ms - lead_ms) * RATE // 1000)
-    pcm = np.clip(np.concatenate([noise, speech]), -32768, 32767).astype("<i2").tobytes()
-    write_rtp_pcap(sipp_dir / "caller.pcap", pcm, RATE)
+    line_pcap(sipp_dir / "caller.pcap", utterance.pcm, onset_ms - lead_ms, gain_db=gain_db)
     return onset_ms - lead_ms + end_ms
 
 
@@ -230,11 +221,6 @@ def _last_event(log: Path) -> str | None:
     return str(json.loads(lines[-1])["event"]) if lines else None
 
 
-def refer_headers(messages: str) -> dict[str, str]:
-    refer = messages[messages.index("REFER sip:") :].split("\n\n", 1)[0]
-    return {name: value.strip() for name, value in re.findall(r"^([A-Za-z-]+): (.*)$", refer, re.MULTILINE)}
-
-
 # ------------------------------------------------------------------------------------------ listening
 def clock_times(text: str) -> set[tuple[int, int]]:
     """Times of day in a transcript, however Whisper wrote them: "10h", "10 heures", "19 heures 30"."""
@@ -268,7 +254,7 @@ def test_a_caller_asking_for_an_agent_is_referred_to_the_queue_with_the_context(
     call = place_call(gateway, sipp_dir, "uac_bot_transfer.xml")
 
     assert call.run.returncode == 0, call.run.errors  # the scenario checks the context headers (check_it)
-    headers = refer_headers(call.run.messages)
+    headers = call.run.headers("REFER")
     assert headers["Refer-To"].startswith(f"<{SERVICE_CLIENT_URI}?User-to-User=")
     assert headers["X-Callbot-Intent"] == "conseiller"
     assert unquote(headers["X-Callbot-Reason"]) == "intent:conseiller"
@@ -342,7 +328,7 @@ def test_pressing_0_transfers_to_the_service_client_queue(
     call = place_call(gateway, sipp_dir, "uac_bot_transfer.xml", speak_after_ms=notice_ms + 1000)
 
     assert call.run.returncode == 0, call.run.errors
-    headers = refer_headers(call.run.messages)
+    headers = call.run.headers("REFER")
     assert headers["Refer-To"].startswith(f"<{SERVICE_CLIENT_URI}?User-to-User=")
     assert unquote(headers["X-Callbot-Reason"]) == "dtmf:0"
     assert "touche 0" in unquote(headers["X-Callbot-Summary"])

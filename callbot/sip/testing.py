@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -181,6 +182,15 @@ class SippRun:
     def responses(self, code: int) -> int:
         """How many responses with this status code SIPp received (retransmissions included)."""
         return self.messages.count(f"\nSIP/2.0 {code} ")
+
+    def request(self, method: str) -> str:
+        """The first `method` request (e.g. "REFER") in SIPp's message trace, start line and headers."""
+        return self.messages[self.messages.index(f"{method} sip:") :].split("\n\n", 1)[0]
+
+    def headers(self, method: str) -> dict[str, str]:
+        """The headers of the first `method` request, by name."""
+        found = re.findall(r"^([A-Za-z-]+): (.*)$", self.request(method), re.MULTILINE)
+        return {name: value.strip() for name, value in found}
 
 
 def sipp_args(
@@ -373,6 +383,22 @@ def stop_process_group(process: subprocess.Popen[Any], timeout: float = 20.0) ->
 
 # ------------------------------------------------------------------------------- listening to calls
 _RATE = 8000
+LINE_NOISE_DBFS = -55.0  # as in the caller fixtures
+
+
+def line_pcap(path: Path, speech: bytes, noise_ms: int, *, gain_db: float = 0.0, seed: int = 7) -> None:
+    """A phone's RTP from the answer on, as a capture SIPp plays: `noise_ms` of line noise, then the 8 kHz
+    `speech`. A phone sends RTP all along; starting it only when the person speaks would make the first
+    frames of line noise after digital silence look like speech to the VAD."""
+    import numpy as np
+
+    from callbot.sip.rtp_pcap import write_rtp_pcap
+
+    voice = np.frombuffer(speech, dtype="<i2") * 10 ** (gain_db / 20)
+    noise_level = 32768 * 10 ** (LINE_NOISE_DBFS / 20)
+    noise = np.random.default_rng(seed).normal(0.0, noise_level, noise_ms * _RATE // 1000)
+    pcm = np.clip(np.concatenate([noise, voice]), -32768, 32767).astype("<i2").tobytes()
+    write_rtp_pcap(path, pcm, _RATE)
 
 
 def frame_levels(pcm: bytes) -> list[float]:
