@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from callbot import __version__
+from callbot.clock import wall_clock
 
 if TYPE_CHECKING:  # imports kept lazy so that `callbot --help` answers at once
     from callbot.callbacks import CallbackStore
@@ -32,7 +33,7 @@ class UserError(Exception):
 
 def _parse_now(value: str | None) -> datetime:
     if not value:
-        return datetime.now(PARIS)
+        return wall_clock().astimezone(PARIS)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
@@ -255,7 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="run caller recordings through the bot, faster than real time")
     p.add_argument("recordings", nargs="+", metavar="CALL.wav")
     p.add_argument("--json", action="store_true", help="one JSON object per recording")
-    p.add_argument("--now", help="reference time for relative dates, ISO-8601 (default: now)")
+    p.add_argument(
+        "--now",
+        help="replay as if the call started then, ISO-8601 (default: now): relative dates, queue hours, "
+        "call-back slots and the store's past check all use it; with --store-callbacks, a call-back "
+        "whose time has passed in real life is stored 'expired' and never dialled",
+    )
     p.add_argument(
         "--timing",
         choices=["turns", "original"],
@@ -277,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("chat", help="type as the caller and read the bot's replies (try a flow)")
-    p.add_argument("--now", help="reference time for relative dates, ISO-8601 (default: now)")
+    p.add_argument("--now", help="chat as if it were then, ISO-8601 (default: now)")
     p.add_argument("--caller", help="caller number to pretend (E.164)")
     p.add_argument("--show-intents", action="store_true", help="print the intent and slots of each turn")
     p.add_argument("--flow", help="call flow file (default: the retail flow shipped with callbot)")

@@ -127,6 +127,7 @@ def test_a_person_who_is_busy_books_another_time_which_is_stored_as_a_new_call_b
     assert isinstance(booked, ScheduleCallback)
     assert booked.at == datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)
     assert (booked.phone, booked.queue) == (PHONE, "service_client")
+    assert booked.decided_at == NOW
     assert "reporté au mardi 24 novembre à 10 h" in booked.context.summary
     assert "C'est noté" in said(result)
 

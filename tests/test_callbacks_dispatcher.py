@@ -20,6 +20,7 @@ from callbot.callbacks import (
     Dispatcher,
     RetryPolicy,
 )
+from callbot.clock import ManualClock
 from callbot.dialog.actions import CallContext
 from callbot.queues import QueueDirectory
 
@@ -28,14 +29,6 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def paris(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=PARIS)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class ScriptedDialer:
@@ -73,12 +66,12 @@ CONTEXT = CallContext(
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(paris("2026-11-23 09:50"))  # Monday
+def clock() -> ManualClock:
+    return ManualClock(paris("2026-11-23 09:50"))  # Monday
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[CallbackStore]:
+def store(tmp_path: Path, clock: ManualClock) -> Iterator[CallbackStore]:
     store = CallbackStore(tmp_path, clock=clock)
     store.migrate()
     yield store
@@ -94,7 +87,7 @@ def dispatcher(
     store: CallbackStore,
     dialer: ScriptedDialer,
     queues: QueueDirectory,
-    clock: Clock,
+    clock: ManualClock,
     name: str = "gw1",
     **options: object,
 ) -> Dispatcher:
@@ -108,7 +101,7 @@ def add(store: CallbackStore, at: str, phone: str = "0611111111") -> str:
 
 
 def test_nothing_is_dialled_before_its_time(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     add(store, "2026-11-23 10:00")
     dialer = ScriptedDialer()
@@ -117,7 +110,7 @@ def test_nothing_is_dialled_before_its_time(
 
 
 def test_an_answered_call_back_is_done_and_the_dialer_gets_the_context(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 10:00")
     clock.now = paris("2026-11-23 10:00")
@@ -136,7 +129,7 @@ def test_an_answered_call_back_is_done_and_the_dialer_gets_the_context(
 
 
 def test_busy_is_retried_after_5_15_and_30_minutes_then_failed(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 10:00")
     dialer = ScriptedDialer(BUSY, NO_ANSWER, DialResult(False, 603, "declined"), BUSY)
@@ -161,7 +154,7 @@ def test_busy_is_retried_after_5_15_and_30_minutes_then_failed(
 
 
 def test_a_retry_that_would_fall_at_lunch_waits_for_the_afternoon(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 12:28")
     clock.now = paris("2026-11-23 12:28")
@@ -172,7 +165,7 @@ def test_a_retry_that_would_fall_at_lunch_waits_for_the_afternoon(
 
 
 def test_a_number_that_does_not_exist_fails_at_once(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 10:00")
     clock.now = paris("2026-11-23 10:00")
@@ -184,7 +177,7 @@ def test_a_number_that_does_not_exist_fails_at_once(
 
 
 def test_a_dialer_exception_counts_as_a_failed_attempt(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     class Exploding:
         def dial(self, request: DialRequest) -> DialResult:
@@ -199,7 +192,7 @@ def test_a_dialer_exception_counts_as_a_failed_attempt(
 
 
 def test_a_call_back_due_while_the_queue_is_closed_waits_without_using_an_attempt(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 12:25")
     clock.now = paris("2026-11-23 12:45")  # the dispatcher was down; now it is lunch time
@@ -215,7 +208,7 @@ def test_a_call_back_due_while_the_queue_is_closed_waits_without_using_an_attemp
 
 
 def test_a_dispatcher_that_died_mid_call_holds_the_request_until_its_lease_ends(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 10:00")
     clock.now = paris("2026-11-23 10:00")
@@ -234,7 +227,7 @@ def test_a_dispatcher_that_died_mid_call_holds_the_request_until_its_lease_ends(
 
 
 def test_an_interrupted_last_attempt_is_not_dialled_again(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 10:00")
     clock.now = paris("2026-11-23 10:00")
@@ -248,7 +241,7 @@ def test_an_interrupted_last_attempt_is_not_dialled_again(
 
 
 def test_a_call_back_cancelled_during_the_call_is_not_retried(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 10:00")
     clock.now = paris("2026-11-23 10:00")
@@ -263,6 +256,7 @@ def test_a_call_back_cancelled_during_the_call_is_not_retried(
     assert store.get(ident).status == CallbackStatus.CANCELLED
 
 
+@pytest.mark.timed_waits
 def test_the_lease_is_kept_alive_during_a_long_call(tmp_path: Path, queues: QueueDirectory) -> None:
     store = CallbackStore(tmp_path)
     store.migrate()
@@ -306,7 +300,7 @@ def test_run_forever_dials_until_stopped(tmp_path: Path, queues: QueueDirectory)
 
 
 def test_the_wrong_person_is_never_dialled_again(
-    store: CallbackStore, queues: QueueDirectory, clock: Clock
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
 ) -> None:
     ident = add(store, "2026-11-23 10:00")
     clock.now = paris("2026-11-23 10:00")
@@ -316,6 +310,7 @@ def test_the_wrong_person_is_never_dialled_again(
     assert store.get(ident).last_reason == "the wrong person answered"
 
 
+@pytest.mark.timed_waits
 def test_nothing_is_claimed_while_the_gateway_has_no_free_line(
     tmp_path: Path, queues: QueueDirectory
 ) -> None:

@@ -33,6 +33,7 @@ from callbot.callbacks import (
 )
 from callbot.callbacks.schema import metadata
 from callbot.callbacks.scratch_postgres import PostgresUnavailable, ScratchPostgres, postgres_bin_dir
+from callbot.clock import ManualClock
 from callbot.queues import QueueDirectory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -94,12 +95,14 @@ def test_migrations_on_postgresql_match_the_code_and_can_race(pg_url: str) -> No
         list(pool.map(lambda store: store.migrate(), stores))  # three gateways starting at once
     with stores[0].engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
     for store in stores:
         store.close()
 
 
-def test_rows_round_trip_with_time_zones_and_json(store: CallbackStore) -> None:
+def test_rows_round_trip_with_time_zones_and_json(pg_url: str) -> None:
+    store = CallbackStore(pg_url, clock=ManualClock(paris("2026-11-23 10:30")))
+    store.migrate()
     due = paris("2026-11-24 15:00")
     added = store.add(
         due_at=due,
@@ -115,6 +118,7 @@ def test_rows_round_trip_with_time_zones_and_json(store: CallbackStore) -> None:
         assert conn.exec_driver_sql("SELECT pg_typeof(due_at)::text FROM callback_requests").scalar() == (
             "timestamp with time zone"
         )
+    store.close()
 
 
 def test_two_dispatchers_dial_each_of_50_due_call_backs_exactly_once(
@@ -161,6 +165,7 @@ Dispatcher(store, HangingDialer(), None, dispatcher_id="doomed", lease_s=2.0, he
 """
 
 
+@pytest.mark.timed_waits
 def test_a_dispatcher_killed_mid_call_is_not_redialled_before_its_lease_ends(
     pg_url: str, store: CallbackStore
 ) -> None:

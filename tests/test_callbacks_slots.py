@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callbot.callbacks import CallbackBooking, CallbackRefused, CallbackSlots, CallbackStore, SlotRules
+from callbot.clock import ManualClock
 from callbot.dialog.actions import CallContext, ScheduleCallback
 from callbot.queues import QueueDirectory
 
@@ -18,14 +19,6 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def paris(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=PARIS)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 QUEUES = {
@@ -37,16 +30,18 @@ QUEUES = {
         }
     }
 }
+#: The tests' "now": a Monday morning; call-backs are decided at this moment.
+DECIDED = paris("2026-11-23 10:00")
 CONTEXT = CallContext("+33611111111", "suivi_commande", {}, ("rappelez-moi",), "Suivi de commande")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(paris("2026-11-23 10:00"))  # Monday
+def clock() -> ManualClock:
+    return ManualClock(DECIDED)
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[CallbackStore]:
+def store(tmp_path: Path, clock: ManualClock) -> Iterator[CallbackStore]:
     store = CallbackStore(tmp_path, clock=clock, max_per_phone_per_day=10)
     store.migrate()
     yield store
@@ -59,7 +54,7 @@ def queues() -> QueueDirectory:
 
 
 @pytest.fixture
-def slots(store: CallbackStore, queues: QueueDirectory, clock: Clock) -> CallbackSlots:
+def slots(store: CallbackStore, queues: QueueDirectory, clock: ManualClock) -> CallbackSlots:
     return CallbackSlots(
         queues["service_client"], store, SlotRules(slot_minutes=15, per_slot=2, min_lead_s=900), clock
     )
@@ -91,7 +86,7 @@ def test_times_the_queue_cannot_promise_are_refused(slots: CallbackSlots, at: st
     assert check.code == code
 
 
-def test_christmas_day_is_refused_as_a_holiday(slots: CallbackSlots, clock: Clock) -> None:
+def test_christmas_day_is_refused_as_a_holiday(slots: CallbackSlots, clock: ManualClock) -> None:
     clock.now = paris("2026-12-21 10:00")
     check = slots.check(paris("2026-12-25 10:00"))
     assert not check.ok and check.code == "holiday"
@@ -127,7 +122,7 @@ def test_nearest_free_slots_stay_within_opening_hours(slots: CallbackSlots, stor
     ]
 
 
-def test_nearest_free_from_a_holiday_lands_on_open_days(slots: CallbackSlots, clock: Clock) -> None:
+def test_nearest_free_from_a_holiday_lands_on_open_days(slots: CallbackSlots, clock: ManualClock) -> None:
     clock.now = paris("2026-12-22 10:00")
     # Noël (Friday 25): the nearest slots are Thursday's last and Saturday's first.
     assert slots.nearest_free(paris("2026-12-25 10:00"), 2) == [
@@ -155,13 +150,13 @@ def test_slot_rules_are_validated() -> None:
 
 
 @pytest.fixture
-def booking(store: CallbackStore, queues: QueueDirectory, clock: Clock) -> CallbackBooking:
+def booking(store: CallbackStore, queues: QueueDirectory, clock: ManualClock) -> CallbackBooking:
     return CallbackBooking(store, queues, SlotRules(per_slot=1, min_lead_s=900), clock)
 
 
 def test_schedule_stores_the_confirmed_call_back(booking: CallbackBooking, store: CallbackStore) -> None:
     action = ScheduleCallback(
-        at=paris("2026-11-24 15:00"), phone=None, queue="service_client", context=CONTEXT
+        at=paris("2026-11-24 15:00"), phone=None, queue="service_client", context=CONTEXT, decided_at=DECIDED
     )
     request = booking.schedule(action, caller="0611111111", call_id="call-9")
     assert store.get(request.id).phone == "+33611111111"  # the caller id when no number was given
@@ -171,9 +166,9 @@ def test_schedule_stores_the_confirmed_call_back(booking: CallbackBooking, store
 
 def test_schedule_refuses_a_full_slot_with_alternatives(booking: CallbackBooking) -> None:
     at = paris("2026-11-24 15:00")
-    booking.schedule(ScheduleCallback(at, "0622222222", "service_client", CONTEXT))
+    booking.schedule(ScheduleCallback(at, "0622222222", "service_client", CONTEXT, DECIDED))
     with pytest.raises(CallbackRefused) as caught:
-        booking.schedule(ScheduleCallback(at, "0633333333", "service_client", CONTEXT))
+        booking.schedule(ScheduleCallback(at, "0633333333", "service_client", CONTEXT, DECIDED))
     assert caught.value.code == "full"
     assert caught.value.alternatives == (paris("2026-11-24 14:45"), paris("2026-11-24 15:15"))
     assert booking.refusal_fr(caught.value) == (
@@ -196,7 +191,9 @@ def test_time_check_for_the_conversation_speaks_french(booking: CallbackBooking)
     )
 
 
-def test_time_check_on_a_holiday_offers_the_days_around_it(booking: CallbackBooking, clock: Clock) -> None:
+def test_time_check_on_a_holiday_offers_the_days_around_it(
+    booking: CallbackBooking, clock: ManualClock
+) -> None:
     clock.now = paris("2026-12-21 10:00")
     assert booking.time_check("service_client")(paris("2026-12-25 10:00")) == (
         "Ce jour-là est férié, nos conseillers ne sont pas disponibles. "
@@ -206,6 +203,6 @@ def test_time_check_on_a_holiday_offers_the_days_around_it(booking: CallbackBook
 
 def test_schedule_refuses_an_unknown_queue(booking: CallbackBooking) -> None:
     with pytest.raises(CallbackRefused) as caught:
-        booking.schedule(ScheduleCallback(paris("2026-11-24 15:00"), None, "sav", CONTEXT))
+        booking.schedule(ScheduleCallback(paris("2026-11-24 15:00"), None, "sav", CONTEXT, DECIDED))
     assert caught.value.code == "unknown_queue"
     assert "unknown queue 'sav'" in str(caught.value)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
 
 from callbot.callbacks import (
     CallbackNotFound,
@@ -29,20 +30,14 @@ from callbot.callbacks import (
     CallbackStore,
     SlotLimit,
 )
+from callbot.callbacks import store as callbot_store
 from callbot.callbacks.admin import callbacks_main
 from callbot.callbacks.schema import metadata
+from callbot.clock import ManualClock
 from callbot.dialog.actions import CallContext
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Paris
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 CONTEXT = CallContext(
@@ -55,12 +50,12 @@ CONTEXT = CallContext(
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[CallbackStore]:
+def store(tmp_path: Path, clock: ManualClock) -> Iterator[CallbackStore]:
     store = CallbackStore(tmp_path / "var", clock=clock, max_per_phone_per_day=2)
     store.migrate()
     yield store
@@ -122,7 +117,33 @@ def test_migrations_create_exactly_the_schema_the_code_reads(store: CallbackStor
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert differences == []
-    assert version == "0001"
+    assert version == "0002"
+
+
+def test_upgrading_a_first_schema_database_keeps_its_rows_and_allows_expired(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    old = CallbackStore(tmp_path / "old", clock=ManualClock(NOW))
+    config = Config()
+    config.set_main_option("script_location", str(Path(callbot_store.__file__).parent / "migrations"))
+    with old.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    kept = old.add(due_at=NOW + timedelta(hours=1), queue="q", phone="0612345678")
+    with pytest.raises(IntegrityError):  # the first schema does not know the status
+        old.add(due_at=NOW - timedelta(hours=1), queue="q", phone="0612345678", as_of=NOW - timedelta(days=1))
+    old.migrate()
+    assert old.get(kept.id).status == CallbackStatus.PENDING
+    late = old.add(
+        due_at=NOW - timedelta(hours=1), queue="q", phone="0612345678", as_of=NOW - timedelta(days=1)
+    )
+    assert late.status == CallbackStatus.EXPIRED
+    with old.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    with pytest.raises(IntegrityError), old.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE callback_requests SET status = 'lost'")
+    old.close()
 
 
 def test_migrate_twice_is_harmless(store: CallbackStore) -> None:
@@ -191,6 +212,45 @@ def test_past_times_are_refused(store: CallbackStore) -> None:
     assert caught.value.code == "past"
 
 
+def test_a_call_judges_the_past_on_its_own_clock_not_the_stores(store: CallbackStore) -> None:
+    """A call replayed "as of" a week ago decides as it did then: tomorrow at 15 h was not past then."""
+    week_ago = NOW - timedelta(days=7)
+    added = store.add(
+        due_at=week_ago + timedelta(days=1), queue="q", phone="0612345678", as_of=week_ago, call_id="r-1"
+    )
+    assert added.due_at == week_ago + timedelta(days=1)
+    with pytest.raises(CallbackRefused) as caught:  # before the call's own "now": past, as on the line
+        store.add(due_at=week_ago - timedelta(hours=1), queue="q", phone="0612345678", as_of=week_ago)
+    assert caught.value.code == "past"
+
+
+def test_a_replayed_call_back_whose_time_has_passed_is_stored_expired_and_never_dialled(
+    store: CallbackStore,
+) -> None:
+    week_ago = NOW - timedelta(days=7)
+    expired = store.add(due_at=week_ago + timedelta(days=1), queue="q", phone="0612345678", as_of=week_ago)
+    assert expired.status == CallbackStatus.EXPIRED
+    assert expired.last_reason == "decided as of 2026-11-16T10:00+01:00; its time had passed when stored"
+    assert store.get(expired.id).status == CallbackStatus.EXPIRED
+    assert store.claim_due(NOW + timedelta(days=30), "gw1", lease_s=60, limit=10) == []
+    # It holds no place: neither the number's daily limit nor a slot counts it.
+    due = week_ago + timedelta(days=1, hours=1)
+    for _ in range(3):
+        store.add(due_at=due, queue="q", phone="0612345678", as_of=week_ago)
+    slot = SlotLimit("q", due, due + timedelta(minutes=15), capacity=1)
+    store.add(due_at=due, queue="q", phone="0698765432", as_of=week_ago, slot=slot)
+    # Ops may turn it into a real call-back.
+    moved = store.reschedule(expired.id, NOW + timedelta(hours=2))
+    assert moved.status == CallbackStatus.PENDING
+
+
+def test_a_replayed_call_back_still_to_come_is_pending(store: CallbackStore) -> None:
+    added = store.add(
+        due_at=NOW + timedelta(days=1), queue="q", phone="0612345678", as_of=NOW - timedelta(days=1)
+    )
+    assert added.status == CallbackStatus.PENDING and added.last_reason is None
+
+
 def test_abuse_limit_per_phone_per_day(store: CallbackStore) -> None:
     for hour in (11, 14):
         store.add(due_at=paris(f"2026-11-24 {hour}:00"), queue="q", phone="06 12 34 56 78")
@@ -253,7 +313,7 @@ def test_get_and_resolve_by_prefix(store: CallbackStore) -> None:
 # ------------------------------------------------------------------------------------------ ops changes
 
 
-def test_cancel_and_reschedule(store: CallbackStore, clock: Clock) -> None:
+def test_cancel_and_reschedule(store: CallbackStore, clock: ManualClock) -> None:
     added = store.add(due_at=paris("2026-11-24 15:00"), queue="q", phone="0612345678")
     cancelled = store.cancel(added.id, "le client a rappelé")
     assert cancelled.status == CallbackStatus.CANCELLED and cancelled.last_reason == "le client a rappelé"
@@ -287,7 +347,9 @@ def test_exports_csv_and_json(store: CallbackStore) -> None:
 # ------------------------------------------------------------------------------------------ CLI helpers
 
 
-def test_cli_list_show_cancel_reschedule_export(store: CallbackStore, tmp_path: Path, clock: Clock) -> None:
+def test_cli_list_show_cancel_reschedule_export(
+    store: CallbackStore, tmp_path: Path, clock: ManualClock
+) -> None:
     added = store.add(
         due_at=paris("2026-11-24 15:00"), queue="service_client", phone="0612345678", context=CONTEXT
     )

@@ -315,6 +315,7 @@ def test_callback_over_three_turns(flow: Flow) -> None:
     assert callback.at.utcoffset() == PARIS.utcoffset(callback.at)
     assert callback.phone is None  # the caller's own number
     assert callback.queue == "service_client"
+    assert callback.decided_at == NOW  # the call's clock, which the store judges "past" against
     assert callback.context.caller == CALLER
     assert callback.context.summary == "Demande de rappel mardi 24 novembre à 15 h : rappel programmé"
     assert said(result) == (

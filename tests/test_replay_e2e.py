@@ -20,6 +20,7 @@ import yaml
 
 from callbot.config import Settings
 from callbot.replay import replay_call
+from callbot.session.call_session import APOLOGY
 from callbot.session.stack import SpeechStack
 
 pytestmark = pytest.mark.slow
@@ -150,6 +151,9 @@ def test_callbot_replay_json_reports_the_callback_of_the_next_day(tmp_path: Path
 
 
 def test_a_replayed_call_back_is_stored_and_listed_with_its_context(tmp_path: Path) -> None:
+    """`--now` means "as if it were then" for every decision: the call-back is booked as it was on
+    23 November (no apology, no transfer), and since its time has passed in real life it is stored
+    `expired`, never to be dialled."""
     config = tmp_path / "callbot.yaml"
     config.write_text(f"data_dir: {tmp_path / 'var'}\n")
     base = [sys.executable, "-m", "callbot.cli", "--config", str(config)]
@@ -170,10 +174,17 @@ def test_a_replayed_call_back_is_stored_and_listed_with_its_context(tmp_path: Pa
         timeout=300,
     )
     assert replay.returncode == 0, replay.stderr
+    report = json.loads(replay.stdout)
+    assert report["outcome"]["type"] == "callback"
+    assert report["outcome"]["callback_at"] == "2026-11-24T15:00:00+01:00"
+    said = " ".join(turn["bot"] or "" for turn in report["turns"])
+    assert APOLOGY not in said and "Je vous passe" not in said, said
     listing = subprocess.run([*base, "callbacks", "list"], capture_output=True, text=True, timeout=60)
     assert listing.returncode == 0, listing.stderr
-    row = listing.stdout.splitlines()[1].split()
+    [row] = [line.split() for line in listing.stdout.splitlines()[1:]]
     assert row[1:4] == ["2026-11-24", "15:00", "service_client"]
+    assert row[5] == "expired"
     shown = subprocess.run([*base, "callbacks", "show", row[0]], capture_output=True, text=True, timeout=60)
     assert "intent:          rappel" in shown.stdout
     assert "creneau_rappel: 2026-11-24T15:00:00+01:00" in shown.stdout
+    assert "decided as of 2026-11-23T10:3" in shown.stdout

@@ -20,10 +20,9 @@ from callbot.callbacks.models import (
     CallbackRequest,
     CallbackStateError,
     CallbackStatus,
-    Clock,
-    utc_now,
 )
 from callbot.callbacks.store import CallbackStore, parse_status
+from callbot.clock import Clock, wall_clock
 from callbot.queues.directory import QueueDirectory, UnknownQueue
 from callbot.queues.hours import PARIS
 
@@ -163,7 +162,7 @@ def run_command(
     queues: QueueDirectory | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
-    clock: Clock = utc_now,
+    clock: Clock = wall_clock,
 ) -> int:
     """Run a parsed call-back subcommand; returns the exit status."""
     tz = store.tz
@@ -181,7 +180,7 @@ def callbacks_main(
     queues: QueueDirectory | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
-    clock: Clock = utc_now,
+    clock: Clock = wall_clock,
 ) -> int:
     args = build_parser().parse_args(list(argv))
     return run_command(args, store, queues=queues, out=out, err=err, clock=clock)

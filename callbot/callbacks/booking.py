@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from callbot.callbacks.models import CallbackRefused, CallbackRequest, Clock, utc_now
+from callbot.callbacks.models import CallbackRefused, CallbackRequest
 from callbot.callbacks.slots import CallbackSlots, SlotRules
 from callbot.callbacks.store import CallbackStore
+from callbot.clock import Clock, wall_clock
 from callbot.dialog import french
 from callbot.dialog.actions import ScheduleCallback
 from callbot.queues.directory import QueueDirectory, UnknownQueue
@@ -41,7 +42,7 @@ class CallbackBooking:
         store: CallbackStore,
         queues: QueueDirectory,
         rules: SlotRules | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = wall_clock,
         proposals: int = 2,
     ) -> None:
         self.store = store
@@ -104,6 +105,7 @@ class CallbackBooking:
                 caller=caller_id,
                 call_id=call_id,
                 slot=slots.limit(action.at),
+                as_of=action.decided_at,
             )
         except CallbackRefused as refused:
             if refused.code != "slot_full":

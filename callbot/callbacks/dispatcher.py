@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from callbot.callbacks.models import CallbackRequest, CallbackStatus, Clock, Defer, GiveUp, utc_now
+from callbot.callbacks.models import CallbackRequest, CallbackStatus, Defer, GiveUp
 from callbot.callbacks.store import CallbackStore
+from callbot.clock import Clock, wall_clock
 from callbot.dialog.actions import CallContext
 from callbot.queues.directory import Queue, QueueDirectory
 
@@ -111,7 +112,7 @@ class Dispatcher:
         store: CallbackStore,
         dialer: Dialer,
         queues: QueueDirectory | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = wall_clock,
         dispatcher_id: str | None = None,
         *,
         lease_s: float = 300.0,

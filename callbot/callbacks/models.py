@@ -6,19 +6,12 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from callbot.dialog.actions import CallContext
-
-Clock = Callable[[], datetime]
-"""Returns the current time, timezone-aware (tests pass a fake one)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CallbackStatus(StrEnum):
@@ -27,6 +20,7 @@ class CallbackStatus(StrEnum):
     DONE = "done"  # the caller answered
     FAILED = "failed"  # attempts exhausted, or a number that cannot be reached
     CANCELLED = "cancelled"  # by ops or by the caller
+    EXPIRED = "expired"  # stored by a replay (`--now` in the past) after its time: never dialled
 
 
 ACTIVE_STATUSES = (CallbackStatus.PENDING, CallbackStatus.DIALING)

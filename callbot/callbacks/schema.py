@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-STATUSES = ("pending", "dialing", "done", "failed", "cancelled")
+STATUSES = ("pending", "dialing", "done", "failed", "cancelled", "expired")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -79,7 +79,8 @@ callback_requests = Table(
     Column("context", json_type(), nullable=False),
     Column("call_id", String(128)),
     CheckConstraint(
-        "status IN ('pending', 'dialing', 'done', 'failed', 'cancelled')", name="ck_callback_requests_status"
+        "status IN ({})".format(", ".join(f"'{status}'" for status in STATUSES)),
+        name="ck_callback_requests_status",
     ),
     Index("ix_callback_requests_status_next", "status", "next_attempt_at"),
     Index("ix_callback_requests_phone_due", "phone", "due_at"),

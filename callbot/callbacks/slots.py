@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from callbot.callbacks.models import Clock, utc_now
 from callbot.callbacks.store import SlotLimit
+from callbot.clock import Clock, wall_clock
 from callbot.queues.directory import Queue
 
 
@@ -60,7 +60,7 @@ class CallbackSlots:
     """Slots of one queue. Times handed out are aware, on the queue's clock (Europe/Paris)."""
 
     def __init__(
-        self, queue: Queue, bookings: SlotBookings, rules: SlotRules | None = None, clock: Clock = utc_now
+        self, queue: Queue, bookings: SlotBookings, rules: SlotRules | None = None, clock: Clock = wall_clock
     ) -> None:
         self.queue = queue
         self.bookings = bookings

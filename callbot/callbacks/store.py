@@ -46,15 +46,14 @@ from callbot.callbacks.models import (
     CallbackRequest,
     CallbackStateError,
     CallbackStatus,
-    Clock,
     Defer,
     GiveUp,
     Triage,
     context_to_json,
-    utc_now,
 )
 from callbot.callbacks.phones import PhonePolicy
 from callbot.callbacks.schema import callback_requests as _t
+from callbot.clock import Clock, wall_clock
 from callbot.dialog.actions import CallContext
 from callbot.queues.hours import PARIS
 
@@ -123,7 +122,7 @@ class CallbackStore:
         max_per_phone_per_day: int = 3,
         phones: PhonePolicy | None = None,
         tz: ZoneInfo = PARIS,
-        clock: Clock = utc_now,
+        clock: Clock = wall_clock,
     ) -> None:
         self.url = database_url(url)
         self.max_per_phone_per_day = max_per_phone_per_day
@@ -174,8 +173,14 @@ class CallbackStore:
         caller: str | None = None,
         call_id: str | None = None,
         slot: SlotLimit | None = None,
+        as_of: datetime | None = None,
     ) -> CallbackRequest:
         """Store a call-back; when this returns, the row is committed (durable).
+
+        `as_of` is the call's "now" when the caller confirmed (`ScheduleCallback.decided_at`; default:
+        the store's clock): "in the past" is judged against it, so a replayed call (`replay --now`)
+        decides as the call did. A request whose time has already passed on the store's own clock is
+        then stored `expired`: kept for QA to read, never dialled, holding no slot and no limit.
 
         Raises CallbackRefused: `invalid_phone`, `phone_not_allowed`, `past`, `phone_limit` (too many
         active call-backs for this number that day), `slot_full` (when `slot` is given). Storing the
@@ -183,9 +188,11 @@ class CallbackStore:
         """
         number = self.phones.normalise(phone)
         now = self._clock()
+        decided = _as_utc(as_of, self.tz) if as_of is not None else now
         due = _as_utc(due_at, self.tz)
-        if due < now - _PAST_GRACE:
+        if due < decided - _PAST_GRACE:
             raise CallbackRefused("past", f"{due.isoformat()} is in the past")
+        expired = due < now - _PAST_GRACE
         values = {
             "id": uuid.uuid4(),
             "created_at": now,
@@ -194,9 +201,15 @@ class CallbackStore:
             "queue": queue,
             "phone": number,
             "caller": caller,
-            "status": CallbackStatus.PENDING.value,
+            "status": (CallbackStatus.EXPIRED if expired else CallbackStatus.PENDING).value,
             "attempts": 0,
             "next_attempt_at": due,
+            "last_reason": (
+                f"decided as of {decided.astimezone(self.tz).isoformat(timespec='minutes')}; "
+                "its time had passed when stored"
+                if expired
+                else None
+            ),
             "context": context_to_json(context),
             "call_id": call_id,
         }
@@ -213,14 +226,20 @@ class CallbackStore:
                 ).first()
                 if same is not None:
                     return _request(same._mapping)
-            self._check_phone_limit(conn, number, due)
-            if slot is not None:
-                self._check_slot(conn, slot)
+            if not expired:
+                self._check_phone_limit(conn, number, due)
+                if slot is not None:
+                    self._check_slot(conn, slot)
             conn.execute(insert(_t).values(**values))
-        log.info("call-back %s stored: %s at %s for queue %s", values["id"], number, due.isoformat(), queue)
-        return _request(
-            {**values, "last_sip_status": None, "last_reason": None, "locked_by": None, "locked_until": None}
+        log.info(
+            "call-back %s stored %s: %s at %s for queue %s",
+            values["id"],
+            values["status"],
+            number,
+            due.isoformat(),
+            queue,
         )
+        return _request({**values, "last_sip_status": None, "locked_by": None, "locked_until": None})
 
     def _check_phone_limit(self, conn: Connection, phone: str, due: datetime) -> None:
         start, end = _local_day_bounds(due.astimezone(self.tz).date(), self.tz)
@@ -355,7 +374,7 @@ class CallbackStore:
         return self.get(key)
 
     def reschedule(self, ident: uuid.UUID | str, at: datetime) -> CallbackRequest:
-        """Move a pending, failed or cancelled request to `at`; attempts start again from zero."""
+        """Move a pending, failed, cancelled or expired request to `at`; attempts start again from zero."""
         key = _uuid(ident)
         now = self._clock()
         due = _as_utc(at, self.tz)
@@ -363,7 +382,12 @@ class CallbackStore:
             raise CallbackRefused(
                 "past", f"{due.astimezone(self.tz).isoformat()} is in the past; give a later time"
             )
-        movable = (CallbackStatus.PENDING, CallbackStatus.FAILED, CallbackStatus.CANCELLED)
+        movable = (
+            CallbackStatus.PENDING,
+            CallbackStatus.FAILED,
+            CallbackStatus.CANCELLED,
+            CallbackStatus.EXPIRED,
+        )
         with self.engine.begin() as conn:
             changed = conn.execute(
                 update(_t)

@@ -59,12 +59,17 @@ class Transfer:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleCallback:
-    """The caller confirmed a call-back at `at` (Europe/Paris) on `phone` (E.164, None = caller id)."""
+    """The caller confirmed a call-back at `at` (Europe/Paris) on `phone` (E.164, None = caller id).
+
+    `decided_at` is the call's "now" when the caller confirmed (its audio clock, or `replay --now`): the
+    store judges "in the past" against it, not against the wall clock, so a replay decides as the call did.
+    """
 
     at: datetime
     phone: str | None
     queue: str | None
     context: CallContext
+    decided_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,7 +280,9 @@ class CallbackCallDialog:
         self._events.append(
             f"rappel : reporté au {french.full_date(at.date(), self._now.date())} à {french.clock(at)}"
         )
-        self._actions.append(ScheduleCallback(at, self.request.phone, self.request.queue, self.context()))
+        self._actions.append(
+            ScheduleCallback(at, self.request.phone, self.request.queue, self.context(), self._now)
+        )
         self._say(self.prompts.rescheduled.format(moment=moment))
         self._actions.append(Hangup(reason="rescheduled"))
         self._ended = True

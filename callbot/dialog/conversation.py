@@ -836,7 +836,9 @@ class Conversation:
         if self._topics:
             self._topics[-1].outcome = "rappel programmé"
         self._actions.append(
-            ScheduleCallback(at=at.value, phone=number, queue=spec.queue, context=self.context())
+            ScheduleCallback(
+                at=at.value, phone=number, queue=spec.queue, context=self.context(), decided_at=self._now
+            )
         )
 
     def _transfer(self, queue: str, reason: str) -> None:

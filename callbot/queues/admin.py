@@ -18,6 +18,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from callbot.callbacks.admin import align_columns, parse_moment
+from callbot.clock import wall_clock
 from callbot.dialog.flow import Flow
 from callbot.dialog.nlu import PARIS
 from callbot.queues.config import QueueConfigError
@@ -107,7 +108,7 @@ def run_command(
             return 2
 
         try:
-            at = parse_moment(args.at) if args.at else datetime.now(PARIS)
+            at = parse_moment(args.at) if args.at else wall_clock().astimezone(PARIS)
         except ValueError as exc:
             print(f"callbot: {exc}", file=sys.stderr)
             return 2

@@ -92,7 +92,10 @@ class SpeechStack:
         return QueueUnavailable(status.why_not_fr(now), can_wait=status.open)
 
     def store_callback(self, action: ScheduleCallback, *, caller: str | None, call_id: str) -> None:
-        """Store a confirmed call-back durably (committed when this returns, before "c'est noté")."""
+        """Store a confirmed call-back durably (committed when this returns, before "c'est noté").
+
+        "In the past" is judged on the call's clock (`action.decided_at`); in a replay whose `--now` lies
+        before today, a call-back whose time has passed is stored `expired` and never dialled."""
         if self.callback_store is None:
             raise RuntimeError("no call-back store: give SpeechStack(callback_store=...)")
         self.callback_store.add(
@@ -102,6 +105,7 @@ class SpeechStack:
             context=action.context,
             caller=caller,
             call_id=call_id,
+            as_of=action.decided_at,
         )
 
     def _callback_time_check(self, queue: str, clock: AudioClock) -> Callable[[datetime], str | None] | None:

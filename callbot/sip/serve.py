@@ -12,10 +12,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from callbot.clock import Clock, wall_clock
 from callbot.config import Settings, load_settings
 from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.nlu import PARIS
@@ -123,9 +123,10 @@ class GatewayCalls:
     answered ones get a `CallbackCallDialog` session.
     """
 
-    def __init__(self, stack: SpeechStack, recording_dir: Path | None) -> None:
+    def __init__(self, stack: SpeechStack, recording_dir: Path | None, clock: Clock = wall_clock) -> None:
         self.stack = stack
         self.recording_dir = recording_dir
+        self.clock = clock  # a live call starts at the real time; its audio clock runs from there
         self.queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
         self.sorry = stack.prompts(8000).get(TRANSFER_FAILED)
 
@@ -144,7 +145,7 @@ class GatewayCalls:
         channel = SipChannel(control, queue_uris=self.queue_uris, schedule_callback=schedule)
         session = stack.new_session(
             call_id=call.call_id,
-            origin=datetime.now(PARIS),
+            origin=self.clock().astimezone(PARIS),
             caller=call.caller,
             channel=channel,
             sample_rate=call.sample_rate,
@@ -169,7 +170,7 @@ class GatewayCalls:
         session = stack.new_callback_session(
             callback_call_request(dial),
             call_id=call.call_id,
-            origin=datetime.now(PARIS),
+            origin=self.clock().astimezone(PARIS),
             channel=channel,
             sample_rate=call.sample_rate,
             log_path=self._log_path(call),
