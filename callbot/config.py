@@ -7,10 +7,13 @@ on the first call.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from callbot.asr.whisper_decode import WhisperSettings
 
 
 class ConfigError(ValueError):
@@ -24,6 +27,17 @@ class _Section(BaseModel):
 class AsrSettings(_Section):
     engine: Literal["auto", "vosk", "whisper"] = "auto"
     models_dir: Path | None = None
+    #: Whisper only (see callbot/asr/whisper_decode.py `WhisperSettings`).
+    beam_size: int = Field(default=5, ge=1, le=10)
+    num_hypotheses: int = Field(default=3, ge=1, le=10)
+    hints_in_prompt: bool = False
+
+    def whisper(self) -> WhisperSettings:
+        from callbot.asr.whisper_decode import WhisperSettings
+
+        return WhisperSettings(
+            beam_size=self.beam_size, num_hypotheses=self.num_hypotheses, hints_in_prompt=self.hints_in_prompt
+        )
 
 
 class TtsSettings(_Section):

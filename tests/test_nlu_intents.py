@@ -254,3 +254,21 @@ def test_bad_threshold_is_refused() -> None:
         IntentMatcher(RETAIL_EXAMPLES, threshold=0)
     with pytest.raises(ValueError, match="unknown intent"):
         IntentMatcher(RETAIL_EXAMPLES, keywords={"nope": ["x"]})
+
+
+def test_a_keyword_alone_makes_a_weak_match_to_confirm() -> None:
+    matcher = IntentMatcher(
+        {
+            "suivi": ["où en est ma commande", "je voudrais suivre ma commande"],
+            "horaires": ["quels sont vos horaires", "à quelle heure vous ouvrez"],
+        },
+        threshold=0.6,
+        keywords={"suivi": ["livraison", "colis"], "horaires": ["horaires"]},
+    )
+    match = matcher.match("bonjour alors voilà je vous appelle au sujet de la livraison de mardi dernier")
+    assert match is not None and match.intent == "suivi" and match.weak
+    assert matcher.match("bonjour alors voilà je vous appelle au sujet de mardi dernier") is None
+    # Keywords of two intents: no guess.
+    assert matcher.salient_guess("je vous appelle au sujet de la livraison et des horaires") is None
+    strong = matcher.match("où en est ma commande")
+    assert strong is not None and not strong.weak

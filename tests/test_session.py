@@ -36,7 +36,12 @@ class ScriptedRecognizer(Recognizer):
 
     sample_rate = 16000
 
-    def __init__(self, lines: Sequence[str], wall: FakeWall | None = None, decode_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        lines: Sequence[str | tuple[str, tuple[str, ...]]],
+        wall: FakeWall | None = None,
+        decode_s: float = 0.0,
+    ) -> None:
         self.lines = list(lines)
         self.turn_audio: list[bytes] = []
         self.hints: list[tuple[str, ...]] = []
@@ -61,7 +66,10 @@ class ScriptedRecognizer(Recognizer):
             raise RuntimeError("recogniser crashed")
         if self.wall is not None:
             self.wall.now += self.decode_s
-        return Hypothesis(self.lines.pop(0) if self.lines else "", final=True)
+        line = self.lines.pop(0) if self.lines else ""
+        if isinstance(line, tuple):  # (best reading, N-best alternatives)
+            return Hypothesis(line[0], final=True, alternatives=line[1])
+        return Hypothesis(line, final=True)
 
 
 class FakeWall:
@@ -180,6 +188,32 @@ def test_a_caller_turn_is_recognised_from_its_first_syllable_and_answered(
     assert turn.response_ms is not None
     assert 600 <= turn.response_ms <= 1000
     assert caller.bot_level_dbfs(turn.end_ms + turn.response_ms, turn.end_ms + turn.response_ms + 500) > -40
+
+
+def test_the_dialog_takes_the_reading_it_understands_among_the_recognisers_n_best(
+    flow, prompts, caller_voice
+) -> None:
+    """The first reading means nothing in the menu; the second of the N-best is a request it handles."""
+    n_best = ("C'est lui, c'est ici.", ("Quels sont vos horaires à Lyon ?", "Merci."))
+    recognizer = ScriptedRecognizer([n_best])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "Quels sont vos horaires à Lyon ?"))
+    caller.wait_until_listening()
+    turn = caller.session.turns[0]
+    assert (turn.transcript, turn.intent) == ("Quels sont vos horaires à Lyon ?", "horaires")
+    [rescored] = caller.session.log.of_type("asr_rescored")
+    assert rescored["rank"] == 2 and rescored["first"] == "C'est lui, c'est ici."
+
+
+def test_the_first_reading_stays_when_the_dialog_understands_it(flow, prompts, caller_voice) -> None:
+    recognizer = ScriptedRecognizer([("Quels sont vos horaires ?", ("Je voudrais être rappelé.",))])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "Quels sont vos horaires ?"))
+    caller.wait_until_listening()
+    assert caller.session.turns[0].intent == "horaires"
+    assert not caller.session.log.of_type("asr_rescored")
 
 
 def test_compute_time_is_carried_onto_the_audio_clock_from_the_pause(flow, prompts, caller_voice) -> None:

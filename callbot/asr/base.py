@@ -32,6 +32,9 @@ class Hypothesis:
     final: bool
     words: tuple[Word, ...] = field(default=())
     confidence: float | None = None
+    #: Other readings of the same audio, best first (an engine's N-best; empty for most): the dialog
+    #: may take one it understands when it does not understand `text`.
+    alternatives: tuple[str, ...] = field(default=())
 
 
 class Recognizer(ABC):

@@ -210,7 +210,7 @@ def _hypothesis(transcript: Transcript, span_ms: tuple[int, int]) -> Hypothesis:
         return Hypothesis("", final=True)
     confidence = float(np.exp(transcript.avg_logprob)) if np.isfinite(transcript.avg_logprob) else 0.0
     words = _approximate_words(transcript.text, span_ms, confidence)
-    return Hypothesis(transcript.text, True, words, confidence)
+    return Hypothesis(transcript.text, True, words, confidence, transcript.alternatives)
 
 
 def _approximate_words(text: str, span_ms: tuple[int, int], confidence: float) -> tuple[Word, ...]:

@@ -136,6 +136,15 @@ class CallbackCallDialog:
         self._transcript.append(f"Client : {text}")
         return self._turn(lambda: self._understand(text), None)
 
+    def understands(self, text: str) -> bool:
+        """Whether `text` answers the current question (a yes/no, a time when one is asked) or says
+        something this dialog acts on whatever the question (a person asked for, a voicemail)."""
+        if sounds_like_voicemail(text) or wrong_person(text) or no_longer_needed(text) or wants_human(text):
+            return True
+        if self._step == "when":
+            return parse_when(text, self._now) is not None
+        return parse_yes_no(text) is not None
+
     def dtmf(self, digits: str) -> TurnResult:
         if self._ended:
             return TurnResult(intent=None, confidence=0.0)

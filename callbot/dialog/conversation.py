@@ -54,7 +54,7 @@ from callbot.dialog.nlu import (
     wants_human,
     wants_to_wait,
 )
-from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
+from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD, without_mention
 
 CallbackTimeCheck = Callable[[datetime], str | None]
 
@@ -100,6 +100,10 @@ de 9 h à 19 h."); the bot says it and asks for another time."""
 FailureKind = Literal["no_match", "no_input"]
 
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
+#: What a short "oui" becomes through an 8 kHz line (Whisper base): "Bon.", "Bonne...", "Bon, voilà."
+_WEAK_YES = re.compile(r"(?:bon|bonne|bon voila|bah bon)")
+#: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
+_LEADING_ANSWER = re.compile(r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon)\b\s*)+")
 _NAMES_A_NUMBER = re.compile(r"\b(?:numero|telephone|portable|fixe|mobile|ligne)\b")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _MAX_STATES_PER_TURN = 30
@@ -127,6 +131,15 @@ class _Problem:
 
     prompt: str
     is_failure: bool = True  # a day without an hour is progress, not a misunderstanding
+
+
+@dataclass(frozen=True)
+class _Guess:
+    """A weak guess of the caller's request, asked back in state `asked_in` (see `_ask_guess`)."""
+
+    intent: str
+    text: str
+    asked_in: str
 
 
 @dataclass
@@ -179,6 +192,8 @@ class Conversation:
         # Queues found unavailable in this call (asked once each), and the offer the caller may answer now.
         self._queue_offers: dict[str, _QueueOffer] = {}
         self._open_offer: _QueueOffer | None = None
+        # A weak guess of the caller's request, asked back ("Vous souhaitez être rappelé, c'est bien ça ?").
+        self._guess: _Guess | None = None
         self._matcher = _matcher_for(flow)
         self._callback_slots = _callback_time_slots(flow)
         self._state = flow.settings.start
@@ -187,6 +202,8 @@ class Conversation:
         self._slots: dict[str, SlotValue] = {}
         self._confirmed: set[str] = set()
         self._awaiting_confirmation = False
+        # The last answer to "C'est bien ça ?" was a "bon" (a yes, heard badly): the next one confirms.
+        self._weak_yes_heard = False
         # Datetime slot → the days (first, last) said without an hour ("demain", "la semaine prochaine").
         self._partial_when: dict[str, tuple[date, date]] = {}
         self._pending_problem: str | None = None
@@ -218,7 +235,7 @@ class Conversation:
         """Phrases likely in the current state, best first, for the recogniser's vocabulary bias."""
         state = self._current
         phrases: list[str] = list(state.hints)
-        if self._awaiting_confirmation:
+        if self._awaiting_confirmation or self._guess is not None:
             phrases += ["oui", "non", "c'est bien ça", "ce n'est pas ça"]
         if state.collect:
             phrases += _slot_hints(self.flow, self.flow.slots[state.collect])
@@ -229,6 +246,29 @@ class Conversation:
         if self._waiting_queue() is not None:
             phrases[:0] = ["je patiente", "je préfère attendre"]
         return tuple(dict.fromkeys(phrases))[:_MAX_HINTS]
+
+    def understands(self, text: str) -> bool:
+        """Whether `text` would be understood in the current state, without changing it: a value the
+        state collects, an answer to its question, a request it handles, a goodbye or a person asked
+        for. The session uses it to pick among the recogniser's N-best readings."""
+        if wants_human(text) or self._goodbye_in(text) is not None:
+            return True
+        if (self._awaiting_confirmation or self._guess is not None) and parse_yes_no(text) is not None:
+            return True
+        collect = self._current.collect
+        if (
+            collect is not None
+            and not self._awaiting_confirmation
+            and isinstance(self._extract(collect, text), SlotValue)
+        ):
+            return True
+        match = self._matcher.match(self._request_words(text))
+        if match is not None and not match.weak and self._handles(match.intent):
+            return True
+        return self._implied_intent(text) is not None
+
+    def _handles(self, intent: str) -> bool:
+        return intent in self._current.on or intent in self.flow.global_handlers.on
 
     def start(self) -> TurnResult:
         """The greeting: what the start state says and asks."""
@@ -367,6 +407,7 @@ class Conversation:
     # ---------------------------------------------------------------------------------- understanding
 
     def _understand(self, text: str) -> None:
+        guess, self._guess = self._guess, None  # a guess asked back is answered now or dropped
         waiting = self._waiting_queue()
         if waiting is not None and wants_to_wait(text):
             self._wait_in(waiting)
@@ -378,6 +419,9 @@ class Conversation:
                 self._store(name, value)
             if self._handle_intent(human, 1.0, text):
                 return
+        goodbye = self._goodbye_in(text)
+        if goodbye is not None and self._handle_intent(goodbye, 1.0, text):
+            return  # "non merci, ça sera tout": whatever was asked, the caller is leaving
         if self._awaiting_confirmation and self._confirmation(text):
             return
         confirming = self._awaiting_confirmation
@@ -397,10 +441,17 @@ class Conversation:
                 return
         if self._answered_offer(text):
             return
-        match = self._matcher.match(text)
+        if guess is not None and self._answered_guess(guess, text):
+            return
+        match = self._matcher.match(self._request_words(text))
         if match is not None and confirming and match.score < CONFIRMATION_INTENT_SCORE:
             # A half-heard answer to "C'est bien ça ?" must not end the call on a weak guess.
             match = None
+        if match is not None and self._half_collected() and self._ends_call(match.intent):
+            match = None  # "merci", "bon, voilà" while a value is being collected: not understood
+        weak = match if match is not None and match.weak else None
+        if weak is not None:
+            match = None  # asked back below, unless what the caller named says more
         if match is not None:
             if self._handle_intent(match.intent, match.score, text):
                 return
@@ -414,6 +465,16 @@ class Conversation:
                 return
         implied = self._implied_intent(text)
         if implied is not None and self._handle_intent(implied, self.flow.settings.intent_threshold, text):
+            return
+        if weak is not None and self._ask_guess(weak.intent, weak.score, text):
+            return
+        callback = self.flow.settings.callback_intent
+        if (  # "… demain à 15 h" with the request itself misheard: only a call-back takes a time
+            weak is None
+            and callback is not None
+            and self._names_a_call_back_time(text)
+            and self._ask_guess(callback, self.flow.settings.intent_threshold, text)
+        ):
             return
         yes_no = parse_yes_no(text)
         if yes_no is not None:
@@ -444,6 +505,9 @@ class Conversation:
             return
         # The keypad answers "C'est bien ça ?" when speech is not understood: 1 yes, 2 no.
         if self._awaiting_confirmation and key in CONFIRM_KEYS and self._confirmation(CONFIRM_KEYS[key]):
+            return
+        guess, self._guess = self._guess, None
+        if guess is not None and key in CONFIRM_KEYS and self._answered_guess(guess, CONFIRM_KEYS[key]):
             return
         transition = state.on_dtmf.get(key) or self.flow.global_handlers.on_dtmf.get(key)
         if transition is None:
@@ -484,6 +548,34 @@ class Conversation:
                 return True
         return False
 
+    def _goodbye_in(self, text: str) -> str | None:
+        """The intent that ends the call here, when the words after a leading "non", "merci", "bon"…
+        say it on their own: "non merci, bonne journée" ends the call, "merci" or "bon, voilà" alone does
+        not (a half-heard answer is not a goodbye)."""
+        rest = _LEADING_ANSWER.sub("", normalize(text)).strip()
+        if not rest:
+            return None
+        match = self._matcher.match(rest)
+        if match is None or match.weak or match.score < CONFIRMATION_INTENT_SCORE:
+            return None
+        transition = self._current.on.get(match.intent) or self.flow.global_handlers.on.get(match.intent)
+        return match.intent if transition is not None and transition.hangup else None
+
+    def _names_a_call_back_time(self, text: str) -> bool:
+        """A day and a clock time ("demain à 15 h"), said outside a question that asked for one."""
+        if self._current.collect is not None:
+            return False
+        when = parse_when(text, self._now)
+        return when is not None and when.precision == "minute"
+
+    def _ends_call(self, intent: str) -> bool:
+        transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+        return transition is not None and transition.hangup
+
+    def _half_collected(self) -> bool:
+        """A value is being asked for, or read back: a weak goodbye must not end the call now."""
+        return self._current.collect is not None or self._awaiting_confirmation
+
     def _implied_intent(self, text: str) -> str | None:
         """The one intent that takes what the caller named without asking anything ("la guirlande
         Guinguette", "458129"): naming a product is asking whether it is in stock. A store alone fits
@@ -503,6 +595,17 @@ class Conversation:
         # "et à Lille ?" after the hours of Lyon: the same question about another store.
         current = self._topics[-1].intent if self._topics else None
         return current if current in winners else None
+
+    def _request_words(self, text: str) -> str:
+        """`text` without the store and product names it mentions: what is asked, for intent matching."""
+        data = self.flow.data
+        if data is None:
+            return text
+        request = text
+        for slot in self.flow.slots.values():
+            if slot.type == "entity" and slot.from_ is not None:
+                request = without_mention(request, list(data.names(slot.from_)))
+        return request if request.strip() else text
 
     def _named_slots(self, text: str) -> dict[str, SlotValue]:
         """The order numbers and named stores or products in `text`, whatever was asked."""
@@ -544,6 +647,13 @@ class Conversation:
             self._after_collected(state)
             return True
         yes_no = parse_yes_no(text)
+        if yes_no is None and _WEAK_YES.fullmatch(normalize(text)):
+            # A short "oui" on an 8 kHz line comes out as "Bon." / "Bonne." ("non" stays "Non."): asked
+            # again with the keys first, taken as a yes when it comes back the same.
+            yes_no = True if self._weak_yes_heard else None
+            self._weak_yes_heard = not self._weak_yes_heard
+        else:
+            self._weak_yes_heard = False
         if yes_no is False and _NAMES_A_NUMBER.search(normalize(text)):
             phones = [name for name in read_back if self.flow.slots[name].type == "phone"]
             if phones:
@@ -943,6 +1053,32 @@ class Conversation:
         self._events.append("préfère patienter")
         self._say(CHOSE_TO_WAIT)
         self._transfer(queue, reason="caller_chose_to_wait")
+
+    def _ask_guess(self, intent: str, score: float, text: str) -> bool:
+        """Ask back a weak guess instead of acting on it; False when nothing here handles `intent`."""
+        if not (self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)):
+            return False
+        spec = self.flow.intents[intent]
+        self._guess = _Guess(intent, text, self._state)
+        self._turn_intent = (intent, score)
+        self._failures.clear()
+        self._say(spec.confirm or f"Vous appelez pour : {(spec.label or intent).lower()}, c'est bien ça ?")
+        return True
+
+    def _answered_guess(self, guess: _Guess, text: str) -> bool:
+        """The answer to a weak guess asked back. Yes: the guessed request, with what its first sentence
+        named. No: the question again. Anything else is a new sentence, understood as such."""
+        if guess.asked_in != self._state:
+            return False
+        yes_no = parse_yes_no(text)
+        if yes_no is None:
+            return False
+        if yes_no:
+            return self._handle_intent(guess.intent, 1.0, guess.text)
+        self._turn_intent = (self.flow.settings.no_intent, 1.0)
+        self._say("D'accord.")
+        self._say(self._render(self._question()))
+        return True
 
     def _answered_offer(self, text: str) -> bool:
         """A bare yes or no where the bot offered a call-back instead of an unavailable queue.

@@ -78,6 +78,9 @@ class Intent(_Strict):
     examples: list[Text] = Field(min_length=1)
     keywords: list[Text] = []
     slots: list[str] = []
+    #: The question that confirms a weak guess of this intent ("Vous souhaitez être rappelé, c'est bien
+    #: ça ?"); without it the bot asks "Vous appelez pour : <label>, c'est bien ça ?".
+    confirm: Text | None = None
 
     _list_slots = field_validator("slots", "keywords", mode="before")(_as_list)
 
@@ -239,6 +242,9 @@ class Flow:
         for _path, text, _answer in _prompts(self.global_handlers, self.states, self.escalate):
             if text and "{" not in text:
                 seen.setdefault(text.strip(), None)
+        for intent in self.intents.values():
+            if intent.confirm:
+                seen.setdefault(intent.confirm.strip(), None)
         return list(seen)
 
 

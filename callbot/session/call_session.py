@@ -103,6 +103,10 @@ class Dialog(Protocol):
 
     def hear(self, text: str) -> TurnResult: ...
 
+    def understands(self, text: str) -> bool:
+        """Whether `text` would be understood now (no state change): picks among N-best readings."""
+        ...
+
     def dtmf(self, digits: str) -> TurnResult: ...
 
     def no_input(self) -> TurnResult: ...
@@ -380,11 +384,23 @@ class CallSession:
             self.log.emit(event.at_ms, "asr_empty")
             self._arm_no_input()
             return
+        text = self._reading(text, hypothesis.alternatives)
         record = TurnRecord(event.speech_start_ms, event.speech_end_ms, text)
         self.turns.append(record)
         result = self.conversation.hear(text)
         self._record_result(record, result)
         self._carry_out(result, decode_started_wall, earliest_ms=event.at_ms, base_ms=decode_started_audio)
+
+    def _reading(self, text: str, alternatives: tuple[str, ...]) -> str:
+        """The recogniser's best reading, unless the dialog does not understand it and does understand a
+        later one of its N-best: what the current state expects breaks the recogniser's near-ties."""
+        if not alternatives or self.conversation.understands(text):
+            return text
+        for rank, alternative in enumerate(alternatives, start=2):
+            if self.conversation.understands(alternative):
+                self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
+                return alternative
+        return text
 
     def _hints(self) -> tuple[str, ...]:
         if self._listen is not None and self._listen.hints:

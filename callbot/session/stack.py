@@ -47,7 +47,9 @@ class SpeechStack:
         self.settings = settings
         self.flow = flow if flow is not None else load_flow(settings.flow or default_flow_path())
         self.engine = (
-            engine if engine is not None else load_engine(settings.asr.engine, settings.asr.models_dir)
+            engine
+            if engine is not None
+            else load_engine(settings.asr.engine, settings.asr.models_dir, settings.asr.whisper())
         )
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
         self.queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None

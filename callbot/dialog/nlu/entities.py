@@ -108,3 +108,27 @@ def match_entity(text: str, names: Sequence[str], threshold: float = DEFAULT_ENT
         ):
             return None
     return best.name
+
+
+#: A word of the utterance this close to a word of the name it mentions is part of the mention.
+_MENTION_WORD = 0.85
+
+
+def without_mention(text: str, names: Sequence[str], threshold: float = DEFAULT_ENTITY_THRESHOLD) -> str:
+    """``text`` (normalised) without the words of the name it mentions, if it mentions one.
+
+    What a caller asks is in the words around a store or product name, not in the name: "est-ce que vous
+    en avez au magasin de Paris Rivoli" asks about stock whatever the store. Removing the name keeps
+    its words from diluting the request when intents are matched.
+    """
+    found = match_entity(text, names, threshold)
+    words = normalize(text).split()
+    if found is None:
+        return " ".join(words)
+    name_words = _name_words(found)
+    kept = [
+        word
+        for word in words
+        if max((word_similarity(word, part) for part in name_words), default=0.0) < _MENTION_WORD
+    ]
+    return " ".join(kept)

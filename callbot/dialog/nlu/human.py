@@ -40,7 +40,7 @@ _PEOPLE = (
 # devait me rappeler", "un conseiller peut me rappeler ?" (a call-back, not a transfer).
 _NARRATIVE_AFTER = re.compile(
     r"^ (?:m|ma|mas|qui|que|nous|l|les|lui|leur|avait|avaient|a|ont|est|etait|sont|devait|doit|devrait|va|"
-    r"vont|peut|pourrait|pourra|pourrez|me|ne|n|etaient|aurait|dit|disait|rappel\w*)\b"
+    r"vont|peut|peu|pourrait|pourra|pourrez|me|ne|n|etaient|aurait|dit|disait|rappel\w*)\b"
 )
 _REQUEST_BEFORE = re.compile(
     r"\b(?:parler|parle|passer|passez|passe|joindre|veux|voudrais|voulais|souhaite|souhaiterais|aimerais|"

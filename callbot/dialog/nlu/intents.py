@@ -36,16 +36,28 @@ _UNKNOWN_WEIGHT_SHARE = 0.6
 # polarity differs from the utterance's counts for this share of its score.
 _NEGATION_WORDS = frozenset({"ne", "n", "pas", "non", "jamais", "aucun", "aucune", "rien", "sans"})
 _POLARITY_MISMATCH = 0.7
+# Keywords are an intent's salient words (the flow lists them). A sentence whose keywords (heard with at
+# least this similarity) point to one intent, for at least this share of the evidence, is a weak guess of
+# that intent even when the sentence as a whole matches poorly (long, wrapped in context, misheard
+# around the key word).
+_SALIENT_SIMILARITY = 0.9
+_SALIENT_SHARE = 0.75
 
 
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
-    """The best intent and its closest rival; a small gap means the dialog should ask, not guess."""
+    """The best intent and its closest rival; a small gap means the dialog should ask, not guess.
+
+    `weak`: the sentence as a whole matched no intent well enough; only words that belong to this intent
+    alone were heard in it ("… aucune nouvelle de ma livraison"). The dialog confirms such a guess
+    before acting on it.
+    """
 
     intent: str
     score: float
     runner_up: str | None
     runner_up_score: float
+    weak: bool = False
 
     @property
     def margin(self) -> float:
@@ -117,6 +129,8 @@ class IntentMatcher:
     * Character score (15 %): Dice similarity of the character trigrams of U's content words and the best
       example's, which catches words the recogniser split or glued ("rendez vous"/"rendezvous").
     * Keyword boost: +0.15 (capped at 1) when U contains one of the intent's optional ``keywords``.
+    * Weak guess: when no intent reaches the threshold but U's keywords point to one intent, that
+      intent is returned as a ``weak`` match, for the dialog to confirm ("Vous appelez pour … ?").
 
     The best intent is returned when its score reaches ``threshold``, with the runner-up and its score so
     that the dialog can ask "vous voulez X ou Y ?" when ``margin`` is small. Pure arithmetic over the
@@ -181,6 +195,20 @@ class IntentMatcher:
         count = len(tokenised)
         return {stem: 1.0 + math.log(count / len(users)) for stem, users in intents_using.items()}
 
+    def salient_guess(self, text: str) -> str | None:
+        """The one intent whose keywords `text` contains, or None (none heard, or several intents')."""
+        evidence: dict[str, float] = {}
+        words = [word for word in _content(_words(text)) if word not in STOP_WORDS]
+        for intent, keywords in self._keywords.items():
+            for keyword in keywords:
+                similarity = self._lexicon.best(keyword, words)
+                if similarity >= _SALIENT_SIMILARITY:
+                    evidence[intent] = evidence.get(intent, 0.0) + similarity
+        if not evidence:
+            return None
+        best = max(evidence, key=lambda intent: evidence[intent])
+        return best if evidence[best] >= _SALIENT_SHARE * sum(evidence.values()) else None
+
     def _weight(self, word: str) -> float:
         if word in STOP_WORDS:
             return _STOP_WEIGHT
@@ -215,10 +243,23 @@ class IntentMatcher:
         return scored[:n]
 
     def match(self, text: str) -> IntentMatch | None:
-        """The intent of ``text``, or None when none reaches the threshold (the bot did not understand)."""
+        """The intent of ``text``, or None when none reaches the threshold (the bot did not understand)
+        and no salient word points to one intent (then a `weak` match of that intent)."""
         ranked = self.top(text, 2)
-        if not ranked or ranked[0].score < self.threshold:
+        if not ranked:
             return None
+        if ranked[0].score < self.threshold:
+            guess = self.salient_guess(text)
+            if guess is None:
+                return None
+            rival = next((r for r in self.top(text, 3) if r.intent != guess), None)
+            return IntentMatch(
+                intent=guess,
+                score=round(max(self.top_score(text, guess), 0.0), 4),
+                runner_up=rival.intent if rival else None,
+                runner_up_score=round(rival.score, 4) if rival else 0.0,
+                weak=True,
+            )
         best = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         return IntentMatch(
@@ -227,6 +268,10 @@ class IntentMatcher:
             runner_up=runner_up.intent if runner_up else None,
             runner_up_score=round(runner_up.score, 4) if runner_up else 0.0,
         )
+
+    def top_score(self, text: str, intent: str) -> float:
+        """The score of one intent for ``text``."""
+        return next((r.score for r in self.top(text, len(self._examples)) if r.intent == intent), 0.0)
 
     def _coverage(self, source: Sequence[_Term], target: Sequence[_Term] | frozenset[str]) -> float:
         """Weighted share of ``source``'s words found (softly) among ``target``'s words."""

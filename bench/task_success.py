@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""Score speech understanding on an 8 kHz phone line: call-level task success, first-turn intent, WER.
+
+    python bench/task_success.py DIR [--asr whisper] [--json OUT] [--errors] [--limit N]
+
+DIR is either a set of multi-turn calls with `calls.json` (bench/make_call_set.py) or a set of single
+utterances with `labels.json` (bench/make_caller_set.py, or make_call_set.py --first-turns); the latter
+gets first-turn intent, WER and latency only.
+
+Every recording is replayed through `callbot.replay.replay_call` (VAD → recogniser → dialog → TTS, one
+SpeechStack for all, `--timing turns`) with `now` and the caller id from calls.json, then scored:
+- task success: the outcome type and queue (transfer), the exact call-back time (callback), or a hang-up
+  by the bot after an answer whose words (store, hours, address, order status, stock) the bot said;
+- first-turn intent: the intent of the first turn with a transcript (a bare greeting the bot answered on its
+  own, "Allô, bonjour.", is skipped) against the first scripted turn;
+- WER of the caller turns: reference = the scripted text of the turns the replay played to the bot,
+  hypothesis = the transcripts, after lower-casing, removing punctuation and writing numbers one way
+  (number words → digits, "14h30" → "14 heures 30", digit groups of a dictated number joined); the raw
+  WER (case and punctuation only) is printed too;
+- response_ms p50/p95 over every turn, and CPU seconds (time.process_time, all threads) per turn.
+
+To measure committed code rather than a working tree, run it with PYTHONPATH pointing at a worktree of
+that commit; the first line printed is the callbot package actually imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import callbot
+from callbot.config import Settings, load_settings
+from callbot.replay import replay_call
+from callbot.replay.replay import DEFAULT_REPLAY_CALLER
+from callbot.session.stack import SpeechStack
+
+DEFAULT_NOW = "2026-11-23T10:30:00+01:00"
+
+try:  # number words → digits for the WER normaliser (a callbot dependency; optional here)
+    from text_to_num import alpha2digit
+except ImportError:  # pragma: no cover
+    alpha2digit = None
+
+
+# --- scoring rules (the generator applies the same ones to the typed text) -----------------------------
+
+
+def squash(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("’", "'").casefold()
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def answer_found(words: list[str], bot_text: str) -> bool:
+    said = squash(bot_text)
+    return all(squash(w) in said for w in words)
+
+
+def outcome_reached(expected: dict[str, Any], got: dict[str, Any], bot_text: str) -> bool:
+    if got.get("type") != expected["type"]:
+        return False
+    if expected["type"] == "transfer":
+        return got.get("queue") == expected["queue"]
+    if expected["type"] == "callback":
+        at = got.get("callback_at")
+        return at is not None and datetime.fromisoformat(at) == datetime.fromisoformat(
+            expected["callback_at"]
+        )
+    return answer_found(expected.get("answer", []), bot_text)
+
+
+def why_failed(expected: dict[str, Any], got: dict[str, Any], bot_text: str) -> str:
+    if got.get("type") != expected["type"]:
+        return f"ended {got.get('type')}{' ' + got['queue'] if got.get('queue') else ''}" + (
+            f" ({got['reason']})" if got.get("reason") else ""
+        )
+    if expected["type"] == "transfer":
+        return f"transferred to {got.get('queue')}, not {expected['queue']}"
+    if expected["type"] == "callback":
+        return f"call-back at {got.get('callback_at')}, not {expected['callback_at']}"
+    missing = [w for w in expected.get("answer", []) if squash(w) not in squash(bot_text)]
+    return f"hung up without saying {missing}"
+
+
+# --- WER ----------------------------------------------------------------------------------------------
+
+GREETING_ONLY = re.compile(r"^(?:(?:allo|bonjour|bonsoir|madame|monsieur|oui|alors|euh|voila|hello)\s*)+$")
+_CLOCK = re.compile(r"\b(\d{1,2})\s*[h:]\s*(\d{2})\b")
+_CLOCK_H = re.compile(r"\b(\d{1,2})\s*h\b")
+_DIGIT_RUN = re.compile(r"\b\d+(?: \d+)+\b")
+
+
+def raw_words(text: str) -> list[str]:
+    """Lower case, punctuation removed (apostrophes and hyphens split words)."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    return re.sub(r"[^\w]+", " ", text).split()
+
+
+def wer_words(text: str) -> list[str]:
+    """raw_words, with numbers written one way: "quatre, cinq, huit" / "4-5-8" / "458" → "458",
+    "quatorze heures trente" / "14h30" → "14 heures 30"."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    text = re.sub(r"[-‐–]", " ", text)
+    if alpha2digit is not None:
+        text = alpha2digit(text.replace("zero", "zéro"), "fr", threshold=2)
+    text = _CLOCK.sub(r"\1 heures \2", text)
+    text = _CLOCK_H.sub(r"\1 heures", text)
+    text = " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return _DIGIT_RUN.sub(lambda m: m.group(0).replace(" ", ""), text).split()
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
+        previous = current
+    return previous[-1]
+
+
+# --- overlap of the set's phrasings with the flow's own examples (a held-out set must not be trained on) -
+
+
+def _plain_words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", " ", text).split()
+
+
+def example_overlap(texts: list[str], examples: list[str]) -> list[tuple[str, str, str]]:
+    """(kind, text, example) for each distinct scripted text that is a flow example ("exact": equal, or the
+    example after a short opening), or close to one ("near": the example's words in order inside the text,
+    or 60 % of the words shared), examples of fewer than 3 words ignored."""
+    found = []
+    plain_examples = [(e, _plain_words(e)) for e in examples]
+    for text in sorted(set(texts)):
+        words = _plain_words(text)
+        joined = " " + " ".join(words) + " "
+        best = None
+        for example, ex in plain_examples:
+            if len(ex) < 3:
+                continue
+            inside = (" " + " ".join(ex) + " ") in joined
+            if words == ex or (inside and len(words) - len(ex) <= 2):
+                best = ("exact", text, example)
+                break
+            jaccard = len(set(words) & set(ex)) / len(set(words) | set(ex))
+            if best is None and (inside or jaccard >= 0.6):
+                best = ("near", text, example)
+        if best:
+            found.append(best)
+    return found
+
+
+# --- the set ------------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def load_set(directory: Path) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """("calls", document, calls) or ("utterances", document, items) with each item as a one-turn call."""
+    if (directory / "calls.json").exists():
+        document = json.loads((directory / "calls.json").read_text(encoding="utf-8"))
+        return "calls", document, document["calls"]
+    if (directory / "labels.json").exists():
+        document = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+        items = document["items"] if isinstance(document, dict) else document
+        document = document if isinstance(document, dict) else {}
+        # A bare oui/non is an answer, not a request: it means nothing at the greeting.
+        rows = [
+            {**item, "scenario": item["intent"], "turns": [{"text": item["text"], "intent": item["intent"]}]}
+            for item in items
+            if item["intent"] not in ("oui", "non")
+        ]
+        return "utterances", document, rows
+    raise SystemExit(f"error: {directory} has neither calls.json nor labels.json")
+
+
+def played_turns(call: dict[str, Any], result: Any) -> int:
+    """How many scripted turns the replay released to the bot: one per time the bot listened, at most all
+    (a call ended early by a transfer or an escalation never heard the rest)."""
+    listens = sum(1 for e in result.events if e.get("event") == "listen")
+    return min(len(call["turns"]), max(listens, 1))
+
+
+def score_call(call: dict[str, Any], result: Any, kind: str, cpu_s: float) -> dict[str, Any]:
+    turns = result.turns
+    heard = [t for t in turns if t.transcript]
+    # The first request: a bare "Allô, bonjour." the caller paused after is answered by the bot on its own.
+    requests = [t for t in heard if not GREETING_ONLY.match(" ".join(_plain_words(t.transcript)))]
+    outcome = result.outcome.as_dict()
+    bot_text = " ".join(t.bot for t in turns if t.bot)
+    n_played = len(call["turns"]) if kind == "utterances" else played_turns(call, result)
+    reference = " ".join(t["text"] for t in call["turns"][:n_played])
+    hypothesis = " ".join(t.transcript for t in heard)
+    ref_w, hyp_w = wer_words(reference), wer_words(hypothesis)
+    ref_r, hyp_r = raw_words(reference), raw_words(hypothesis)
+    first = requests[0] if requests else None
+    row: dict[str, Any] = {
+        "file": call["file"],
+        "scenario": call.get("scenario"),
+        "variant": call.get("variant"),
+        "noise_dbfs": call.get("noise_dbfs"),
+        "voice": call.get("voice"),
+        "first_intent_expected": call["turns"][0]["intent"],
+        "first_intent": first.intent if first else None,
+        "first_intent_ok": (first.intent if first else None) == call["turns"][0]["intent"],
+        "first_transcript": first.transcript if first else None,
+        "noisy": call.get("noisy", False),
+        "turns_played": n_played,
+        "wer_ref_words": len(ref_w),
+        "wer_errors": edit_distance(ref_w, hyp_w),
+        "raw_ref_words": len(ref_r),
+        "raw_errors": edit_distance(ref_r, hyp_r),
+        "response_ms": [t.response_ms for t in turns if t.response_ms is not None],
+        "caller_turns": len(turns),
+        "cpu_s": round(cpu_s, 3),
+        "audio_ms": result.audio_ms,
+        "wall_ms": result.wall_ms,
+        "outcome": outcome,
+        "said": [t["text"] for t in call["turns"]],
+        "heard": [
+            {"transcript": t.transcript, "intent": t.intent, "slots": _plain(t.slots), "bot": t.bot}
+            for t in turns
+        ],
+    }
+    if kind == "calls":
+        expected = call["outcome"]
+        row["expected"] = expected
+        row["success"] = outcome_reached(expected, outcome, bot_text)
+        if not row["success"]:
+            row["why"] = why_failed(expected, outcome, bot_text)
+    return row
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def summarise(rows: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    n = len(rows)
+    latencies = [ms for r in rows for ms in r["response_ms"]]
+    turns = sum(r["caller_turns"] for r in rows)
+    summary: dict[str, Any] = {
+        "items": n,
+        "first_intent_ok": sum(r["first_intent_ok"] for r in rows),
+        "wer": sum(r["wer_errors"] for r in rows) / max(1, sum(r["wer_ref_words"] for r in rows)),
+        "raw_wer": sum(r["raw_errors"] for r in rows) / max(1, sum(r["raw_ref_words"] for r in rows)),
+        "response_ms_p50": percentile(latencies, 50) if latencies else None,
+        "response_ms_p95": percentile(latencies, 95) if latencies else None,
+        "response_ms_mean": statistics.mean(latencies) if latencies else None,
+        "caller_turns": turns,
+        "cpu_s_per_turn": sum(r["cpu_s"] for r in rows) / max(1, turns),
+        "real_time_factor": sum(r["wall_ms"] for r in rows) / max(1, sum(r["audio_ms"] for r in rows)),
+    }
+    per: dict[str, dict[str, int]] = {}
+    for r in rows:
+        entry = per.setdefault(r["scenario"], {"n": 0, "success": 0, "first_intent_ok": 0})
+        entry["n"] += 1
+        entry["success"] += bool(r.get("success"))
+        entry["first_intent_ok"] += r["first_intent_ok"]
+    summary["per_scenario"] = per
+    lines: dict[str, dict[str, Any]] = {}
+    for label, subset in (
+        ("quiet", [r for r in rows if not r["noisy"]]),
+        ("noisy", [r for r in rows if r["noisy"]]),
+    ):
+        if subset:
+            lines[label] = {
+                "n": len(subset),
+                "success": sum(bool(r.get("success")) for r in subset),
+                "first_intent_ok": sum(r["first_intent_ok"] for r in subset),
+                "wer": sum(r["wer_errors"] for r in subset) / max(1, sum(r["wer_ref_words"] for r in subset)),
+            }
+    summary["by_line"] = lines
+    if kind == "calls":
+        summary["success"] = sum(r["success"] for r in rows)
+    return summary
+
+
+def print_report(summary: dict[str, Any], kind: str, rows: list[dict[str, Any]], errors: bool) -> None:
+    n = summary["items"]
+    print(f"\n{kind}: {n}")
+    if kind == "calls":
+        ok = summary["success"]
+        print(f"task success: {ok}/{n} = {100 * ok / n:.1f} %")
+        for scenario, e in sorted(summary["per_scenario"].items()):
+            print(f"  {scenario:16s} {e['success']}/{e['n']}")
+    fi = summary["first_intent_ok"]
+    print(f"first-turn intent: {fi}/{n} = {100 * fi / n:.1f} %")
+    if kind == "utterances":
+        for scenario, e in sorted(summary["per_scenario"].items()):
+            print(f"  {scenario:16s} {e['first_intent_ok']}/{e['n']}")
+    for label, e in summary["by_line"].items():
+        task = f"task {e['success']}/{e['n']}, " if kind == "calls" else ""
+        print(
+            f"  {label} line: {task}first intent {e['first_intent_ok']}/{e['n']}, WER {100 * e['wer']:.1f} %"
+        )
+    print(
+        f"WER (numbers normalised): {100 * summary['wer']:.1f} %   raw WER: {100 * summary['raw_wer']:.1f} %"
+    )
+    if summary["response_ms_p50"] is not None:
+        print(
+            f"response_ms: p50 {summary['response_ms_p50']:.0f}  p95 {summary['response_ms_p95']:.0f}  "
+            f"mean {summary['response_ms_mean']:.0f}  (n={sum(len(r['response_ms']) for r in rows)})"
+        )
+    print(
+        f"CPU per caller turn: {summary['cpu_s_per_turn']:.2f} s ({summary['caller_turns']} turns); "
+        f"real-time factor {summary['real_time_factor']:.3f}"
+    )
+    if not errors:
+        return
+    failing = [r for r in rows if (not r.get("success", True)) or not r["first_intent_ok"]]
+    if failing:
+        print("\nfailures:")
+    for r in failing:
+        flags = []
+        if not r.get("success", True):
+            flags.append(f"task: {r['why']}")
+        if not r["first_intent_ok"]:
+            flags.append(f"first intent {r['first_intent']} (want {r['first_intent_expected']})")
+        noise = f", noise {r['noise_dbfs']} dBFS" if r.get("noise_dbfs") is not None else ""
+        print(f"- {r['file']} [{r.get('variant') or ''}{noise}]: " + "; ".join(flags))
+        for said in r["said"]:
+            print(f"    said : {said}")
+        for t in r["heard"]:
+            heard = t["transcript"] or "[silence]"
+            print(f"    heard: {heard}  -> {t['intent'] or '?'} {t['slots'] or ''}")
+            if t["bot"]:
+                print(f"      bot: {t['bot']}")
+        print(f"    outcome: {json.dumps(r['outcome'], ensure_ascii=False)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--asr", default="whisper", choices=("auto", "vosk", "whisper"))
+    parser.add_argument("--json", type=Path, help="write per-call results and the summary here")
+    parser.add_argument(
+        "--errors", action="store_true", help="list failing calls with transcripts and replies"
+    )
+    parser.add_argument("--limit", type=int, default=0, help="score only the first N recordings")
+    parser.add_argument("--config", type=Path, help="callbot settings file (e.g. asr: {num_hypotheses: 3})")
+    args = parser.parse_args(argv)
+
+    print(f"callbot imported from {Path(callbot.__file__).parent}")
+    kind, document, calls = load_set(args.directory)
+    quiet_floor = (document.get("conditions") or {}).get("quiet_noise_dbfs", -60.0)
+    for call in calls:
+        call["noisy"] = call.get("noise_dbfs") is not None and call["noise_dbfs"] > quiet_floor
+    if args.limit:
+        calls = calls[: args.limit]
+    now = datetime.fromisoformat(document.get("now", DEFAULT_NOW))
+    caller = document.get("caller", DEFAULT_REPLAY_CALLER)
+
+    settings = load_settings(args.config) if args.config else Settings()
+    settings.asr.engine = args.asr
+    started = time.perf_counter()
+    stack = SpeechStack(settings)
+    print("\n".join(stack.banner()))
+    print(
+        f"start-up (models + prompt cache): {time.perf_counter() - started:.1f} s; now {now.isoformat()}; "
+        f"split {document.get('split', '?')}, voice {document.get('voice_engine', '?')}"
+    )
+
+    examples = [e for intent in stack.flow.intents.values() for e in intent.examples]
+    overlap = example_overlap([t["text"] for call in calls for t in call["turns"]], examples)
+    exact = [o for o in overlap if o[0] == "exact"]
+    print(
+        f"scripted texts vs the flow's examples: {len(exact)} exact, {len(overlap) - len(exact)} near"
+        + (" (a held-out set is no longer held out where they match)" if overlap else "")
+    )
+    for kind_, text, example in overlap if args.errors else exact:
+        print(f"  {kind_}: {text!r} ~ example {example!r}")
+
+    rows = []
+    for call in calls:
+        cpu0 = time.process_time()
+        result = replay_call(stack, args.directory / call["file"], now=now, caller=caller)
+        rows.append(score_call(call, result, kind, time.process_time() - cpu0))
+        mark = (
+            "" if kind == "utterances" else (" ok" if rows[-1]["success"] else f" FAIL ({rows[-1]['why']})")
+        )
+        print(f"  {call['file']}:{mark}", file=sys.stderr, flush=True)
+
+    summary = summarise(rows, kind)
+    print_report(summary, kind, rows, args.errors)
+    if args.json:
+        meta = {
+            "directory": str(args.directory),
+            "example_overlap": overlap,
+            "callbot": str(Path(callbot.__file__).parent),
+            "banner": stack.banner(),
+            "kind": kind,
+            "split": document.get("split"),
+            "voice_engine": document.get("voice_engine"),
+            "now": now.isoformat(),
+        }
+        args.json.write_text(
+            json.dumps(
+                {"meta": meta, "summary": summary, "items": rows}, ensure_ascii=False, indent=1, default=str
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Whisper transcripts without what the caller did not say: loops, repeated clauses, prompt leaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from callbot.asr.cleanup import clean_transcript
+from callbot.asr.whisper_decode import DEFAULT_DOMAIN_PROMPT
+
+
+def test_a_repeated_clause_is_kept_once() -> None:
+    cleaned = clean_transcript(
+        "Je voudrais suivre ma commande, je voudrais s'il vous plaît, je vous plaîs, "
+        "je voudrais s'il vous plaît,"
+    )
+    assert cleaned.text == "Je voudrais suivre ma commande, je voudrais s'il vous plaît, je vous plaîs."
+    assert cleaned.removed == ("repeated: je voudrais s'il vous plaît,",)
+
+
+def test_a_word_run_looping_back_to_back_is_kept_once() -> None:
+    cleaned = clean_transcript("L'ampoule à filament ampoule à filament ampoule à filament, à Marseille.")
+    assert cleaned.text == "L'ampoule à filament, à Marseille."
+
+
+def test_clauses_copied_from_the_prompt_after_what_was_heard_are_removed() -> None:
+    """ "rappelez-moi demain à dix heures" came back as the domain prompt's own words."""
+    heard = "Merci, je voudrais un rendez-vous, suivre ma commande."
+    cleaned = clean_transcript(heard, DEFAULT_DOMAIN_PROMPT)
+    assert cleaned.text == "Merci."
+    assert len(cleaned.removed) == 2
+
+
+def test_a_hint_phrase_tacked_on_the_request_is_removed() -> None:
+    prompt = f"{DEFAULT_DOMAIN_PROMPT} je voudrais être rappelé, un conseiller s'il vous plaît."
+    assert clean_transcript("Je voudrais faire une réclamation, je voudrais être rappelé,", prompt).text == (
+        "Je voudrais faire une réclamation."
+    )
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Oui.",
+        "Non non.",
+        "Oui, merci, au revoir.",
+        "Parler à un conseiller.",  # the first clause is the caller's, even if the prompt has it
+        "Bonjour, je voudrais suivre ma commande.",
+    ],
+)
+def test_what_the_caller_said_is_kept_as_it_is(said: str) -> None:
+    assert clean_transcript(said, DEFAULT_DOMAIN_PROMPT).text == said
