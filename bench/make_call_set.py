@@ -54,6 +54,7 @@ import numpy as np
 import yaml
 
 from callbot.audio import read_wav, resample, write_wav
+from callbot.calendar_fr import MONTHS, WEEKDAYS
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.actions import Hangup, Say, ScheduleCallback, Transfer
 from callbot.replay.replay import DEFAULT_REPLAY_CALLER
@@ -69,21 +70,6 @@ CALLER = DEFAULT_REPLAY_CALLER
 #: Line silence between two caller turns (replay cuts turns at 1.8 s).
 MIN_TURN_GAP_MS = 2500
 DEFAULT_SEEDS = {"dev": 20261, "heldout": 90417}
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 class GeneratorError(RuntimeError):

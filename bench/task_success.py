@@ -36,6 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from make_call_set import answer_found, squash  # bench/: the generator's own text-check rules
+
 import callbot
 from callbot.config import Settings, load_settings
 from callbot.replay import replay_call
@@ -51,16 +53,6 @@ except ImportError:  # pragma: no cover
 
 
 # --- scoring rules (the generator applies the same ones to the typed text) -----------------------------
-
-
-def squash(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("’", "'").casefold()
-    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
-
-
-def answer_found(words: list[str], bot_text: str) -> bool:
-    said = squash(bot_text)
-    return all(squash(w) in said for w in words)
 
 
 def outcome_reached(expected: dict[str, Any], got: dict[str, Any], bot_text: str) -> bool:

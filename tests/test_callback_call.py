@@ -149,7 +149,7 @@ def test_a_day_without_an_hour_asks_the_hour_and_a_no_asks_the_time_again(
 ) -> None:
     call = dialog(prompts)
     call.hear("non")
-    assert said(call.hear("jeudi")) == "À quelle heure ?"
+    assert said(call.hear("jeudi")) == "Jeudi 26 novembre, d'accord. À quelle heure ?"
     call.hear("jeudi à quatorze heures")
     result = call.hear("non")
     assert "Quand pouvons-nous vous rappeler" in said(result) and not call.ended
@@ -232,3 +232,23 @@ def test_how_the_call_ended_decides_done_retry_or_give_up(
     assert isinstance(result, DialResult)
     assert (result.answered, result.retry) == (answered, retry)
     assert result.sip_status == 200 and result.reason
+
+
+def test_a_day_then_an_hour_books_that_day_as_on_an_inbound_call(prompts: CallbackCallPrompts) -> None:
+    """ "non", "demain", "à 15 h", "oui": tomorrow at 15 h (the day is remembered between turns)."""
+    call = dialog(prompts)
+    call.hear("non")
+    result = call.hear("demain")
+    assert said(result) == "Demain, mardi 24 novembre, d'accord. À quelle heure ?" and not call.ended
+    result = call.hear("à 15 h")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 15 h. C'est bien ça ?"
+    booked = only(call.hear("oui"), ScheduleCallback)
+    assert isinstance(booked, ScheduleCallback)
+    assert booked.at == datetime(2026, 11, 24, 15, 0, tzinfo=PARIS)
+
+
+def test_a_time_already_past_is_said_and_asked_again(prompts: CallbackCallPrompts) -> None:
+    call = dialog(prompts)
+    call.hear("non")
+    result = call.hear("ce matin à 10 h")
+    assert said(result) == "Ce moment est déjà passé." and not call.ended

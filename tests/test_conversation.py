@@ -1065,3 +1065,43 @@ def test_a_no_between_two_bon_resets_the_weak_yes(flow: Flow) -> None:
     conversation.hear("pardon ?")
     result = conversation.hear("Bon.")
     assert "ScheduleCallback" not in kinds(result)
+
+
+def test_a_call_back_can_be_booked_on_the_keypad_alone_after_speech_fails_twice(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    conversation.hear("euh")  # not understood
+    result = conversation.hear("hmm hmm")  # not understood again: the keys are offered
+    assert "tapez 1 pour demain ou 2 pour après-demain" in said(result)
+    listen = next(a for a in result.actions if type(a).__name__ == "Listen")
+    assert listen.max_digits == 3
+    result = conversation.dtmf("114")
+    assert said(result) == "Je vous rappelle demain, mardi 24 novembre, à 14 h" + READ_BACK
+    result = conversation.dtmf("1")
+    callback = the(result, ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 24, 14, 0, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"), [("014", None), ("214", "mercredi 25 novembre"), ("910", None)]
+)
+def test_keypad_times_are_checked_like_spoken_ones(flow: Flow, keys: str, expected: str | None) -> None:
+    conversation = call(flow, now=NOW.replace(hour=15))  # 14 h today has passed
+    conversation.hear("je voudrais être rappelé")
+    result = conversation.dtmf(keys)
+    if expected is None:
+        assert "ScheduleCallback" not in kinds(result) and "Je vous rappelle" not in said(result)
+    else:
+        assert expected in said(result)
+
+
+def test_a_day_then_an_hour_then_yes_books_that_day(flow: Flow) -> None:
+    """The same four turns as on a call-back call (tests/test_callback_call.py): tomorrow at 15 h."""
+    conversation = call(flow, now=NOW.replace(hour=15))
+    conversation.hear("je voudrais être rappelé")
+    assert "Demain, mardi 24 novembre, d'accord." in said(conversation.hear("demain"))
+    assert "demain, mardi 24 novembre, à 15 h" in said(conversation.hear("à 15 h"))
+    callback = the(conversation.hear("oui"), ScheduleCallback)
+    assert isinstance(callback, ScheduleCallback)
+    assert callback.at == datetime(2026, 11, 24, 15, 0, tzinfo=PARIS)

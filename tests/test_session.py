@@ -465,3 +465,20 @@ class _ScriptedEngine:
 
     def new_recognizer(self) -> Recognizer:
         return ScriptedRecognizer([])
+
+
+def test_keys_typed_over_the_prompt_are_one_answer_for_the_wait_behind_it(flow, prompts) -> None:
+    """2 over the greeting (call-back), then 1 1 4 over "Quand souhaitez-vous être rappelé ?": the three
+    keys are one answer (tomorrow at 14 h), as the wait queued behind that prompt expects."""
+    session = make_session(flow, prompts, ScriptedRecognizer([]))
+    caller = Caller(session)
+    caller.wait(1000)
+    session.dtmf("2")  # over the greeting
+    caller.wait(500)
+    for key in "114":
+        session.dtmf(key)
+        caller.wait(300)
+    caller.wait_until_listening()
+    assert [turn.dtmf for turn in session.turns] == ["2", "114"]
+    assert "demain, mardi 24 novembre, à 14 h" in (session.turns[-1].bot or "")
+    assert len(session.log.of_type("listen")) == 2  # waits cut short by a key are not replayed later

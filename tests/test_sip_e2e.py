@@ -16,7 +16,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -33,6 +34,7 @@ from callbot.dialog.nlu import PARIS
 from callbot.dialog.nlu.normalize import normalize
 from callbot.session.call_session import RECORDING_NOTICE
 from callbot.sip.context import decode_user_to_user
+from callbot.sip.rtp_pcap import write_keys_pcap
 from callbot.sip.testing import (
     SIPP_PCAPS,
     ServeHandle,
@@ -385,3 +387,33 @@ def test_a_refused_transfer_keeps_the_caller_and_offers_a_call_back(
     assert call.of_type("session_end")[-1]["outcome"] == {"type": "caller_hangup"}
     heard = normalize(transcribe(whisper, call.bot_audio(failed["t_ms"])))
     assert "rappel" in heard, f"the caller did not hear the call-back offer: {heard}"
+
+
+def test_a_call_back_is_booked_with_the_keypad_alone(
+    gateway: ServeHandle, sipp_dir: Path, notice_ms: int
+) -> None:
+    """2 in the menu (call-back), 1 1 4 (tomorrow at 14 h), 1 (yes to the read-back), all as RFC 4733
+    telephone-events: the call-back is stored before the bot says goodbye and hangs up."""
+    from callbot.callbacks import CallbackStore
+
+    keys = [(0, "2"), (3000, "1"), (3600, "1"), (4200, "4"), (9000, "1")]
+    write_keys_pcap(sipp_dir / "caller.pcap", keys, total_ms=9500)
+    before = datetime.now(PARIS).date()
+    call = place_call(gateway, sipp_dir, "uac_keypad_callback.xml", speak_after_ms=notice_ms + 1000)
+    after = datetime.now(PARIS).date()
+
+    assert call.run.returncode == 0, call.run.errors  # the bot hung up (BYE) after the booking
+    assert [e["digit"] for e in call.of_type("dtmf")] == ["2", "1", "1", "4", "1"]
+    outcome = call.of_type("session_end")[-1]["outcome"]
+    assert outcome["type"] == "callback"
+    tomorrow_at_14 = {  # the call's day is the gateway's today (a call across midnight: either day)
+        datetime.combine(day + timedelta(days=1), clock_time(14), tzinfo=PARIS).isoformat()
+        for day in (before, after)
+    }
+    assert outcome["callback_at"] in tomorrow_at_14
+    store = CallbackStore(gateway.data_dir)
+    try:
+        [request] = [r for r in store.list() if r.call_id == call.call_id]
+        assert request.phone == CALLER and request.status.value == "pending"
+    finally:
+        store.close()

@@ -34,7 +34,8 @@ from callbot.dialog.actions import (
     Transfer,
     TurnResult,
 )
-from callbot.dialog.conversation import CONFIRM_KEYS, CallbackTimeCheck
+from callbot.dialog.collectors import CallbackTimeCheck, Problem, SlotValue, WhenCollector
+from callbot.dialog.conversation import CONFIRM_KEYS
 from callbot.dialog.flow import CallbackCallPrompts
 from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
 from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
@@ -90,6 +91,7 @@ class CallbackCallDialog:
         self._failures = 0
         self._silences = 0
         self._new_time: datetime | None = None
+        self._when = WhenCollector(now, PARIS, check=check_callback_time, missing_time=prompts.missing_hour)
         self._transcript: list[str] = []
         self._events: list[str] = []
         self._actions: list[Action] = []
@@ -262,21 +264,22 @@ class CallbackCallDialog:
                 self._say(self.prompts.ask_new_time)
 
     def _hear_time(self, text: str) -> None:
-        when = parse_when(text, self._now)
-        if when is None:
+        self._take_time(self._when.hear(text))
+
+    def _take_time(self, heard: SlotValue | Problem | None) -> None:
+        """The same date-and-time collector as an inbound call's (callbot/dialog/collectors.py):
+        "demain", then "à 15 h" is tomorrow at 15 h; a time already past or out of the queue's slots is
+        said and asked again."""
+        if heard is None:
             self._not_understood()
             return
-        if when.precision == "day":
-            self._say(self.prompts.missing_hour)
-            return
-        refusal = self._check_callback_time(when.at) if self._check_callback_time else None
-        if refusal:
-            self._say(refusal)
+        if isinstance(heard, Problem):
+            self._say(heard.prompt)
             return
         self._failures = 0
-        self._new_time = when.at
+        self._new_time = heard.value
         self._step = "confirm_when"
-        self._say(self.prompts.confirm_new_time.format(moment=french.moment(when.at, self._now)))
+        self._say(self.prompts.confirm_new_time.format(moment=french.moment(heard.value, self._now)))
 
     def _put_through(self) -> None:
         self._events.append("rappel : client joint et disponible")

@@ -25,8 +25,8 @@ import re
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
 from callbot.dialog import french
 from callbot.dialog.actions import (
@@ -40,10 +40,16 @@ from callbot.dialog.actions import (
     TurnResult,
 )
 from callbot.dialog.answers import LOOKUPS, Answer, run_lookup
+from callbot.dialog.collectors import (
+    KEYPAD_TIME_KEYS,
+    CallbackTimeCheck,
+    Problem,
+    SlotValue,
+    WhenCollector,
+)
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
 from callbot.dialog.nlu import (
     IntentMatcher,
-    When,
     extract_order_number,
     extract_phone_number,
     is_greeting,
@@ -55,8 +61,6 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD, without_mention
-
-CallbackTimeCheck = Callable[[datetime], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,29 +112,6 @@ _NAMES_A_NUMBER = re.compile(r"\b(?:numero|telephone|portable|fixe|mobile|ligne)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _MAX_STATES_PER_TURN = 30
 _MAX_HINTS = 40
-_TIME_PRECISIONS = frozenset({"minute", "hour", "part_of_day"})
-
-
-@dataclass(frozen=True, slots=True)
-class SlotValue:
-    """A collected value, its spoken form for prompts, and where it came from."""
-
-    value: Any  # str (order number, entity key, E.164), datetime, date, bool
-    spoken: str
-    source: Literal["speech", "dtmf", "caller"] = "speech"
-    for_agents: str | None = None  # when it differs from `spoken`: "mardi 24 novembre à 15 h", not "demain"
-
-    def plain(self) -> Any:
-        """JSON-friendly value for the call context (dates and times as ISO 8601)."""
-        return self.value.isoformat() if isinstance(self.value, date) else self.value
-
-
-@dataclass(frozen=True, slots=True)
-class _Problem:
-    """A value was heard but cannot be used yet (a time in the past, a day without an hour)."""
-
-    prompt: str
-    is_failure: bool = True  # a day without an hour is progress, not a misunderstanding
 
 
 @dataclass(frozen=True)
@@ -205,7 +186,7 @@ class Conversation:
         # The last answer to "C'est bien ça ?" was a "bon" (a yes, heard badly): the next one confirms.
         self._weak_yes_heard = False
         # Datetime slot → the days (first, last) said without an hour ("demain", "la semaine prochaine").
-        self._partial_when: dict[str, tuple[date, date]] = {}
+        self._when: dict[str, WhenCollector] = {}
         self._pending_problem: str | None = None
         self._failures: list[FailureKind] = []
         self._transcript: list[str] = []
@@ -396,6 +377,8 @@ class Conversation:
             return slot.max_digits or 10
         if slot.type == "phone":
             return 10
+        if slot.type == "datetime":
+            return KEYPAD_TIME_KEYS  # a day key, then the hour on two keys
         return 1
 
     def _say(self, text: str) -> None:
@@ -436,7 +419,7 @@ class Conversation:
                 self._failures.clear()
                 self._after_collected(self._current)
                 return
-            if isinstance(outcome, _Problem):
+            if isinstance(outcome, Problem):
                 self._problem(outcome)
                 return
         if self._answered_offer(text):
@@ -498,6 +481,18 @@ class Conversation:
                     self._failures.clear()
                     self._after_collected(state)
                     return
+        collecting = state.collect if not self._awaiting_confirmation else None
+        if collecting is not None and self.flow.slots[collecting].type == "datetime":
+            # "114": demain à 14 h, read back and checked exactly as if it had been said.
+            keyed = self._when_collector(collecting).keys(keys)
+            if isinstance(keyed, SlotValue):
+                self._store(collecting, keyed)
+                self._failures.clear()
+                self._after_collected(state)
+                return
+            if isinstance(keyed, Problem):
+                self._problem(keyed)
+                return
         key = keys[0]
         waiting = self._waiting_queue()
         if key == WAIT_KEY and waiting is not None:
@@ -682,7 +677,7 @@ class Conversation:
             self._failures.clear()
             self._after_collected(state)
             return True
-        if isinstance(outcome, _Problem):
+        if isinstance(outcome, Problem):
             # "non, plutôt demain" (no hour), or a time already gone: ask again from there.
             self._slots.pop(slot, None)
             self._awaiting_confirmation = False
@@ -691,7 +686,7 @@ class Conversation:
         if yes_no is False:
             self._turn_intent = (self.flow.settings.no_intent, 1.0)
             self._slots.pop(slot, None)
-            self._partial_when.pop(slot, None)
+            self._when_collector(slot).forget()
             self._awaiting_confirmation = False
             self._failures.clear()
             self._say(self._render(state.reask or state.ask or ""))
@@ -717,7 +712,7 @@ class Conversation:
 
     def _extract(
         self, name: str, text: str, source: Literal["speech", "dtmf"] = "speech"
-    ) -> SlotValue | _Problem | None:
+    ) -> SlotValue | Problem | None:
         slot = self.flow.slots[name]
         if slot.type == "order_number":
             number = extract_order_number(
@@ -734,7 +729,7 @@ class Conversation:
             return self._extract_entity(slot, text, source)
         if slot.type == "date":
             return self._extract_day(text)
-        return self._extract_when(name, slot, text)
+        return self._extract_when(name, text)
 
     def _extract_day(self, text: str) -> SlotValue | None:
         """The day a question is about ("vous êtes ouverts dimanche ?", "le 25 décembre", "ce soir").
@@ -756,48 +751,24 @@ class Conversation:
         key = _named_entry(text, data.names(slot.from_))
         return None if key is None else SlotValue(key, data.display(slot.from_, key), source)
 
-    def _extract_when(self, name: str, slot: Slot, text: str) -> SlotValue | _Problem | None:
-        now = self._now
-        when = parse_when(text, now)
-        window = self._partial_when.get(name)
-        if window is not None and when is not None and not window[0] <= when.at.date() <= window[1]:
-            # "demain" then "à 15 h", "la semaine prochaine" then "mardi à 9 h": the answer completes the
-            # days said before. Read from the start of those days, a bare time or weekday lands inside
-            # them, while "jeudi à 10 h" (after "demain") keeps its own day.
-            first, last = window
-            inside = parse_when(text, datetime.combine(first, time(0), tzinfo=self.flow.timezone))
-            if inside is not None and first <= inside.at.date() <= last:
-                when = inside
-        if when is None:
-            start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            earlier = parse_when(text, start_of_day)
-            if earlier is not None and earlier.at < now:
-                return _Problem(slot.past or "Ce moment est déjà passé.")
-            return None
-        if not _has_time(when):
-            last = when.latest.date() if when.latest is not None else when.at.date()
-            self._partial_when[name] = (when.at.date(), last)
-            if last != when.at.date():
-                # "la semaine prochaine": neither the day nor the hour is known yet.
-                return _Problem(
-                    slot.missing_day or "Quel jour et à quelle heure précisément ?", is_failure=False
-                )
-            spoken_day = french.relative_day(when.at.date(), now.date()).rstrip(",")
-            question = slot.missing_time or "À quelle heure ?"
-            return _Problem(
-                f"{spoken_day[0].upper()}{spoken_day[1:]}, d'accord. {question}", is_failure=False
+    def _extract_when(self, name: str, text: str) -> SlotValue | Problem | None:
+        return self._when_collector(name).hear(text)
+
+    def _when_collector(self, name: str) -> WhenCollector:
+        """The slot's date-and-time collector (it remembers a day said without an hour)."""
+        collector = self._when.get(name)
+        if collector is None:
+            slot = self.flow.slots[name]
+            check = self._check_callback_time if name in self._callback_slots else None
+            collector = self._when[name] = WhenCollector(
+                self._clock,
+                self.flow.timezone,
+                check=check,
+                past=slot.past,
+                missing_time=slot.missing_time,
+                missing_day=slot.missing_day,
             )
-        self._partial_when.pop(name, None)
-        at = when.at.astimezone(self.flow.timezone)
-        if at < now:
-            return _Problem(slot.past or "Ce moment est déjà passé.")
-        if name in self._callback_slots and self._check_callback_time is not None:
-            refusal = self._check_callback_time(at)
-            if refusal:
-                return _Problem(refusal)
-        hour = _hour_words(when)
-        spoken = f"{french.relative_day(at.date(), now.date())} {hour}"
-        return SlotValue(at, spoken, "speech", for_agents=f"{french.full_date(at.date(), now.date())} {hour}")
+        return collector
 
     def _store(self, name: str, value: SlotValue) -> None:
         self._open_offer = None  # the caller took up the call-back: a "non" now is about its details
@@ -819,13 +790,13 @@ class Conversation:
     def _fill_intent_slots(self, intent: str, text: str) -> bool:
         """Fill the intent's slots from the request itself ("où en est ma commande 458129")."""
         filled = False
-        problems: list[_Problem] = []
+        problems: list[Problem] = []
         for name in self.flow.intents[intent].slots:
             outcome = self._extract(name, text)
             if isinstance(outcome, SlotValue):
                 self._store(name, outcome)
                 filled = True
-            elif isinstance(outcome, _Problem):
+            elif isinstance(outcome, Problem):
                 problems.append(outcome)
         if problems:
             # Said when the state that collects the slot asks for it ("Ce moment est déjà passé.").
@@ -1110,7 +1081,7 @@ class Conversation:
 
     # ------------------------------------------------------------------------------------ failures
 
-    def _problem(self, problem: _Problem) -> None:
+    def _problem(self, problem: Problem) -> None:
         """A heard but unusable value: say why and ask again (a refused value counts towards the
         escalation, a day still waiting for its hour does not)."""
         self._open_offer = None  # the caller took up the call-back ("demain" then "À quelle heure ?")
@@ -1222,19 +1193,6 @@ def _callback_time_slots(flow: Flow) -> frozenset[str]:
         if transition.not_found is not None:
             transitions.append(transition.not_found)
     return frozenset(names)
-
-
-def _has_time(when: When) -> bool:
-    return when.precision in _TIME_PRECISIONS
-
-
-def _hour_words(when: When) -> str:
-    """'à 15 h', 'vers 15 h' or 'entre 9 h et 12 h', as precise as the caller was."""
-    if when.precision == "part_of_day" and when.earliest is not None and when.latest is not None:
-        return f"entre {french.clock(when.earliest)} et {french.clock(when.latest)}"
-    if when.precision == "hour":
-        return f"vers {french.clock(when.at)}"
-    return f"à {french.clock(when.at)}"
 
 
 def _named_entry(text: str, table: Mapping[str, str]) -> str | None:

@@ -224,11 +224,19 @@ class CallSession:
         if self._outbound and self._barge_in_allowed:
             self._stop_audio("dtmf")
         self._digits += digit
-        max_digits = self._listen.max_digits if self._listen else 1
+        max_digits = self._expected_digits()
         if digit == "#" or len(self._digits) >= max_digits:
             self._guarded(self._deliver_digits)
         else:
             self._digit_deadline = self.now_ms + DIGIT_TIMEOUT_MS
+
+    def _expected_digits(self) -> int:
+        """How many keys make one answer: the active wait's, or — keys pressed over the prompt that
+        leads to it — the wait queued after that prompt ("114" typed over "Quand souhaitez-vous…")."""
+        if self._listen is not None:
+            return self._listen.max_digits
+        pending = [action for action in self._after_audio if isinstance(action, Listen)]
+        return pending[-1].max_digits if pending else 1
 
     def hangup(self) -> None:
         """The call is over on the line (the caller hung up, or the BYE after a transfer)."""
@@ -466,6 +474,8 @@ class CallSession:
         """Queue the bot's speech and remember what to do once it has been played."""
         self._listen = None
         self._no_input_deadline = None
+        # A wait still queued behind a prompt the caller cut short (a key over the greeting) is answered.
+        self._after_audio = [action for action in self._after_audio if not isinstance(action, Listen)]
         said: list[str] = []
         for action in result.actions:
             if isinstance(action, Say):

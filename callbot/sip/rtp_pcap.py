@@ -40,6 +40,51 @@ def rtp_packets(
     return packets
 
 
+TELEPHONE_EVENT = 101
+_EVENT_CODES = {**{str(digit): digit for digit in range(10)}, "*": 10, "#": 11}
+_KEY_MS = 160  # how long each key is held
+_END_PACKETS = 3  # RFC 4733 §2.5.1.4: the end of an event is sent three times
+
+
+def key_packets(
+    keys: list[tuple[int, str]], total_ms: int, ssrc: int = 0x0CA11B07
+) -> list[tuple[int, bytes]]:
+    """One RTP stream with keys pressed as RFC 4733 telephone-events (payload type 101), digital silence
+    (PCMU) in between: `keys` are (ms from the start, key). Returns (send time in ms, packet) pairs.
+
+    Each key is its own event (its own timestamp), so two presses of the same key are two digits — SIPp's
+    one-key captures replayed one after the other share a timestamp and the second is taken for a
+    retransmission of the first.
+    """
+    samples = _SAMPLE_RATE * _PTIME_MS // 1000
+    silence = ulaw_encode(b"\0\0" * samples)
+    starts = {start // _PTIME_MS * _PTIME_MS: key for start, key in keys}
+    packets: list[tuple[int, bytes]] = []
+    seq, t = 1, 0
+    while t < total_ms:
+        key = starts.get(t)
+        if key is None:
+            packets.append((t, struct.pack("!BBHII", 0x80, PCMU, seq & 0xFFFF, t * 8, ssrc) + silence))
+            seq, t = seq + 1, t + _PTIME_MS
+            continue
+        event_ts, steps = t * 8, _KEY_MS // _PTIME_MS
+        for step in range(steps - 1 + _END_PACKETS):
+            ended = step >= steps - 1
+            duration = min(step + 1, steps) * samples
+            payload = struct.pack("!BBH", _EVENT_CODES[key], (0x80 if ended else 0) | 10, duration)
+            marker = 0x80 if step == 0 else 0
+            header = struct.pack("!BBHII", 0x80, marker | TELEPHONE_EVENT, seq & 0xFFFF, event_ts, ssrc)
+            packets.append((t + min(step, steps - 1) * _PTIME_MS, header + payload))
+            seq += 1
+        t += steps * _PTIME_MS
+    return packets
+
+
+def write_keys_pcap(path: str | Path, keys: list[tuple[int, str]], total_ms: int) -> int:
+    """Write keys pressed at given times (see `key_packets`) as an RTP capture for SIPp."""
+    return _write_pcap(path, key_packets(keys, total_ms))
+
+
 def write_rtp_pcap(
     path: str | Path,
     pcm: bytes,
@@ -52,10 +97,19 @@ def write_rtp_pcap(
     if sample_rate != _SAMPLE_RATE:
         pcm = resample(pcm, sample_rate, _SAMPLE_RATE)
     packets = rtp_packets(pcm, payload_type)
+    return _write_pcap(path, [(index * _PTIME_MS, rtp) for index, rtp in enumerate(packets)], src, dst)
+
+
+def _write_pcap(
+    path: str | Path,
+    packets: list[tuple[int, bytes]],
+    src: tuple[str, int] = ("127.0.0.1", 4000),
+    dst: tuple[str, int] = ("127.0.0.1", 6000),
+) -> int:
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # LINKTYPE_ETHERNET
-    for index, rtp in enumerate(packets):
+    for at_ms, rtp in packets:
         frame = _ethernet(_ipv4(src[0], dst[0], _udp(src[1], dst[1], rtp)))
-        usec = index * _PTIME_MS * 1000
+        usec = at_ms * 1000
         out += struct.pack("<IIII", usec // 1_000_000, usec % 1_000_000, len(frame), len(frame))
         out += frame
     Path(path).write_bytes(bytes(out))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callbot.dialog.nlu.lexicon import canonical_words
 from callbot.dialog.nlu.normalize import normalize
-from callbot.dialog.nlu.similarity import FILLERS, light_stem, word_similarity
+from callbot.dialog.nlu.similarity import FILLERS, light_stem, phonetic_key, word_similarity
 
 DEFAULT_ENTITY_THRESHOLD = 0.6
 # Only articles and prepositions: in a name, "bon" or "grand" are part of what the caller says.
@@ -45,6 +46,24 @@ def _name_words(name: str) -> list[str]:
     return content or words
 
 
+# On an 8 kHz line vowels are what Whisper gets wrong in names ("Rivali" for "Rivoli"): two words with the
+# same consonants in the same order (at least three) are taken for the same name word, less surely.
+_SAME_CONSONANTS = 0.75
+_VOWELS = re.compile(r"[aeiouy]+")
+
+
+def _consonants(word: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", phonetic_key(word)))
+
+
+def _name_similarity(name_word: str, heard: str) -> float:
+    similarity = word_similarity(name_word, heard)
+    if similarity >= _SAME_CONSONANTS or heard.isdigit() or name_word.isdigit():
+        return similarity
+    skeleton = _consonants(name_word)
+    return _SAME_CONSONANTS if len(skeleton) >= 3 and skeleton == _consonants(heard) else similarity
+
+
 def rank_entities(text: str, names: Sequence[str]) -> list[EntityScore]:
     """Every name with its score for ``text``, best first (ties keep the order of ``names``).
 
@@ -75,7 +94,7 @@ def rank_entities(text: str, names: Sequence[str]) -> list[EntityScore]:
             is_code = any(char.isdigit() for char in word)
             if is_code:
                 weight *= _CODE_WEIGHT_SHARE
-            similarity = max((word_similarity(word, candidate) for candidate in heard), default=0.0)
+            similarity = max((_name_similarity(word, candidate) for candidate in heard), default=0.0)
             total += weight
             matched += weight * similarity
             unique_word_heard |= frequency == 1 and not is_code and similarity >= _UNIQUE_WORD_MATCH
