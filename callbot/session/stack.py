@@ -80,8 +80,13 @@ class SpeechStack:
             f"flow: {self.flow.name} ({self.flow.path})",
             f"asr: {self.engine.description}",
             f"tts: {self.synthesizer.description}",
-            f"vad: {self.settings.vad.engine}",
+            f"vad: {self._vad_name()}",
         ]
+
+    def _vad_name(self) -> str:
+        """The detector calls get ("auto" resolved)."""
+        used = type(create_detector(self.settings.vad.engine)).__name__.removesuffix("Detector").lower()
+        return used if used == self.settings.vad.engine else f"{used} ({self.settings.vad.engine})"
 
     def queue_check(self, queue: str, now: datetime) -> QueueUnavailable | None:
         """Before a transfer: None when the queue takes calls now (or is not configured), else why not,

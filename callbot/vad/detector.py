@@ -75,12 +75,18 @@ class WebRtcDetector:
         self._warmup_left_ms = self.WARMUP_MS
 
 
-DETECTOR_NAMES = ("webrtc", "silero")
+DETECTOR_NAMES = ("auto", "webrtc", "silero")
 
 
 def create_detector(name: str = "webrtc") -> SpeechDetector:
-    """A fresh detector for one call, by configuration name: "webrtc" (default) or "silero"."""
+    """A fresh detector for one call, by configuration name: "webrtc", "silero", or "auto" (Silero when
+    its model and runtime are installed — the `silero` extra —, else webrtc)."""
     key = name.strip().lower()
+    if key == "auto":
+        try:
+            return create_detector("silero")
+        except (ImportError, DetectorUnavailableError):
+            return WebRtcDetector()
     if key == "webrtc":
         return WebRtcDetector()
     if key == "silero":

@@ -47,7 +47,8 @@ def _name_words(name: str) -> list[str]:
 
 
 # On an 8 kHz line vowels are what Whisper gets wrong in names ("Rivali" for "Rivoli"): two words with the
-# same consonants in the same order (at least three) are taken for the same name word, less surely.
+# same first letter and the same consonants in the same order (at least three) are taken for the same
+# name word, less surely ("implier" is not "ampoule").
 _SAME_CONSONANTS = 0.75
 _VOWELS = re.compile(r"[aeiouy]+")
 
@@ -61,7 +62,8 @@ def _name_similarity(name_word: str, heard: str) -> float:
     if similarity >= _SAME_CONSONANTS or heard.isdigit() or name_word.isdigit():
         return similarity
     skeleton = _consonants(name_word)
-    return _SAME_CONSONANTS if len(skeleton) >= 3 and skeleton == _consonants(heard) else similarity
+    same = len(skeleton) >= 3 and skeleton == _consonants(heard) and name_word[0] == heard[0]
+    return _SAME_CONSONANTS if same else similarity
 
 
 def rank_entities(text: str, names: Sequence[str]) -> list[EntityScore]:
