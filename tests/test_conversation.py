@@ -1105,3 +1105,11 @@ def test_a_day_then_an_hour_then_yes_books_that_day(flow: Flow) -> None:
     callback = the(conversation.hear("oui"), ScheduleCallback)
     assert isinstance(callback, ScheduleCallback)
     assert callback.at == datetime(2026, 11, 24, 15, 0, tzinfo=PARIS)
+
+
+def test_heard_someone_counts_speech_and_keys_not_silence(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.no_input()
+    assert not conversation.heard_someone
+    conversation.dtmf("9")
+    assert conversation.heard_someone

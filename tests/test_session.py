@@ -482,3 +482,20 @@ def test_keys_typed_over_the_prompt_are_one_answer_for_the_wait_behind_it(flow, 
     assert [turn.dtmf for turn in session.turns] == ["2", "114"]
     assert "demain, mardi 24 novembre, à 14 h" in (session.turns[-1].bot or "")
     assert len(session.log.of_type("listen")) == 2  # waits cut short by a key are not replayed later
+
+
+def test_the_agent_reads_which_prompts_the_caller_cut_short(flow, prompts, caller_voice) -> None:
+    """The caller talks over the greeting and asks for a person: the transfer context shows the
+    greeting as interrupted (the words that played) and the question after it as not heard."""
+    recognizer = ScriptedRecognizer(["je veux parler à un conseiller"])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait(2000)  # about a third of the greeting
+    caller.play(say(caller_voice, "Je veux parler à un conseiller."))
+    caller.wait(3000)  # the turn ends, the bot answers
+    context = session.conversation.context()
+    greeting, question = context.transcript[0], context.transcript[1]
+    assert greeting.startswith("Bot (interrompu) : Bonjour et bienvenue") and greeting.endswith("…")
+    assert question == "Bot (non entendu) : Que puis-je faire pour vous ?"
+    cut = session.log.of_type("prompt_cut")
+    assert [event["played_ms"] > 0 for event in cut] == [True, False]

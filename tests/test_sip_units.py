@@ -327,6 +327,9 @@ class _ScriptedSession:
     def hangup(self) -> None:
         self.ended = True
 
+    def transfer_failed(self, status: int | None = None, reason: str = "") -> bool:
+        return False  # no dialog to take over: the handler apologises and hangs up
+
 
 def _started_call():
     return CallStarted("c9", "inbound", "+3361", "3900", "sip:+3361@x", "sip:3900@y", "PCMA/8000", 8000)

@@ -39,6 +39,7 @@ from callbot.dialog.conversation import CONFIRM_KEYS
 from callbot.dialog.flow import CallbackCallPrompts
 from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
 from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
+from callbot.dialog.transcript import mark_cut
 
 #: `Hangup.reason`s of a call-back call, read by the dispatcher (callbot/callbacks/outbound.py).
 VOICEMAIL = "voicemail"
@@ -161,6 +162,10 @@ class CallbackCallDialog:
         if answer is None:
             return self._turn(self._not_understood, None)
         return self._turn(lambda: self._answer(answer), None)
+
+    def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
+        """The caller cut this prompt short, or never heard it: the transcript says so."""
+        mark_cut(self._transcript, text, played_ms, total_ms)
 
     def no_input(self) -> TurnResult:
         if self._ended:

@@ -61,6 +61,7 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD, without_mention
+from callbot.dialog.transcript import mark_cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,11 @@ class Conversation:
         return self._ended
 
     @property
+    def heard_someone(self) -> bool:
+        """Whether the caller said or keyed anything (silences are not counted)."""
+        return any(line.startswith("Client :") and line != "Client : [silence]" for line in self._transcript)
+
+    @property
     def hints(self) -> tuple[str, ...]:
         """Phrases likely in the current state, best first, for the recogniser's vocabulary bias."""
         state = self._current
@@ -277,6 +283,10 @@ class Conversation:
             return self.no_input()
         self._transcript.append(f"Client : [touches {keys}]")
         return self._turn(lambda: self._keys(keys), None, 1.0)
+
+    def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
+        """The caller cut this prompt short, or never heard it: the transcript says so."""
+        mark_cut(self._transcript, text, played_ms, total_ms)
 
     def no_input(self) -> TurnResult:
         """The caller said nothing before the Listen timeout."""

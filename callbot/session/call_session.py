@@ -99,6 +99,11 @@ class Dialog(Protocol):
     @property
     def hints(self) -> tuple[str, ...]: ...
 
+    @property
+    def heard_someone(self) -> bool:
+        """Whether a person answered (speech or keys) at some point of the call."""
+        ...
+
     def start(self) -> TurnResult: ...
 
     def hear(self, text: str) -> TurnResult: ...
@@ -108,6 +113,10 @@ class Dialog(Protocol):
         ...
 
     def dtmf(self, digits: str) -> TurnResult: ...
+
+    def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
+        """The caller heard only `played_ms` of this prompt (0: none of it): fix the transcript."""
+        ...
 
     def no_input(self) -> TurnResult: ...
 
@@ -177,7 +186,9 @@ class CallSession:
 
         # 20 ms frames of bot audio, in order, each with whether the caller may talk over it (a legal
         # notice may not be cut, the question after it may).
-        self._outbound: deque[tuple[bytes, bool]] = deque()
+        self._outbound: deque[tuple[bytes, bool, int]] = deque()  # (frame, interruptible, prompt id)
+        self._prompts: dict[int, tuple[str, int]] = {}  # prompt id -> (text, frames)
+        self._next_prompt_id = 0
         self._audio_ready_ms = 0  # the bot's queued audio may not start before this audio-clock time
         self._after_audio: list[Action] = []  # carried out once the queued audio has been played
         self._listen: Listen | None = None  # the active wait for the caller, if any
@@ -248,16 +259,18 @@ class CallSession:
             self._finish()
         self.close()
 
-    def transfer_failed(self, status: int | None = None, reason: str = "") -> None:
-        """The channel could not hand the call over (REFER refused, no answer): the flow decides next."""
+    def transfer_failed(self, status: int | None = None, reason: str = "") -> bool:
+        """The channel could not hand the call over (REFER refused, no answer): the flow decides next.
+        False when no transfer was in progress (nothing to take over)."""
         if self.outcome is None or self.outcome.type != "transfer":
-            return
+            return False
         queue = self.outcome.queue or self.fallback_queue
         self.log.emit(self.now_ms, "transfer_failed", queue=queue, status=status, reason=reason)
         self.ended = False
         self.outcome = None
         started = self._wall()
         self._guarded(lambda: self._carry_out(self.conversation.transfer_failed(queue, status), started))
+        return True
 
     @property
     def waiting_for_input(self) -> bool:
@@ -290,7 +303,9 @@ class CallSession:
     # ------------------------------------------------------------------ outbound audio
     def _next_outbound(self, frame: AudioFrame) -> bytes:
         if self._outbound and frame.start_ms >= self._audio_ready_ms:
-            chunk, _interruptible = self._outbound.popleft()
+            chunk, _interruptible, prompt = self._outbound.popleft()
+            if not self._outbound or self._outbound[0][2] != prompt:
+                self._prompts.pop(prompt, None)  # played to the end
             if self._first_audio_pending is not None:
                 record = self._first_audio_pending
                 record.response_ms = frame.start_ms - record.end_ms
@@ -305,14 +320,26 @@ class CallSession:
     def _queue_speech(self, text: str, barge_in: bool) -> None:
         pcm = self.prompts.get(text)
         size = self.sample_rate * FRAME_MS // 1000 * 2
+        prompt = self._next_prompt_id
+        self._next_prompt_id += 1
+        self._prompts[prompt] = (text, -(-len(pcm) // size))
         for offset in range(0, len(pcm), size):
             chunk = pcm[offset : offset + size]
-            self._outbound.append((chunk + bytes(size - len(chunk)), barge_in))
+            self._outbound.append((chunk + bytes(size - len(chunk)), barge_in, prompt))
         self.log.emit(self.now_ms, "prompt", text=text, duration_ms=len(pcm) * 500 // self.sample_rate)
 
     def _stop_audio(self, why: str) -> None:
         self.log.emit(self.now_ms, "barge_in", by=why, dropped_ms=len(self._outbound) * FRAME_MS)
+        left: dict[int, int] = {}
+        for _chunk, _interruptible, prompt in self._outbound:
+            left[prompt] = left.get(prompt, 0) + 1
         self._outbound.clear()
+        for prompt, frames_left in left.items():
+            # What the caller heard, for the transcript agents read: cut short, or not at all.
+            text, frames = self._prompts.pop(prompt)
+            played_ms, total_ms = (frames - frames_left) * FRAME_MS, frames * FRAME_MS
+            self.log.emit(self.now_ms, "prompt_cut", text=text, played_ms=played_ms, total_ms=total_ms)
+            self.conversation.prompt_cut(text, played_ms, total_ms)
         self._audio_ready_ms = min(self._audio_ready_ms, self.now_ms)
         # A pending Listen stays: the caller's interruption *is* the answer it waited for.
 

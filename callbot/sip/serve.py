@@ -254,6 +254,4 @@ def judge_callback_call(handler: CallHandler, ended: CallEnded) -> DialResult:
         from callbot.sip.dialer import reached
 
         return reached(handler, ended)
-    dialog = session.conversation
-    heard = bool(getattr(dialog, "heard_someone", bool(session.turns)))
-    return dial_result_of(session.outcome, heard, ended.reason)
+    return dial_result_of(session.outcome, session.conversation.heard_someone, ended.reason)

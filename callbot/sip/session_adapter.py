@@ -7,7 +7,8 @@ DTMF and hang-up as calls, decisions through a `Channel`. Here is the SIP side o
 - `SipChannel` is the session's `Channel`: a transfer becomes a REFER with the context headers (after
   the queued audio has been played), a hang-up a BYE once the goodbye has been heard.
 If the REFER fails, the caller must not be left in silence: the session's `transfer_failed(status,
-reason)` is called when it has one, otherwise the handler plays `transfer_failed_audio` and hangs up.
+reason)` is called, and when the dialog cannot take over the handler plays `transfer_failed_audio` and
+hangs up.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class TickSession(Protocol):
     def dtmf(self, digit: str) -> None: ...
 
     def hangup(self) -> None: ...
+
+    def transfer_failed(self, status: int | None = None, reason: str = "") -> bool:
+        """The REFER failed: True when the dialog took over (an offer, an apology), False when it could
+        not and the handler must end the call itself."""
+        ...
 
 
 class SipChannel:
@@ -91,9 +97,7 @@ class SessionCallHandler(BaseCallHandler):
         if not status.final or status.ok:
             return
         log.warning("transfer of %s failed: %d %s", self.control.call_id, status.status_code, status.reason)
-        recover = getattr(self.session, "transfer_failed", None)
-        if callable(recover):
-            recover(status.status_code, status.reason)
+        if self.session.transfer_failed(status.status_code, status.reason):
             return
         if self.transfer_failed_audio:
             self.control.play(self.transfer_failed_audio, mark="transfer-failed")
