@@ -1113,3 +1113,18 @@ def test_heard_someone_counts_speech_and_keys_not_silence(flow: Flow) -> None:
     assert not conversation.heard_someone
     conversation.dtmf("9")
     assert conversation.heard_someone
+
+
+def test_the_store_question_offers_its_closed_set_of_answers(flow: Flow) -> None:
+    conversation = call(flow)
+    assert conversation.choices == {}  # an open question
+    conversation.hear("quels sont vos horaires")
+    choices = conversation.choices
+    assert choices["Celui de Lyon"] == choices["Lyon"] == "Lyon Part-Dieu"
+    assert set(choices.values()) == {
+        "Paris Rivoli",
+        "Lyon Part-Dieu",
+        "Marseille Vieux-Port",
+        "Lille Grand Place",
+    }
+    assert conversation.understands("Lyon Part-Dieu")  # each reading is understood by the question

@@ -61,6 +61,12 @@ class ScriptedRecognizer(Recognizer):
     def pause(self) -> None:
         self.pauses += 1
 
+    def score(self, phrases: Sequence[str]) -> list[float] | None:
+        """Closed-set scores from `self.closed_set` (phrase → score), when a test sets it."""
+        self.scored = list(phrases)
+        scores = getattr(self, "closed_set", None)
+        return None if scores is None else [scores.get(phrase, -9.0) for phrase in phrases]
+
     def finish(self) -> Hypothesis:
         if self.fail_on_finish:
             raise RuntimeError("recogniser crashed")
@@ -499,3 +505,33 @@ def test_the_agent_reads_which_prompts_the_caller_cut_short(flow, prompts, calle
     assert question == "Bot (non entendu) : Que puis-je faire pour vous ?"
     cut = session.log.of_type("prompt_cut")
     assert [event["played_ms"] > 0 for event in cut] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("scores", "taken"),
+    [
+        ({"Celui de Marseille": -1.2, "Celui de Lille": -3.0}, True),
+        ({"Celui de Marseille": -1.2, "Celui de Lille": -1.4}, False),  # too close to tell
+        ({"Celui de Marseille": -4.0}, False),  # too unlikely
+    ],
+)
+def test_a_closed_set_answer_is_taken_only_when_clearly_ahead(flow, prompts, caller_voice, scores, taken):
+    """ "Pour quel magasin ?" then an answer no free reading makes sense of: the audio is scored
+    against the stores the question expects."""
+    recognizer = ScriptedRecognizer(["quels sont vos horaires", "C'est lui, c'est ici."])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    for sentence in ("Quels sont vos horaires ?", "Celui de Marseille."):
+        caller.play(say(caller_voice, sentence))
+        caller.wait_until_listening()
+    answer = caller.session.turns[1]
+    assert "Celui de Marseille" in recognizer.scored  # type: ignore[attr-defined]
+    [event] = caller.session.log.of_type("asr_closed_set")
+    assert event["accepted"] is taken and event["reading"] == "Marseille Vieux-Port"
+    if taken:
+        assert answer.transcript == "Marseille Vieux-Port" and "Marseille" in (answer.bot or "")
+    else:
+        assert answer.transcript == "C'est lui, c'est ici." and "Je n'ai pas reconnu le magasin" in (
+            answer.bot or ""
+        )

@@ -58,6 +58,12 @@ class Recognizer(ABC):
     def finish(self) -> Hypothesis:
         """End of the caller's turn: the final hypothesis (empty text when nothing was understood)."""
 
+    def score(self, phrases: Sequence[str]) -> list[float] | None:
+        """How well each phrase matches the last finished turn's audio (mean log-probability per token,
+        higher is better), for a dialog that expects one of a closed set of answers; None when the
+        engine cannot say."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release per-call resources."""
 

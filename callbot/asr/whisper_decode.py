@@ -67,6 +67,9 @@ class WhisperSettings:
         return (self.compute_type, self.cpu_threads, self.num_workers)
 
 
+_SHORT = WhisperSettings()
+
+
 @dataclass(frozen=True)
 class Transcript:
     text: str
@@ -103,6 +106,29 @@ def build_prompt(tokenizer: Tokenizer, settings: WhisperSettings, hints: tuple[s
     if text:
         prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + text)[-_MAX_PROMPT_TOKENS:]]
     return [*prompt, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+
+
+def score_phrases(
+    model: WhisperModel, tokenizer: Tokenizer, audio: np.ndarray, prompt: list[int], phrases: list[str]
+) -> list[float]:
+    """Teacher-forced mean log-probability per token of each phrase under the audio (one encoder pass,
+    one batched `align`): closed-set scoring, which finds a city name in "Celui de Lyon" where free
+    decoding heard "C'est lui, c'est lié" (facts.md)."""
+    import ctranslate2
+    from faster_whisper.transcribe import get_ctranslate2_storage
+
+    window = window_seconds(len(audio) / SAMPLE_RATE, _SHORT) or _MAX_WINDOW_S
+    frames = int(window * SAMPLE_RATE) // _HOP
+    padded = np.zeros(frames * _HOP, dtype=np.float32)
+    padded[: len(audio)] = audio[: len(padded)]
+    features = model.feature_extractor(padded)[:, :frames]
+    encoded = np.array(model.model.encode(get_ctranslate2_storage(np.ascontiguousarray(features[None]))))
+    batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(encoded, len(phrases), axis=0)))
+    tokens = [tokenizer.encode(" " + phrase.strip()) for phrase in phrases]
+    results = model.model.align(batch, prompt, tokens, [frames] * len(phrases))
+    return [
+        float(np.mean(np.log(np.maximum(np.asarray(result.text_token_probs), 1e-9)))) for result in results
+    ]
 
 
 def decode(

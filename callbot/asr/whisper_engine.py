@@ -25,7 +25,14 @@ import numpy as np
 
 from callbot.asr.base import Hypothesis, Recognizer, RecognizerEngine, Word
 from callbot.asr.manifest import ModelError
-from callbot.asr.whisper_decode import SAMPLE_RATE, Transcript, WhisperSettings, build_prompt, decode
+from callbot.asr.whisper_decode import (
+    SAMPLE_RATE,
+    Transcript,
+    WhisperSettings,
+    build_prompt,
+    decode,
+    score_phrases,
+)
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -115,6 +122,10 @@ class WhisperEngine(RecognizerEngine):
         """Decode on the engine's worker thread(s)."""
         return self._executor.submit(self._decode, audio, prompt)
 
+    def score(self, audio: np.ndarray, phrases: Sequence[str]) -> list[float]:
+        """Closed-set scores of `phrases` for one utterance (see `score_phrases`), on the calling thread."""
+        return score_phrases(self.model, self.tokenizer, audio, self.prompt_for(()), list(phrases))
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
@@ -145,6 +156,7 @@ class WhisperRecognizer(Recognizer):
         self.decode_count = 0
         #: The transcript behind the last final hypothesis (no_speech_prob, window, why dropped…).
         self.last_transcript: Transcript | None = None
+        self._last_turn = b""  # the audio of the last finished turn, for `score`
 
     def start_turn(self, hints: Sequence[str] = ()) -> None:
         self._drop_speculation()
@@ -179,13 +191,20 @@ class WhisperRecognizer(Recognizer):
             self._drop(spec)
             transcript = self._submit().result()
         span = _speech_span_ms(bytes(self._buffer)) or (0, round(transcript.duration_s * 1000))
+        self._last_turn = bytes(self._buffer)
         self._buffer.clear()
         self.last_transcript = transcript
         return _hypothesis(transcript, span)
 
+    def score(self, phrases: Sequence[str]) -> list[float] | None:
+        if not self._last_turn or not phrases:
+            return None
+        return self.engine.score(_as_float(self._last_turn), phrases)
+
     def close(self) -> None:
         self._drop_speculation()
         self._buffer.clear()
+        self._last_turn = b""
 
     def _submit(self) -> Future[Transcript]:
         self.decode_count += 1

@@ -139,6 +139,11 @@ class CallbackCallDialog:
         self._transcript.append(f"Client : {text}")
         return self._turn(lambda: self._understand(text), None)
 
+    @property
+    def choices(self) -> dict[str, str]:
+        """No closed set here: a yes/no heard as "Bon." is not rescued by scoring (facts.md)."""
+        return {}
+
     def understands(self, text: str) -> bool:
         """Whether `text` answers the current question (a yes/no, a time when one is asked) or says
         something this dialog acts on whatever the question (a person asked for, a voicemail)."""

@@ -105,6 +105,8 @@ de 9 h à 19 h."); the bot says it and asks for another time."""
 FailureKind = Literal["no_match", "no_input"]
 
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
+#: How callers answer "Pour quel magasin ?" with a city: the phrases scored against their audio.
+_STORE_ANSWERS = ("{}", "Celui de {}", "Le magasin de {}")
 #: What a short "oui" becomes through an 8 kHz line (Whisper base): "Bon.", "Bonne...", "Bon, voilà."
 _WEAK_YES = re.compile(r"(?:bon|bonne|bon voila|bah bon)")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
@@ -213,6 +215,25 @@ class Conversation:
         return self._ended
 
     @property
+    def choices(self) -> dict[str, str]:
+        """The closed set of answers the current question expects, as phrases to score against the
+        caller's audio → the reading each stands for ("Celui de Lyon" → "Lyon Part-Dieu"); empty when
+        the question is open. Used only when no free reading was understood (see CallSession)."""
+        collect = self._current.collect
+        data = self.flow.data
+        if collect is None or self._awaiting_confirmation or data is None:
+            return {}
+        slot = self.flow.slots[collect]
+        if slot.type != "entity" or slot.from_ is None:
+            return {}
+        templates = _STORE_ANSWERS if slot.from_ == "stores" else ("{}",)
+        return {
+            template.format(short): reading
+            for short, reading in data.short_names(slot.from_).items()
+            for template in templates
+        }
+
+    @property
     def heard_someone(self) -> bool:
         """Whether the caller said or keyed anything (silences are not counted)."""
         return any(line.startswith("Client :") and line != "Client : [silence]" for line in self._transcript)
@@ -250,7 +271,12 @@ class Conversation:
         ):
             return True
         match = self._matcher.match(self._request_words(text))
-        if match is not None and not match.weak and self._handles(match.intent):
+        if (
+            match is not None
+            and not match.weak
+            and self._handles(match.intent)
+            and not (self._half_collected() and self._ends_call(match.intent))  # a weak goodbye
+        ):
             return True
         return self._implied_intent(text) is not None
 

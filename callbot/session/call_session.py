@@ -13,10 +13,11 @@ started when the caller paused counts from the pause, as it would live.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -52,6 +53,11 @@ APOLOGY = "Désolé, je rencontre un problème technique. Je vous passe un conse
 #: French law expects callers to be told before a call is recorded.
 RECORDING_NOTICE = "Cet appel est susceptible d'être enregistré."
 DIGIT_TIMEOUT_MS = 3000
+#: A closed-set answer is taken when its mean log-probability per token is at least this, and this far
+#: ahead of the next answer (bench/closed_set_bench.py: on development-range voices these thresholds took
+#: no wrong store and most right ones, where free decoding read about a third).
+CLOSED_SET_MIN_SCORE = -3.5
+CLOSED_SET_MIN_MARGIN = 0.5
 
 
 @dataclass
@@ -110,6 +116,11 @@ class Dialog(Protocol):
 
     def understands(self, text: str) -> bool:
         """Whether `text` would be understood now (no state change): picks among N-best readings."""
+        ...
+
+    @property
+    def choices(self) -> Mapping[str, str]:
+        """Phrases of the closed set of answers expected now → the reading each stands for (or empty)."""
         ...
 
     def dtmf(self, digits: str) -> TurnResult: ...
@@ -429,13 +440,38 @@ class CallSession:
     def _reading(self, text: str, alternatives: tuple[str, ...]) -> str:
         """The recogniser's best reading, unless the dialog does not understand it and does understand a
         later one of its N-best: what the current state expects breaks the recogniser's near-ties."""
-        if not alternatives or self.conversation.understands(text):
+        if self.conversation.understands(text):
             return text
         for rank, alternative in enumerate(alternatives, start=2):
             if self.conversation.understands(alternative):
                 self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
                 return alternative
-        return text
+        return self._closed_set_reading() or text
+
+    def _closed_set_reading(self) -> str | None:
+        """When the question expects one of a closed set ("Pour quel magasin ?") and no free reading was
+        understood: the answer whose phrases the audio supports best, if clearly ahead of the others."""
+        choices = self.conversation.choices
+        scores = self.recognizer.score(list(choices)) if choices else None
+        if not scores:
+            return None
+        best: dict[str, float] = {}
+        for phrase, score in zip(choices, scores, strict=True):
+            reading = choices[phrase]
+            best[reading] = max(score, best.get(reading, -math.inf))
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        reading, score = ranked[0]
+        margin = score - ranked[1][1] if len(ranked) > 1 else math.inf
+        accepted = score >= CLOSED_SET_MIN_SCORE and margin >= CLOSED_SET_MIN_MARGIN
+        self.log.emit(
+            self.now_ms,
+            "asr_closed_set",
+            reading=reading,
+            score=round(score, 2),
+            margin=round(margin, 2),
+            accepted=accepted,
+        )
+        return reading if accepted else None
 
     def _hints(self) -> tuple[str, ...]:
         if self._listen is not None and self._listen.hints:
