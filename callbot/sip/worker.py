@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import pjsua2 as pj
 
+from callbot.sip.call_state import CallLifecycle, CallState
 from callbot.sip.config import PJSUA_CALL_SLOTS, ConfigError, WorkerConfig, load_worker_config
 from callbot.sip.link import HandlerLink
 from callbot.sip.media import CallRecorder, MediaBridge
@@ -120,23 +121,23 @@ class ActiveCall:
     sip_headers: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    started: bool = False
     started_at: float = 0.0
     bridge: MediaBridge | None = None
     port: CallPort | None = None
     hangup_reason: str | None = None  # set once the worker decided to end the call
-    hangup_after_playback: bool = False
-    bye_sent: bool = False
-    pending_transfer: Transfer | None = None
+    pending_transfer: Transfer | None = None  # a REFER waiting for the bot's audio to finish
     transfer_deadline: float | None = None
-    transferred: bool = False
     answer_deadline: float | None = None
-    disconnected: bool = False
     last_status: int = 0
     last_reason: str = ""
     rx_packets: int = -1  # RTP packets received so far (stream statistics), -1 before the first check
     rx_seen_at: float = 0.0  # when that count last moved (the first check counts as a move)
     rx_checked_at: float = 0.0
+    life: CallLifecycle = field(init=False)
+
+    def __post_init__(self) -> None:
+        start = CallState.OFFERED if self.direction == "inbound" else CallState.DIALING
+        self.life = CallLifecycle(self.call_id, start)
 
 
 class WorkerCall(pj.Call):
@@ -328,7 +329,7 @@ class SipWorker:
             return True
         if self._draining_since is None:
             return False
-        live = [a for a in self.calls.values() if not a.disconnected]
+        live = [a for a in self.calls.values() if not a.life.ended]
         if not live and not self._pending:
             return True
         if now - self._draining_since > self.config.drain_timeout_s:
@@ -344,7 +345,7 @@ class SipWorker:
         if ep is None:
             return
         for active in list(self.calls.values()):
-            if not active.disconnected:
+            if not active.life.ended:
                 self._hangup(active, "worker stopping")
         deadline = time.monotonic() + 2.0
         while (self.calls or self._pending) and time.monotonic() < deadline:
@@ -369,7 +370,7 @@ class SipWorker:
         call = WorkerCall(self, account, prm.callId)
         request = parse_request(prm.rdata.wholeMsg)
         call_id = request.header("call-id") or f"pjsua-{prm.callId}-{time.monotonic_ns()}"
-        live = sum(1 for a in self.calls.values() if not a.disconnected)
+        live = sum(1 for a in self.calls.values() if not a.life.ended)
         callee = uri_user(request.uri)
         refusal: tuple[int, str] | None = None
         if self._draining_since is not None:
@@ -426,7 +427,8 @@ class SipWorker:
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
             self._maybe_start(active)
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            active.disconnected = True
+            if not active.life.ended:
+                active.life.move(CallState.ENDED)
             active.last_status = info.lastStatusCode
             active.last_reason = info.lastReason
 
@@ -441,7 +443,7 @@ class SipWorker:
 
     def on_dtmf(self, call: WorkerCall, digit: str, method: int) -> None:
         active = call.active
-        if active is None or not active.started or active.bridge is None:
+        if active is None or not active.life.answered or active.bridge is None:
             return
         kind: DtmfMethod = "unknown"
         if method == pj.PJSUA_DTMF_METHOD_RFC2833:
@@ -461,14 +463,16 @@ class SipWorker:
         if final:
             prm.cont = False
             active.transfer_deadline = None
-            if ok:
-                active.transferred = True
+            if ok and active.life.is_(CallState.TRANSFERRING, CallState.HANGING_UP):
+                active.life.move(CallState.TRANSFERRED)
                 if self.config.hangup_after_transfer:
                     self._hangup(active, "transferred", after_playback=False)
+            elif not ok and active.life.is_(CallState.TRANSFERRING):
+                active.life.move(CallState.MEDIA)  # the conversation goes on (the session decides)
             log.info("transfer of %s ended: %d %s", active.call_id, code, prm.reason)
 
     def _maybe_start(self, active: ActiveCall) -> None:
-        if active.started or active.disconnected:
+        if not active.life.is_(CallState.OFFERED, CallState.DIALING):
             return
         info = active.call.getInfo()
         if active.direction == "outbound" and info.state != pj.PJSIP_INV_STATE_CONFIRMED:
@@ -493,7 +497,7 @@ class SipWorker:
             active.call_id, self.config.sample_rate, self.events, self.config.prebuffer_ms, recorder
         )
         active.bridge = bridge
-        active.started = True
+        active.life.move(CallState.MEDIA)
         active.started_at = time.monotonic()
         active.answer_deadline = None
         if active.direction == "outbound" and active.request_id is not None:
@@ -570,7 +574,7 @@ class SipWorker:
             self._originate(command)
             return
         active = self.calls.get(command.call_id)
-        if active is None or active.disconnected:
+        if active is None or active.life.ended:
             if isinstance(command, Transfer):
                 self.events.put(TransferStatus(command.call_id, 481, "no such call", True, False))
             return
@@ -588,6 +592,10 @@ class SipWorker:
             active.call.sendDtmf(prm)
 
     def _transfer(self, active: ActiveCall, command: Transfer) -> None:
+        if not active.life.is_(CallState.MEDIA):
+            why = f"call is {active.life.state}, not in conversation"
+            self.events.put(TransferStatus(active.call_id, 409, why, True, False))
+            return
         try:
             target = self._transfer_uri(command.target)
             for name, value in (*command.headers, *command.refer_to_headers):
@@ -606,6 +614,7 @@ class SipWorker:
         except pj.Error as exc:
             self.events.put(TransferStatus(active.call_id, 500, f"REFER not sent: {exc.reason}", True, False))
             return
+        active.life.move(CallState.TRANSFERRING)
         active.transfer_deadline = time.monotonic() + self.config.transfer_timeout_s
         log.info("transfer of %s to %s sent", active.call_id, command.target)
 
@@ -620,7 +629,7 @@ class SipWorker:
         return template.format(target=target, queue=target, number=target)
 
     def _originate(self, command: Originate) -> None:
-        live = sum(1 for a in self.calls.values() if not a.disconnected)
+        live = sum(1 for a in self.calls.values() if not a.life.ended)
         if self._draining_since is not None or live >= self.config.max_calls:
             self.events.put(OriginateResult(command.request_id, False, 503, "worker full or draining"))
             return
@@ -673,17 +682,17 @@ class SipWorker:
         raise ValueError(f"cannot dial {target!r}: give a sip: URI or a phone number")
 
     def _hangup(self, active: ActiveCall, reason: str, after_playback: bool = False) -> None:
-        if active.disconnected or active.bye_sent:
-            return
-        if active.hangup_reason is None or not after_playback:
-            active.hangup_reason = active.hangup_reason or reason
-            active.hangup_after_playback = after_playback
+        if not active.life.live:
+            return  # the BYE is sent, or the call is over
+        active.hangup_reason = active.hangup_reason or reason
         if after_playback and active.bridge is not None and active.bridge.playing:
+            if not active.life.is_(CallState.HANGING_UP):
+                active.life.move(CallState.HANGING_UP)  # the BYE goes once the goodbye has played
             return
         op = pj.CallOpParam()
-        if not active.started and active.direction == "inbound":
+        if not active.life.answered and active.direction == "inbound":
             op.statusCode = 480
-        active.bye_sent = True
+        active.life.move(CallState.BYE_SENT)
         try:
             active.call.hangup(op)
         except pj.Error as exc:
@@ -692,31 +701,29 @@ class SipWorker:
     # ----------------------------------------------------------------------------- housekeeping
     def _service_calls(self, now: float) -> None:
         for active in list(self.calls.values()):
-            if active.disconnected:
+            if active.life.ended:
                 self._finish(active)
                 continue
             playing = active.bridge is not None and active.bridge.playing
             if active.pending_transfer is not None and not playing:
                 command, active.pending_transfer = active.pending_transfer, None
                 self._transfer(active, command)
-            if active.hangup_reason is not None and active.hangup_after_playback and not playing:
-                active.hangup_after_playback = False
-                self._hangup(active, active.hangup_reason)
+            if active.life.is_(CallState.HANGING_UP) and not playing:
+                self._hangup(active, active.hangup_reason or "hangup")
             if active.transfer_deadline is not None and now > active.transfer_deadline:
                 active.transfer_deadline = None
+                if active.life.is_(CallState.TRANSFERRING):
+                    active.life.move(CallState.MEDIA)
                 self.events.put(
                     TransferStatus(active.call_id, 408, "no transfer outcome in time", True, False)
                 )
             if active.answer_deadline is not None and now > active.answer_deadline:
                 active.answer_deadline = None
                 self._hangup(active, "no answer")
-            if (
-                active.started
-                and active.hangup_reason is None
-                and now - active.started_at > self.config.max_call_s
-            ):
+            in_conversation = active.life.answered and active.hangup_reason is None and active.life.live
+            if in_conversation and now - active.started_at > self.config.max_call_s:
                 self._hangup(active, "maximum call duration reached")
-            if active.started and active.hangup_reason is None and self.config.rtp_timeout_s > 0:
+            if in_conversation and self.config.rtp_timeout_s > 0:
                 self._check_rtp(active, now)
 
     def _check_rtp(self, active: ActiveCall, now: float) -> None:
@@ -754,10 +761,10 @@ class SipWorker:
                 recording = str(active.bridge.recorder.close())
             except OSError as exc:
                 log.error("recording of %s not written: %s", active.call_id, exc)
-        if active.started:
+        if active.life.answered:
             duration_ms = active.bridge.now_ms if active.bridge is not None else 0
             reason = active.hangup_reason or ("worker stopping" if forced else "remote hangup")
-            if active.transferred:
+            if CallState.TRANSFERRED in active.life.visited:
                 reason = "transferred"
             self.events.put(CallEnded(active.call_id, reason, active.last_status, duration_ms, recording))
         elif active.direction == "outbound" and active.request_id is not None:
