@@ -73,9 +73,7 @@ def test_a_recorded_call_replays_to_the_expected_decisions(stack: SpeechStack, c
 #: flow says so); a Vosk French model is the engine for this.
 WHISPER_MISREADS = {"suivi_commande_2.wav"}
 REQUESTS = [
-    pytest.param(
-        u, id=u["file"], marks=pytest.mark.xfail(reason="Whisper base on 8 kHz digits", strict=True)
-    )
+    pytest.param(u, id=u["file"], marks=pytest.mark.xfail(reason="Whisper base on 8 kHz digits", strict=True))
     if u["file"] in WHISPER_MISREADS
     else pytest.param(u, id=u["file"])
     for u in CALLERS
