@@ -363,6 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    # Private by default: call-backs, recordings, event logs and run files hold callers' personal data
+    # (and the run files secrets): what callbot creates is readable by its own user only (0600 / 0700).
+    os.umask(0o077)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

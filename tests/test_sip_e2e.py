@@ -417,3 +417,17 @@ def test_a_call_back_is_booked_with_the_keypad_alone(
         assert request.phone == CALLER and request.status.value == "pending"
     finally:
         store.close()
+
+
+def test_nothing_the_gateway_writes_is_readable_by_other_users(gateway: ServeHandle) -> None:
+    """Recordings, event logs, the call-back database and the run files (which hold secrets) are the
+    gateway user's alone: files 0600, folders 0700 (the module's earlier calls wrote some of each)."""
+    data_dir = gateway.data_dir
+    written = [data_dir, *data_dir.rglob("*")]
+    assert any(path.suffix == ".wav" for path in written) and any(path.suffix == ".db" for path in written)
+    shared = [
+        f"{path.relative_to(data_dir.parent)} {oct(path.stat().st_mode & 0o777)}"
+        for path in written
+        if path.exists() and not path.is_socket() and path.stat().st_mode & 0o077
+    ]
+    assert shared == []

@@ -369,3 +369,13 @@ def test_the_session_channel_turns_decisions_into_sip_commands_and_a_failed_tran
     handler.on_transfer_status(TransferStatus("c9", 486, "Busy Here", True, False))
     assert link.sent[0] == PlayAudio("c9", b"\x01\x00" * 80, "transfer-failed")
     assert isinstance(link.sent[1], Hangup) and link.sent[1].after_playback
+
+
+def test_a_caller_id_cannot_carry_a_line_break_or_markup_downstream() -> None:
+    """ "%2B33612345678%0D%0A<fake log line>" in the From user: what reaches logs, events, the transfer
+    context and the call-back store keeps the line break and the markup %-escaped."""
+    forged = '"Caller" <sip:%2B33612345678%0D%0A2026-12-06%2012:00:00%20INFO%20%3Cfake%3E@127.0.0.1>;tag=1'
+    user = uri_user(forged)
+    assert user == "+33612345678%0D%0A2026-12-06%2012%3A00%3A00%20INFO%20%3Cfake%3E"
+    assert not any(char in user for char in "\r\n<> ")
+    assert uri_user("sip:%2B33612345678@h") == "+33612345678"  # a well-formed number is untouched

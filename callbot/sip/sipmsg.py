@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 # RFC 3261 §7.3.3 compact forms of the headers we read.
 _COMPACT = {"f": "from", "t": "to", "i": "call-id", "m": "contact", "s": "subject"}
@@ -59,14 +59,27 @@ def uri_of(name_addr: str) -> str:
 
 
 def uri_user(uri: str) -> str:
-    """User part of a SIP/tel URI, unescaped: `sip:+33612345678@host;user=phone` → `+33612345678`."""
+    """User part of a SIP/tel URI, unescaped: `sip:+33612345678@host;user=phone` → `+33612345678`.
+
+    The user part is the peer's to write: only the characters RFC 3261 allows in it unescaped come out
+    unescaped; anything else (a CR LF, "<", a space) stays %-escaped, so that caller-controlled text can
+    never forge a log line, an event, a header or a stored record downstream.
+    """
     uri = uri_of(uri)
     scheme, _, rest = uri.partition(":")
     if scheme.lower() == "tel":
-        return unquote(rest.split(";", 1)[0])
+        return _user_text(rest.split(";", 1)[0])
     if "@" not in rest:
         return ""
-    return unquote(rest.split("@", 1)[0].split(";", 1)[0])
+    return _user_text(rest.split("@", 1)[0].split(";", 1)[0])
+
+
+# RFC 3261 §25.1: unreserved and user-unreserved characters, safe to show as they are.
+_USER_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/")
+
+
+def _user_text(escaped: str) -> str:
+    return "".join(char if char in _USER_SAFE else quote(char, safe="") for char in unquote(escaped))
 
 
 def passed_on_headers(request: SipRequest) -> dict[str, str]:
