@@ -395,3 +395,20 @@ def test_a_caller_whose_line_goes_silent_is_hung_up_and_one_that_talks_is_not(
         assert echo.returncode == 0, echo.errors  # the caller hung up after 4 s, not the gateway
         handler = only_handler(demo)
         assert handler.ended is not None and handler.ended.reason == "remote hangup"
+
+
+def test_late_offer_calls_never_answered_are_released_and_the_slots_reused(
+    host: HandlerHost, demo: DemoFactory, tmp_path: Path, sipp_dir: Path
+) -> None:
+    """Four INVITEs without SDP whose ACK brings no answer would hold every call slot for ever: each is
+    hung up `media_timeout_s` after its 200, and a normal call is answered afterwards."""
+    with worker_process(host, tmp_path / "late", media_timeout_s=2.0) as worker:
+        started = time.monotonic()
+        late = call(worker, "uac_late_offer_no_answer.xml", sipp_dir, calls=4)
+        waited = time.monotonic() - started
+        assert late.returncode == 0, late.errors  # every one got the gateway's BYE
+        assert 2.0 <= waited < 15.0
+        assert demo.handlers == {}  # no conversation was ever started for them
+        echo = call(worker, "uac_echo.xml", sipp_dir, duration_ms=2000, keys=PCMA, extra=["-rtp_echo"])
+        assert echo.returncode == 0, echo.errors
+        assert only_handler(demo).ended is not None

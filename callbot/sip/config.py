@@ -61,6 +61,10 @@ class WorkerConfig:
     #: hold a call slot and a recogniser until `max_call_s`); 0 turns the check off. Calls the far end put
     #: on hold are not checked.
     rtp_timeout_s: float = 30.0
+    #: An answered call whose media never starts (a late-offer INVITE acknowledged without an SDP answer,
+    #: a 200 never acknowledged, an SDP PJSIP could not use) is hung up this long after the 200: every
+    #: answered call has a deadline from its answer, whatever the peer does.
+    media_timeout_s: float = 10.0
     pjsip_log_level: int = 1
     user_agent: str = "callbot"
 
@@ -98,6 +102,8 @@ class WorkerConfig:
             template = getattr(self, name)
             if template is not None and "{" not in template:
                 raise ConfigError(f"{name}: {template!r} lacks a placeholder, e.g. 'sip:{{number}}@pbx:5060'")
+        if self.media_timeout_s <= 0:
+            raise ConfigError("media_timeout_s must be positive: an answered call without media must end")
         if self.transfer_timeout_s <= 0 or self.drain_timeout_s < 0 or self.max_call_s <= 0:
             raise ConfigError(
                 "transfer_timeout_s and max_call_s must be positive, drain_timeout_s zero or more"

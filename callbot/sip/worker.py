@@ -121,6 +121,7 @@ class ActiveCall:
     sip_headers: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    answered_at: float | None = None  # when the 200 went out (inbound): the call's deadlines run from it
     started_at: float = 0.0
     bridge: MediaBridge | None = None
     port: CallPort | None = None
@@ -404,6 +405,7 @@ class SipWorker:
         self.calls[call_id] = active
         op = pj.CallOpParam()
         op.statusCode = 200
+        active.answered_at = time.monotonic()
         try:
             call.answer(op)
         except pj.Error as exc:
@@ -720,6 +722,12 @@ class SipWorker:
             if active.answer_deadline is not None and now > active.answer_deadline:
                 active.answer_deadline = None
                 self._hangup(active, "no answer")
+            if (
+                active.life.is_(CallState.OFFERED)
+                and active.answered_at is not None
+                and now - active.answered_at > self.config.media_timeout_s
+            ):
+                self._hangup(active, f"no media {self.config.media_timeout_s:g} s after the answer")
             in_conversation = active.life.answered and active.hangup_reason is None and active.life.live
             if in_conversation and now - active.started_at > self.config.max_call_s:
                 self._hangup(active, "maximum call duration reached")
