@@ -587,7 +587,7 @@ def test_key_0_transfers(flow: Flow) -> None:
     transfer = transfer_of(result)
     assert transfer.queue == "service_client"
     assert transfer.context.summary == "Horaires ; demande un conseiller (touche 0)"
-    assert transfer.context.transcript[-2] == "Client : [touches 0]"
+    assert transfer.context.transcript[-2] == "Client : [touche 0]"
 
 
 def test_a_complaint_goes_to_the_complaints_queue(flow: Flow) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callbot.dialog.transcript import mark_cut
+from callbot.dialog.transcript import Transcript, mark_cut
 
 GREETING = "Bonjour et bienvenue chez Maison Lumière. Que puis-je faire pour vous ?"
 
@@ -29,3 +29,19 @@ def test_a_prompt_the_dialog_did_not_write_is_left_alone() -> None:
     transcript = ["Bot : Bonjour."]
     mark_cut(transcript, "Cet appel est susceptible d'être enregistré.", played_ms=0, total_ms=3000)
     assert transcript == ["Bot : Bonjour."]
+
+
+def test_the_transcript_reads_keys_silences_and_who_spoke() -> None:
+    transcript = Transcript()
+    transcript.bot("Que puis-je faire pour vous ?")
+    transcript.silence()
+    assert not transcript.heard_someone
+    transcript.keys("0")
+    transcript.keys("458129")
+    assert transcript.heard_someone
+    assert transcript.lines == [
+        "Bot : Que puis-je faire pour vous ?",
+        "Client : [silence]",
+        "Client : [touche 0]",
+        "Client : [touches 458129]",
+    ]

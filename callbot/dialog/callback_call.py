@@ -39,7 +39,7 @@ from callbot.dialog.conversation import CONFIRM_KEYS
 from callbot.dialog.flow import CallbackCallPrompts
 from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
 from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
-from callbot.dialog.transcript import mark_cut
+from callbot.dialog.transcript import Transcript
 
 #: `Hangup.reason`s of a call-back call, read by the dispatcher (callbot/callbacks/outbound.py).
 VOICEMAIL = "voicemail"
@@ -93,7 +93,7 @@ class CallbackCallDialog:
         self._silences = 0
         self._new_time: datetime | None = None
         self._when = WhenCollector(now, PARIS, check=check_callback_time, missing_time=prompts.missing_hour)
-        self._transcript: list[str] = []
+        self._transcript = Transcript()
         self._events: list[str] = []
         self._actions: list[Action] = []
 
@@ -136,7 +136,7 @@ class CallbackCallDialog:
         text = text.strip()
         if not text:
             return self.no_input()
-        self._transcript.append(f"Client : {text}")
+        self._transcript.caller(text)
         return self._turn(lambda: self._understand(text), None)
 
     @property
@@ -159,7 +159,7 @@ class CallbackCallDialog:
         key = digits.strip().rstrip("#")[:1]
         if not key:
             return self.no_input()
-        self._transcript.append(f"Client : [touche {key}]")
+        self._transcript.keys(key)
         self._heard_someone = True
         answer = CONFIRM_KEYS.get(key)  # 1 oui, 2 non; 0 a person, as everywhere in the gateway
         if key == "0":
@@ -170,12 +170,12 @@ class CallbackCallDialog:
 
     def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
         """The caller cut this prompt short, or never heard it: the transcript says so."""
-        mark_cut(self._transcript, text, played_ms, total_ms)
+        self._transcript.cut(text, played_ms, total_ms)
 
     def no_input(self) -> TurnResult:
         if self._ended:
             return TurnResult(intent=None, confidence=0.0)
-        self._transcript.append("Client : [silence]")
+        self._transcript.silence()
         return self._turn(self._silence, None)
 
     def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
@@ -195,7 +195,7 @@ class CallbackCallDialog:
         transcript = (
             *first.transcript,
             f"— Rappel du {self.request.due_at.astimezone(PARIS):%d/%m à %H:%M} —",
-            *self._transcript,
+            *self._transcript.lines,
         )
         # This call first: the context headers are bounded, and what the agent must know now is this.
         summary = " ; ".join(part for part in (*self._events, first.summary) if part)
@@ -220,7 +220,7 @@ class CallbackCallDialog:
         text = " ".join(text.split())
         if text:
             self._actions.append(Say(text, barge_in))
-            self._transcript.append(f"Bot : {text}")
+            self._transcript.bot(text)
 
     def _understand(self, text: str) -> None:
         if sounds_like_voicemail(text):

@@ -61,7 +61,7 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD, without_mention
-from callbot.dialog.transcript import mark_cut
+from callbot.dialog.transcript import Transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,7 @@ class Conversation:
         self._when: dict[str, WhenCollector] = {}
         self._pending_problem: str | None = None
         self._failures: list[FailureKind] = []
-        self._transcript: list[str] = []
+        self._transcript = Transcript()
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
         self._events: list[str] = []
@@ -236,7 +236,7 @@ class Conversation:
     @property
     def heard_someone(self) -> bool:
         """Whether the caller said or keyed anything (silences are not counted)."""
-        return any(line.startswith("Client :") and line != "Client : [silence]" for line in self._transcript)
+        return self._transcript.heard_someone
 
     @property
     def hints(self) -> tuple[str, ...]:
@@ -297,7 +297,7 @@ class Conversation:
         text = text.strip()
         if not text:
             return self.no_input()
-        self._transcript.append(f"Client : {text}")
+        self._transcript.caller(text)
         return self._turn(lambda: self._understand(text), None, 0.0)
 
     def dtmf(self, digits: str) -> TurnResult:
@@ -307,18 +307,18 @@ class Conversation:
         keys = digits.strip().rstrip("#")
         if not keys:
             return self.no_input()
-        self._transcript.append(f"Client : [touches {keys}]")
+        self._transcript.keys(keys)
         return self._turn(lambda: self._keys(keys), None, 1.0)
 
     def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
         """The caller cut this prompt short, or never heard it: the transcript says so."""
-        mark_cut(self._transcript, text, played_ms, total_ms)
+        self._transcript.cut(text, played_ms, total_ms)
 
     def no_input(self) -> TurnResult:
         """The caller said nothing before the Listen timeout."""
         if self._ended:
             return TurnResult(intent=None, confidence=0.0)
-        self._transcript.append("Client : [silence]")
+        self._transcript.silence()
         return self._turn(lambda: self._fail("no_input"), None, 0.0)
 
     def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
@@ -347,7 +347,7 @@ class Conversation:
             caller=self.caller,
             intent=self._last_intent,
             slots={name: value.plain() for name, value in self._slots.items()},
-            transcript=tuple(self._transcript),
+            transcript=tuple(self._transcript.lines),
             summary=self.summary(),
         )
 
@@ -421,7 +421,7 @@ class Conversation:
         text = " ".join(text.split())
         if text:
             self._actions.append(Say(text))
-            self._transcript.append(f"Bot : {text}")
+            self._transcript.bot(text)
 
     # ---------------------------------------------------------------------------------- understanding
 

@@ -9,6 +9,7 @@ with its position.
 from __future__ import annotations
 
 BOT = "Bot : "
+SILENCE = "[silence]"
 
 
 def mark_cut(transcript: list[str], text: str, played_ms: int, total_ms: int) -> None:
@@ -27,3 +28,32 @@ def mark_cut(transcript: list[str], text: str, played_ms: int, total_ms: int) ->
     words = text.split()
     heard = words[: max(1, round(len(words) * min(played_ms, total_ms) / max(total_ms, 1)))]
     transcript[index] = f"Bot (interrompu) : {' '.join(heard)}…"
+
+
+class Transcript:
+    """One call's lines, as the agent who takes the call reads them (`CallContext.transcript`): what
+    the caller said or keyed, and what the bot said — marked when the caller cut it short or never heard
+    it. Every dialog keeps its transcript here, the same way."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def caller(self, text: str) -> None:
+        self.lines.append(f"Client : {text}")
+
+    def keys(self, keys: str) -> None:
+        self.caller(f"[touche{'s' if len(keys) > 1 else ''} {keys}]")
+
+    def silence(self) -> None:
+        self.caller(SILENCE)
+
+    def bot(self, text: str) -> None:
+        self.lines.append(BOT + text)
+
+    def cut(self, text: str, played_ms: int, total_ms: int) -> None:
+        mark_cut(self.lines, text, played_ms, total_ms)
+
+    @property
+    def heard_someone(self) -> bool:
+        """Whether the caller said or keyed anything (silences are not counted)."""
+        return any(line.startswith("Client : ") and line != f"Client : {SILENCE}" for line in self.lines)
