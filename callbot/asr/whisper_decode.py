@@ -60,6 +60,8 @@ class WhisperSettings:
     #: Hypotheses returned per decode (beam search keeps at least this many): the dialog picks the
     #: first one it understands in its current state. The gateway's settings ask for 3 (`asr:`).
     num_hypotheses: int = 1
+    #: Subtract the line's steady noise (estimated on the turn's pre-roll) before decoding and scoring.
+    denoise: bool = True
     warm_up: bool = True
 
     def cache_key(self) -> tuple[str, int, int]:

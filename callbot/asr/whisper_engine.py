@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from callbot.asr.base import Hypothesis, Recognizer, RecognizerEngine, Word
+from callbot.asr.denoise import subtract_line_noise
 from callbot.asr.manifest import ModelError
 from callbot.asr.whisper_decode import (
     SAMPLE_RATE,
@@ -124,7 +125,9 @@ class WhisperEngine(RecognizerEngine):
 
     def score(self, audio: np.ndarray, phrases: Sequence[str]) -> list[float]:
         """Closed-set scores of `phrases` for one utterance (see `score_phrases`), on the calling thread."""
-        return score_phrases(self.model, self.tokenizer, audio, self.prompt_for(()), list(phrases))
+        return score_phrases(
+            self.model, self.tokenizer, self._clean(audio), self.prompt_for(()), list(phrases)
+        )
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -132,7 +135,12 @@ class WhisperEngine(RecognizerEngine):
     def _decode(self, audio: np.ndarray, prompt: list[int]) -> Transcript:
         with self._count_lock:
             self.decode_count += 1
-        return decode(self.model, self.tokenizer, audio, prompt, self.settings, self.suppress_tokens)
+        return decode(
+            self.model, self.tokenizer, self._clean(audio), prompt, self.settings, self.suppress_tokens
+        )
+
+    def _clean(self, audio: np.ndarray) -> np.ndarray:
+        return subtract_line_noise(audio, SAMPLE_RATE) if self.settings.denoise else audio
 
 
 @dataclass

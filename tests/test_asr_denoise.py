@@ -1,0 +1,32 @@
+"""The line's steady hiss is subtracted before Whisper hears a turn; the speech stays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from callbot.asr.denoise import subtract_line_noise
+
+RATE = 16000
+
+
+def level_db(signal: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(signal.astype(np.float64) ** 2) + 1e-20))
+
+
+def test_the_hiss_before_and_under_the_speech_goes_down_and_the_speech_stays() -> None:
+    rng = np.random.default_rng(3)
+    hiss = rng.normal(0, 0.01, RATE * 2).astype(np.float32)
+    t = np.arange(RATE) / RATE
+    voice = (0.2 * np.sin(2 * np.pi * 440 * t) * np.hanning(RATE)).astype(np.float32)
+    turn = hiss.copy()
+    turn[RATE // 2 : RATE // 2 + RATE] += voice  # half a second of line (the pre-roll), then speech
+    cleaned = subtract_line_noise(turn, RATE)
+    assert cleaned.dtype == np.float32 and len(cleaned) == len(turn)
+    assert level_db(cleaned[: RATE // 4]) < level_db(turn[: RATE // 4]) - 10  # the line alone: much quieter
+    speech = slice(RATE // 2 + RATE // 4, RATE // 2 + 3 * RATE // 4)
+    assert abs(level_db(cleaned[speech]) - level_db(voice[RATE // 4 : 3 * RATE // 4])) < 1.5  # speech kept
+
+
+def test_a_turn_too_short_to_measure_its_line_is_left_as_it_is() -> None:
+    short = np.full(RATE // 4, 0.1, dtype=np.float32)
+    assert subtract_line_noise(short, RATE) is short
