@@ -49,3 +49,10 @@ def test_a_hint_phrase_tacked_on_the_request_is_removed() -> None:
 )
 def test_what_the_caller_said_is_kept_as_it_is(said: str) -> None:
     assert clean_transcript(said, DEFAULT_DOMAIN_PROMPT).text == said
+
+
+def test_characters_of_other_scripts_are_dropped() -> None:
+    cleaned = clean_transcript("C'est用.")
+    assert cleaned.text == "C'est." and cleaned.removed == ("other script: 用",)
+    french = "Ça coûte 8,90 € à l'ampoule LED, n°3 (Paris) ?"
+    assert clean_transcript(french).text == french

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 #: Clause boundaries in Whisper's punctuated output.
 _CLAUSE_END = re.compile(r"(?<=[,.;:!?…])\s+")
+#: Letters a French caller's words are written with (Latin, accented), digits, spaces and punctuation.
+_FOREIGN = re.compile(r"[^\s\w'’,.;:!?…%€°()\-]|[^\x00-\u024f\s'’…€]")
 _TOKEN = re.compile(r"[^\s'’]+['’]?|['’]")
 #: Clauses of at most this many words are never treated as leaks.
 _SHORT_CLAUSE_WORDS = 2
@@ -36,8 +38,13 @@ class Cleaned:
 
 
 def clean_transcript(text: str, prompt: str = "") -> Cleaned:
-    """`text` without repeated clauses, repeated word runs and clauses copied from `prompt`."""
+    """`text` without repeated clauses, repeated word runs and clauses copied from `prompt`, and without
+    characters of other scripts (Whisper base sometimes ends a French turn with one: "C'est用.")."""
     removed: list[str] = []
+    foreign = _FOREIGN.findall(text)
+    if foreign:
+        removed.append(f"other script: {''.join(foreign)}")
+        text = _FOREIGN.sub("", text)
     kept: list[str] = []
     seen: set[str] = set()
     prompt_words = _words(prompt)
