@@ -56,3 +56,17 @@ def test_characters_of_other_scripts_are_dropped() -> None:
     assert cleaned.text == "C'est." and cleaned.removed == ("other script: 用",)
     french = "Ça coûte 8,90 € à l'ampoule LED, n°3 (Paris) ?"
     assert clean_transcript(french).text == french
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "C'est le 06 45 78 45 78.",  # numbers repeat for real
+        "Mon numéro, 06, 12, 34, 12, 34.",
+        "Ma commande 4 5 8 4 5 8.",
+        "Oui, suivre ma commande, s'il vous plaît.",  # a request mid-sentence is the caller's
+        "+33 6 12 34 56 78",
+    ],
+)
+def test_numbers_and_requests_in_the_middle_are_never_taken_for_loops_or_leaks(said: str) -> None:
+    assert clean_transcript(said, DEFAULT_DOMAIN_PROMPT).text == said

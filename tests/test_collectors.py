@@ -77,3 +77,10 @@ def test_a_keyed_time_is_collected_as_keyed() -> None:
     keyed = collector().keys("114")
     assert isinstance(keyed, SlotValue) and keyed.source == "dtmf"
     assert keyed.value == datetime(2026, 11, 24, 14, 0, tzinfo=PARIS)
+
+
+def test_a_keyed_day_is_counted_from_today_whatever_week_was_said_before() -> None:
+    when = collector()
+    assert isinstance(when.hear("la semaine prochaine"), Problem)
+    keyed = when.keys("114")
+    assert isinstance(keyed, SlotValue) and keyed.value == datetime(2026, 11, 24, 14, 0, tzinfo=PARIS)

@@ -1128,3 +1128,19 @@ def test_the_store_question_offers_its_closed_set_of_answers(flow: Flow) -> None
         "Lille Grand Place",
     }
     assert conversation.understands("Lyon Part-Dieu")  # each reading is understood by the question
+
+
+def test_asking_whether_a_reading_is_understood_changes_nothing(flow: Flow) -> None:
+    """The session asks `understands` before `hear`: "demain", then "à 15 h" is still tomorrow."""
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    conversation.hear("demain")
+    assert conversation.understands("à quinze heures")
+    assert "demain, mardi 24 novembre, à 15 h" in said(conversation.hear("à quinze heures"))
+
+
+@pytest.mark.parametrize("answer", ["oui merci au revoir", "oui, merci beaucoup, bonne journée"])
+def test_a_yes_with_a_goodbye_to_the_read_back_books_the_call_back(flow: Flow, answer: str) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé demain à quinze heures")
+    assert "ScheduleCallback" in kinds(conversation.hear(answer))

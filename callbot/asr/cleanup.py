@@ -24,7 +24,8 @@ from dataclasses import dataclass
 #: Clause boundaries in Whisper's punctuated output.
 _CLAUSE_END = re.compile(r"(?<=[,.;:!?…])\s+")
 #: Letters a French caller's words are written with (Latin, accented), digits, spaces and punctuation.
-_FOREIGN = re.compile(r"[^\s\w'’,.;:!?…%€°()\-]|[^\x00-\u024f\s'’…€]")
+_FOREIGN = re.compile(r"[^\s\w'’,.;:!?…%€°()+\-]|[^\x00-\u024f\s'’…€]")
+_HAS_DIGIT = re.compile(r"\d")
 _TOKEN = re.compile(r"[^\s'’]+['’]?|['’]")
 #: Clauses of at most this many words are never treated as leaks.
 _SHORT_CLAUSE_WORDS = 2
@@ -48,8 +49,12 @@ def clean_transcript(text: str, prompt: str = "") -> Cleaned:
     kept: list[str] = []
     seen: set[str] = set()
     prompt_words = _words(prompt)
-    for clause in _CLAUSE_END.split(text.strip()):
-        if not clause:
+    clauses = [clause for clause in _CLAUSE_END.split(text.strip()) if clause]
+    leaks = _trailing_leaks(clauses, prompt_words)
+    for index, clause in enumerate(clauses):
+        if _HAS_DIGIT.search(clause):
+            # Numbers repeat for real ("06 45 78 45 78", "12, 34, 12, 34"): never collapsed or dropped.
+            kept.append(clause)
             continue
         collapsed = _collapse_runs(clause)
         if collapsed != clause:
@@ -65,8 +70,7 @@ def clean_transcript(text: str, prompt: str = "") -> Cleaned:
             removed.append(f"repeated: {clause}")
             continue
         seen.add(key)
-        words = key.split()
-        if kept and len(words) > _SHORT_CLAUSE_WORDS and _contains(prompt_words, words):
+        if index in leaks:
             removed.append(f"from the prompt: {clause}")
             continue
         kept.append(clause)
@@ -74,6 +78,19 @@ def clean_transcript(text: str, prompt: str = "") -> Cleaned:
     if cleaned and cleaned[-1] in ",;:":
         cleaned = cleaned[:-1].rstrip() + "."
     return Cleaned(cleaned, tuple(removed))
+
+
+def _trailing_leaks(clauses: list[str], prompt_words: list[str]) -> set[int]:
+    """Indexes of the clauses, at the end of the text and after its first clause, copied from the prompt:
+    a leak continues what was heard; a request in the middle ("oui, suivre ma commande, s'il vous
+    plaît") is the caller's."""
+    leaks: set[int] = set()
+    for index in range(len(clauses) - 1, 0, -1):
+        words = _words(clauses[index])
+        if len(words) <= _SHORT_CLAUSE_WORDS or not _contains(prompt_words, words):
+            break
+        leaks.add(index)
+    return leaks
 
 
 def _collapse_runs(clause: str) -> str:

@@ -98,6 +98,7 @@ class WhenCollector:
         said = keypad_moment(keys)
         if said is None:
             return None
+        self.days = None  # key 1 is tomorrow, whatever week was said before
         heard = self.hear(said)
         if isinstance(heard, SlotValue):
             return SlotValue(heard.value, heard.spoken, "dtmf", heard.for_agents)

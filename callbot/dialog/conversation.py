@@ -259,6 +259,14 @@ class Conversation:
         """Whether `text` would be understood in the current state, without changing it: a value the
         state collects, an answer to its question, a request it handles, a goodbye or a person asked
         for. The session uses it to pick among the recogniser's N-best readings."""
+        remembered = {name: collector.days for name, collector in self._when.items()}
+        try:
+            return self._would_understand(text)
+        finally:  # reading a time must not change the day a collector remembers
+            for name, days in remembered.items():
+                self._when[name].days = days
+
+    def _would_understand(self, text: str) -> bool:
         if wants_human(text) or self._goodbye_in(text) is not None:
             return True
         if (self._awaiting_confirmation or self._guess is not None) and parse_yes_no(text) is not None:
@@ -583,6 +591,8 @@ class Conversation:
         """The intent that ends the call here, when the words after a leading "non", "merci", "bon"…
         say it on their own: "non merci, bonne journée" ends the call, "merci" or "bon, voilà" alone does
         not (a half-heard answer is not a goodbye)."""
+        if self._awaiting_confirmation and parse_yes_no(text):
+            return None  # "oui merci, au revoir" to "C'est bien ça ?" confirms first (the flow then ends)
         rest = _LEADING_ANSWER.sub("", normalize(text)).strip()
         if not rest:
             return None

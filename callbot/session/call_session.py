@@ -452,7 +452,11 @@ class CallSession:
         """When the question expects one of a closed set ("Pour quel magasin ?") and no free reading was
         understood: the answer whose phrases the audio supports best, if clearly ahead of the others."""
         choices = self.conversation.choices
-        scores = self.recognizer.score(list(choices)) if choices else None
+        try:
+            scores = self.recognizer.score(list(choices)) if choices else None
+        except Exception as exc:  # scoring is a second chance: its failure must not cost the call
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
+            return None
         if not scores:
             return None
         best: dict[str, float] = {}

@@ -461,6 +461,11 @@ class SipWorker:
         code = int(prm.statusCode)
         final = bool(prm.finalNotify)
         ok = final and 200 <= code < 300
+        if final and not active.life.is_(CallState.TRANSFERRING, CallState.HANGING_UP):
+            # Too late: the transfer already timed out and the conversation took the caller back.
+            log.info("late transfer outcome for %s ignored: %d %s", active.call_id, code, prm.reason)
+            prm.cont = False
+            return
         self.events.put(TransferStatus(active.call_id, code, str(prm.reason), final, ok))
         if final:
             prm.cont = False
@@ -710,7 +715,10 @@ class SipWorker:
             if active.pending_transfer is not None and not playing:
                 command, active.pending_transfer = active.pending_transfer, None
                 self._transfer(active, command)
-            if active.life.is_(CallState.HANGING_UP) and not playing:
+            ending = active.life.is_(CallState.HANGING_UP) or (
+                active.life.is_(CallState.TRANSFERRED) and active.hangup_reason is not None
+            )  # (a REFER that succeeded while the goodbye played leaves the BYE to send)
+            if ending and not playing:
                 self._hangup(active, active.hangup_reason or "hangup")
             if active.transfer_deadline is not None and now > active.transfer_deadline:
                 active.transfer_deadline = None
