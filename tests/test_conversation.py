@@ -1144,3 +1144,21 @@ def test_a_yes_with_a_goodbye_to_the_read_back_books_the_call_back(flow: Flow, a
     conversation = call(flow)
     conversation.hear("je voudrais être rappelé demain à quinze heures")
     assert "ScheduleCallback" in kinds(conversation.hear(answer))
+
+
+def test_the_product_question_offers_each_product_as_a_caller_names_it(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais savoir si un article est disponible")  # "Quel produit cherchez-vous ?"
+    choices = conversation.choices
+    assert choices["C'est l'ampoule LED à filament"] == choices["ampoule LED à filament"]
+    assert choices["lampadaire Arco"] == "le lampadaire Arco"
+    assert conversation.understands("le lampadaire Arco")
+
+
+def test_naming_the_request_again_without_its_value_is_not_understood(flow: Flow) -> None:
+    """ "Les horaires du magasin" while the store is asked names the request in progress again, which the
+    dialog counts as not understood: so must `understands`, or a better reading would be passed over."""
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")  # "Pour quel magasin ?"
+    assert not conversation.understands("les horaires du magasin s'il vous plaît")
+    assert "pas reconnu le magasin" in said(conversation.hear("les horaires du magasin s'il vous plaît"))

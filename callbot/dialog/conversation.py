@@ -107,6 +107,8 @@ FailureKind = Literal["no_match", "no_input"]
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
 #: How callers answer "Pour quel magasin ?" with a city: the phrases scored against their audio.
 _STORE_ANSWERS = ("{}", "Celui de {}", "Le magasin de {}")
+#: How callers name a product when asked which one ("C'est l'ampoule à filament").
+_PRODUCT_ANSWERS = ("{}", "C'est {}")
 #: What a short "oui" becomes through an 8 kHz line (Whisper base): "Bon.", "Bonne...", "Bon, voilà."
 _WEAK_YES = re.compile(r"(?:bon|bonne|bon voila|bah bon)")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
@@ -226,7 +228,7 @@ class Conversation:
         slot = self.flow.slots[collect]
         if slot.type != "entity" or slot.from_ is None:
             return {}
-        templates = _STORE_ANSWERS if slot.from_ == "stores" else ("{}",)
+        templates = _STORE_ANSWERS if slot.from_ == "stores" else _PRODUCT_ANSWERS
         return {
             template.format(short): reading
             for short, reading in data.short_names(slot.from_).items()
@@ -282,14 +284,19 @@ class Conversation:
         if (
             match is not None
             and not match.weak
-            and self._handles(match.intent)
+            and self._moves_on(match.intent)
             and not (self._half_collected() and self._ends_call(match.intent))  # a weak goodbye
         ):
             return True
         return self._implied_intent(text) is not None
 
-    def _handles(self, intent: str) -> bool:
-        return intent in self._current.on or intent in self.flow.global_handlers.on
+    def _moves_on(self, intent: str) -> bool:
+        """The intent is handled here and is not the request in progress named again without its value
+        ("le magasin" while the store is asked: `_handle_intent` counts that as not understood)."""
+        transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+        if transition is None:
+            return False
+        return self._current.collect is None or transition.goto != self._state
 
     def start(self) -> TurnResult:
         """The greeting: what the start state says and asks."""
