@@ -1146,13 +1146,11 @@ def test_a_yes_with_a_goodbye_to_the_read_back_books_the_call_back(flow: Flow, a
     assert "ScheduleCallback" in kinds(conversation.hear(answer))
 
 
-def test_the_product_question_offers_each_product_as_a_caller_names_it(flow: Flow) -> None:
+def test_the_product_question_offers_no_closed_set(flow: Flow) -> None:
+    """40 product phrases cost 1.6 s a turn: only store questions are scored (docs/architecture.md)."""
     conversation = call(flow)
     conversation.hear("je voudrais savoir si un article est disponible")  # "Quel produit cherchez-vous ?"
-    choices = conversation.choices
-    assert choices["C'est l'ampoule LED à filament"] == choices["ampoule LED à filament"]
-    assert choices["lampadaire Arco"] == "le lampadaire Arco"
-    assert conversation.understands("le lampadaire Arco")
+    assert conversation.choices == {}
 
 
 def test_naming_the_request_again_without_its_value_is_not_understood(flow: Flow) -> None:

@@ -172,11 +172,7 @@ class AnswersData(_Strict):
         → the entry's display name: the closed set a recogniser can score an answer against."""
         if source == "stores":
             return {store.city: store.name for store in self.stores.values()}
-        names: dict[str, str] = {}
-        for product in self.products.values():  # "le lampadaire Arco", and "lampadaire Arco"
-            for said in (product.name, *product.aliases[:1]):
-                names[said] = product.name
-        return names
+        return {product.name: product.name for product in self.products.values()}
 
     def display(self, source: str, key: str) -> str:
         entries: Mapping[str, Store | Product] = self.stores if source == "stores" else self.products
