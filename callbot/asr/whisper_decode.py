@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,9 +69,6 @@ class WhisperSettings:
         return (self.compute_type, self.cpu_threads, self.num_workers)
 
 
-_SHORT = WhisperSettings()
-
-
 @dataclass(frozen=True)
 class Transcript:
     text: str
@@ -111,26 +108,38 @@ def build_prompt(tokenizer: Tokenizer, settings: WhisperSettings, hints: tuple[s
 
 
 def score_phrases(
-    model: WhisperModel, tokenizer: Tokenizer, audio: np.ndarray, prompt: list[int], phrases: list[str]
+    model: WhisperModel,
+    tokenizer: Tokenizer,
+    audio: np.ndarray,
+    prompt: list[int],
+    phrases: list[str],
+    settings: WhisperSettings,
 ) -> list[float]:
     """Teacher-forced mean log-probability per token of each phrase under the audio (one encoder pass,
     one batched `align`): closed-set scoring, which finds a city name in "Celui de Lyon" where free
     decoding heard "C'est lui, c'est lié" (facts.md)."""
     import ctranslate2
-    from faster_whisper.transcribe import get_ctranslate2_storage
 
-    window = window_seconds(len(audio) / SAMPLE_RATE, _SHORT) or _MAX_WINDOW_S
-    frames = int(window * SAMPLE_RATE) // _HOP
-    padded = np.zeros(frames * _HOP, dtype=np.float32)
-    padded[: len(audio)] = audio[: len(padded)]
-    features = model.feature_extractor(padded)[:, :frames]
-    encoded = np.array(model.model.encode(get_ctranslate2_storage(np.ascontiguousarray(features[None]))))
-    batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(encoded, len(phrases), axis=0)))
+    window = window_seconds(len(audio) / SAMPLE_RATE, settings) or _MAX_WINDOW_S
+    encoded, frames = _encode(model, audio, window)
+    repeated = np.repeat(np.array(encoded), len(phrases), axis=0)
+    batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(repeated))
     tokens = [tokenizer.encode(" " + phrase.strip()) for phrase in phrases]
     results = model.model.align(batch, prompt, tokens, [frames] * len(phrases))
     return [
         float(np.mean(np.log(np.maximum(np.asarray(result.text_token_probs), 1e-9)))) for result in results
     ]
+
+
+def _encode(model: WhisperModel, audio: np.ndarray, window: float) -> tuple[Any, int]:
+    """The encoder's output for `audio` padded to `window` seconds, and the number of mel frames."""
+    from faster_whisper.transcribe import get_ctranslate2_storage
+
+    frames = int(window * SAMPLE_RATE) // _HOP
+    padded = np.zeros(frames * _HOP, dtype=np.float32)
+    padded[: len(audio)] = audio[: len(padded)]
+    features = model.feature_extractor(padded)[:, :frames]
+    return model.model.encode(get_ctranslate2_storage(np.ascontiguousarray(features[None]))), frames
 
 
 def decode(
@@ -142,17 +151,11 @@ def decode(
     suppress: list[int],
 ) -> Transcript:
     """Transcribe float32 16 kHz mono audio with a loaded faster-whisper `WhisperModel`."""
-    from faster_whisper.transcribe import get_ctranslate2_storage
-
     duration = len(audio) / SAMPLE_RATE
     window = window_seconds(duration, settings)
     if window is None:
         return _decode_long(model, audio, prompt, settings, tokenizer)
-    frames = int(window * SAMPLE_RATE) // _HOP
-    padded = np.zeros(frames * _HOP, dtype=np.float32)
-    padded[: len(audio)] = audio[: len(padded)]
-    features = model.feature_extractor(padded)[:, :frames]
-    encoded = model.model.encode(get_ctranslate2_storage(np.ascontiguousarray(features[None])))
+    encoded, _frames = _encode(model, audio, window)
     max_new = int(duration * _TOKENS_PER_SECOND_CAP) + 16
     hypotheses = max(1, settings.num_hypotheses)
     result = model.model.generate(

@@ -126,7 +126,7 @@ class WhisperEngine(RecognizerEngine):
     def score(self, audio: np.ndarray, phrases: Sequence[str]) -> list[float]:
         """Closed-set scores of `phrases` for one utterance (see `score_phrases`), on the calling thread."""
         return score_phrases(
-            self.model, self.tokenizer, self._clean(audio), self.prompt_for(()), list(phrases)
+            self.model, self.tokenizer, self._clean(audio), self.prompt_for(()), list(phrases), self.settings
         )
 
     def close(self) -> None:
