@@ -104,13 +104,13 @@ de 9 h à 19 h."); the bot says it and asks for another time."""
 
 FailureKind = Literal["no_match", "no_input"]
 
-#: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
 #: How callers answer "Pour quel magasin ?" with a city: the phrases scored against their audio.
 _STORE_ANSWERS = ("{}", "Celui de {}", "Le magasin de {}")
 #: What a short "oui" becomes through an 8 kHz line (Whisper base): "Bon.", "Bonne...", "Bon, voilà."
 _WEAK_YES = re.compile(r"(?:bon|bonne|bon voila|bah bon)")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
 _LEADING_ANSWER = re.compile(r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon)\b\s*)+")
+#: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
 _NAMES_A_NUMBER = re.compile(r"\b(?:numero|telephone|portable|fixe|mobile|ligne)\b")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _MAX_STATES_PER_TURN = 30
@@ -188,7 +188,7 @@ class Conversation:
         self._awaiting_confirmation = False
         # The last answer to "C'est bien ça ?" was a "bon" (a yes, heard badly): the next one confirms.
         self._weak_yes_heard = False
-        # Datetime slot → the days (first, last) said without an hour ("demain", "la semaine prochaine").
+        # Datetime slot → its collector, which remembers a day said without an hour ("demain").
         self._when: dict[str, WhenCollector] = {}
         self._pending_problem: str | None = None
         self._failures: list[FailureKind] = []
@@ -228,11 +228,10 @@ class Conversation:
             # Products too were tried: 40 phrases cost 1.6 s a turn and pushed the held-out response p95
             # from 1360 to 2860 ms for no more calls reached.
             return {}
-        templates = _STORE_ANSWERS
         return {
-            template.format(short): reading
-            for short, reading in data.short_names(slot.from_).items()
-            for template in templates
+            template.format(city): reading
+            for city, reading in data.store_cities().items()
+            for template in _STORE_ANSWERS
         }
 
     @property
@@ -293,7 +292,7 @@ class Conversation:
     def _moves_on(self, intent: str) -> bool:
         """The intent is handled here and is not the request in progress named again without its value
         ("le magasin" while the store is asked: `_handle_intent` counts that as not understood)."""
-        transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+        transition = self._transition_for(intent)
         if transition is None:
             return False
         return self._current.collect is None or transition.goto != self._state
@@ -524,20 +523,9 @@ class Conversation:
     def _keys(self, keys: str) -> None:
         state = self._current
         if state.collect is not None and not self._awaiting_confirmation:
-            slot = self.flow.slots[state.collect]
-            if slot.type in ("order_number", "phone") and keys.isdigit() and len(keys) > 1:
-                outcome = self._extract(state.collect, keys, source="dtmf")
-                if isinstance(outcome, SlotValue):
-                    self._store(state.collect, outcome)
-                    self._failures.clear()
-                    self._after_collected(state)
-                    return
-        collecting = state.collect if not self._awaiting_confirmation else None
-        if collecting is not None and self.flow.slots[collecting].type == "datetime":
-            # "114": demain à 14 h, read back and checked exactly as if it had been said.
-            keyed = self._when_collector(collecting).keys(keys)
+            keyed = self._keyed_value(state.collect, keys)
             if isinstance(keyed, SlotValue):
-                self._store(collecting, keyed)
+                self._store(state.collect, keyed)
                 self._failures.clear()
                 self._after_collected(state)
                 return
@@ -566,7 +554,7 @@ class Conversation:
 
     def _handle_intent(self, intent: str, score: float, text: str) -> bool:
         """Run the state's or the global handler of `intent`; False when neither handles it here."""
-        transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+        transition = self._transition_for(intent)
         if transition is None:
             return False
         self._turn_intent = (intent, score)
@@ -589,10 +577,20 @@ class Conversation:
         for intent, score in guesses:
             if intent is None or score < self.flow.settings.intent_threshold:
                 continue
-            transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+            transition = self._transition_for(intent)
             if transition is not None and transition.hangup:
                 return True
         return False
+
+    def _keyed_value(self, name: str, keys: str) -> SlotValue | Problem | None:
+        """A value typed for the slot being asked: an order or phone number, or a call-back time ("114":
+        demain à 14 h, read back and checked exactly as if it had been said)."""
+        slot_type = self.flow.slots[name].type
+        if slot_type in ("order_number", "phone") and keys.isdigit() and len(keys) > 1:
+            return self._extract(name, keys, source="dtmf")
+        if slot_type == "datetime":
+            return self._when_collector(name).keys(keys)
+        return None
 
     def _goodbye_in(self, text: str) -> str | None:
         """The intent that ends the call here, when the words after a leading "non", "merci", "bon"…
@@ -606,7 +604,7 @@ class Conversation:
         match = self._matcher.match(rest)
         if match is None or match.weak or match.score < CONFIRMATION_INTENT_SCORE:
             return None
-        transition = self._current.on.get(match.intent) or self.flow.global_handlers.on.get(match.intent)
+        transition = self._transition_for(match.intent)
         return match.intent if transition is not None and transition.hangup else None
 
     def _names_a_call_back_time(self, text: str) -> bool:
@@ -616,8 +614,12 @@ class Conversation:
         when = parse_when(text, self._now)
         return when is not None and when.precision == "minute"
 
+    def _transition_for(self, intent: str) -> Transition | None:
+        """What `intent` does here: the state's own handler, else the flow's global one."""
+        return self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+
     def _ends_call(self, intent: str) -> bool:
-        transition = self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)
+        transition = self._transition_for(intent)
         return transition is not None and transition.hangup
 
     def _half_collected(self) -> bool:
@@ -1020,7 +1022,7 @@ class Conversation:
         callback = self.flow.settings.callback_intent
         if callback is None:
             return None
-        return self._current.on.get(callback) or self.flow.global_handlers.on.get(callback)
+        return self._transition_for(callback)
 
     def _offer_callback(self, offer: _QueueOffer) -> bool:
         """Enter the flow's call-back request (`callback_intent`); False when the flow has none here."""
@@ -1080,7 +1082,7 @@ class Conversation:
 
     def _ask_guess(self, intent: str, score: float, text: str) -> bool:
         """Ask back a weak guess instead of acting on it; False when nothing here handles `intent`."""
-        if not (self._current.on.get(intent) or self.flow.global_handlers.on.get(intent)):
+        if self._transition_for(intent) is None:
             return False
         spec = self.flow.intents[intent]
         self._guess = _Guess(intent, text, self._state)
