@@ -45,7 +45,7 @@ def main() -> int:
     line = make_caller_set.line
     flow = load_flow(default_flow_path())
     assert flow.data is not None
-    cities = dict(flow.data.short_names("stores"))
+    cities = flow.data.store_cities()
     phrases = {template.format(city): city for city in cities for template in _STORE_ANSWERS}
     engine = load_engine("whisper")
     assert isinstance(engine, WhisperEngine)

@@ -34,7 +34,8 @@ _SHORT_CLAUSE_WORDS = 2
 @dataclass(frozen=True)
 class Cleaned:
     text: str
-    #: What was removed and why (for the event log), e.g. ("repeated: je voudrais",).
+    #: What was removed and why, e.g. ("repeated: je voudrais",): kept on the decode's `Transcript.removed`
+    #: (`WhisperRecognizer.last_transcript`) for whoever investigates a turn.
     removed: tuple[str, ...] = ()
 
 

@@ -167,12 +167,10 @@ class AnswersData(_Strict):
                 table.setdefault(name, key)
         return table
 
-    def short_names(self, source: str) -> dict[str, str]:
-        """How a caller names each entry in a word or two (a store by its city, a product by its name)
-        → the entry's display name: the closed set a recogniser can score an answer against."""
-        if source == "stores":
-            return {store.city: store.name for store in self.stores.values()}
-        return {product.name: product.name for product in self.products.values()}
+    def store_cities(self) -> dict[str, str]:
+        """Each store's city → the store's name: how callers most often answer "Pour quel magasin ?",
+        the closed set a recogniser can score an answer against."""
+        return {store.city: store.name for store in self.stores.values()}
 
     def display(self, source: str, key: str) -> str:
         entries: Mapping[str, Store | Product] = self.stores if source == "stores" else self.products

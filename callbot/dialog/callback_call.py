@@ -34,7 +34,7 @@ from callbot.dialog.actions import (
     Transfer,
     TurnResult,
 )
-from callbot.dialog.collectors import CallbackTimeCheck, Problem, SlotValue, WhenCollector
+from callbot.dialog.collectors import CallbackTimeCheck, Problem, WhenCollector
 from callbot.dialog.conversation import CONFIRM_KEYS
 from callbot.dialog.flow import CallbackCallPrompts
 from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
@@ -274,12 +274,10 @@ class CallbackCallDialog:
                 self._say(self.prompts.ask_new_time)
 
     def _hear_time(self, text: str) -> None:
-        self._take_time(self._when.hear(text))
-
-    def _take_time(self, heard: SlotValue | Problem | None) -> None:
         """The same date-and-time collector as an inbound call's (callbot/dialog/collectors.py):
         "demain", then "à 15 h" is tomorrow at 15 h; a time already past or out of the queue's slots is
         said and asked again."""
+        heard = self._when.hear(text)
         if heard is None:
             self._not_understood()
             return

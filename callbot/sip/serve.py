@@ -8,7 +8,6 @@ own thread, away from PJSIP's media clock (see docs/sip.md for why the processes
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -87,7 +86,6 @@ def serve_main(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     options = {"config": args.config, **{k: getattr(args, k, None) for k in _OVERRIDES}}
     apply_overrides(settings, options)
-    os.umask(0o077)  # also when serve_main is called without the CLI: nothing callbot writes is shared
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)  # a folder made before (0755) is closed too
