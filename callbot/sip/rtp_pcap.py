@@ -32,10 +32,7 @@ def rtp_packets(
     packets = []
     for index, offset in enumerate(range(0, len(pcm), size)):
         chunk = pcm[offset : offset + size].ljust(size, b"\0")
-        marker = 0x80 if index == 0 else 0
-        header = struct.pack(
-            "!BBHII", 0x80, marker | payload_type, (first_seq + index) & 0xFFFF, index * samples, ssrc
-        )
+        header = _rtp_header(payload_type, first_seq + index, index * samples, ssrc, marker=index == 0)
         packets.append(header + encode(chunk))
     return packets
 
@@ -64,7 +61,7 @@ def key_packets(
     while t < total_ms:
         key = starts.get(t)
         if key is None:
-            packets.append((t, struct.pack("!BBHII", 0x80, PCMU, seq & 0xFFFF, t * 8, ssrc) + silence))
+            packets.append((t, _rtp_header(PCMU, seq, t * 8, ssrc) + silence))
             seq, t = seq + 1, t + _PTIME_MS
             continue
         event_ts, steps = t * 8, _KEY_MS // _PTIME_MS
@@ -72,8 +69,7 @@ def key_packets(
             ended = step >= steps - 1
             duration = min(step + 1, steps) * samples
             payload = struct.pack("!BBH", _EVENT_CODES[key], (0x80 if ended else 0) | 10, duration)
-            marker = 0x80 if step == 0 else 0
-            header = struct.pack("!BBHII", 0x80, marker | TELEPHONE_EVENT, seq & 0xFFFF, event_ts, ssrc)
+            header = _rtp_header(TELEPHONE_EVENT, seq, event_ts, ssrc, marker=step == 0)
             packets.append((t + min(step, steps - 1) * _PTIME_MS, header + payload))
             seq += 1
         t += steps * _PTIME_MS
@@ -114,6 +110,11 @@ def _write_pcap(
         out += frame
     Path(path).write_bytes(bytes(out))
     return len(packets)
+
+
+def _rtp_header(payload_type: int, seq: int, timestamp: int, ssrc: int, *, marker: bool = False) -> bytes:
+    """RTP version 2, no padding, extension or CSRC; the marker bit starts a talkspurt or an event."""
+    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | payload_type, seq & 0xFFFF, timestamp, ssrc)
 
 
 def _udp(sport: int, dport: int, payload: bytes) -> bytes:
