@@ -1,4 +1,4 @@
-"""The date-and-time collector both dialogs book call-backs with (callbot/dialog/collectors.py)."""
+"""The slot collectors both dialogs use (callbot/dialog/collectors.py): one per kind of value."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callbot.clock import ManualClock
-from callbot.dialog.collectors import Problem, SlotValue, WhenCollector, keypad_moment
+from callbot.dialog.collectors import (
+    NUMBER_END_SILENCE_MS,
+    DayCollector,
+    EntityCollector,
+    OrderNumberCollector,
+    PhoneCollector,
+    Problem,
+    SlotValue,
+    WhenCollector,
+    YesNoCollector,
+    keypad_moment,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_3PM = datetime(2026, 11, 23, 15, 0, tzinfo=PARIS)
@@ -84,3 +95,105 @@ def test_a_keyed_day_is_counted_from_today_whatever_week_was_said_before() -> No
     assert isinstance(when.hear("la semaine prochaine"), Problem)
     keyed = when.keys("114")
     assert isinstance(keyed, SlotValue) and keyed.value == datetime(2026, 11, 24, 14, 0, tzinfo=PARIS)
+
+
+# ---------------------------------------------------------------------------------------- order numbers
+
+
+def test_an_order_number_is_read_from_words_or_digits() -> None:
+    order = OrderNumberCollector(6, 8)
+    assert order.hear("ma commande quatre cinq huit un deux neuf") == SlotValue("458129", "458129")
+    assert order.hear("c'est la CMD-458129") == SlotValue("458129", "458129")
+    assert order.hear("je ne sais plus") is None
+
+
+def test_an_order_number_too_short_for_the_flow_is_not_one() -> None:
+    assert OrderNumberCollector(6, 8).hear("quatre cinq huit") is None
+
+
+def test_a_keyed_order_number_is_collected_as_keyed_and_a_single_key_is_not_one() -> None:
+    order = OrderNumberCollector(6, 8)
+    assert order.keys("458129") == SlotValue("458129", "458129", "dtmf")
+    assert order.keys("1") is None
+    assert (order.max_keys, order.end_silence_ms) == (8, NUMBER_END_SILENCE_MS)
+
+
+# ---------------------------------------------------------------------------------------- phone numbers
+
+
+def test_a_phone_number_is_kept_in_e164_and_read_back_in_pairs() -> None:
+    heard = PhoneCollector().hear("zéro six douze trente-quatre cinquante-six soixante-dix-huit")
+    assert isinstance(heard, SlotValue)
+    assert heard.value == "+33612345678"
+    assert heard.spoken.replace("\u00a0", " ") == "06 12 34 56 78"
+
+
+def test_a_keyed_phone_number_and_words_without_one() -> None:
+    phone = PhoneCollector()
+    keyed = phone.keys("0612345678")
+    assert isinstance(keyed, SlotValue) and keyed.value == "+33612345678" and keyed.source == "dtmf"
+    assert phone.hear("je préfère être rappelé demain") is None
+    assert phone.max_keys == 10
+
+
+def test_the_caller_id_is_a_value_marked_as_coming_from_the_line() -> None:
+    caller = PhoneCollector.caller_id("+33612345678")
+    assert caller is not None and caller.value == "+33612345678" and caller.source == "caller"
+    assert PhoneCollector.caller_id(None) is None
+    assert PhoneCollector.caller_id("anonymous") is None
+
+
+# ---------------------------------------------------------------------------------------------- yes / no
+
+
+@pytest.mark.parametrize(("said", "answer"), [("oui", True), ("c'est bien ça", True), ("non merci", False)])
+def test_yes_and_no(said: str, answer: bool) -> None:
+    heard = YesNoCollector().hear(said)
+    assert heard is not None and heard.value is answer
+
+
+def test_keys_one_and_two_answer_yes_and_no() -> None:
+    yes_no = YesNoCollector()
+    assert yes_no.keys("1") == SlotValue(True, "oui", "dtmf")
+    assert yes_no.keys("2") == SlotValue(False, "non", "dtmf")
+    assert yes_no.keys("5") is None
+
+
+def test_a_weak_yes_counts_only_when_it_comes_back_the_same() -> None:
+    yes_no = YesNoCollector(weak_yes=True)
+    assert yes_no.hear("Bonne.") is None
+    heard = yes_no.hear("Bah bon.")
+    assert heard is not None and heard.value is True
+
+
+def test_a_clear_answer_between_two_weak_yeses_resets_them() -> None:
+    yes_no = YesNoCollector(weak_yes=True)
+    yes_no.hear("Bonne.")
+    yes_no.hear("je ne sais pas")
+    assert yes_no.hear("Bonne.") is None
+
+
+def test_without_weak_yes_a_bonne_is_never_a_yes() -> None:
+    yes_no = YesNoCollector()
+    assert yes_no.hear("Bonne.") is None
+    assert yes_no.hear("Bonne.") is None
+
+
+# --------------------------------------------------------------------------------------- entities, days
+
+
+def test_an_entity_is_named_by_any_of_its_names() -> None:
+    stores = EntityCollector(
+        {"Lyon Part-Dieu": "lyon", "Part-Dieu": "lyon", "Lille": "lille"},
+        {"lyon": "Lyon Part-Dieu", "lille": "Lille Centre"}.__getitem__,
+    )
+    assert stores.hear("celui de la Part-Dieu") == SlotValue("lyon", "Lyon Part-Dieu")
+    assert stores.hear("à Lille") == SlotValue("lille", "Lille Centre")
+    assert stores.hear("je ne sais pas") is None
+
+
+def test_a_day_asked_about_stays_today_with_a_bare_hour() -> None:
+    day = DayCollector(ManualClock(MONDAY_3PM), PARIS)
+    assert day.hear("vous êtes ouverts à 9 h ?") == SlotValue(MONDAY_3PM.date(), "aujourd'hui")
+    sunday = day.hear("et dimanche ?")
+    assert isinstance(sunday, SlotValue) and sunday.value.isoformat() == "2026-11-29"

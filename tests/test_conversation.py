@@ -707,7 +707,7 @@ def test_a_half_heard_answer_to_the_confirmation_never_ends_the_call(flow: Flow)
 
 
 def test_the_bot_waits_longer_while_a_number_is_read_out(flow: Flow) -> None:
-    from callbot.dialog.conversation import NUMBER_END_SILENCE_MS
+    from callbot.dialog.collectors import NUMBER_END_SILENCE_MS
 
     conversation = call(flow)
     result = conversation.hear("où en est ma commande")

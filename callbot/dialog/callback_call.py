@@ -25,21 +25,17 @@ from typing import Literal
 
 from callbot.dialog import french
 from callbot.dialog.actions import (
-    Action,
     CallContext,
     Hangup,
     Listen,
-    Say,
     ScheduleCallback,
     Transfer,
-    TurnResult,
 )
-from callbot.dialog.collectors import CallbackTimeCheck, Problem, WhenCollector
-from callbot.dialog.conversation import CONFIRM_KEYS
+from callbot.dialog.collectors import CallbackTimeCheck, Problem, WhenCollector, YesNoCollector
 from callbot.dialog.flow import CallbackCallPrompts
 from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
 from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
-from callbot.dialog.transcript import Transcript
+from callbot.dialog.turns import TurnDialog
 
 #: `Hangup.reason`s of a call-back call, read by the dispatcher (callbot/callbacks/outbound.py).
 VOICEMAIL = "voicemail"
@@ -66,8 +62,8 @@ class CallbackCallRequest:
     due_at: datetime
 
 
-class CallbackCallDialog:
-    """One call-back call's dialog (the same turn interface as `Conversation`, for `CallSession`)."""
+class CallbackCallDialog(TurnDialog):
+    """One call-back call's dialog (the same turn frame as `Conversation`, for `CallSession`)."""
 
     def __init__(
         self,
@@ -79,33 +75,24 @@ class CallbackCallDialog:
         max_retries: int = 2,
         no_input_timeout_ms: int = 6000,
     ) -> None:
+        super().__init__(now, PARIS)
         self.request = request
         self.prompts = prompts
-        self._clock = now
-        self._check_callback_time = check_callback_time
         self.max_retries = max_retries
         self.no_input_timeout_ms = no_input_timeout_ms
         self._step: _Step = "available"
-        self._ended = False
-        self._started = False
         self._heard_someone = False
         self._failures = 0
         self._silences = 0
         self._new_time: datetime | None = None
+        self._yes_no = YesNoCollector()
         self._when = WhenCollector(now, PARIS, check=check_callback_time, missing_time=prompts.missing_hour)
-        self._transcript = Transcript()
-        self._events: list[str] = []
-        self._actions: list[Action] = []
 
     # ------------------------------------------------------------------------------------ public API
 
     @property
     def state(self) -> str:
         return f"rappel:{self._step}"
-
-    @property
-    def ended(self) -> bool:
-        return self._ended
 
     @property
     def heard_someone(self) -> bool:
@@ -115,29 +102,6 @@ class CallbackCallDialog:
     @property
     def hints(self) -> tuple[str, ...]:
         return _WHEN_HINTS if self._step == "when" else _YES_NO_HINTS
-
-    def start(self) -> TurnResult:
-        if self._started:
-            raise RuntimeError("CallbackCallDialog.start() was already called")
-        self._started = True
-
-        def greet() -> None:
-            # Short: the person did not call just now. The keypad hint comes if the answer is not heard.
-            # Who calls and why is heard in full (an "allô ?" over it is not an answer); the question may
-            # be answered before it ends.
-            self._say(self.prompts.greeting, barge_in=False)
-            self._say(self.prompts.ask_available)
-
-        return self._turn(greet, None)
-
-    def hear(self, text: str) -> TurnResult:
-        if self._ended:
-            return TurnResult(intent=None, confidence=0.0)
-        text = text.strip()
-        if not text:
-            return self.no_input()
-        self._transcript.caller(text)
-        return self._turn(lambda: self._understand(text), None)
 
     @property
     def choices(self) -> dict[str, str]:
@@ -152,42 +116,6 @@ class CallbackCallDialog:
         if self._step == "when":
             return parse_when(text, self._now) is not None
         return parse_yes_no(text) is not None
-
-    def dtmf(self, digits: str) -> TurnResult:
-        if self._ended:
-            return TurnResult(intent=None, confidence=0.0)
-        key = digits.strip().rstrip("#")[:1]
-        if not key:
-            return self.no_input()
-        self._transcript.keys(key)
-        self._heard_someone = True
-        answer = CONFIRM_KEYS.get(key)  # 1 oui, 2 non; 0 a person, as everywhere in the gateway
-        if key == "0":
-            return self._turn(self._put_through, None)
-        if answer is None:
-            return self._turn(self._not_understood, None)
-        return self._turn(lambda: self._answer(answer), None)
-
-    def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
-        """The caller cut this prompt short, or never heard it: the transcript says so."""
-        self._transcript.cut(text, played_ms, total_ms)
-
-    def no_input(self) -> TurnResult:
-        if self._ended:
-            return TurnResult(intent=None, confidence=0.0)
-        self._transcript.silence()
-        return self._turn(self._silence, None)
-
-    def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
-        """The agents' queue refused the call: apologise; the dispatcher calls again later."""
-
-        def body() -> None:
-            self._ended = False
-            detail = f" (SIP {status})" if status else ""
-            self._events.append(f"transfert vers {queue} impossible{detail}")
-            self._end_with(self.prompts.transfer_failed, TRANSFER_FAILED)
-
-        return self._turn(body, None)
 
     def context(self) -> CallContext:
         """The first call's context with this call appended: the agent sees both, nobody repeats."""
@@ -209,25 +137,35 @@ class CallbackCallDialog:
 
     # ------------------------------------------------------------------------------------ turns
 
-    def _turn(self, body: Callable[[], None], intent: str | None) -> TurnResult:
-        self._actions = []
-        body()
-        if not self._ended:
-            self._actions.append(Listen(hints=self.hints, timeout_ms=self.no_input_timeout_ms))
-        return TurnResult(intent=intent, confidence=1.0 if intent else 0.0, actions=tuple(self._actions))
+    def _greet(self) -> None:
+        # Short: the person did not call just now. The keypad hint comes if the answer is not heard.
+        # Who calls and why is heard in full (an "allô ?" over it is not an answer); the question may
+        # be answered before it ends.
+        self._say(self.prompts.greeting, barge_in=False)
+        self._say(self.prompts.ask_available)
 
-    def _say(self, text: str, barge_in: bool = True) -> None:
-        text = " ".join(text.split())
-        if text:
-            self._actions.append(Say(text, barge_in))
-            self._transcript.bot(text)
+    def _listen(self) -> Listen:
+        return Listen(hints=self.hints, timeout_ms=self.no_input_timeout_ms)
+
+    def _keys(self, keys: str) -> None:
+        """The first key: 1 oui, 2 non, 0 a person, as everywhere in the gateway."""
+        key = keys[:1]
+        self._heard_someone = True
+        if key == "0":
+            self._put_through()
+            return
+        answer = self._yes_no.keys(key)
+        self._answer(None if answer is None else bool(answer.value))
+
+    def _after_transfer_failed(self, queue: str) -> None:
+        """The agents' queue refused the call: apologise; the dispatcher calls again later."""
+        self._end_with(self.prompts.transfer_failed, TRANSFER_FAILED)
 
     def _understand(self, text: str) -> None:
         if sounds_like_voicemail(text):
             # Nothing personal is left on a voicemail: the request stays between the person and the centre.
             self._events.append("rappel : messagerie")
-            self._actions.append(Hangup(reason=VOICEMAIL))
-            self._ended = True
+            self._end(Hangup(reason=VOICEMAIL))
             return
         self._heard_someone = True
         if wrong_person(text):
@@ -249,14 +187,12 @@ class CallbackCallDialog:
         if self._step == "when":
             self._hear_time(text)
             return
-        self._answer(text)
+        answer = self._yes_no.hear(text)
+        self._answer(None if answer is None else bool(answer.value))
 
-    def _answer(self, text: str) -> None:
-        """A yes/no (or a key) to the current question."""
-        yes = parse_yes_no(text)
-        if self._step == "when":
-            self._hear_time(text)
-        elif yes is None:
+    def _answer(self, yes: bool | None) -> None:
+        """A yes/no (said or keyed) to the current question; a key while a time is asked is not one."""
+        if yes is None or self._step == "when":
             self._not_understood()
         elif self._step == "available":
             if yes:
@@ -292,8 +228,7 @@ class CallbackCallDialog:
     def _put_through(self) -> None:
         self._events.append("rappel : client joint et disponible")
         self._say(self.prompts.transfer)
-        self._actions.append(Transfer(self.request.queue, PUT_THROUGH, self.context()))
-        self._ended = True
+        self._end(Transfer(self.request.queue, PUT_THROUGH, self.context()))
 
     def _reschedule(self, at: datetime) -> None:
         moment = french.moment(at, self._now)
@@ -304,8 +239,7 @@ class CallbackCallDialog:
             ScheduleCallback(at, self.request.phone, self.request.queue, self.context(), self._now)
         )
         self._say(self.prompts.rescheduled.format(moment=moment))
-        self._actions.append(Hangup(reason="rescheduled"))
-        self._ended = True
+        self._end(Hangup(reason="rescheduled"))
 
     def _not_understood(self) -> None:
         self._failures += 1
@@ -335,10 +269,4 @@ class CallbackCallDialog:
 
     def _end_with(self, text: str, reason: str) -> None:
         self._say(text)
-        self._actions.append(Hangup(reason=reason))
-        self._ended = True
-
-    @property
-    def _now(self) -> datetime:
-        moment = self._clock()
-        return moment.astimezone(PARIS) if moment.tzinfo is not None else moment.replace(tzinfo=PARIS)
+        self._end(Hangup(reason=reason))

@@ -6,18 +6,33 @@ d'accord. À quelle heure ?"), or None when the words hold no such value. It kee
 turns (the day said without an hour) and makes its own checks (the past, the queue's hours and slots),
 so `Conversation` (a caller's call) and `CallbackCallDialog` (the bot calling back) book a call-back
 time by the very same rules: "demain", then "à 15 h" is tomorrow at 15 h in both.
+
+One collector per kind of slot: `WhenCollector` (a date and time), `DayCollector` (a day a question is
+about), `OrderNumberCollector`, `PhoneCollector`, `YesNoCollector` and `EntityCollector` (a store, a
+product). Each also says how the keypad and the end of turn serve it (`max_keys`, `end_silence_ms`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from callbot.dialog import french
-from callbot.dialog.nlu import When, parse_when
+from callbot.dialog.nlu import (
+    When,
+    extract_order_number,
+    extract_phone_number,
+    normalize,
+    parse_when,
+    parse_yes_no,
+    rank_entities,
+)
+from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
 
 CallbackTimeCheck = Callable[[datetime], "str | None"]
 """None when a call-back can be booked at that time, else the French sentence saying why not."""
@@ -43,6 +58,173 @@ class Problem:
 
     prompt: str
     is_failure: bool = True  # a day without an hour is progress, not a misunderstanding
+
+
+Heard = SlotValue | Problem | None
+"""What a collector makes of a turn: the value, a problem to say before asking again, or not its kind."""
+
+#: End-of-turn silence while the caller reads out a number (order, phone): callers pause between groups.
+NUMBER_END_SILENCE_MS = 1300
+#: Keys that answer a yes/no question everywhere in the gateway: 1 yes, 2 no.
+YES_NO_KEYS = {"1": True, "2": False}
+#: What a short "oui" becomes through an 8 kHz line (Whisper base): "Bon.", "Bonne...", "Bon, voilà."
+_WEAK_YES = re.compile(r"(?:bon|bonne|bon voila|bah bon)")
+
+
+class Collector(Protocol):
+    """One kind of slot: reads a spoken turn or keys; remembers what a later turn completes."""
+
+    #: How many keys the keypad may send for this slot before the turn ends without '#'.
+    max_keys: int
+    #: The end-of-turn silence while this slot is asked (None: the endpointer's default).
+    end_silence_ms: int | None
+
+    def hear(self, text: str) -> Heard: ...
+
+    def keys(self, keys: str) -> Heard: ...
+
+    def forget(self) -> None: ...
+
+
+class _NoMemory:
+    """For collectors whose value is said in one turn."""
+
+    max_keys = 1
+    end_silence_ms: int | None = None
+
+    def keys(self, keys: str) -> Heard:
+        return None
+
+    def forget(self) -> None:
+        return None
+
+
+class OrderNumberCollector(_NoMemory):
+    """An order number said ("quatre cinq huit un deux neuf", "CMD 458129") or keyed, of the flow's length."""
+
+    end_silence_ms: int | None = NUMBER_END_SILENCE_MS
+
+    def __init__(self, min_digits: int = 6, max_digits: int = 10) -> None:
+        self.min_digits = min_digits
+        self.max_digits = self.max_keys = max_digits
+
+    def hear(self, text: str) -> Heard:
+        return self._read(text, "speech")
+
+    def keys(self, keys: str) -> Heard:
+        return self._read(keys, "dtmf") if keys.isdigit() and len(keys) > 1 else None
+
+    def _read(self, text: str, source: Literal["speech", "dtmf"]) -> SlotValue | None:
+        number = extract_order_number(text, min_digits=self.min_digits, max_digits=self.max_digits)
+        return SlotValue(number, number, source) if number else None
+
+
+class PhoneCollector(_NoMemory):
+    """A French phone number said or keyed, validated with `phonenumbers`: E.164 value, read in pairs."""
+
+    max_keys = 10
+    end_silence_ms: int | None = NUMBER_END_SILENCE_MS
+
+    def hear(self, text: str) -> Heard:
+        return self._read(text, "speech")
+
+    def keys(self, keys: str) -> Heard:
+        return self._read(keys, "dtmf") if keys.isdigit() and len(keys) > 1 else None
+
+    @staticmethod
+    def _read(text: str, source: Literal["speech", "dtmf"]) -> SlotValue | None:
+        phone = extract_phone_number(text)
+        return SlotValue(phone.e164, phone.national, source) if phone else None
+
+    @staticmethod
+    def caller_id(caller: str | None) -> SlotValue | None:
+        """The caller's own number as a value (to read back, never trusted unconfirmed), or None."""
+        phone = extract_phone_number(caller, allow_international=True) if caller else None
+        return None if phone is None else SlotValue(phone.e164, phone.national, "caller")
+
+
+class YesNoCollector(_NoMemory):
+    """A yes or a no, said or keyed (1 yes, 2 no).
+
+    With `weak_yes`, a bare "Bon." (what a short "oui" often becomes on an 8 kHz line, while "non" stays
+    "Non.") is not taken the first time — the question is asked again with the keys — and is taken as a
+    yes when it comes back the same right after.
+    """
+
+    def __init__(self, *, weak_yes: bool = False) -> None:
+        self.weak_yes = weak_yes
+        self._weak_yes_heard = False
+
+    def hear(self, text: str) -> SlotValue | None:
+        answer = parse_yes_no(text)
+        if answer is None and self.weak_yes and _WEAK_YES.fullmatch(normalize(text)):
+            answer = True if self._weak_yes_heard else None
+            self._weak_yes_heard = not self._weak_yes_heard
+        else:
+            self._weak_yes_heard = False
+        return None if answer is None else SlotValue(answer, "oui" if answer else "non")
+
+    def keys(self, keys: str) -> SlotValue | None:
+        answer = YES_NO_KEYS.get(keys[:1])
+        return None if answer is None else SlotValue(answer, "oui" if answer else "non", "dtmf")
+
+    def forget(self) -> None:
+        self._weak_yes_heard = False
+
+
+class EntityCollector(_NoMemory):
+    """One entry of a flow's data table (a store, a product) named in the turn, by any of its names."""
+
+    def __init__(self, names: Mapping[str, str], display: Callable[[str], str]) -> None:
+        self.names = names  # every name and alias → the entry's key
+        self.display = display
+
+    def hear(self, text: str) -> Heard:
+        key = named_entry(text, self.names)
+        return None if key is None else SlotValue(key, self.display(key))
+
+
+class DayCollector(_NoMemory):
+    """The day a question is about ("vous êtes ouverts dimanche ?", "le 25 décembre", "ce soir").
+
+    Read from the start of today: a bare hour ("vous êtes ouverts à 9 h ?") then stays today instead of
+    being moved to tomorrow as a call-back time already gone would be.
+    """
+
+    def __init__(self, now: Callable[[], datetime], tz: ZoneInfo) -> None:
+        self._clock = now
+        self.tz = tz
+
+    def hear(self, text: str) -> Heard:
+        now = _local(self._clock(), self.tz)
+        when = parse_when(text, now.replace(hour=0, minute=0, second=0, microsecond=0))
+        if when is None or when.ambiguous:
+            return None
+        day = when.at.date()
+        return SlotValue(day, french.relative_day(day, now.date()).rstrip(","))
+
+
+def named_entry(text: str, table: Mapping[str, str]) -> str | None:
+    """The key of the entry (store, product) named in `text`, given every name and alias → key.
+
+    Aliases of one entry tie with each other ("lampe de chevet Nuage" and "la lampe de chevet Nuage"):
+    only a tie between two different entries leaves the answer open.
+    """
+    ranked = rank_entities(text, list(table))
+    if not ranked or ranked[0].score < DEFAULT_ENTITY_THRESHOLD:
+        return None
+    best = ranked[0]
+    keys = {
+        table[entry.name]
+        for entry in ranked
+        if math.isclose(entry.score, best.score, abs_tol=1e-6)
+        and math.isclose(entry.matched_weight, best.matched_weight, abs_tol=1e-6)
+    }
+    return keys.pop() if len(keys) == 1 else None
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
 #: A call-back time on the keypad: a day key (0 today, 1 tomorrow, 2 the day after), then the hour on two
@@ -84,6 +266,8 @@ class WhenCollector:
     ) -> None:
         self._clock = now
         self.tz = tz
+        self.max_keys = KEYPAD_TIME_KEYS  # a day key, then the hour on two keys
+        self.end_silence_ms: int | None = None
         self.check = check
         self.past = past or "Ce moment est déjà passé."
         self.missing_time = missing_time or "À quelle heure ?"
@@ -94,7 +278,7 @@ class WhenCollector:
     def forget(self) -> None:
         self.days = None
 
-    def keys(self, keys: str) -> SlotValue | Problem | None:
+    def keys(self, keys: str) -> Heard:
         said = keypad_moment(keys)
         if said is None:
             return None
@@ -104,8 +288,8 @@ class WhenCollector:
             return SlotValue(heard.value, heard.spoken, "dtmf", heard.for_agents)
         return heard
 
-    def hear(self, text: str) -> SlotValue | Problem | None:
-        now = self._now()
+    def hear(self, text: str) -> Heard:
+        now = _local(self._clock(), self.tz)
         when = self._read(text, now)
         if when is None:
             earlier = parse_when(text, now.replace(hour=0, minute=0, second=0, microsecond=0))
@@ -140,10 +324,6 @@ class WhenCollector:
             if inside is not None and first <= inside.at.date() <= last:
                 return inside
         return when
-
-    def _now(self) -> datetime:
-        moment = self._clock()
-        return moment.replace(tzinfo=self.tz) if moment.tzinfo is None else moment.astimezone(self.tz)
 
 
 def _hour_words(when: When) -> str:

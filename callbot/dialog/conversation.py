@@ -20,48 +20,46 @@ How a caller turn is read, in order:
 
 from __future__ import annotations
 
-import math
 import re
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from callbot.dialog import french
 from callbot.dialog.actions import (
-    Action,
     CallContext,
     Hangup,
     Listen,
-    Say,
     ScheduleCallback,
     Transfer,
-    TurnResult,
 )
 from callbot.dialog.answers import LOOKUPS, Answer, run_lookup
 from callbot.dialog.collectors import (
-    KEYPAD_TIME_KEYS,
     CallbackTimeCheck,
+    Collector,
+    DayCollector,
+    EntityCollector,
+    Heard,
+    OrderNumberCollector,
+    PhoneCollector,
     Problem,
     SlotValue,
     WhenCollector,
+    YesNoCollector,
 )
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
 from callbot.dialog.nlu import (
     IntentMatcher,
-    extract_order_number,
-    extract_phone_number,
     is_greeting,
     normalize,
     parse_when,
     parse_yes_no,
-    rank_entities,
     wants_human,
     wants_to_wait,
 )
-from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD, without_mention
-from callbot.dialog.transcript import Transcript
+from callbot.dialog.nlu.entities import without_mention
+from callbot.dialog.turns import TurnDialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +89,6 @@ CLOSED_GOODBYE = "Merci de votre appel, au revoir."
 #: What the bot may say around an unavailable queue besides the queue's own message (to synthesise ahead).
 QUEUE_PROMPTS = (WAIT_OFFER, CALLBACK_OFFER, CHOSE_TO_WAIT, STILL_CLOSED, CALLBACK_DECLINED, CLOSED_GOODBYE)
 
-#: End-of-turn silence while the caller reads out a number (order, phone).
-NUMBER_END_SILENCE_MS = 1300
 #: Keys that answer a confirmation question, and the hint given when a spoken answer was not understood.
 CONFIRM_KEYS = {"1": "oui", "2": "non"}
 CONFIRM_KEYS_HINT = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
@@ -106,8 +102,6 @@ FailureKind = Literal["no_match", "no_input"]
 
 #: How callers answer "Pour quel magasin ?" with a city: the phrases scored against their audio.
 _STORE_ANSWERS = ("{}", "Celui de {}", "Le magasin de {}")
-#: What a short "oui" becomes through an 8 kHz line (Whisper base): "Bon.", "Bonne...", "Bon, voilà."
-_WEAK_YES = re.compile(r"(?:bon|bonne|bon voila|bah bon)")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
 _LEADING_ANSWER = re.compile(r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon)\b\s*)+")
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
@@ -149,7 +143,7 @@ class _Topic:
     outcome: str = ""
 
 
-class Conversation:
+class Conversation(TurnDialog):
     """One call's dialog over a loaded flow. Not thread-safe: one caller, one turn at a time.
 
     `Transfer.reason` and `Hangup.reason` say what led there: `intent:<name>`, `dtmf:<key>`,
@@ -168,9 +162,9 @@ class Conversation:
         check_callback_time: CallbackTimeCheck | None = None,
         queue_check: QueueCheck | None = None,
     ) -> None:
+        super().__init__(now, flow.timezone)
         self.flow = flow
         self.caller = caller
-        self._clock = now
         self._check_callback_time = check_callback_time
         self._queue_check = queue_check
         # Queues found unavailable in this call (asked once each), and the offer the caller may answer now.
@@ -181,27 +175,21 @@ class Conversation:
         self._matcher = _matcher_for(flow)
         self._callback_slots = _callback_time_slots(flow)
         self._state = flow.settings.start
-        self._ended = False
-        self._started = False
         self._slots: dict[str, SlotValue] = {}
         self._confirmed: set[str] = set()
         self._awaiting_confirmation = False
-        # The last answer to "C'est bien ça ?" was a "bon" (a yes, heard badly): the next one confirms.
-        self._weak_yes_heard = False
-        # Datetime slot → its collector, which remembers a day said without an hour ("demain").
-        self._when: dict[str, WhenCollector] = {}
+        # The answer to "C'est bien ça ?": a "bon" (a yes, heard badly) twice in a row confirms.
+        self._confirm_answer = YesNoCollector(weak_yes=True)
+        # Slot → its collector (a datetime one remembers a day said without an hour: "demain").
+        self._collectors: dict[str, Collector] = {}
         self._pending_problem: str | None = None
         self._failures: list[FailureKind] = []
-        self._transcript = Transcript()
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
-        self._events: list[str] = []
         # Per-turn scratch.
-        self._actions: list[Action] = []
         self._turn_slots: set[str] = set()
         self._entered = 0
         self._answer: Answer | None = None
-        self._turn_intent: tuple[str | None, float] = (None, 0.0)
         self._prefill_caller_phone()
 
     # ------------------------------------------------------------------------------------ public API
@@ -209,10 +197,6 @@ class Conversation:
     @property
     def state(self) -> str:
         return self._state
-
-    @property
-    def ended(self) -> bool:
-        return self._ended
 
     @property
     def choices(self) -> dict[str, str]:
@@ -260,12 +244,13 @@ class Conversation:
         """Whether `text` would be understood in the current state, without changing it: a value the
         state collects, an answer to its question, a request it handles, a goodbye or a person asked
         for. The session uses it to pick among the recogniser's N-best readings."""
-        remembered = {name: collector.days for name, collector in self._when.items()}
+        whens = [collector for collector in self._collectors.values() if isinstance(collector, WhenCollector)]
+        remembered = [collector.days for collector in whens]
         try:
             return self._would_understand(text)
         finally:  # reading a time must not change the day a collector remembers
-            for name, days in remembered.items():
-                self._when[name].days = days
+            for collector, days in zip(whens, remembered, strict=True):
+                collector.days = days
 
     def _would_understand(self, text: str) -> bool:
         if wants_human(text) or self._goodbye_in(text) is not None:
@@ -297,64 +282,6 @@ class Conversation:
             return False
         return self._current.collect is None or transition.goto != self._state
 
-    def start(self) -> TurnResult:
-        """The greeting: what the start state says and asks."""
-        if self._started:
-            raise RuntimeError("Conversation.start() was already called")
-        self._started = True
-        return self._turn(lambda: self._enter(self.flow.settings.start), None, 1.0)
-
-    def hear(self, text: str) -> TurnResult:
-        """A final transcript from the recogniser. Empty text counts as silence."""
-        if self._ended:
-            return TurnResult(intent=None, confidence=0.0)
-        text = text.strip()
-        if not text:
-            return self.no_input()
-        self._transcript.caller(text)
-        return self._turn(lambda: self._understand(text), None, 0.0)
-
-    def dtmf(self, digits: str) -> TurnResult:
-        """Keys pressed by the caller (one key, or a number ended by '#')."""
-        if self._ended:
-            return TurnResult(intent=None, confidence=0.0)
-        keys = digits.strip().rstrip("#")
-        if not keys:
-            return self.no_input()
-        self._transcript.keys(keys)
-        return self._turn(lambda: self._keys(keys), None, 1.0)
-
-    def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
-        """The caller cut this prompt short, or never heard it: the transcript says so."""
-        self._transcript.cut(text, played_ms, total_ms)
-
-    def no_input(self) -> TurnResult:
-        """The caller said nothing before the Listen timeout."""
-        if self._ended:
-            return TurnResult(intent=None, confidence=0.0)
-        self._transcript.silence()
-        return self._turn(lambda: self._fail("no_input"), None, 0.0)
-
-    def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
-        """The transfer to `queue` did not go through: the caller is told and offered a call-back.
-
-        The call never ends in silence: if the flow has a call-back state (the `rappel` intent's
-        transition), the bot offers it; otherwise it apologises and says goodbye.
-        """
-
-        def body() -> None:
-            self._ended = False
-            detail = f" (SIP {status})" if status else ""
-            self._events.append(f"transfert vers {queue} impossible{detail}")
-            self._say("Je n'arrive pas à joindre un conseiller pour le moment.")
-            callback = self.flow.settings.callback_intent
-            if callback is None or not self._handle_intent(callback, 1.0, ""):
-                self._say("Merci de rappeler un peu plus tard. Au revoir.")
-                self._actions.append(Hangup(reason="transfer_failed"))
-                self._ended = True
-
-        return self._turn(body, None, 0.0)
-
     def context(self) -> CallContext:
         """What an agent needs to take over: caller, intent, slots, transcript and a French summary."""
         return CallContext(
@@ -379,63 +306,50 @@ class Conversation:
     def _current(self) -> State:
         return self.flow.states[self._state]
 
-    @property
-    def _now(self) -> datetime:
-        moment = self._clock()
-        if moment.tzinfo is None:
-            return moment.replace(tzinfo=self.flow.timezone)
-        return moment.astimezone(self.flow.timezone)
+    def _greet(self) -> None:
+        """What the start state says and asks."""
+        self._enter(self.flow.settings.start)
 
-    def _turn(self, body: Callable[[], None], intent: str | None, confidence: float) -> TurnResult:
-        self._actions = []
+    def _silence(self) -> None:
+        self._fail("no_input")
+
+    def _begin_turn(self) -> None:
         self._turn_slots = set()
         self._entered = 0
-        self._turn_intent = (intent, confidence)
-        body()
-        if not self._ended:
-            self._actions.append(
-                Listen(
-                    hints=self.hints,
-                    timeout_ms=self.flow.settings.no_input_timeout_ms,
-                    max_digits=self._max_digits(),
-                    end_silence_ms=self._end_silence_ms(),
-                )
-            )
-        intent, confidence = self._turn_intent
-        return TurnResult(
-            intent=intent,
-            confidence=confidence,
-            slots={name: self._slots[name].plain() for name in self._turn_slots if name in self._slots},
-            actions=tuple(self._actions),
+
+    def _listen(self) -> Listen:
+        return Listen(
+            hints=self.hints,
+            timeout_ms=self.flow.settings.no_input_timeout_ms,
+            max_digits=self._max_digits(),
+            end_silence_ms=self._end_silence_ms(),
         )
 
+    def _turn_slots_filled(self) -> dict[str, Any]:
+        return {name: self._slots[name].plain() for name in self._turn_slots if name in self._slots}
+
+    def _after_transfer_failed(self, queue: str) -> None:
+        """The caller is told and offered a call-back: the call never ends in silence. Without a
+        call-back state in the flow (the `rappel` intent's transition), an apology and goodbye."""
+        self._say("Je n'arrive pas à joindre un conseiller pour le moment.")
+        callback = self.flow.settings.callback_intent
+        if callback is None or not self._handle_intent(callback, 1.0, ""):
+            self._say("Merci de rappeler un peu plus tard. Au revoir.")
+            self._end(Hangup(reason="transfer_failed"))
+
     def _end_silence_ms(self) -> int | None:
-        """Callers pause between the digit groups of an order or phone number: wait longer there."""
+        """Callers pause between the digit groups of an order or phone number: the slot's collector
+        says how long to wait there."""
         collect = self._current.collect
         if collect is None or self._awaiting_confirmation:
             return None
-        if self.flow.slots[collect].type in ("order_number", "phone"):
-            return NUMBER_END_SILENCE_MS
-        return None
+        return self._collector(collect).end_silence_ms
 
     def _max_digits(self) -> int:
         collect = self._current.collect
         if collect is None or self._awaiting_confirmation:
             return 1
-        slot = self.flow.slots[collect]
-        if slot.type == "order_number":
-            return slot.max_digits or 10
-        if slot.type == "phone":
-            return 10
-        if slot.type == "datetime":
-            return KEYPAD_TIME_KEYS  # a day key, then the hour on two keys
-        return 1
-
-    def _say(self, text: str) -> None:
-        text = " ".join(text.split())
-        if text:
-            self._actions.append(Say(text))
-            self._transcript.bot(text)
+        return self._collector(collect).max_keys
 
     # ---------------------------------------------------------------------------------- understanding
 
@@ -582,15 +496,10 @@ class Conversation:
                 return True
         return False
 
-    def _keyed_value(self, name: str, keys: str) -> SlotValue | Problem | None:
+    def _keyed_value(self, name: str, keys: str) -> Heard:
         """A value typed for the slot being asked: an order or phone number, or a call-back time ("114":
         demain à 14 h, read back and checked exactly as if it had been said)."""
-        slot_type = self.flow.slots[name].type
-        if slot_type in ("order_number", "phone") and keys.isdigit() and len(keys) > 1:
-            return self._extract(name, keys, source="dtmf")
-        if slot_type == "datetime":
-            return self._when_collector(name).keys(keys)
-        return None
+        return self._collector(name).keys(keys)
 
     def _goodbye_in(self, text: str) -> str | None:
         """The intent that ends the call here, when the words after a leading "non", "merci", "bon"…
@@ -696,14 +605,8 @@ class Conversation:
             self._failures.clear()
             self._after_collected(state)
             return True
-        yes_no = parse_yes_no(text)
-        if yes_no is None and _WEAK_YES.fullmatch(normalize(text)):
-            # A short "oui" on an 8 kHz line comes out as "Bon." / "Bonne." ("non" stays "Non."): asked
-            # again with the keys first, taken as a yes when it comes back the same.
-            yes_no = True if self._weak_yes_heard else None
-            self._weak_yes_heard = not self._weak_yes_heard
-        else:
-            self._weak_yes_heard = False
+        answer = self._confirm_answer.hear(text)
+        yes_no = None if answer is None else bool(answer.value)
         if yes_no is False and _NAMES_A_NUMBER.search(normalize(text)):
             phones = [name for name in read_back if self.flow.slots[name].type == "phone"]
             if phones:
@@ -741,7 +644,7 @@ class Conversation:
         if yes_no is False:
             self._turn_intent = (self.flow.settings.no_intent, 1.0)
             self._slots.pop(slot, None)
-            self._when_collector(slot).forget()
+            self._collector(slot).forget()
             self._awaiting_confirmation = False
             self._failures.clear()
             self._say(self._render(state.reask or state.ask or ""))
@@ -765,65 +668,40 @@ class Conversation:
 
     # ------------------------------------------------------------------------------------ slot filling
 
-    def _extract(
-        self, name: str, text: str, source: Literal["speech", "dtmf"] = "speech"
-    ) -> SlotValue | Problem | None:
+    def _extract(self, name: str, text: str) -> Heard:
+        return self._collector(name).hear(text)
+
+    def _collector(self, name: str) -> Collector:
+        """The slot's collector, made on first use and kept for the call (some remember a turn)."""
+        collector = self._collectors.get(name)
+        if collector is None:
+            collector = self._collectors[name] = self._new_collector(name)
+        return collector
+
+    def _new_collector(self, name: str) -> Collector:
         slot = self.flow.slots[name]
         if slot.type == "order_number":
-            number = extract_order_number(
-                text, min_digits=slot.min_digits or 6, max_digits=slot.max_digits or 10
-            )
-            return SlotValue(number, number, source) if number else None
+            return OrderNumberCollector(slot.min_digits or 6, slot.max_digits or 10)
         if slot.type == "phone":
-            phone = extract_phone_number(text)
-            return SlotValue(phone.e164, phone.national, source) if phone else None
+            return PhoneCollector()
         if slot.type == "yes_no":
-            answer = parse_yes_no(text)
-            return None if answer is None else SlotValue(answer, "oui" if answer else "non", source)
+            return YesNoCollector()
         if slot.type == "entity":
-            return self._extract_entity(slot, text, source)
+            data, table = self.flow.data, slot.from_
+            if data is None or table is None:
+                return EntityCollector({}, str)
+            return EntityCollector(data.names(table), lambda key: data.display(table, key))
         if slot.type == "date":
-            return self._extract_day(text)
-        return self._extract_when(name, text)
-
-    def _extract_day(self, text: str) -> SlotValue | None:
-        """The day a question is about ("vous êtes ouverts dimanche ?", "le 25 décembre", "ce soir").
-
-        Read from the start of today: a bare hour ("vous êtes ouverts à 9 h ?") then stays today instead of
-        being moved to tomorrow as a call-back time already gone would be.
-        """
-        now = self._now
-        when = parse_when(text, now.replace(hour=0, minute=0, second=0, microsecond=0))
-        if when is None or when.ambiguous:
-            return None
-        day = when.at.date()
-        return SlotValue(day, french.relative_day(day, now.date()).rstrip(","), "speech")
-
-    def _extract_entity(self, slot: Slot, text: str, source: Literal["speech", "dtmf"]) -> SlotValue | None:
-        data = self.flow.data
-        if data is None or slot.from_ is None:
-            return None
-        key = _named_entry(text, data.names(slot.from_))
-        return None if key is None else SlotValue(key, data.display(slot.from_, key), source)
-
-    def _extract_when(self, name: str, text: str) -> SlotValue | Problem | None:
-        return self._when_collector(name).hear(text)
-
-    def _when_collector(self, name: str) -> WhenCollector:
-        """The slot's date-and-time collector (it remembers a day said without an hour)."""
-        collector = self._when.get(name)
-        if collector is None:
-            slot = self.flow.slots[name]
-            check = self._check_callback_time if name in self._callback_slots else None
-            collector = self._when[name] = WhenCollector(
-                self._clock,
-                self.flow.timezone,
-                check=check,
-                past=slot.past,
-                missing_time=slot.missing_time,
-                missing_day=slot.missing_day,
-            )
-        return collector
+            return DayCollector(self._clock, self.flow.timezone)
+        check = self._check_callback_time if name in self._callback_slots else None
+        return WhenCollector(
+            self._clock,
+            self.flow.timezone,
+            check=check,
+            past=slot.past,
+            missing_time=slot.missing_time,
+            missing_day=slot.missing_day,
+        )
 
     def _store(self, name: str, value: SlotValue) -> None:
         self._open_offer = None  # the caller took up the call-back: a "non" now is about its details
@@ -870,14 +748,12 @@ class Conversation:
                     self._store(name, outcome)
 
     def _prefill_caller_phone(self) -> None:
-        if not self.caller:
-            return
-        phone = extract_phone_number(self.caller, allow_international=True)
+        phone = PhoneCollector.caller_id(self.caller)
         if phone is None:
             return
         for name, slot in self.flow.slots.items():
             if slot.type == "phone" and slot.default == "caller":
-                self._slots[name] = SlotValue(phone.e164, phone.national, "caller")
+                self._slots[name] = phone
 
     # ------------------------------------------------------------------------------ states & actions
 
@@ -1248,25 +1124,6 @@ def _callback_time_slots(flow: Flow) -> frozenset[str]:
         if transition.not_found is not None:
             transitions.append(transition.not_found)
     return frozenset(names)
-
-
-def _named_entry(text: str, table: Mapping[str, str]) -> str | None:
-    """The key of the entry (store, product) named in `text`, given every name and alias → key.
-
-    Aliases of one entry tie with each other ("lampe de chevet Nuage" and "la lampe de chevet Nuage"):
-    only a tie between two different entries leaves the answer open.
-    """
-    ranked = rank_entities(text, list(table))
-    if not ranked or ranked[0].score < DEFAULT_ENTITY_THRESHOLD:
-        return None
-    best = ranked[0]
-    keys = {
-        table[entry.name]
-        for entry in ranked
-        if math.isclose(entry.score, best.score, abs_tol=1e-6)
-        and math.isclose(entry.matched_weight, best.matched_weight, abs_tol=1e-6)
-    }
-    return keys.pop() if len(keys) == 1 else None
 
 
 def _slot_hints(flow: Flow, slot: Slot) -> list[str]:

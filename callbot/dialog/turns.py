@@ -1,0 +1,159 @@
+"""The turn frame every dialog shares: what a turn is, whatever the dialog decides in it.
+
+A call session drives a dialog with the same five calls (`start`, `hear`, `dtmf`, `no_input`,
+`transfer_failed`) and gets back a `TurnResult` (the actions to carry out). Around what each dialog
+decides, the frame is the same for an inbound call (`Conversation`) and a call-back call
+(`CallbackCallDialog`): nothing after the end, an empty transcript counts as silence, the transcript
+records what the caller said or keyed and what the bot said (and what of it was cut), every turn that does
+not end the call listens again. Written once here, the two dialogs cannot drift apart on it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callbot.dialog.actions import Action, CallContext, Listen, Say, TurnResult
+from callbot.dialog.transcript import Transcript
+
+
+class TurnDialog(ABC):
+    """Base of a dialog: the public turn calls, the transcript and the actions of the turn in progress.
+
+    A subclass says what the call's first words are (`_greet`), what a spoken turn, keys and a silence
+    mean (`_understand`, `_keys`, `_silence`), how to listen next (`_listen`) and what to do when the
+    agents' queue refused the transfer (`_after_transfer_failed`). Not thread-safe: one turn at a time.
+    """
+
+    def __init__(self, now: Callable[[], datetime], tz: ZoneInfo) -> None:
+        self._clock = now
+        self._tz = tz
+        self._ended = False
+        self._started = False
+        self._transcript = Transcript()
+        #: What happened that the agents' summary must say ("transfert vers X impossible").
+        self._events: list[str] = []
+        # The turn in progress: its actions, and the intent and confidence it reports.
+        self._actions: list[Action] = []
+        self._turn_intent: tuple[str | None, float] = (None, 0.0)
+
+    # ------------------------------------------------------------------------------------ public API
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def start(self) -> TurnResult:
+        """The call's first words."""
+        if self._started:
+            raise RuntimeError(f"{type(self).__name__}.start() was already called")
+        self._started = True
+        return self._turn(self._greet, 1.0)
+
+    def hear(self, text: str) -> TurnResult:
+        """A final transcript from the recogniser. Empty text counts as silence."""
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        text = text.strip()
+        if not text:
+            return self.no_input()
+        self._transcript.caller(text)
+        return self._turn(lambda: self._understand(text), 0.0)
+
+    def dtmf(self, digits: str) -> TurnResult:
+        """Keys pressed by the caller (one key, or a number ended by '#')."""
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        keys = digits.strip().rstrip("#")
+        if not keys:
+            return self.no_input()
+        self._transcript.keys(keys)
+        return self._turn(lambda: self._keys(keys), 1.0)
+
+    def no_input(self) -> TurnResult:
+        """The caller said nothing before the Listen timeout."""
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        self._transcript.silence()
+        return self._turn(self._silence, 0.0)
+
+    def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
+        """The caller cut this prompt short, or never heard it: the transcript says so."""
+        self._transcript.cut(text, played_ms, total_ms)
+
+    def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
+        """The transfer to `queue` did not go through: the call goes on (it had ended with the Transfer)."""
+
+        def body() -> None:
+            self._ended = False
+            detail = f" (SIP {status})" if status else ""
+            self._events.append(f"transfert vers {queue} impossible{detail}")
+            self._after_transfer_failed(queue)
+
+        return self._turn(body, 0.0)
+
+    @abstractmethod
+    def context(self) -> CallContext:
+        """What an agent needs to take over (caller, intent, slots, transcript, summary)."""
+
+    # ----------------------------------------------------------------------------------- turn frame
+
+    def _turn(self, body: Callable[[], None], confidence: float) -> TurnResult:
+        self._actions = []
+        self._turn_intent = (None, confidence)
+        self._begin_turn()
+        body()
+        if not self._ended:
+            self._actions.append(self._listen())
+        intent, confidence = self._turn_intent
+        return TurnResult(
+            intent=intent,
+            confidence=confidence,
+            slots=self._turn_slots_filled(),
+            actions=tuple(self._actions),
+        )
+
+    def _say(self, text: str, barge_in: bool = True) -> None:
+        text = " ".join(text.split())
+        if text:
+            self._actions.append(Say(text, barge_in))
+            self._transcript.bot(text)
+
+    def _end(self, action: Action) -> None:
+        """The last action of the call (a hang-up or a transfer)."""
+        self._actions.append(action)
+        self._ended = True
+
+    @property
+    def _now(self) -> datetime:
+        moment = self._clock()
+        return moment.replace(tzinfo=self._tz) if moment.tzinfo is None else moment.astimezone(self._tz)
+
+    def _begin_turn(self) -> None:
+        """Reset what a subclass keeps for one turn only (nothing by default)."""
+        return None
+
+    def _turn_slots_filled(self) -> dict[str, Any]:
+        """The slots this turn filled, for the event log (none by default)."""
+        return {}
+
+    @abstractmethod
+    def _greet(self) -> None: ...
+
+    @abstractmethod
+    def _understand(self, text: str) -> None: ...
+
+    @abstractmethod
+    def _keys(self, keys: str) -> None: ...
+
+    @abstractmethod
+    def _silence(self) -> None: ...
+
+    @abstractmethod
+    def _listen(self) -> Listen: ...
+
+    @abstractmethod
+    def _after_transfer_failed(self, queue: str) -> None: ...
