@@ -770,6 +770,31 @@ def test_a_saturated_queue_says_the_wait_and_offers_the_call_back_or_the_wait(fl
     assert isinstance(listen, Listen) and "je patiente" in listen.hints
 
 
+def test_ops_reword_the_queue_sentences_in_the_flows_prompt_table(flow: Flow) -> None:
+    prompts = flow.prompts.model_copy(
+        update={
+            "wait_offer": "Rappel ou attente : dites « je patiente » ou tapez 0.",
+            "chose_to_wait": "Ne quittez pas.",
+        }
+    )
+    conversation = call_with_queue(dataclasses.replace(flow, prompts=prompts), SATURATED)
+    result = conversation.hear("je veux parler à un conseiller")
+    assert "Rappel ou attente : dites « je patiente » ou tapez 0." in said(result)
+    assert "Je peux vous faire rappeler" not in said(result)
+    result = conversation.dtmf("0")
+    assert said(result).startswith("Ne quittez pas.") and "Transfer" in kinds(result)
+
+
+def test_a_refused_transfer_says_the_flows_words(flow: Flow) -> None:
+    prompts = flow.prompts.model_copy(update={"transfer_failed": "Aucun conseiller n'est joignable."})
+    conversation = Conversation(dataclasses.replace(flow, prompts=prompts), now=lambda: NOW, caller=CALLER)
+    conversation.start()
+    conversation.hear("je veux parler à un conseiller")
+    assert said(conversation.transfer_failed("service_client", 486)).startswith(
+        "Aucun conseiller n'est joignable."
+    )
+
+
 @pytest.mark.parametrize(
     "choice",
     [

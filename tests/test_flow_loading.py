@@ -578,3 +578,28 @@ def test_flow_check_main_prints_one_line_per_issue_and_fails_on_errors(
 def test_flow_check_main_on_the_default_flow(capsys: pytest.CaptureFixture[str]) -> None:
     assert flow_check_main(default_flow_path()) == 0
     assert capsys.readouterr().out == f"{default_flow_path()}: OK — 11 states, 10 intents, 2 queues\n"
+
+
+# -------------------------------------------------------------------------------------- prompt table
+
+
+def test_every_sentence_outside_the_states_can_be_reworded_under_prompts(tmp_path: Path) -> None:
+    text = MINIMAL + "prompts:\n  hello: Bonjour à vous.\n  confirm_guess: C'est pour {label} ?\n"
+    flow = load_flow(write(tmp_path, text))
+    assert flow.prompts.hello == "Bonjour à vous."
+    assert flow.prompts.confirm_guess == "C'est pour {label} ?"
+    assert flow.prompts.closed_goodbye == "Merci de votre appel, au revoir."  # the rest keep their defaults
+    assert "Bonjour à vous." in flow.prompts.fixed() and "C'est pour {label} ?" not in flow.prompts.fixed()
+
+
+def test_a_placeholder_a_prompt_cannot_fill_is_reported_on_its_line(tmp_path: Path) -> None:
+    text = MINIMAL + "prompts:\n  hello: Bonjour {caller}.\n"
+    message = only_error(write(tmp_path, text))
+    assert f"test.yaml:{line_starting(text, '  hello:')}:" in message
+    assert "unknown placeholder {caller}" in message and "takes no placeholder" in message
+
+
+def test_a_misspelt_prompt_name_suggests_the_right_one(tmp_path: Path) -> None:
+    text = MINIMAL + "prompts:\n  wait_ofer: Patientez.\n"
+    message = only_error(write(tmp_path, text))
+    assert "unknown key 'wait_ofer' in prompts" in message and "did you mean 'wait_offer'?" in message

@@ -181,7 +181,7 @@ class CallbackCallDialog(TurnDialog):
             return
         if is_greeting(text) and parse_yes_no(text) is None:
             # "Allô ? Bonjour ?": the person is finding their feet, not answering.
-            self._say("Bonjour.")
+            self._say(self.prompts.hello)
             self._ask_again()
             return
         if self._step == "when":

@@ -77,21 +77,10 @@ class QueueUnavailable:
 #: Asked before a transfer (queue, now): None when the queue takes calls now, else `QueueUnavailable`.
 QueueCheck = Callable[[str, datetime], QueueUnavailable | None]
 
-#: Said after a saturated queue's message: the caller picks the call-back or the wait (`WAIT_KEY`).
-WAIT_OFFER = "Je peux vous faire rappeler, ou vous pouvez patienter : dites « je patiente », ou tapez 0."
+#: The key that picks the wait in a saturated queue (the flow's `prompts.wait_offer` says so).
 WAIT_KEY = "0"
-CALLBACK_OFFER = "Je vous propose d'être rappelé."
-CHOSE_TO_WAIT = "Très bien, je vous mets en relation. Merci de patienter."
-#: A caller who insists on a person while the queue is closed hears why again before the call-back offer.
-STILL_CLOSED = "Je ne peux pas vous passer de conseiller maintenant."
-CALLBACK_DECLINED = "Très bien. Merci de votre appel, au revoir."
-CLOSED_GOODBYE = "Merci de votre appel, au revoir."
-#: What the bot may say around an unavailable queue besides the queue's own message (to synthesise ahead).
-QUEUE_PROMPTS = (WAIT_OFFER, CALLBACK_OFFER, CHOSE_TO_WAIT, STILL_CLOSED, CALLBACK_DECLINED, CLOSED_GOODBYE)
-
 #: Keys that answer a confirmation question, and the hint given when a spoken answer was not understood.
 CONFIRM_KEYS = {"1": "oui", "2": "non"}
-CONFIRM_KEYS_HINT = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
 #: While a confirmation is pending, an intent must be this sure to change the subject (or end the call).
 CONFIRMATION_INTENT_SCORE = 0.75
 """Hook for business rules on call-back times (opening hours, agents' capacity): given the wanted time,
@@ -331,10 +320,10 @@ class Conversation(TurnDialog):
     def _after_transfer_failed(self, queue: str) -> None:
         """The caller is told and offered a call-back: the call never ends in silence. Without a
         call-back state in the flow (the `rappel` intent's transition), an apology and goodbye."""
-        self._say("Je n'arrive pas à joindre un conseiller pour le moment.")
+        self._say(self.flow.prompts.transfer_failed)
         callback = self.flow.settings.callback_intent
         if callback is None or not self._handle_intent(callback, 1.0, ""):
-            self._say("Merci de rappeler un peu plus tard. Au revoir.")
+            self._say(self.flow.prompts.call_again_later)
             self._end(Hangup(reason="transfer_failed"))
 
     def _end_silence_ms(self) -> int | None:
@@ -429,7 +418,7 @@ class Conversation(TurnDialog):
             if intent is not None and self._handle_intent(intent, 1.0, text):
                 return
         if is_greeting(text):
-            self._say("Bonjour.")
+            self._say(self.flow.prompts.hello)
             self._say(self._render(self._question()))
             return
         self._fail("no_match")
@@ -889,7 +878,8 @@ class Conversation(TurnDialog):
                 return False
             self._goodbye_closed()
             return True
-        self._say(WAIT_OFFER if unavailable.can_wait else CALLBACK_OFFER)
+        prompts = self.flow.prompts
+        self._say(prompts.wait_offer if unavailable.can_wait else prompts.callback_offer)
         self._offer_callback(offer)
         return True
 
@@ -926,14 +916,14 @@ class Conversation(TurnDialog):
             self._say(offer.unavailable.message)
             self._goodbye_closed()
             return
-        self._say(STILL_CLOSED)
+        self._say(self.flow.prompts.still_closed)
         self._say(offer.unavailable.message)
         if not self._offer_callback(offer):
             self._goodbye_closed()
 
     def _goodbye_closed(self) -> None:
         self._events.append("file fermée : fin d'appel")
-        self._say(CLOSED_GOODBYE)
+        self._say(self.flow.prompts.closed_goodbye)
         self._actions.append(Hangup(reason="queue_closed"))
         self._ended = True
 
@@ -953,7 +943,7 @@ class Conversation(TurnDialog):
         if topic is not None and not topic.slots and not topic.outcome:
             self._topics = [kept for kept in self._topics if kept is not topic]
         self._events.append("préfère patienter")
-        self._say(CHOSE_TO_WAIT)
+        self._say(self.flow.prompts.chose_to_wait)
         self._transfer(queue, reason="caller_chose_to_wait")
 
     def _ask_guess(self, intent: str, score: float, text: str) -> bool:
@@ -964,7 +954,9 @@ class Conversation(TurnDialog):
         self._guess = _Guess(intent, text, self._state)
         self._turn_intent = (intent, score)
         self._failures.clear()
-        self._say(spec.confirm or f"Vous appelez pour : {(spec.label or intent).lower()}, c'est bien ça ?")
+        self._say(
+            spec.confirm or self.flow.prompts.confirm_guess.format(label=(spec.label or intent).lower())
+        )
         return True
 
     def _answered_guess(self, guess: _Guess, text: str) -> bool:
@@ -978,7 +970,7 @@ class Conversation(TurnDialog):
         if yes_no:
             return self._handle_intent(guess.intent, 1.0, guess.text)
         self._turn_intent = (self.flow.settings.no_intent, 1.0)
-        self._say("D'accord.")
+        self._say(self.flow.prompts.guess_declined)
         self._say(self._render(self._question()))
         return True
 
@@ -998,14 +990,14 @@ class Conversation(TurnDialog):
         self._failures.clear()
         if yes_no:
             self._turn_intent = (self.flow.settings.yes_intent, 1.0)
-            self._say("Très bien.")
+            self._say(self.flow.prompts.callback_accepted)
             self._say(self._render(self._question()))
         elif offer.unavailable.can_wait:
             self._wait_in(offer.queue)
         else:
             self._turn_intent = (self.flow.settings.no_intent, 1.0)
             self._events.append("refuse le rappel")
-            self._say(CALLBACK_DECLINED)
+            self._say(self.flow.prompts.callback_declined)
             self._actions.append(Hangup(reason="queue_closed_callback_declined"))
             self._ended = True
         return True
@@ -1045,7 +1037,7 @@ class Conversation(TurnDialog):
             self._say(lead_ins[min(retries, len(lead_ins)) - 1])
         self._say(self._render(self._question()))
         if self._awaiting_confirmation:
-            self._say(CONFIRM_KEYS_HINT)
+            self._say(self.flow.prompts.keys_hint)
 
     def _question(self) -> str:
         state = self._current

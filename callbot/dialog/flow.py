@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from callbot.dialog.answers import ENTITY_SOURCES, LOOKUPS, AnswersData, Lookup, load_answers
 from callbot.dialog.issues import (
@@ -170,6 +178,7 @@ class CallbackCallPrompts(_Strict):
     """
 
     greeting: Text = "Bonjour, ici le service client. Vous nous avez demandé de vous rappeler."
+    hello: Text = "Bonjour."  # to an "allô ? bonjour ?" before the answer
     ask_available: Text = "Êtes-vous disponible maintenant pour parler à un conseiller ?"
     keys_hint: Text = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
     transfer: Text = "Merci. Je vous passe un conseiller, qui a déjà le détail de votre demande."
@@ -194,6 +203,53 @@ class CallbackCallPrompts(_Strict):
         return [text for text in self.model_dump().values() if "{" not in text]
 
 
+class CallPrompts(_Strict):
+    """What the bot says on a caller's call outside the flow's states: around a queue that cannot take the
+    call, a transfer refused, a guess asked back, the keypad hint, the recording notice, a technical fault.
+
+    One table, under `prompts:` in the flow file, so that ops reword every sentence a caller hears in
+    plain files and `flow check` validates it: unknown keys and empty texts are errors, and only
+    `confirm_guess` may use a placeholder (`{label}`, the intent's label in lower case).
+    """
+
+    recording_notice: Text = "Cet appel est susceptible d'être enregistré."
+    technical_fault: Text = "Désolé, je rencontre un problème technique. Je vous passe un conseiller."
+    hello: Text = "Bonjour."
+    keys_hint: Text = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
+    confirm_guess: Text = "Vous appelez pour : {label}, c'est bien ça ?"
+    guess_declined: Text = "D'accord."
+    callback_accepted: Text = "Très bien."
+    transfer_failed: Text = "Je n'arrive pas à joindre un conseiller pour le moment."
+    call_again_later: Text = "Merci de rappeler un peu plus tard. Au revoir."
+    #: Said after a saturated queue's message: the caller picks the call-back or the wait (key 0).
+    wait_offer: Text = (
+        "Je peux vous faire rappeler, ou vous pouvez patienter : dites « je patiente », ou tapez 0."
+    )
+    callback_offer: Text = "Je vous propose d'être rappelé."
+    chose_to_wait: Text = "Très bien, je vous mets en relation. Merci de patienter."
+    #: A caller who insists on a person while the queue is closed hears why again before the call-back offer.
+    still_closed: Text = "Je ne peux pas vous passer de conseiller maintenant."
+    callback_declined: Text = "Très bien. Merci de votre appel, au revoir."
+    closed_goodbye: Text = "Merci de votre appel, au revoir."
+
+    @field_validator("*")
+    @classmethod
+    def _placeholders(cls, text: str, info: ValidationInfo) -> str:
+        allowed = {"label"} if info.field_name == "confirm_guess" else set()
+        unknown = sorted(set(_PLACEHOLDER_NAMES.findall(text)) - allowed)
+        if unknown:
+            hint = "only {label} is filled in here" if allowed else "this sentence takes no placeholder"
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}: {hint}")
+        return text
+
+    def fixed(self) -> list[str]:
+        """The prompts without a `{template}` (synthesised once, when the flow loads)."""
+        return [text for text in self.model_dump().values() if "{" not in text]
+
+
+_PLACEHOLDER_NAMES = re.compile(r"\{([^{}]*)\}")
+
+
 class FlowSpec(_Strict):
     """The flow file as written (after schema checks, before cross-reference checks)."""
 
@@ -207,6 +263,7 @@ class FlowSpec(_Strict):
     global_: GlobalHandlers = Field(GlobalHandlers(), alias="global")
     states: dict[str, State] = Field(min_length=1)
     callback_call: CallbackCallPrompts = CallbackCallPrompts()
+    prompts: CallPrompts = CallPrompts()
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,6 +287,7 @@ class Flow:
     warnings: tuple[FlowIssue, ...] = ()
     language: str = "fr-FR"
     callback_call: CallbackCallPrompts = field(default_factory=CallbackCallPrompts)
+    prompts: CallPrompts = field(default_factory=CallPrompts)
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -448,6 +506,7 @@ class _Checker:
             language=spec.language,
             escalate=escalate,
             callback_call=spec.callback_call,
+            prompts=spec.prompts,
         )
 
     # -- sections

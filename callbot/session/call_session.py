@@ -35,6 +35,7 @@ from callbot.dialog.actions import (
     Transfer,
     TurnResult,
 )
+from callbot.dialog.flow import CallPrompts
 from callbot.session.channel import Channel, RecordingChannel
 from callbot.session.events import EventLog
 from callbot.tts.cache import PromptCache
@@ -48,10 +49,11 @@ from callbot.vad import (
     VadEvent,
 )
 
-#: Said when something inside the session breaks: the caller is never left in silence.
-APOLOGY = "Désolé, je rencontre un problème technique. Je vous passe un conseiller."
-#: French law expects callers to be told before a call is recorded.
-RECORDING_NOTICE = "Cet appel est susceptible d'être enregistré."
+#: Said when something inside the session breaks: the caller is never left in silence. The flow's
+#: `prompts.technical_fault` rewords it; this is its default.
+APOLOGY = CallPrompts().technical_fault
+#: French law expects callers to be told before a call is recorded (`prompts.recording_notice`).
+RECORDING_NOTICE = CallPrompts().recording_notice
 DIGIT_TIMEOUT_MS = 3000
 #: A closed-set answer is taken when its mean log-probability per token is at least this, and this far
 #: ahead of the next answer (bench/closed_set_bench.py: on development-range voices these thresholds took
@@ -174,6 +176,8 @@ class CallSession:
         sample_rate: int = 8000,
         fallback_queue: str = "service_client",
         announce_recording: bool = False,
+        recording_notice: str = RECORDING_NOTICE,
+        apology: str = APOLOGY,
         wall_clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.conversation = conversation
@@ -185,6 +189,8 @@ class CallSession:
         self.sample_rate = sample_rate
         self.fallback_queue = fallback_queue
         self.announce_recording = announce_recording
+        self.recording_notice = recording_notice
+        self.apology = apology
         self._wall = wall_clock
         self._to_asr = FrameResampler(sample_rate, recognizer.sample_rate)
         self._default_end_silence_ms = endpointer.config.end_silence_ms
@@ -217,7 +223,7 @@ class CallSession:
         self.log.emit(0, "session_start", recognizer=type(self.recognizer).__name__, rate=self.sample_rate)
         started = self._wall()
         if self.announce_recording:
-            self._guarded(lambda: self._queue_speech(RECORDING_NOTICE, barge_in=False))
+            self._guarded(lambda: self._queue_speech(self.recording_notice, barge_in=False))
         self._guarded(lambda: self._carry_out(self.conversation.start(), started_wall=started))
 
     def tick(self, frame: AudioFrame) -> bytes:
@@ -642,7 +648,7 @@ class CallSession:
             self._after_audio = []
             context = self._safe_context()
             with contextlib.suppress(Exception):  # even synthesis failed: transfer in silence
-                self._queue_speech(APOLOGY, barge_in=False)
+                self._queue_speech(self.apology, barge_in=False)
             self._audio_ready_ms = self.now_ms
             self._after_audio.append(Transfer(self.fallback_queue, "error", context))
             if not self._outbound:

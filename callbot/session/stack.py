@@ -18,12 +18,12 @@ from callbot.config import Settings
 from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
 from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
-from callbot.dialog.conversation import QUEUE_PROMPTS, QueueUnavailable
+from callbot.dialog.conversation import QueueUnavailable
 from callbot.queues import QueueDirectory
 
 if TYPE_CHECKING:
     from callbot.callbacks import CallbackStore
-from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession, Dialog
+from callbot.session.call_session import AudioClock, CallSession, Dialog
 from callbot.session.channel import Channel
 from callbot.session.events import EventLog
 from callbot.tts import PromptCache, Synthesizer, create_synthesizer
@@ -60,9 +60,7 @@ class SpeechStack:
             [
                 *self.flow.fixed_prompts(),
                 *self.flow.callback_call.fixed(),
-                *QUEUE_PROMPTS,
-                RECORDING_NOTICE,
-                APOLOGY,
+                *self.flow.prompts.fixed(),
             ]
         )
 
@@ -234,4 +232,6 @@ class SpeechStack:
             sample_rate=sample_rate,
             fallback_queue=fallback_queue,
             announce_recording=announce_recording,
+            recording_notice=self.flow.prompts.recording_notice,
+            apology=self.flow.prompts.technical_fault,
         )
