@@ -808,8 +808,7 @@ class Conversation(TurnDialog):
         if transition.transfer is not None:
             self._transfer(transition.transfer, reason)
         elif transition.hangup:
-            self._actions.append(Hangup(reason=reason))
-            self._ended = True
+            self._end(Hangup(reason=reason))
         elif transition.goto is not None:
             self._enter(transition.goto)
         elif transition.ask:
@@ -843,8 +842,7 @@ class Conversation(TurnDialog):
         )
 
     def _transfer(self, queue: str, reason: str) -> None:
-        self._actions.append(Transfer(queue=queue, reason=reason, context=self.context()))
-        self._ended = True
+        self._end(Transfer(queue=queue, reason=reason, context=self.context()))
 
     # ------------------------------------------------------------------------ unavailable queues
 
@@ -924,8 +922,7 @@ class Conversation(TurnDialog):
     def _goodbye_closed(self) -> None:
         self._events.append("file fermée : fin d'appel")
         self._say(self.flow.prompts.closed_goodbye)
-        self._actions.append(Hangup(reason="queue_closed"))
-        self._ended = True
+        self._end(Hangup(reason="queue_closed"))
 
     def _waiting_queue(self) -> str | None:
         """The saturated queue the caller was offered to wait in, if any."""
@@ -998,8 +995,7 @@ class Conversation(TurnDialog):
             self._turn_intent = (self.flow.settings.no_intent, 1.0)
             self._events.append("refuse le rappel")
             self._say(self.flow.prompts.callback_declined)
-            self._actions.append(Hangup(reason="queue_closed_callback_declined"))
-            self._ended = True
+            self._end(Hangup(reason="queue_closed_callback_declined"))
         return True
 
     # ------------------------------------------------------------------------------------ failures
