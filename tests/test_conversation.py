@@ -113,6 +113,32 @@ def test_opening_hours_with_the_store_in_the_request(flow: Flow) -> None:
     )
 
 
+def test_a_store_heard_without_certainty_is_asked_back_and_a_yes_takes_it(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    result = conversation.hear_unsure("C'est lui, c'est ici.", "Lyon Part-Dieu")
+    assert said(result) == "Lyon Part-Dieu, c'est bien ça ?" and result.slots == {}
+    assert conversation.context().transcript[-2] == "Client : C'est lui, c'est ici."
+    result = conversation.hear("oui")
+    assert result.slots == {"magasin": "lyon_part_dieu"}
+    assert said(result).startswith("Le magasin Lyon Part-Dieu est ouvert aujourd'hui")
+
+
+def test_a_store_asked_back_and_denied_is_asked_for_again(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    conversation.hear_unsure("C'est.", "Marseille Vieux-Port")
+    result = conversation.dtmf("2")  # the keys answer it too
+    assert said(result).startswith("D'accord. Pour quel magasin ?")
+    assert conversation.hear("à Lille").slots == {"magasin": "lille_grand_place"}
+
+
+def test_an_unsure_reading_the_question_does_not_expect_is_ignored(flow: Flow) -> None:
+    conversation = call(flow)  # the menu collects nothing: what was heard is read as usual
+    result = conversation.hear_unsure("je veux parler à un conseiller", "Lyon Part-Dieu")
+    assert "Transfer" in kinds(result)
+
+
 def test_the_store_is_remembered_for_the_next_request(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("les horaires du magasin de Lille")

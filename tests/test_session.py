@@ -508,17 +508,21 @@ def test_the_agent_reads_which_prompts_the_caller_cut_short(flow, prompts, calle
 
 
 @pytest.mark.parametrize(
-    ("scores", "taken"),
+    ("scores", "decision"),
     [
-        ({"Celui de Marseille": -1.2, "Celui de Lille": -3.0}, True),
-        ({"Celui de Marseille": -1.2, "Celui de Lille": -1.4}, False),  # too close to tell
-        ({"Celui de Marseille": -4.0}, False),  # too unlikely
+        ({"Celui de Marseille": -1.2, "Celui de Lille": -3.0}, "taken"),
+        ({"Celui de Marseille": -1.2, "Celui de Lille": -1.5}, "asked back"),  # ahead, not clearly
+        ({"Celui de Marseille": -4.0}, "asked back"),  # alone, but unlikely
+        ({"Celui de Marseille": -1.2, "Celui de Lille": -1.3}, "dropped"),  # too close to tell
+        ({"Celui de Marseille": -5.5}, "dropped"),  # too unlikely
     ],
 )
-def test_a_closed_set_answer_is_taken_only_when_clearly_ahead(flow, prompts, caller_voice, scores, taken):
+def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_only_ahead(
+    flow, prompts, caller_voice, scores, decision
+):
     """ "Pour quel magasin ?" then an answer no free reading makes sense of: the audio is scored
     against the stores the question expects."""
-    recognizer = ScriptedRecognizer(["quels sont vos horaires", "C'est lui, c'est ici."])
+    recognizer = ScriptedRecognizer(["quels sont vos horaires", "C'est lui, c'est ici.", "oui"])
     recognizer.closed_set = scores  # type: ignore[attr-defined]
     caller = Caller(make_session(flow, prompts, recognizer))
     caller.wait_until_listening()
@@ -528,9 +532,20 @@ def test_a_closed_set_answer_is_taken_only_when_clearly_ahead(flow, prompts, cal
     answer = caller.session.turns[1]
     assert "Celui de Marseille" in recognizer.scored  # type: ignore[attr-defined]
     [event] = caller.session.log.of_type("asr_closed_set")
-    assert event["accepted"] is taken and event["reading"] == "Marseille Vieux-Port"
-    if taken:
+    assert event["reading"] == "Marseille Vieux-Port"
+    assert (event["accepted"], event["ask_back"]) == {
+        "taken": (True, False),
+        "asked back": (False, True),
+        "dropped": (False, False),
+    }[decision]
+    if decision == "taken":
         assert answer.transcript == "Marseille Vieux-Port" and "Marseille" in (answer.bot or "")
+    elif decision == "asked back":
+        assert answer.transcript == "C'est lui, c'est ici."
+        assert answer.bot == "Marseille Vieux-Port, c'est bien ça ?"
+        caller.play(say(caller_voice, "Oui."))
+        caller.wait_until_listening()
+        assert "Marseille" in (caller.session.turns[2].bot or "")  # the yes takes the store
     else:
         assert answer.transcript == "C'est lui, c'est ici." and "Je n'ai pas reconnu le magasin" in (
             answer.bot or ""

@@ -33,6 +33,7 @@ from callbot.dialog.actions import (
     Listen,
     ScheduleCallback,
     Transfer,
+    TurnResult,
 )
 from callbot.dialog.answers import LOOKUPS, Answer, run_lookup
 from callbot.dialog.collectors import (
@@ -104,7 +105,7 @@ _MAX_HINTS = 40
 class _Guess:
     """A weak guess of the caller's request, asked back in state `asked_in` (see `_ask_guess`)."""
 
-    intent: str
+    intent: str | None  # None: a value of the state's slot, heard without certainty
     text: str
     asked_in: str
 
@@ -956,15 +957,37 @@ class Conversation(TurnDialog):
         )
         return True
 
+    def hear_unsure(self, heard: str, reading: str) -> TurnResult:
+        """`heard` was not understood; the closed set of `choices` leans to `reading` ("Lyon Part-Dieu")
+        without certainty: the value is asked back ("Lyon Part-Dieu, c'est bien ça ?") and used on a yes,
+        as if said; a no asks the question again."""
+        if self._ended:
+            return TurnResult(intent=None, confidence=0.0)
+        self._transcript.caller(heard)
+        return self._turn(lambda: self._ask_value_back(heard, reading), 0.0)
+
+    def _ask_value_back(self, heard: str, reading: str) -> None:
+        collect = self._current.collect
+        value = self._extract(collect, reading) if collect and not self._awaiting_confirmation else None
+        if not isinstance(value, SlotValue):
+            self._understand(heard)
+            return
+        self._guess = _Guess(None, reading, self._state)
+        self._say(self.flow.prompts.confirm_value.format(value=value.spoken))
+
     def _answered_guess(self, guess: _Guess, text: str) -> bool:
-        """The answer to a weak guess asked back. Yes: the guessed request, with what its first sentence
-        named. No: the question again. Anything else is a new sentence, understood as such."""
+        """The answer to a guess asked back. Yes: the guessed request, with what its first sentence
+        named, or the guessed value as if said. No: the question again. Anything else is a new sentence,
+        understood as such."""
         if guess.asked_in != self._state:
             return False
         yes_no = parse_yes_no(text)
         if yes_no is None:
             return False
         if yes_no:
+            if guess.intent is None:
+                self._understand(guess.text)
+                return True
             return self._handle_intent(guess.intent, 1.0, guess.text)
         self._turn_intent = (self.flow.settings.no_intent, 1.0)
         self._say(self.flow.prompts.guess_declined)

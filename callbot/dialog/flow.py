@@ -209,7 +209,8 @@ class CallPrompts(_Strict):
 
     One table, under `prompts:` in the flow file, so that ops reword every sentence a caller hears in
     plain files and `flow check` validates it: unknown keys and empty texts are errors, and only
-    `confirm_guess` may use a placeholder (`{label}`, the intent's label in lower case).
+    `confirm_guess` (`{label}`, the intent's label in lower case) and `confirm_value` (`{value}`, the value
+    as spoken) take a placeholder.
     """
 
     recording_notice: Text = "Cet appel est susceptible d'être enregistré."
@@ -217,6 +218,8 @@ class CallPrompts(_Strict):
     hello: Text = "Bonjour."
     keys_hint: Text = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
     confirm_guess: Text = "Vous appelez pour : {label}, c'est bien ça ?"
+    #: A value heard without certainty (a store name scored against the audio), asked back.
+    confirm_value: Text = "{value}, c'est bien ça ?"
     guess_declined: Text = "D'accord."
     callback_accepted: Text = "Très bien."
     transfer_failed: Text = "Je n'arrive pas à joindre un conseiller pour le moment."
@@ -235,10 +238,14 @@ class CallPrompts(_Strict):
     @field_validator("*")
     @classmethod
     def _placeholders(cls, text: str, info: ValidationInfo) -> str:
-        allowed = {"label"} if info.field_name == "confirm_guess" else set()
+        allowed = _PROMPT_PLACEHOLDERS.get(info.field_name or "", set())
         unknown = sorted(set(_PLACEHOLDER_NAMES.findall(text)) - allowed)
         if unknown:
-            hint = "only {label} is filled in here" if allowed else "this sentence takes no placeholder"
+            hint = (
+                f"only {{{next(iter(allowed))}}} is filled in here"
+                if allowed
+                else "this sentence takes no placeholder"
+            )
             raise ValueError(f"unknown placeholder {{{unknown[0]}}}: {hint}")
         return text
 
@@ -247,6 +254,7 @@ class CallPrompts(_Strict):
         return [text for text in self.model_dump().values() if "{" not in text]
 
 
+_PROMPT_PLACEHOLDERS = {"confirm_guess": {"label"}, "confirm_value": {"value"}}
 _PLACEHOLDER_NAMES = re.compile(r"\{([^{}]*)\}")
 
 

@@ -63,6 +63,11 @@ class TurnDialog(ABC):
         self._transcript.caller(text)
         return self._turn(lambda: self._understand(text), 0.0)
 
+    def hear_unsure(self, heard: str, reading: str) -> TurnResult:
+        """`heard` was not understood and the closed set of `choices` only leans to `reading`. A dialog
+        without closed sets takes what was heard."""
+        return self.hear(heard)
+
     def dtmf(self, digits: str) -> TurnResult:
         """Keys pressed by the caller (one key, or a number ended by '#')."""
         if self._ended:
