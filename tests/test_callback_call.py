@@ -252,3 +252,11 @@ def test_a_time_already_past_is_said_and_asked_again(prompts: CallbackCallPrompt
     call.hear("non")
     result = call.hear("ce matin à 10 h")
     assert said(result) == "Ce moment est déjà passé." and not call.ended
+
+
+def test_a_past_time_and_a_week_without_a_day_get_the_flows_words(prompts: CallbackCallPrompts) -> None:
+    reworded = prompts.model_copy(update={"past_time": "C'est déjà passé.", "missing_day": "Quel jour ?"})
+    call = dialog(reworded)
+    call.hear("non")
+    assert said(call.hear("ce matin à neuf heures")) == "C'est déjà passé."
+    assert said(call.hear("la semaine prochaine")) == "Quel jour ?"

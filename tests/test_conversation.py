@@ -133,6 +133,26 @@ def test_a_store_asked_back_and_denied_is_asked_for_again(flow: Flow) -> None:
     assert conversation.hear("à Lille").slots == {"magasin": "lille_grand_place"}
 
 
+def test_a_store_asked_back_and_denied_again_and_again_goes_to_a_person(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    for _ in range(flow.settings.max_retries):
+        conversation.hear_unsure("euh bordo", "Lyon Part-Dieu")
+        assert "Transfer" not in kinds(conversation.hear("non"))
+    conversation.hear_unsure("euh bordo", "Lyon Part-Dieu")
+    result = conversation.hear("non")
+    transfer = the(result, Transfer)
+    assert isinstance(transfer, Transfer) and transfer.reason == "escalation:no_match"
+
+
+def test_no_closed_set_is_offered_while_a_value_is_asked_back(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    assert "Celui de Lyon" in conversation.choices
+    conversation.hear_unsure("C'est lui.", "Lyon Part-Dieu")
+    assert conversation.choices == {}  # "oui" misheard must not be scored against the stores
+
+
 def test_an_unsure_reading_the_question_does_not_expect_is_ignored(flow: Flow) -> None:
     conversation = call(flow)  # the menu collects nothing: what was heard is read as usual
     result = conversation.hear_unsure("je veux parler à un conseiller", "Lyon Part-Dieu")

@@ -603,3 +603,27 @@ def test_a_misspelt_prompt_name_suggests_the_right_one(tmp_path: Path) -> None:
     text = MINIMAL + "prompts:\n  wait_ofer: Patientez.\n"
     message = only_error(write(tmp_path, text))
     assert "unknown key 'wait_ofer' in prompts" in message and "did you mean 'wait_offer'?" in message
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "expected"),
+    [
+        ("prompts", '  confirm_value: "{value}, c\'est bien ça ? :-}"', "Single '}' encountered"),
+        ("prompts", "  confirm_value: C'est bien ça ?", "must say {value}"),
+        ("prompts", "  hello: ' '", "the sentence is blank"),
+        (
+            "callback_call",
+            "  greeting: Bonjour {caller}.",
+            "unknown placeholder {caller}: this sentence takes",
+        ),
+        ("callback_call", "  confirm_new_time: Je vous rappelle {moment} au {phone}.", "it may use {moment}"),
+        ("callback_call", "  rescheduled: C'est noté. Au revoir.", "must say {moment}"),
+    ],
+)
+def test_a_sentence_that_would_break_or_say_nothing_is_refused_on_its_line(
+    tmp_path: Path, section: str, line: str, expected: str
+) -> None:
+    text = MINIMAL + f"{section}:\n{line}\n"
+    message = only_error(write(tmp_path, text))
+    assert f"test.yaml:{line_starting(text, line[:8])}:" in message
+    assert expected in message

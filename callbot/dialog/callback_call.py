@@ -86,7 +86,14 @@ class CallbackCallDialog(TurnDialog):
         self._silences = 0
         self._new_time: datetime | None = None
         self._yes_no = YesNoCollector()
-        self._when = WhenCollector(now, PARIS, check=check_callback_time, missing_time=prompts.missing_hour)
+        self._when = WhenCollector(
+            now,
+            PARIS,
+            check=check_callback_time,
+            past=prompts.past_time,
+            missing_time=prompts.missing_hour,
+            missing_day=prompts.missing_day,
+        )
 
     # ------------------------------------------------------------------------------------ public API
 

@@ -67,8 +67,9 @@ Heard = SlotValue | Problem | None
 NUMBER_END_SILENCE_MS = 1300
 #: Keys that answer a yes/no question everywhere in the gateway: 1 yes, 2 no.
 YES_NO_KEYS = {"1": True, "2": False}
-#: What a short "oui" becomes through an 8 kHz line (Whisper base): "Bon.", "Bonne...", "Bon, voilà."
-_WEAK_YES = re.compile(r"(?:bon|bonne|bon voila|bah bon)")
+#: What a short "oui" becomes through an 8 kHz line (Whisper base) that `parse_yes_no` does not take:
+#: "Bonne...", "Bon, voilà.", "Bah bon." (a bare "Bon." is a yes there already).
+_WEAK_YES = re.compile(r"(?:bonne|bon voila|bah bon)")
 
 
 class Collector(Protocol):
@@ -146,9 +147,9 @@ class PhoneCollector(_NoMemory):
 class YesNoCollector(_NoMemory):
     """A yes or a no, said or keyed (1 yes, 2 no).
 
-    With `weak_yes`, a bare "Bon." (what a short "oui" often becomes on an 8 kHz line, while "non" stays
-    "Non.") is not taken the first time — the question is asked again with the keys — and is taken as a
-    yes when it comes back the same right after.
+    With `weak_yes`, "Bonne.", "Bon, voilà." or "Bah bon." (what a short "oui" often becomes on an 8 kHz
+    line, while "non" stays "Non."; a bare "Bon." is a yes already) are not taken the first time — the
+    question is asked again with the keys — and are taken as a yes when one comes back right after.
     """
 
     def __init__(self, *, weak_yes: bool = False) -> None:

@@ -80,13 +80,10 @@ QueueCheck = Callable[[str, datetime], QueueUnavailable | None]
 
 #: The key that picks the wait in a saturated queue (the flow's `prompts.wait_offer` says so).
 WAIT_KEY = "0"
-#: Keys that answer a confirmation question, and the hint given when a spoken answer was not understood.
+#: Keys that answer a confirmation question (read as the words they stand for).
 CONFIRM_KEYS = {"1": "oui", "2": "non"}
 #: While a confirmation is pending, an intent must be this sure to change the subject (or end the call).
 CONFIRMATION_INTENT_SCORE = 0.75
-"""Hook for business rules on call-back times (opening hours, agents' capacity): given the wanted time,
-return None to accept it, or a short French sentence saying why not ("Nous rappelons du lundi au samedi,
-de 9 h à 19 h."); the bot says it and asks for another time."""
 
 FailureKind = Literal["no_match", "no_input"]
 
@@ -195,8 +192,8 @@ class Conversation(TurnDialog):
         the question is open. Used only when no free reading was understood (see CallSession)."""
         collect = self._current.collect
         data = self.flow.data
-        if collect is None or self._awaiting_confirmation or data is None:
-            return {}
+        if collect is None or self._awaiting_confirmation or self._guess is not None or data is None:
+            return {}  # a yes/no is expected: never score it against the stores
         slot = self.flow.slots[collect]
         if slot.type != "entity" or slot.from_ != "stores":
             # Products too were tried: 40 phrases cost 1.6 s a turn and pushed the held-out response p95
@@ -961,8 +958,8 @@ class Conversation(TurnDialog):
         """`heard` was not understood; the closed set of `choices` leans to `reading` ("Lyon Part-Dieu")
         without certainty: the value is asked back ("Lyon Part-Dieu, c'est bien ça ?") and used on a yes,
         as if said; a no asks the question again."""
-        if self._ended:
-            return TurnResult(intent=None, confidence=0.0)
+        if self._ended or not heard.strip():
+            return self.hear(heard)
         self._transcript.caller(heard)
         return self._turn(lambda: self._ask_value_back(heard, reading), 0.0)
 
@@ -990,6 +987,13 @@ class Conversation(TurnDialog):
                 return True
             return self._handle_intent(guess.intent, 1.0, guess.text)
         self._turn_intent = (self.flow.settings.no_intent, 1.0)
+        if guess.intent is None:
+            # The value asked back was wrong: the question was not answered, and a caller whose answer
+            # keeps being misheard goes to a person after `max_retries`, as with any misunderstanding.
+            self._failures.append("no_match")
+            if len(self._failures) > self.flow.settings.max_retries:
+                self._escalate(reason="no_match")
+                return True
         self._say(self.flow.prompts.guess_declined)
         self._say(self._render(self._question()))
         return True

@@ -10,11 +10,12 @@ FlowError, `check_flow` returns them all (with warnings) for `callbot flow check
 from __future__ import annotations
 
 import re
+import string
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal, TextIO
+from typing import Annotated, ClassVar, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -169,13 +170,56 @@ class GlobalHandlers(_Strict):
     _lists = field_validator("no_match", "no_input", mode="before")(_as_list)
 
 
-class CallbackCallPrompts(_Strict):
+class _PromptTable(_Strict):
+    """A table of sentences ops may reword. Each sentence is checked as `flow check` runs: not blank, its
+    braces balanced, and its placeholders exactly those the code fills (`PLACEHOLDERS`: name → the
+    placeholders it may use; those in `REQUIRED` must be there, the sentence means nothing without)."""
+
+    PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {}
+    REQUIRED: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _sentence(cls, text: str, info: ValidationInfo) -> str:
+        name = info.field_name or ""
+        if not text.strip():
+            raise ValueError("the sentence is blank: write what the caller hears, or leave the key out")
+        try:
+            used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+        except ValueError as error:
+            raise ValueError(f"{error} (write a brace as {{{{ or }}}})") from None
+        allowed = cls.PLACEHOLDERS.get(name, frozenset())
+        unknown = sorted(used - allowed)
+        if unknown:
+            hint = "this sentence takes no placeholder"
+            if allowed:
+                hint = "it may use " + ", ".join(f"{{{placeholder}}}" for placeholder in sorted(allowed))
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}: {hint}")
+        missing = sorted(allowed - used) if name in cls.REQUIRED else []
+        if missing:
+            raise ValueError(
+                f"the sentence must say {{{missing[0]}}}, or the caller cannot tell what it is about"
+            )
+        return text
+
+    def fixed(self) -> list[str]:
+        """The prompts without a `{template}` (synthesised once, when the flow loads)."""
+        return [text for text in self.model_dump().values() if "{" not in text]
+
+
+class CallbackCallPrompts(_PromptTable):
     """What the bot says when it calls a caller back (callbot/dialog/callback_call.py); ops may reword it.
 
     `greeting` and `ask_available` are said when the person answers, `keys_hint` when the answer is not
-    understood or not heard. `confirm_new_time` and `rescheduled` may use `{moment}` ("demain, mardi 24
+    understood or not heard. `confirm_new_time` and `rescheduled` must say `{moment}` ("demain, mardi 24
     novembre, à 15 h").
     """
+
+    PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {
+        "confirm_new_time": frozenset({"moment"}),
+        "rescheduled": frozenset({"moment"}),
+    }
+    REQUIRED: ClassVar[frozenset[str]] = frozenset({"confirm_new_time", "rescheduled"})
 
     greeting: Text = "Bonjour, ici le service client. Vous nous avez demandé de vous rappeler."
     hello: Text = "Bonjour."  # to an "allô ? bonjour ?" before the answer
@@ -187,6 +231,8 @@ class CallbackCallPrompts(_Strict):
         "Si vous n'avez plus besoin d'être rappelé, dites : plus besoin."
     )
     missing_hour: Text = "À quelle heure ?"
+    missing_day: Text = "Quel jour et à quelle heure précisément ?"  # "la semaine prochaine"
+    past_time: Text = "Ce moment est déjà passé."
     confirm_new_time: Text = "Je vous rappelle {moment}. C'est bien ça ?"
     rescheduled: Text = "C'est noté : un conseiller vous rappellera {moment}. Au revoir."
     cancelled: Text = "C'est noté, nous ne vous rappellerons pas. Merci et au revoir."
@@ -198,20 +244,22 @@ class CallbackCallPrompts(_Strict):
         "Je n'arrive pas à joindre un conseiller pour le moment. Nous vous rappellerons très vite. Au revoir."
     )
 
-    def fixed(self) -> list[str]:
-        """The prompts without a `{template}` (synthesised once, when the flow loads)."""
-        return [text for text in self.model_dump().values() if "{" not in text]
 
-
-class CallPrompts(_Strict):
+class CallPrompts(_PromptTable):
     """What the bot says on a caller's call outside the flow's states: around a queue that cannot take the
     call, a transfer refused, a guess asked back, the keypad hint, the recording notice, a technical fault.
 
     One table, under `prompts:` in the flow file, so that ops reword every sentence a caller hears in
-    plain files and `flow check` validates it: unknown keys and empty texts are errors, and only
+    plain files and `flow check` validates it: unknown keys and blank texts are errors, and only
     `confirm_guess` (`{label}`, the intent's label in lower case) and `confirm_value` (`{value}`, the value
-    as spoken) take a placeholder.
+    as spoken, which it must say) take a placeholder.
     """
+
+    PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {
+        "confirm_guess": frozenset({"label"}),
+        "confirm_value": frozenset({"value"}),
+    }
+    REQUIRED: ClassVar[frozenset[str]] = frozenset({"confirm_value"})
 
     recording_notice: Text = "Cet appel est susceptible d'être enregistré."
     technical_fault: Text = "Désolé, je rencontre un problème technique. Je vous passe un conseiller."
@@ -234,28 +282,6 @@ class CallPrompts(_Strict):
     still_closed: Text = "Je ne peux pas vous passer de conseiller maintenant."
     callback_declined: Text = "Très bien. Merci de votre appel, au revoir."
     closed_goodbye: Text = "Merci de votre appel, au revoir."
-
-    @field_validator("*")
-    @classmethod
-    def _placeholders(cls, text: str, info: ValidationInfo) -> str:
-        allowed = _PROMPT_PLACEHOLDERS.get(info.field_name or "", set())
-        unknown = sorted(set(_PLACEHOLDER_NAMES.findall(text)) - allowed)
-        if unknown:
-            hint = (
-                f"only {{{next(iter(allowed))}}} is filled in here"
-                if allowed
-                else "this sentence takes no placeholder"
-            )
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}: {hint}")
-        return text
-
-    def fixed(self) -> list[str]:
-        """The prompts without a `{template}` (synthesised once, when the flow loads)."""
-        return [text for text in self.model_dump().values() if "{" not in text]
-
-
-_PROMPT_PLACEHOLDERS = {"confirm_guess": {"label"}, "confirm_value": {"value"}}
-_PLACEHOLDER_NAMES = re.compile(r"\{([^{}]*)\}")
 
 
 class FlowSpec(_Strict):

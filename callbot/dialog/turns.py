@@ -90,7 +90,8 @@ class TurnDialog(ABC):
         self._transcript.cut(text, played_ms, total_ms)
 
     def transfer_failed(self, queue: str, status: int | None = None) -> TurnResult:
-        """The transfer to `queue` did not go through: the call goes on (it had ended with the Transfer)."""
+        """The transfer to `queue` did not go through: the dialog, which had ended with the Transfer,
+        says what happens now (`_after_transfer_failed`: a call-back offered, or an apology and goodbye)."""
 
         def body() -> None:
             self._ended = False

@@ -61,8 +61,17 @@ class SpeechStack:
                 *self.flow.fixed_prompts(),
                 *self.flow.callback_call.fixed(),
                 *self.flow.prompts.fixed(),
+                *self._stores_asked_back(),
             ]
         )
+
+    def _stores_asked_back(self) -> list[str]:
+        """ "Lyon Part-Dieu, c'est bien ça ?" for every store: a store heard without certainty is asked
+        back on the turn that already struggled, so its sentence is synthesised ahead."""
+        data = self.flow.data
+        if data is None:
+            return []
+        return [self.flow.prompts.confirm_value.format(value=store.name) for store in data.stores.values()]
 
     def prompts(self, sample_rate: int) -> PromptCache:
         """The prompt cache for one channel rate (fixed prompts synthesised once per rate)."""
