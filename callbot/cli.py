@@ -225,6 +225,12 @@ def cmd_queues(args: argparse.Namespace) -> int:
     return run_command(args, settings.queues, flow)
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from callbot.qa.cli import run_command
+
+    return run_command(args, _settings(args))
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     stack = _stack(args, quiet=True)
     for line in stack.banner():
@@ -323,6 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     configure_queues(p)
     p.set_defaults(func=cmd_queues)
 
+    p = sub.add_parser("test", help="replay suites of recorded calls against expected outcomes (docs/qa.md)")
+    from callbot.qa.cli import configure_parser as configure_test
+
+    configure_test(p)
+    engines(p)
+    p.set_defaults(func=cmd_test)
+
     p = sub.add_parser("info", help="print the engines and flow callbot would use")
     engines(p)
     p.set_defaults(func=cmd_info)
@@ -348,6 +361,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         lambda: __import__("callbot.tts.base", fromlist=["SynthesisError"]).SynthesisError,
         lambda: __import__("callbot.sip.config", fromlist=["ConfigError"]).ConfigError,
         lambda: __import__("callbot.queues.config", fromlist=["QueueConfigError"]).QueueConfigError,
+        lambda: __import__("callbot.qa.suite", fromlist=["SuiteError"]).SuiteError,
+        lambda: __import__("callbot.qa.baseline", fromlist=["BaselineError"]).BaselineError,
     ]
     for load in loaders:
         try:

@@ -329,7 +329,9 @@ class CallSession:
         return bool(self._outbound) and t_ms >= self._audio_ready_ms
 
     def _queue_speech(self, text: str, barge_in: bool) -> None:
+        synth_started = self._wall()
         pcm = self.prompts.get(text)
+        synth_ms = int((self._wall() - synth_started) * 1000)
         size = self.sample_rate * FRAME_MS // 1000 * 2
         prompt = self._next_prompt_id
         self._next_prompt_id += 1
@@ -337,7 +339,13 @@ class CallSession:
         for offset in range(0, len(pcm), size):
             chunk = pcm[offset : offset + size]
             self._outbound.append((chunk + bytes(size - len(chunk)), barge_in, prompt))
-        self.log.emit(self.now_ms, "prompt", text=text, duration_ms=len(pcm) * 500 // self.sample_rate)
+        self.log.emit(
+            self.now_ms,
+            "prompt",
+            text=text,
+            duration_ms=len(pcm) * 500 // self.sample_rate,
+            synth_ms=synth_ms,
+        )
 
     def _stop_audio(self, why: str) -> None:
         self.log.emit(self.now_ms, "barge_in", by=why, dropped_ms=len(self._outbound) * FRAME_MS)
@@ -401,6 +409,7 @@ class CallSession:
     def _on_speech_ended(self, event: SpeechEnded) -> None:
         started = self._wall()
         hypothesis = self.recognizer.finish()
+        asr_ms = int((self._wall() - started) * 1000)  # the latency split QA reports (docs/qa.md)
         self._in_turn = False
         self.log.emit(
             event.at_ms,
@@ -414,6 +423,7 @@ class CallSession:
             "asr_final",
             text=hypothesis.text,
             confidence=hypothesis.confidence,
+            asr_ms=asr_ms,
             words=[
                 [w.text, w.start_ms + self._turn_start_ms, w.end_ms + self._turn_start_ms]
                 for w in hypothesis.words

@@ -6,6 +6,7 @@ while too. Both happen once here, at start-up, so that a call only pays for what
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +24,7 @@ from callbot.queues import QueueDirectory
 
 if TYPE_CHECKING:
     from callbot.callbacks import CallbackStore
+from callbot import __version__
 from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession, Dialog
 from callbot.session.channel import Channel
 from callbot.session.events import EventLog
@@ -30,6 +32,10 @@ from callbot.tts import PromptCache, Synthesizer, create_synthesizer
 from callbot.vad import Endpointer, EndpointerConfig, create_detector
 
 TELEPHONE_RATE = 8000
+#: The first record of every call's event log: what a faithful replay of the call needs (see docs/qa.md).
+HEADER_EVENT = "call_header"
+#: Bumped when a header field changes meaning; readers accept older versions they know.
+HEADER_VERSION = 1
 
 
 class SpeechStack:
@@ -54,6 +60,7 @@ class SpeechStack:
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
         self.queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None
         self.callback_store = callback_store
+        self.flow_sha256 = _file_sha256(self.flow.path)
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()
         self.prompts(TELEPHONE_RATE).preload(
@@ -82,6 +89,27 @@ class SpeechStack:
             f"tts: {self.synthesizer.description}",
             f"vad: {self._vad_name()}",
         ]
+
+    def header(
+        self, *, origin: datetime, caller: str | None, callee: str | None, direction: str, sample_rate: int
+    ) -> dict[str, object]:
+        """The fields of a call's header record: enough to replay the call as it went (`callbot test
+        snapshot` reads them), whatever the settings of the machine that replays it."""
+        return {
+            "version": HEADER_VERSION,
+            "callbot": __version__,
+            "started_at": origin,
+            "direction": direction,
+            "caller": caller,
+            "callee": callee,
+            "flow": {"name": self.flow.name, "path": str(self.flow.path), "sha256": self.flow_sha256},
+            "engines": {
+                "asr": self.engine.description,
+                "tts": self.synthesizer.description,
+                "vad": self._vad_name(),
+            },
+            "sample_rate": sample_rate,
+        }
 
     def _vad_name(self) -> str:
         """The detector calls get ("auto" resolved)."""
@@ -146,6 +174,7 @@ class SpeechStack:
         call_id: str,
         origin: datetime,
         caller: str | None = None,
+        callee: str | None = None,
         channel: Channel | None = None,
         sample_rate: int = TELEPHONE_RATE,
         log_path: str | Path | None = None,
@@ -153,6 +182,9 @@ class SpeechStack:
         announce_recording: bool = False,
     ) -> CallSession:
         clock = AudioClock(origin)
+        header = self.header(
+            origin=origin, caller=caller, callee=callee, direction="inbound", sample_rate=sample_rate
+        )
         queue = self.flow.settings.fallback_queue
         conversation = Conversation(
             self.flow,
@@ -163,6 +195,7 @@ class SpeechStack:
         )
         return self._session(
             conversation,
+            header,
             clock,
             queue,
             call_id,
@@ -189,6 +222,9 @@ class SpeechStack:
         then put through to `request.queue` with their first call's context (see
         callbot/dialog/callback_call.py)."""
         clock = AudioClock(origin)
+        header = self.header(
+            origin=origin, caller=None, callee=request.phone, direction="outbound", sample_rate=sample_rate
+        )
         settings = self.flow.settings
         dialog = CallbackCallDialog(
             request,
@@ -200,6 +236,7 @@ class SpeechStack:
         )
         return self._session(
             dialog,
+            header,
             clock,
             request.queue,
             call_id,
@@ -213,6 +250,7 @@ class SpeechStack:
     def _session(
         self,
         dialog: Dialog,
+        header: dict[str, object],
         clock: AudioClock,
         fallback_queue: str,
         call_id: str,
@@ -222,16 +260,27 @@ class SpeechStack:
         log_stream: IO[str] | None,
         announce_recording: bool,
     ) -> CallSession:
-        """One call's session around `dialog`, with this stack's recogniser, voice and endpointer."""
+        """One call's session around `dialog`, with this stack's recogniser, voice and endpointer; its
+        event log opens with the call's header record."""
+        log = EventLog(call_id, log_path, log_stream)
+        log.emit(0, HEADER_EVENT, **header)
         return CallSession(
             conversation=dialog,
             clock=clock,
             recognizer=self.engine.new_recognizer(),
             prompts=self.prompts(sample_rate),
             endpointer=self.new_endpointer(sample_rate),
-            log=EventLog(call_id, log_path, log_stream),
+            log=log,
             channel=channel,
             sample_rate=sample_rate,
             fallback_queue=fallback_queue,
             announce_recording=announce_recording,
         )
+
+
+def _file_sha256(path: Path) -> str | None:
+    """The flow file's content hash, so that a replay can tell whether the flow changed since the call."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,190 @@
+"""Running a suite's calls: in worker processes that each load the speech models once.
+
+Replaying a call is CPU-bound (recognition, synthesis), so calls run in parallel processes, not threads.
+Workers are started with `spawn`: a process forked after espeak-ng is initialised hangs, and the models
+are loaded in each worker anyway. Each worker keeps one speech stack per flow, built on the recogniser
+and synthesiser it loaded once. A call that breaks is reported as an error; the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from callbot.clock import wall_clock
+from callbot.config import Settings
+from callbot.qa.judge import Observed, judge
+from callbot.qa.suite import PARIS, Case
+from callbot.qa.timeline import timeline_data
+
+#: Event-log records a report keeps (partial transcripts are many and say little after the fact).
+_DROPPED_EVENTS = {"asr_partial"}
+
+
+def read_header(recording: Path) -> dict[str, Any] | None:
+    """The header record of a recording's event log (`<name>.jsonl` beside it, as `callbot serve` and
+    `callbot replay --events` write it), or None when there is none."""
+    from callbot.session.stack import HEADER_EVENT
+
+    log = recording.with_suffix(".jsonl")
+    try:
+        with log.open(encoding="utf-8") as lines:
+            first = lines.readline()
+        record = json.loads(first)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("event") == HEADER_EVENT else None
+
+
+def replay_settings(case: Case, header: dict[str, Any] | None) -> tuple[datetime, str | None, list[str]]:
+    """(now, caller, notes) for a case: the suite's values, else the recording's header, else defaults."""
+    from callbot.replay.replay import DEFAULT_REPLAY_CALLER
+
+    notes: list[str] = []
+    now = case.now
+    if now is None and header is not None and header.get("started_at"):
+        now = datetime.fromisoformat(header["started_at"])
+        notes.append("now from the recording's header")
+    if now is None:
+        now = wall_clock().astimezone(PARIS)
+        notes.append("no 'now' in the suite nor a header: replayed as of the current time")
+    caller: str | None
+    if case.caller is not None:
+        caller = None if case.caller.lower() == "none" else case.caller
+    elif header is not None and "caller" in header:
+        caller = header["caller"] or None
+        notes.append("caller from the recording's header")
+    else:
+        caller = DEFAULT_REPLAY_CALLER
+    return now, caller, notes
+
+
+# ---------------------------------------------------------------------------------- worker process
+class _Worker:
+    """One process's engines, loaded once, and a speech stack per flow built on them."""
+
+    def __init__(self, settings: Settings, cpu_threads: int) -> None:
+        from callbot.asr import load_engine
+        from callbot.tts import create_synthesizer
+
+        self.settings = settings
+        whisper = replace(settings.asr.whisper(), cpu_threads=cpu_threads)
+        self.engine = load_engine(settings.asr.engine, settings.asr.models_dir, whisper)
+        self.synthesizer = create_synthesizer(settings.tts.engine)
+        self.stacks: dict[Path | None, Any] = {}
+
+    def stack(self, flow: Path | None) -> Any:
+        from callbot.session.stack import SpeechStack
+
+        if flow not in self.stacks:
+            settings = self.settings.model_copy(deep=True)
+            if flow is not None:
+                settings.flow = flow
+            self.stacks[flow] = SpeechStack(settings, engine=self.engine, synthesizer=self.synthesizer)
+        return self.stacks[flow]
+
+
+_worker: _Worker | None = None
+
+
+def _init_worker(settings: Settings, cpu_threads: int) -> None:
+    global _worker
+    _worker = _Worker(settings, cpu_threads)
+
+
+def run_case(case: Case) -> dict[str, Any]:
+    """Replay one case in this worker and judge it; never raises (a broken call is an error result)."""
+    from callbot.replay import replay_call
+
+    assert _worker is not None, "run_case runs in a worker started with _init_worker"
+    result: dict[str, Any] = {**case.as_dict(), "line": case.line, "failures": [], "notes": []}
+    started = time.perf_counter()
+    try:
+        header = read_header(case.recording)
+        now, caller, notes = replay_settings(case, header)
+        stack = _worker.stack(case.flow)
+        replay = replay_call(stack, case.recording, now=now, caller=caller)
+        report = replay.as_dict()
+        events = [e for e in replay.events if e["event"] not in _DROPPED_EVENTS]
+        observed = Observed.from_replay(report, events)
+        failures = judge(case.expect, observed)
+        result.update(
+            status="failed" if failures else "passed",
+            failures=[
+                {"check": f.check, "expected": f.expected, "got": f.got, "text": str(f)} for f in failures
+            ],
+            notes=notes,
+            replayed_now=now.isoformat(),
+            replayed_caller=caller,
+            flow_name=stack.flow.name,
+            flow_sha256=stack.flow_sha256,
+            engines=stack.banner(),
+            observed=observed.as_dict(),
+            replay=report,
+            timeline=timeline_data(events, replay.caller_audio, replay.bot_audio),
+        )
+    except Exception as exc:  # one broken recording must not stop the suite
+        result.update(status="error", error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())
+    result["wall_ms"] = int((time.perf_counter() - started) * 1000)
+    return result
+
+
+# ---------------------------------------------------------------------------------- orchestration
+def default_jobs() -> int:
+    """One worker per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_cases(
+    cases: list[Case],
+    settings: Settings,
+    jobs: int,
+    on_result: Callable[[dict[str, Any]], None] = lambda _: None,
+) -> list[dict[str, Any]]:
+    """Run every case on `jobs` worker processes; results come back in the suite's order."""
+    jobs = max(1, min(jobs, len(cases)))
+    cpu_threads = max(1, default_jobs() // jobs)
+    results: dict[int, dict[str, Any]] = {}
+    for index, result in _results(cases, settings, jobs, cpu_threads):
+        results[index] = result
+        on_result(result)
+    return [results[i] for i in range(len(cases))]
+
+
+def _results(
+    cases: list[Case], settings: Settings, jobs: int, cpu_threads: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(settings, cpu_threads)
+    ) as pool:
+        pending: dict[Future[dict[str, Any]], int] = {
+            pool.submit(run_case, case): index for index, case in enumerate(cases)
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                try:
+                    yield index, future.result()
+                except Exception as exc:  # the worker died (out of memory, a native crash)
+                    yield (
+                        index,
+                        {
+                            **cases[index].as_dict(),
+                            "line": cases[index].line,
+                            "status": "error",
+                            "error": f"worker failed: {type(exc).__name__}: {exc}",
+                            "failures": [],
+                            "notes": [],
+                        },
+                    )
