@@ -72,6 +72,7 @@ def _stack(
 def cmd_replay(args: argparse.Namespace) -> int:
     from callbot.audio import read_wav
     from callbot.replay import replay_call
+    from callbot.replay.header import read_header, replay_setup
 
     for path in args.recordings:
         if not Path(path).is_file():
@@ -79,17 +80,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
         read_wav(path)  # a bad file is refused before the models load
     store = _callback_store(args) if args.store_callbacks else None
     stack = _stack(args, quiet=args.json, callback_store=store)
-    now = _parse_now(args.now)
+    now = _parse_now(args.now) if args.now else None
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
         for path in args.recordings:
-            caller = None if args.caller.lower() == "none" else args.caller
+            # Without --now/--caller, a recording made by `serve` replays as of its call (event-log header).
+            setup = replay_setup(read_header(path), now=now, caller=args.caller)
             result = replay_call(
                 stack,
                 path,
-                now=now,
+                now=setup.now,
                 timing=args.timing,
-                caller=caller,
+                caller=setup.caller,
                 log_stream=events,
                 store_callbacks=store is not None,
             )
@@ -264,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per recording")
     p.add_argument(
         "--now",
-        help="replay as if the call started then, ISO-8601 (default: now): relative dates, queue hours, "
+        help="replay as if the call started then, ISO-8601 (default: the start written in the event log "
+        "beside a recording made by 'serve', else now): relative dates, queue hours, "
         "call-back slots and the store's past check all use it; with --store-callbacks, a call-back "
         "whose time has passed in real life is stored 'expired' and never dialled",
     )
@@ -276,8 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--caller",
-        default="+33612345678",
-        help="caller id the call presents, E.164 (default +33612345678; 'none' for a hidden number)",
+        help="caller id the call presents, E.164 ('none' for a hidden number; default: the caller in the "
+        "event log beside a recording made by 'serve', else +33612345678)",
     )
     p.add_argument("--events", help="append the sessions' JSON-lines events to this file")
     p.add_argument(

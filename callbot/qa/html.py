@@ -220,16 +220,21 @@ def timeline_svg(timeline: dict[str, Any]) -> str:
             offset += value
         if turn.get("response_ms") is not None:
             out.append(f"<text x='{x(end):.1f}' y='122'>{turn['response_ms']} ms</text>")
-    for prompt in timeline["prompts"]:
+    for index, prompt in enumerate(timeline["prompts"]):
+        y = 214 + 12 * (index % 2)  # alternate rows: short prompts back to back stay readable
+        width = max(prompt["duration_ms"] * scale, 60.0)
         out.append(
-            f"<text x='{x(prompt['t_ms']):.1f}' y='222' fill='#e65100'>"
-            f"<title>{escape(prompt['text'])}</title>{escape(_clip(prompt['text'], 160))}</text>"
+            f"<text x='{x(prompt['t_ms']):.1f}' y='{y}' fill='#e65100'>"
+            f"<title>{escape(prompt['text'])}</title>{escape(_clip(prompt['text'], width))}</text>"
         )
     for decision in timeline["decisions"]:
         at = x(decision["t_ms"])
+        # Near the right edge the label goes to the left of its line.
+        anchor, dx = ("end", -3) if at > _WIDTH * 0.75 else ("start", 3)
         out.append(
             f"<line x1='{at:.1f}' y1='130' x2='{at:.1f}' y2='240' stroke='#2e7d32' stroke-dasharray='3 2'/>"
-            f"<text x='{at + 3:.1f}' y='140' fill='#2e7d32'>{escape(decision['label'])}</text>"
+            f"<text x='{at + dx:.1f}' y='140' text-anchor='{anchor}' fill='#2e7d32'>"
+            f"{escape(decision['label'])}</text>"
         )
     for t in timeline["barge_ins"]:
         at = x(t)

@@ -8,7 +8,6 @@ and synthesiser it loaded once. A call that breaks is reported as an error; the 
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import time
@@ -16,56 +15,17 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callbot.clock import wall_clock
 from callbot.config import Settings
 from callbot.qa.judge import Observed, judge
-from callbot.qa.suite import PARIS, Case
+from callbot.qa.suite import Case
 from callbot.qa.timeline import timeline_data
+from callbot.replay.header import read_header, replay_setup
 
 #: Event-log records a report keeps (partial transcripts are many and say little after the fact).
 _DROPPED_EVENTS = {"asr_partial"}
-
-
-def read_header(recording: Path) -> dict[str, Any] | None:
-    """The header record of a recording's event log (`<name>.jsonl` beside it, as `callbot serve` and
-    `callbot replay --events` write it), or None when there is none."""
-    from callbot.session.stack import HEADER_EVENT
-
-    log = recording.with_suffix(".jsonl")
-    try:
-        with log.open(encoding="utf-8") as lines:
-            first = lines.readline()
-        record = json.loads(first)
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("event") == HEADER_EVENT else None
-
-
-def replay_settings(case: Case, header: dict[str, Any] | None) -> tuple[datetime, str | None, list[str]]:
-    """(now, caller, notes) for a case: the suite's values, else the recording's header, else defaults."""
-    from callbot.replay.replay import DEFAULT_REPLAY_CALLER
-
-    notes: list[str] = []
-    now = case.now
-    if now is None and header is not None and header.get("started_at"):
-        now = datetime.fromisoformat(header["started_at"])
-        notes.append("now from the recording's header")
-    if now is None:
-        now = wall_clock().astimezone(PARIS)
-        notes.append("no 'now' in the suite nor a header: replayed as of the current time")
-    caller: str | None
-    if case.caller is not None:
-        caller = None if case.caller.lower() == "none" else case.caller
-    elif header is not None and "caller" in header:
-        caller = header["caller"] or None
-        notes.append("caller from the recording's header")
-    else:
-        caller = DEFAULT_REPLAY_CALLER
-    return now, caller, notes
 
 
 # ---------------------------------------------------------------------------------- worker process
@@ -109,10 +69,9 @@ def run_case(case: Case) -> dict[str, Any]:
     result: dict[str, Any] = {**case.as_dict(), "line": case.line, "failures": [], "notes": []}
     started = time.perf_counter()
     try:
-        header = read_header(case.recording)
-        now, caller, notes = replay_settings(case, header)
+        setup = replay_setup(read_header(case.recording), now=case.now, caller=case.caller)
         stack = _worker.stack(case.flow)
-        replay = replay_call(stack, case.recording, now=now, caller=caller)
+        replay = replay_call(stack, case.recording, now=setup.now, caller=setup.caller)
         report = replay.as_dict()
         events = [e for e in replay.events if e["event"] not in _DROPPED_EVENTS]
         observed = Observed.from_replay(report, events)
@@ -122,9 +81,9 @@ def run_case(case: Case) -> dict[str, Any]:
             failures=[
                 {"check": f.check, "expected": f.expected, "got": f.got, "text": str(f)} for f in failures
             ],
-            notes=notes,
-            replayed_now=now.isoformat(),
-            replayed_caller=caller,
+            notes=list(setup.notes),
+            replayed_now=setup.now.isoformat(),
+            replayed_caller=setup.caller,
             flow_name=stack.flow.name,
             flow_sha256=stack.flow_sha256,
             engines=stack.banner(),

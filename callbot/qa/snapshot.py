@@ -8,6 +8,7 @@ entry. Without a header the replay uses the suite defaults (or the current time)
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Sequence
@@ -16,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from callbot.qa.runner import read_header
 from callbot.qa.suite import RECORDING_SUFFIXES, Case, SuiteError
+from callbot.replay.header import CallHeader, read_header
 
 #: A snapshot's latency bound leaves this much room over what the call took when snapshotted: replay
 #: timing moves with machine load, and the bound is meant to catch a change of scale, not jitter.
@@ -45,19 +46,16 @@ def snapshot_cases(recordings: Sequence[str | Path]) -> tuple[list[Case], list[s
     return cases, notes
 
 
-def _header_flow(wav: Path, header: dict[str, Any] | None, notes: list[str]) -> Path | None:
+def _header_flow(wav: Path, header: CallHeader | None, notes: list[str]) -> Path | None:
     """The flow the call ran, when its file is here; a changed file is replayed but flagged."""
     if header is None:
-        notes.append(f"{wav}: no event-log header: replayed with the suite defaults and current flow")
+        notes.append(f"{wav}: no event-log header: replayed with the current flow, time and default caller")
         return None
-    flow = header.get("flow") or {}
-    path = Path(flow.get("path") or "")
-    if not flow.get("path") or not path.is_file():
-        notes.append(f"{wav}: flow {flow.get('name')!r} ({flow.get('path')}) is not here: current flow used")
+    path = Path(header.flow_path) if header.flow_path else None
+    if path is None or not path.is_file():
+        notes.append(f"{wav}: flow {header.flow_name!r} ({header.flow_path}) is not here: current flow used")
         return None
-    import hashlib
-
-    if flow.get("sha256") and hashlib.sha256(path.read_bytes()).hexdigest() != flow["sha256"]:
+    if header.flow_sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != header.flow_sha256:
         notes.append(f"{wav}: {path} changed since the call (content hash differs): review the expectations")
     return path
 

@@ -30,9 +30,9 @@ RECORDING_SUFFIXES = (".wav",)
 class SuiteError(Exception):
     """A suite callbot cannot run; `str()` names the file and line to fix."""
 
-    def __init__(self, path: str | Path, line: int | None, message: str) -> None:
+    def __init__(self, path: str | Path, line: int | None, message: str, more: Sequence[str] = ()) -> None:
         where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {message}")
+        super().__init__("\n".join([f"{where}: {message}", *more]))
         self.path = str(path)
         self.line = line
 
@@ -212,17 +212,23 @@ def _resolve(base: Path, relative: str) -> Path:
 
 
 def _located_error(path: Path, located: LocatedYaml, exc: ValidationError) -> SuiteError:
-    first = exc.errors()[0]
-    loc = tuple(first["loc"])
+    """Every problem pydantic found, one line each, the first one's line as the error's line."""
+    (line, text), *others = [_problem(located, error) for error in exc.errors()]
+    more = [f"{path}:{n}: {t}" if n is not None else f"{path}: {t}" for n, t in others]
+    return SuiteError(path, line, text, more)
+
+
+def _problem(located: LocatedYaml, error: Any) -> tuple[int | None, str]:
+    loc = tuple(error["loc"])
     where = ".".join(str(part) for part in loc)
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
         message = f"unknown key (known: {_known_keys(loc)})"
-    elif first["type"] == "literal_error":
-        message = f"{message}, got {first.get('input')!r}"
-    elif "datetime" in first["type"]:
+    elif error["type"] == "literal_error":
+        message = f"{message}, got {error.get('input')!r}"
+    elif "datetime" in error["type"]:
         message = f"{message}; write ISO-8601, e.g. 2026-11-23T10:30:00+01:00"
-    return SuiteError(path, located.line_of(loc), f"{where}: {message}")
+    return located.line_of(loc), f"{where}: {message}"
 
 
 def _known_keys(loc: tuple[Any, ...]) -> str:

@@ -576,7 +576,13 @@ class CallSession:
         base = self.now_ms if base_ms is None else base_ms
         ready = max(self.now_ms if earliest_ms is None else earliest_ms, base + elapsed_ms)
         self._audio_ready_ms = -(-ready // FRAME_MS) * FRAME_MS  # next frame boundary
-        self.log.emit(self.now_ms, "decision", compute_ms=elapsed_ms, audio_ready_ms=self._audio_ready_ms)
+        self.log.emit(
+            self.now_ms,
+            "decision",
+            compute_ms=elapsed_ms,
+            started_ms=base,  # on the audio clock: the pause when a speculative decode ran
+            audio_ready_ms=self._audio_ready_ms,
+        )
         if not self._outbound and self._after_audio:
             self._audio_finished()
 

@@ -27,15 +27,11 @@ if TYPE_CHECKING:
 from callbot import __version__
 from callbot.session.call_session import APOLOGY, RECORDING_NOTICE, AudioClock, CallSession, Dialog
 from callbot.session.channel import Channel
-from callbot.session.events import EventLog
+from callbot.session.events import HEADER_EVENT, HEADER_VERSION, EventLog
 from callbot.tts import PromptCache, Synthesizer, create_synthesizer
 from callbot.vad import Endpointer, EndpointerConfig, create_detector
 
 TELEPHONE_RATE = 8000
-#: The first record of every call's event log: what a faithful replay of the call needs (see docs/qa.md).
-HEADER_EVENT = "call_header"
-#: Bumped when a header field changes meaning; readers accept older versions they know.
-HEADER_VERSION = 1
 
 
 class SpeechStack:
