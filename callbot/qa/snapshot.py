@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from callbot.dialog.yaml_lines import YamlProblem, load_located
 from callbot.qa.suite import RECORDING_SUFFIXES, Case, SuiteError
 from callbot.replay.header import CallHeader, read_header
 
@@ -82,12 +83,15 @@ def expectations(result: dict[str, Any]) -> dict[str, Any]:
 
 def write_snapshot(results: list[dict[str, Any]], into: str | Path) -> list[str]:
     """Add (or replace, by recording) one entry per replayed call in the suite `into`; returns problems
-    (calls that could not be replayed are left out)."""
+    (calls that could not be replayed are left out). The file is rewritten: comments are not kept."""
     into = Path(into)
     base = into.parent.resolve()
     document: dict[str, Any] = {}
     if into.exists():
-        loaded = yaml.safe_load(into.read_text(encoding="utf-8")) or {}
+        try:  # values kept as written: YAML 1.1 would turn an order number 0458129 into an int
+            loaded = load_located(into.read_text(encoding="utf-8")).data or {}
+        except YamlProblem as problem:
+            raise SuiteError(into, problem.line, problem.message) from None
         if not isinstance(loaded, dict):
             raise SuiteError(into, 1, "exists and is not a suite (a mapping with 'calls:')")
         document = loaded

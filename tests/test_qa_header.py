@@ -1,0 +1,139 @@
+"""The event-log header: every call's log opens with what a faithful replay of it needs, and replay reads it.
+
+The stack here has the real flow and synthesiser; its recogniser is a stand-in (nothing is heard in these
+tests, they are about the log's first record). `callbot serve` writing it on a real SIP call is checked
+in tests/test_qa_snapshot.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from callbot.asr.base import Hypothesis, Recognizer
+from callbot.clock import ManualClock
+from callbot.config import Settings
+from callbot.dialog import default_flow_path
+from callbot.replay.header import read_header, replay_setup
+from callbot.replay.replay import DEFAULT_REPLAY_CALLER
+from callbot.session.stack import SpeechStack
+from callbot.tts import create_synthesizer
+
+PARIS = ZoneInfo("Europe/Paris")
+STARTED = datetime(2026, 11, 23, 10, 30, 12, tzinfo=PARIS)
+
+
+class _SilentRecognizer(Recognizer):
+    """Hears nothing: no audio is played in these tests."""
+
+    def start_turn(self, hints: Sequence[str] = ()) -> None:
+        pass
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        return None
+
+    def finish(self) -> Hypothesis:
+        return Hypothesis("", final=True)
+
+
+class _SilentEngine:
+    name = "silent"
+    description = "silent recogniser (tests)"
+
+    def new_recognizer(self) -> Recognizer:
+        return _SilentRecognizer()
+
+
+@pytest.fixture(scope="module")
+def stack() -> SpeechStack:
+    return SpeechStack(Settings(), engine=_SilentEngine(), synthesizer=create_synthesizer("espeak"))  # type: ignore[arg-type]
+
+
+def open_call(stack: SpeechStack, folder: Path, **who: str | None) -> Path:
+    """A call's log as `callbot serve` lays it out: `<Call-ID>.jsonl` beside `<Call-ID>.wav`."""
+    log = folder / "call-1.jsonl"
+    session = stack.new_session(call_id="call-1", origin=STARTED, log_path=log, **who)  # type: ignore[arg-type]
+    session.log.close()
+    return log
+
+
+def test_the_first_record_of_a_call_log_is_its_header(stack: SpeechStack, tmp_path: Path) -> None:
+    log = open_call(stack, tmp_path, caller="+33612345678", callee="0800123456")
+    first = json.loads(log.read_text(encoding="utf-8").splitlines()[0])
+    flow = default_flow_path()
+    assert first == {
+        "t_ms": 0,
+        "event": "call_header",
+        "call_id": "call-1",
+        "version": 1,
+        "callbot": first["callbot"],
+        "started_at": "2026-11-23T10:30:12+01:00",
+        "direction": "inbound",
+        "caller": "+33612345678",
+        "callee": "0800123456",
+        "flow": {
+            "name": stack.flow.name,
+            "path": str(flow),
+            "sha256": hashlib.sha256(flow.read_bytes()).hexdigest(),
+        },
+        "engines": {
+            "asr": "silent recogniser (tests)",
+            "tts": stack.synthesizer.description,
+            "vad": "webrtc",
+        },
+        "sample_rate": 8000,
+    }
+
+
+def test_replay_takes_the_call_start_and_caller_from_the_header(stack: SpeechStack, tmp_path: Path) -> None:
+    open_call(stack, tmp_path, caller="+33698765432")
+    header = read_header(tmp_path / "call-1.wav")
+    assert header is not None and header.flow_name == stack.flow.name
+    setup = replay_setup(header, now=None, caller=None)
+    assert (setup.now, setup.caller) == (STARTED, "+33698765432")
+    assert setup.notes == (
+        "now: the call's start, from its event-log header",
+        "caller: from the call's event-log header",
+    )
+
+
+def test_what_is_asked_for_wins_over_the_header(stack: SpeechStack, tmp_path: Path) -> None:
+    open_call(stack, tmp_path, caller="+33698765432")
+    other = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)
+    setup = replay_setup(read_header(tmp_path / "call-1.wav"), now=other, caller="none")
+    assert (setup.now, setup.caller, setup.notes) == (other, None, ())
+
+
+def test_a_hidden_number_in_the_header_replays_hidden(stack: SpeechStack, tmp_path: Path) -> None:
+    open_call(stack, tmp_path, caller=None)
+    assert replay_setup(read_header(tmp_path / "call-1.wav"), now=None, caller=None).caller is None
+
+
+def test_without_a_header_replay_uses_the_current_time_and_the_default_caller(tmp_path: Path) -> None:
+    (tmp_path / "old.jsonl").write_text('{"t_ms": 0, "event": "session_start"}\n', encoding="utf-8")
+    assert read_header(tmp_path / "old.wav") is None
+    assert read_header(tmp_path / "no-log.wav") is None
+    today = datetime(2031, 5, 6, 7, 8, tzinfo=ZoneInfo("UTC"))
+    setup = replay_setup(None, now=None, caller=None, clock=ManualClock(today))
+    assert (setup.now, setup.caller) == (today, DEFAULT_REPLAY_CALLER)
+    assert setup.notes == ("now: the current time (no 'now' given and no event-log header)",)
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        "not json",
+        '{"event": "call_header", "version": 99, "started_at": "2026-11-23T10:30:00+01:00"}',
+        '{"event": "call_header", "version": 1, "started_at": "lundi"}',
+        '{"event": "call_header", "version": 1}',
+    ],
+)
+def test_an_unreadable_header_is_no_header(tmp_path: Path, first_line: str) -> None:
+    (tmp_path / "call.jsonl").write_text(first_line + "\n", encoding="utf-8")
+    assert read_header(tmp_path / "call.wav") is None
