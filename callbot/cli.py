@@ -364,8 +364,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         lambda: __import__("callbot.tts.base", fromlist=["SynthesisError"]).SynthesisError,
         lambda: __import__("callbot.sip.config", fromlist=["ConfigError"]).ConfigError,
         lambda: __import__("callbot.queues.config", fromlist=["QueueConfigError"]).QueueConfigError,
-        lambda: __import__("callbot.qa.suite", fromlist=["SuiteError"]).SuiteError,
-        lambda: __import__("callbot.qa.baseline", fromlist=["BaselineError"]).BaselineError,
+        lambda: __import__("callbot.qa", fromlist=["QaError"]).QaError,
     ]
     for load in loaders:
         try:

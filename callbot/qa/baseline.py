@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from callbot.qa import QaError
+
 DEFAULT_LATENCY_TOLERANCE_MS = 300
 
 
-class BaselineError(Exception):
+class BaselineError(QaError):
     """A baseline file that is not a `callbot test --json` report."""
 
 

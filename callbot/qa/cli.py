@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from callbot.clock import wall_clock
+from callbot.qa import QaError
 
 if TYPE_CHECKING:
     from callbot.config import Settings
@@ -47,11 +48,11 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
 
     jobs = args.jobs if args.jobs is not None else default_jobs()
     if jobs < 1:
-        raise _usage(f"--jobs {jobs}: give at least 1")
+        raise QaError(f"--jobs {jobs}: give at least 1")
     if args.targets[0] == SNAPSHOT:
         return _snapshot(args.targets[1:], args.into, settings, jobs)
     if args.into:
-        raise _usage("--into goes with 'callbot test snapshot RECORDING... --into SUITE.yaml'")
+        raise QaError("--into goes with 'callbot test snapshot RECORDING... --into SUITE.yaml'")
     return _test(args, settings, jobs)
 
 
@@ -92,9 +93,9 @@ def _snapshot(recordings: list[str], into: str | None, settings: Settings, jobs:
     from callbot.qa.snapshot import snapshot_cases, write_snapshot
 
     if not into:
-        raise _usage("snapshot: say which suite to write with --into SUITE.yaml")
+        raise QaError("snapshot: say which suite to write with --into SUITE.yaml")
     if not recordings:
-        raise _usage("snapshot: give the recordings (or folders) to snapshot")
+        raise QaError("snapshot: give the recordings (or folders) to snapshot")
     cases, notes = snapshot_cases(recordings)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -125,9 +126,3 @@ def _run(
 
         results = run_cases(cases, settings, jobs, done)
     return results, time.perf_counter() - started
-
-
-def _usage(message: str) -> Exception:
-    from callbot.cli import UserError
-
-    return UserError(message)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callbot.dialog.yaml_lines import LocatedYaml, YamlProblem, load_located
+from callbot.qa import QaError
 
 PARIS = ZoneInfo("Europe/Paris")
 #: The outcomes a call can be expected to have (`Outcome.type` of callbot/session/call_session.py).
@@ -27,7 +28,7 @@ FOLDER_SUITE_NAMES = ("suite.yaml", "suite.yml")
 RECORDING_SUFFIXES = (".wav",)
 
 
-class SuiteError(Exception):
+class SuiteError(QaError):
     """A suite callbot cannot run; `str()` names the file and line to fix."""
 
     def __init__(self, path: str | Path, line: int | None, message: str, more: Sequence[str] = ()) -> None:
