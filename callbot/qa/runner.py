@@ -24,6 +24,8 @@ from callbot.qa.suite import Case
 from callbot.qa.timeline import timeline_data
 from callbot.replay.header import read_header, replay_setup
 
+#: Under the settings' data_dir: the prompts the workers synthesised, kept for the next run.
+PROMPT_CACHE_DIR = "prompt-cache"
 #: Event-log records a report keeps (partial transcripts are many and say little after the fact).
 _DROPPED_EVENTS = {"asr_partial"}
 
@@ -41,6 +43,8 @@ class _Worker:
         self.engine = load_engine(settings.asr.engine, settings.asr.models_dir, whisper)
         self.synthesizer = create_synthesizer(settings.tts.engine)
         self.stacks: dict[Path | None, Any] = {}
+        #: Prompts synthesised by one run serve the next (keyed by engine, rate and text).
+        self.prompt_dir = settings.data_dir / PROMPT_CACHE_DIR
 
     def stack(self, flow: Path | None) -> Any:
         from callbot.session.stack import SpeechStack
@@ -49,7 +53,9 @@ class _Worker:
             settings = self.settings.model_copy(deep=True)
             if flow is not None:
                 settings.flow = flow
-            self.stacks[flow] = SpeechStack(settings, engine=self.engine, synthesizer=self.synthesizer)
+            self.stacks[flow] = SpeechStack(
+                settings, engine=self.engine, synthesizer=self.synthesizer, prompt_dir=self.prompt_dir
+            )
         return self.stacks[flow]
 
 
@@ -126,9 +132,9 @@ def _results(
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(settings, cpu_threads)
     ) as pool:
-        pending: dict[Future[dict[str, Any]], int] = {
-            pool.submit(run_case, case): index for index, case in enumerate(cases)
-        }
+        # Longest recordings first: a long call started last would keep one worker busy alone at the end.
+        order = sorted(range(len(cases)), key=lambda i: -_size(cases[i].recording))
+        pending: dict[Future[dict[str, Any]], int] = {pool.submit(run_case, cases[i]): i for i in order}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -147,3 +153,10 @@ def _results(
                             "notes": [],
                         },
                     )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

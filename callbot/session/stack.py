@@ -45,8 +45,12 @@ class SpeechStack:
         synthesizer: Synthesizer | None = None,
         flow: Flow | None = None,
         callback_store: CallbackStore | None = None,
+        prompt_dir: Path | None = None,
     ) -> None:
+        """`prompt_dir` keeps synthesised prompts on disk across processes (`callbot test` workers then
+        start without synthesising the flow's fixed prompts again)."""
         self.settings = settings
+        self.prompt_dir = prompt_dir
         self.flow = flow if flow is not None else load_flow(settings.flow or default_flow_path())
         self.engine = (
             engine
@@ -74,7 +78,8 @@ class SpeechStack:
         with self._lock:
             cache = self._caches.get(sample_rate)
             if cache is None:
-                cache = self._caches[sample_rate] = PromptCache(self.synthesizer, sample_rate)
+                cache = PromptCache(self.synthesizer, sample_rate, directory=self.prompt_dir)
+                self._caches[sample_rate] = cache
             return cache
 
     def banner(self) -> list[str]:
