@@ -163,3 +163,11 @@ def test_every_problem_of_a_suite_is_listed_with_its_line(suite_dir: Path) -> No
     first, second = refusal(write(suite_dir, text)).splitlines()
     assert first.startswith(f"{suite_dir / 'suite.yaml'}:4: calls.0.expect.outcome")
     assert second.startswith(f"{suite_dir / 'suite.yaml'}:5: calls.0.expect.intent: unknown key")
+
+
+def test_timing_is_turns_unless_the_suite_or_the_call_says_original(suite_dir: Path) -> None:
+    text = "timing: original\ncalls:\n  - recording: calls/rappel.wav\n  - recording: calls/rappel.wav\n"
+    text += "    timing: turns\n"
+    assert [c.timing for c in load_suite(write(suite_dir, text))] == ["original", "turns"]
+    assert [c.timing for c in load_suite(write(suite_dir, ONE_CALL))] == ["turns"]
+    assert "'turns' or 'original'" in refusal(write(suite_dir, ONE_CALL + "    timing: live\n"))

@@ -77,7 +77,7 @@ def run_case(case: Case) -> dict[str, Any]:
     try:
         setup = replay_setup(read_header(case.recording), now=case.now, caller=case.caller)
         stack = _worker.stack(case.flow)
-        replay = replay_call(stack, case.recording, now=setup.now, caller=setup.caller)
+        replay = replay_call(stack, case.recording, now=setup.now, caller=setup.caller, timing=case.timing)
         report = replay.as_dict()
         events = [e for e in replay.events if e["event"] not in _DROPPED_EVENTS]
         observed = Observed.from_replay(report, events)

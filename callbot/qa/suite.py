@@ -9,7 +9,7 @@ expectations of a suite file inside it when there is one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from callbot.qa import QaError
 PARIS = ZoneInfo("Europe/Paris")
 #: The outcomes a call can be expected to have (`Outcome.type` of callbot/session/call_session.py).
 OutcomeName = Literal["transfer", "callback", "hangup", "caller_hangup"]
+Timing = Literal["turns", "original"]
 #: File names a folder's own suite may have.
 FOLDER_SUITE_NAMES = ("suite.yaml", "suite.yml")
 RECORDING_SUFFIXES = (".wav",)
@@ -68,6 +69,7 @@ class SuiteCall(_Strict):
     recording: str
     now: datetime | None = None
     caller: str | None = None
+    timing: Timing | None = None
     name: str | None = None
     expect: Expect = Expect()
 
@@ -78,6 +80,8 @@ class SuiteFile(_Strict):
     now: datetime | None = None
     caller: str | None = None
     flow: str | None = None
+    #: turns: each caller turn when the bot waits (any recording); original: as recorded (barge-ins).
+    timing: Timing | None = None
     calls: list[SuiteCall] = Field(default_factory=list)
 
     _aware_now = field_validator("now")(lambda v: None if v is None else _aware(v))
@@ -95,6 +99,7 @@ class Case:
     flow: Path | None  # None: the configured flow
     expect: Expect = field(default_factory=Expect)
     line: int | None = None
+    timing: Timing = "turns"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +109,7 @@ class Case:
             "now": self.now.isoformat() if self.now else None,
             "caller": self.caller,
             "flow": str(self.flow) if self.flow else None,
+            "timing": self.timing,
             "expect": self.expect.model_dump(mode="json", exclude_none=True),
         }
 
@@ -153,9 +159,10 @@ def _load(path: Path) -> tuple[Case | None, list[Case]]:
                 flow=flow,
                 expect=call.expect,
                 line=line,
+                timing=call.timing or suite.timing or "turns",
             )
         )
-    defaults = Case("", base, str(path), suite.now, suite.caller, flow)
+    defaults = Case("", base, str(path), suite.now, suite.caller, flow, timing=suite.timing or "turns")
     return defaults, cases
 
 
@@ -178,7 +185,7 @@ def collect(targets: Sequence[str | Path]) -> list[Case]:
     unique = []
     for case in cases:  # reports key calls by name: two recordings with one stem get distinct names
         count = names[case.name] = names.get(case.name, 0) + 1
-        unique.append(case if count == 1 else _renamed(case, f"{case.name}#{count}"))
+        unique.append(case if count == 1 else replace(case, name=f"{case.name}#{count}"))
     return unique
 
 
@@ -186,25 +193,15 @@ def _folder(folder: Path) -> list[Case]:
     suite_file = next((folder / n for n in FOLDER_SUITE_NAMES if (folder / n).is_file()), None)
     defaults, listed = _load(suite_file) if suite_file is not None else (None, [])
     known = {case.recording.resolve() for case in listed}
+    template = defaults or Case("", folder, str(folder), None, None, None)
     extra = [
-        Case(
-            wav.stem,
-            wav,
-            str(folder),
-            defaults.now if defaults else None,
-            defaults.caller if defaults else None,
-            defaults.flow if defaults else None,
-        )
+        replace(template, name=wav.stem, recording=wav, suite=str(folder))
         for wav in sorted(folder.iterdir())
         if wav.suffix.lower() in RECORDING_SUFFIXES and wav.resolve() not in known
     ]
     if not listed and not extra:
         raise SuiteError(folder, None, "no recordings (*.wav) and no suite.yaml in this folder")
     return listed + extra
-
-
-def _renamed(case: Case, name: str) -> Case:
-    return Case(name, case.recording, case.suite, case.now, case.caller, case.flow, case.expect, case.line)
 
 
 def _resolve(base: Path, relative: str) -> Path:
