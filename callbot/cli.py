@@ -74,7 +74,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from callbot.replay import replay_call
     from callbot.replay.header import read_header, replay_setup
 
-    for path in args.recordings:
+    recordings = []
+    for given in args.recordings:  # a folder stands for the recordings in it
+        folder = Path(given)
+        found = sorted(str(p) for p in folder.glob("*.wav")) if folder.is_dir() else [given]
+        if folder.is_dir() and not found:
+            raise UserError(f"{given}: no recordings (*.wav) in this folder")
+        recordings += found
+    for path in recordings:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such recording")
         read_wav(path)  # a bad file is refused before the models load
@@ -83,7 +90,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     now = _parse_now(args.now) if args.now else None
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
-        for path in args.recordings:
+        for path in recordings:
             # Without --now/--caller, a recording made by `serve` replays as of its call (event-log header).
             setup = replay_setup(read_header(path), now=now, caller=args.caller)
             result = replay_call(
@@ -262,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--vad", choices=["auto", "webrtc", "silero"], help="voice activity detector")
 
     p = sub.add_parser("replay", help="run caller recordings through the bot, faster than real time")
-    p.add_argument("recordings", nargs="+", metavar="CALL.wav")
+    p.add_argument("recordings", nargs="+", metavar="CALL.wav", help="recordings, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per recording")
     p.add_argument(
         "--now",

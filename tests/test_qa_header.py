@@ -137,3 +137,53 @@ def test_without_a_header_replay_uses_the_current_time_and_the_default_caller(tm
 def test_an_unreadable_header_is_no_header(tmp_path: Path, first_line: str) -> None:
     (tmp_path / "call.jsonl").write_text(first_line + "\n", encoding="utf-8")
     assert read_header(tmp_path / "call.wav") is None
+
+
+@pytest.mark.slow
+def test_callbot_replay_of_a_folder_replays_each_call_as_of_its_header(tmp_path: Path) -> None:
+    """A first replay leaves an event log beside the recording (as `serve` does); replaying the folder
+    again without --now or --caller takes the call's start and its hidden caller id from that header."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).parents[1]
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    shutil.copy(root / "tests" / "fixtures" / "calls" / "conseiller.wav", calls / "conseiller.wav")
+    shutil.copy(root / "tests" / "fixtures" / "calls" / "horaires.wav", calls / "horaires.wav")
+
+    def replay(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "callbot.cli", "replay", *map(str, args), "--json", "--asr", "whisper"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+
+    first = replay(
+        calls / "conseiller.wav",
+        "--now",
+        "2026-11-23T10:30:12+01:00",
+        "--caller",
+        "none",
+        "--events",
+        calls / "conseiller.jsonl",
+    )
+    assert first.returncode == 0, first.stderr
+    again = replay(calls, "--events", tmp_path / "again.jsonl")
+    assert again.returncode == 0, again.stderr
+    assert [json.loads(line)["source"] for line in again.stdout.splitlines()] == [
+        str(calls / "conseiller.wav"),
+        str(calls / "horaires.wav"),
+    ]
+    headers = [
+        r
+        for r in map(json.loads, (tmp_path / "again.jsonl").read_text().splitlines())
+        if r["event"] == "call_header"
+    ]
+    first_call, second_call = headers
+    assert (first_call["started_at"], first_call["caller"]) == ("2026-11-23T10:30:12+01:00", None)
+    assert second_call["caller"] == DEFAULT_REPLAY_CALLER  # no log beside it: the replay's default
