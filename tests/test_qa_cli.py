@@ -203,7 +203,7 @@ def test_a_wrong_expectation_fails_with_expected_and_got(project: Path) -> None:
     assert f"FAIL store_address  ({suite.name}:3)" in run.stdout
     assert "  outcome: expected transfer, got hangup" in run.stdout
     assert "  intents: expected [horaires], got [adresse_magasin" in run.stdout
-    assert "1 calls: 0 passed, 1 failed (0% pass)" in run.stdout
+    assert "1 call: 0 passed, 1 failed (0% pass)" in run.stdout
     root = ET.parse(project / "wrong.xml").getroot()
     (failure,) = root.iter("failure")
     assert failure.attrib["message"] == "outcome: expected transfer, got hangup"
@@ -229,3 +229,55 @@ def test_a_flow_change_is_reviewed_against_the_previous_run(project: Path, first
         "  agent: status: passed -> failed",
         "  agent: queue: service_client -> reclamations",
     ], "the other calls did the same as before"
+
+
+def test_a_broken_recording_is_an_error_and_the_other_calls_still_run(project: Path) -> None:
+    (project / "calls" / "damaged.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    suite = project / "damaged.yaml"
+    suite.write_text(
+        "now: 2026-11-23T10:00:00+01:00\ncalls:\n  - recording: calls/damaged.wav\n"
+        "  - recording: calls/agent.wav\n    expect: {outcome: transfer}\n",
+        encoding="utf-8",
+    )
+    run = callbot_test(suite.name, "--jobs", "1", "--json", "damaged.json", cwd=project)
+    assert run.returncode == 1
+    assert "ERROR damaged  (damaged.yaml:3)" in run.stdout
+    assert "  WavError: " in run.stdout
+    assert "2 calls: 1 passed, 0 failed, 1 errors (50% pass)" in run.stdout
+    document = json.loads((project / "damaged.json").read_text())
+    assert [c["status"] for c in document["calls"]] == ["error", "passed"]
+
+
+def test_a_terminal_gets_a_progress_bar(project: Path) -> None:
+    """On a terminal (a pseudo-terminal here) the progress bar runs on stderr."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    suite = project / "one.yaml"
+    suite.write_text(
+        "now: 2026-11-23T10:00:00+01:00\ncalls:\n  - recording: calls/agent.wav\n", encoding="utf-8"
+    )
+    main, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # 100 columns
+    process = subprocess.Popen(
+        [sys.executable, "-m", "callbot.cli", "test", suite.name, "--jobs", "1", "--asr", "whisper"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closed: the command has ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=600) == 0
+    os.close(main)
+    assert b"1/1" in shown and b"100%" in shown

@@ -174,4 +174,4 @@ def test_a_call_served_over_sip_becomes_a_passing_test(tmp_path: Path) -> None:
 
     test = callbot("test", suite, "--asr", "whisper", cwd=tmp_path)
     assert test.returncode == 0, test.stdout + test.stderr
-    assert "1 calls: 1 passed" in test.stdout
+    assert "1 call: 1 passed" in test.stdout

@@ -66,7 +66,7 @@ def print_failures(result: dict[str, Any], out: TextIO) -> None:
 
 def print_summary(document: dict[str, Any], out: TextIO) -> None:
     s = document["summary"]
-    line = f"{s['calls']} calls: {s['passed']} passed, {s['failed']} failed"
+    line = f"{s['calls']} call{'s' if s['calls'] != 1 else ''}: {s['passed']} passed, {s['failed']} failed"
     if s["errors"]:
         line += f", {s['errors']} errors"
     print(f"{line} ({s['pass_rate']:.0%} pass) in {s['wall_s']:.1f} s", file=out)
