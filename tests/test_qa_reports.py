@@ -221,3 +221,35 @@ def test_the_response_time_split_adds_up_when_the_decode_started_at_the_pause() 
 def test_the_envelope_is_the_level_per_100_ms() -> None:
     loud = (b"\x00\x40" + b"\x00\xc0") * 400  # a square wave at half scale: -6 dBFS
     assert envelope(bytes(1600) + loud) == [-90, -6]
+
+
+def test_a_suite_whose_flow_is_broken_is_refused_before_any_call(tmp_path: Path) -> None:
+    (tmp_path / "flow.yaml").write_text("name: essai\nstates: [\n", encoding="utf-8")
+    (tmp_path / "a.wav").write_bytes(b"")
+    (tmp_path / "suite.yaml").write_text("flow: flow.yaml\ncalls:\n  - recording: a.wav\n", encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "callbot.cli", "test", str(tmp_path / "suite.yaml")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.startswith(f"callbot: {tmp_path / 'flow.yaml'}:3: YAML syntax error")
+
+
+def test_engines_that_cannot_load_are_reported_with_each_call(tmp_path: Path) -> None:
+    """No French Vosk model is installed here: the worker says so instead of dying silently."""
+    import shutil
+
+    shutil.copy(ROOT / "tests" / "fixtures" / "calls" / "conseiller.wav", tmp_path / "a.wav")
+    completed = subprocess.run(
+        [sys.executable, "-m", "callbot.cli", "test", str(tmp_path), "--asr", "vosk", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CALLBOT_MODELS_DIR": str(tmp_path / "models")},
+    )
+    assert completed.returncode == 1
+    assert (
+        "  cannot load the speech engines: ModelError: no French Vosk model is installed" in completed.stdout
+    )

@@ -62,6 +62,7 @@ def _test(args: argparse.Namespace, settings: Settings, jobs: int) -> int:
     from callbot.qa.suite import collect
 
     cases = collect(args.targets)  # a malformed suite stops here, before any model loads
+    _check_flows(cases, settings)
     old = baselines.load_baseline(args.baseline) if args.baseline else None
     started_at = wall_clock().isoformat(timespec="seconds")
     results, wall_s = _run(cases, settings, jobs, lambda r: print_failures(r, sys.stdout))
@@ -89,6 +90,14 @@ def _test(args: argparse.Namespace, settings: Settings, jobs: int) -> int:
     return 0 if document["summary"]["passed"] == len(results) else 1
 
 
+def _check_flows(cases: list[Any], settings: Settings) -> None:
+    """Every flow the run needs loads (a FlowError names the file and line), before workers start."""
+    from callbot.dialog import default_flow_path, load_flow
+
+    for flow in sorted({str(case.flow or settings.flow or default_flow_path()) for case in cases}):
+        load_flow(flow)
+
+
 def _snapshot(recordings: list[str], into: str | None, settings: Settings, jobs: int) -> int:
     from callbot.qa.snapshot import snapshot_cases, write_snapshot
 
@@ -97,6 +106,7 @@ def _snapshot(recordings: list[str], into: str | None, settings: Settings, jobs:
     if not recordings:
         raise QaError("snapshot: give the recordings (or folders) to snapshot")
     cases, notes = snapshot_cases(recordings)
+    _check_flows(cases, settings)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     results, _ = _run(cases, settings, jobs, lambda _: None)

@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callbot.config import Settings
 from callbot.qa.judge import Observed, judge
 from callbot.qa.suite import Case
 from callbot.qa.timeline import timeline_data
 from callbot.replay.header import read_header, replay_setup
+
+if TYPE_CHECKING:
+    from callbot.session.stack import SpeechStack
 
 #: Under the settings' data_dir: the prompts the workers synthesised, kept for the next run.
 PROMPT_CACHE_DIR = "prompt-cache"
@@ -42,11 +45,11 @@ class _Worker:
         whisper = replace(settings.asr.whisper(), cpu_threads=cpu_threads)
         self.engine = load_engine(settings.asr.engine, settings.asr.models_dir, whisper)
         self.synthesizer = create_synthesizer(settings.tts.engine)
-        self.stacks: dict[Path | None, Any] = {}
+        self.stacks: dict[Path | None, SpeechStack] = {}
         #: Prompts synthesised by one run serve the next (keyed by engine, rate and text).
         self.prompt_dir = settings.data_dir / PROMPT_CACHE_DIR
 
-    def stack(self, flow: Path | None) -> Any:
+    def stack(self, flow: Path | None) -> SpeechStack:
         from callbot.session.stack import SpeechStack
 
         if flow not in self.stacks:
@@ -60,20 +63,31 @@ class _Worker:
 
 
 _worker: _Worker | None = None
+_worker_error: str | None = None  # why this worker could not load its engines
 
 
 def _init_worker(settings: Settings, cpu_threads: int) -> None:
-    global _worker
-    _worker = _Worker(settings, cpu_threads)
+    """Load the engines; a failure is kept and reported with each call (a pool whose initializer raises
+    only says "terminated abruptly")."""
+    global _worker, _worker_error
+    try:
+        _worker = _Worker(settings, cpu_threads)
+    except Exception as exc:
+        _worker_error = f"cannot load the speech engines: {type(exc).__name__}: {exc}"
 
 
 def run_case(case: Case) -> dict[str, Any]:
     """Replay one case in this worker and judge it; never raises (a broken call is an error result)."""
     from callbot.replay import replay_call
 
-    assert _worker is not None, "run_case runs in a worker started with _init_worker"
     result: dict[str, Any] = {**case.as_dict(), "line": case.line, "failures": [], "notes": []}
     started = time.perf_counter()
+    if _worker is None:
+        return {
+            **result,
+            "status": "error",
+            "error": _worker_error or "no worker: start it with _init_worker",
+        }
     try:
         setup = replay_setup(read_header(case.recording), now=case.now, caller=case.caller)
         stack = _worker.stack(case.flow)
