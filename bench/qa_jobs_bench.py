@@ -1,6 +1,6 @@
 """`callbot test --jobs 1` against `--jobs 2` on the project's suite: does a second worker pay?
 
-    python bench/qa_jobs_bench.py                       # tests/fixtures/calls/suite.yaml, 2 rounds
+    python bench/qa_jobs_bench.py                       # tests/fixtures/suites/recorded_calls.yaml, 2 rounds
     python bench/qa_jobs_bench.py SUITE.yaml --rounds 3 --jobs 1 2 4
 
 Each run is the whole command as QA types it (process start, worker start-up and model loading
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-SUITE = ROOT / "tests" / "fixtures" / "calls" / "suite.yaml"
+SUITE = ROOT / "tests" / "fixtures" / "suites" / "recorded_calls.yaml"
 
 
 def run(suite: Path, jobs: int, asr: str) -> float:

@@ -1,9 +1,10 @@
 """The project's recorded calls as a `callbot test` suite, run by CI through the command QA uses.
 
-tests/fixtures/calls/suite.yaml holds the decisions each call must reach; the manifest beside it says what
-the callers say (it is generated with the recordings). The suite must cover every recorded call and agree
-with the manifest; then it must pass. tests/test_replay_e2e.py keeps the checks that go further (response
-times present, replay faster than real time, each caller utterance understood).
+tests/fixtures/suites/recorded_calls.yaml holds the decisions each call must reach; the manifest of
+tests/fixtures/calls says what the callers say (it is generated with the recordings, and the suite lives
+outside that folder, which the generator rewrites). The suite must cover every recorded call and agree
+with the manifest; then it must pass. tests/test_replay_e2e.py keeps the checks that go further
+(response times present, replay faster than real time, each caller utterance understood).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from callbot.qa.suite import Case, load_suite
 
 ROOT = Path(__file__).parents[1]
 CALLS = ROOT / "tests" / "fixtures" / "calls"
-SUITE = CALLS / "suite.yaml"
+SUITE = ROOT / "tests" / "fixtures" / "suites" / "recorded_calls.yaml"
 MANIFEST: list[dict[str, Any]] = yaml.safe_load((CALLS / "manifest.yaml").read_text())["calls"]
 OUTCOMES = {"schedule_callback": "callback", "transfer": "transfer", "hangup": "hangup"}
 
