@@ -7,6 +7,7 @@ caller and flow, writes the expectations, and `callbot test` passes them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -175,3 +176,40 @@ def test_a_call_served_over_sip_becomes_a_passing_test(tmp_path: Path) -> None:
     test = callbot("test", suite, "--asr", "whisper", cwd=tmp_path)
     assert test.returncode == 0, test.stdout + test.stderr
     assert "1 call: 1 passed" in test.stdout
+
+
+def test_a_snapshot_replays_with_the_calls_flow_and_says_when_it_changed(tmp_path: Path) -> None:
+    from callbot.qa.snapshot import snapshot_cases
+
+    calls = tmp_path / "recordings"
+    calls.mkdir()
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("name: essai\n", encoding="utf-8")
+    for name in ("with_header", "changed_flow", "no_header"):
+        (calls / f"{name}.wav").write_bytes(b"")
+
+    def header(name: str, sha256: str) -> None:
+        record = {
+            "event": "call_header",
+            "version": 1,
+            "started_at": "2026-11-23T10:30:00+01:00",
+            "caller": None,
+            "flow": {"name": "essai", "path": str(flow), "sha256": sha256},
+        }
+        (calls / f"{name}.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+    header("with_header", hashlib.sha256(flow.read_bytes()).hexdigest())
+    header("changed_flow", "0" * 64)
+    cases, notes = snapshot_cases([calls])
+    assert [(c.name, c.flow) for c in cases] == [
+        ("changed_flow", flow),
+        ("no_header", None),
+        ("with_header", flow),
+    ]
+    changed, missing = notes
+    assert changed == f"{calls / 'changed_flow.wav'}: {flow} changed since the call " + (
+        "(content hash differs): review the expectations"
+    )
+    assert missing.startswith(
+        f"{calls / 'no_header.wav'}: no event-log header: replayed with the current flow"
+    )

@@ -56,7 +56,7 @@ class Expect(_Strict):
     queue: str | None = None
     #: The intents recognised, in this order; other intents may come between them.
     intents: list[str] | None = None
-    #: Slot values the call ends with, compared as text.
+    #: The last value each slot took during the call, compared as text.
     slots: dict[str, str] | None = None
     #: Substrings of what the bot said (case and spacing ignored).
     bot_says: list[str] | None = None
