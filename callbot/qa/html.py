@@ -69,6 +69,7 @@ def render(document: dict[str, Any]) -> str:
         "<h1>callbot test</h1>",
         f"<p class='muted'>{escape(document['started_at'])} · callbot {escape(document['callbot'])} · "
         f"{document['jobs']} job(s) · {s['wall_s']:.1f} s</p>",
+        _engines(calls),
         f"<p id='summary'><b>{s['passed']} / {s['calls']} passed</b> ({s['pass_rate']:.0%}), "
         f"{s['failed']} failed, {s['errors']} errors · <span id='shown'></span> calls shown</p>",
         f"<div class='bar'><span style='width:{s['pass_rate'] * 100:.1f}%'></span></div>",
@@ -80,6 +81,12 @@ def render(document: dict[str, Any]) -> str:
     parts += [_call_section(result) for result in calls]
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts)
+
+
+def _engines(calls: list[dict[str, Any]]) -> str:
+    """The engines the calls ran with (the same for every call of a run)."""
+    banner = next((r["engines"] for r in calls if r.get("engines")), [])
+    return f"<p class='muted' id='engines'>{escape(' · '.join(banner))}</p>" if banner else ""
 
 
 # ------------------------------------------------------------------------------------ confusion
