@@ -85,7 +85,7 @@ def render(document: dict[str, Any]) -> str:
 
 def _engines(calls: list[dict[str, Any]]) -> str:
     """The engines the calls ran with (the same for every call of a run)."""
-    banner = next((r["engines"] for r in calls if r.get("engines")), [])
+    banner: list[str] = next((r["engines"] for r in calls if r.get("engines")), [])
     return f"<p class='muted' id='engines'>{escape(' · '.join(banner))}</p>" if banner else ""
 
 
