@@ -187,3 +187,22 @@ def test_callbot_replay_of_a_folder_replays_each_call_as_of_its_header(tmp_path:
     first_call, second_call = headers
     assert (first_call["started_at"], first_call["caller"]) == ("2026-11-23T10:30:12+01:00", None)
     assert second_call["caller"] == DEFAULT_REPLAY_CALLER  # no log beside it: the replay's default
+
+
+def test_a_call_back_call_placed_by_the_gateway_is_not_replayed_as_a_callers_call(
+    stack: SpeechStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callbot.dialog.actions import CallContext
+    from callbot.dialog.callback_call import CallbackCallRequest
+    from callbot.qa import runner
+    from callbot.qa.suite import Case
+
+    context = CallContext("+33612345678", "rappel", {}, (), "rappel demandé")
+    request = CallbackCallRequest("1", "+33612345678", "service_client", context, STARTED)
+    log = tmp_path / "out-1.jsonl"
+    stack.new_callback_session(request, call_id="out-1", origin=STARTED, log_path=log).log.close()
+    (tmp_path / "out-1.wav").write_bytes(b"")
+    monkeypatch.setattr(runner, "_worker", runner._Worker.__new__(runner._Worker))  # engines not needed
+    result = runner.run_case(Case("out-1", tmp_path / "out-1.wav", "suite.yaml", None, None, None))
+    assert result["status"] == "error"
+    assert result["error"].startswith("NotReplayable: a call-back call placed by the gateway")

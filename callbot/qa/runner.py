@@ -62,6 +62,10 @@ class _Worker:
         return self.stacks[flow]
 
 
+class NotReplayable(Exception):
+    """A recording `callbot test` cannot judge (its header says why)."""
+
+
 _worker: _Worker | None = None
 _worker_error: str | None = None  # why this worker could not load its engines
 
@@ -89,7 +93,13 @@ def run_case(case: Case) -> dict[str, Any]:
             "error": _worker_error or "no worker: start it with _init_worker",
         }
     try:
-        setup = replay_setup(read_header(case.recording), now=case.now, caller=case.caller)
+        header = read_header(case.recording)
+        if header is not None and header.direction != "inbound":
+            raise NotReplayable(
+                "a call-back call placed by the gateway: replay runs callers' calls only (the call-back "
+                "dialog needs the original request)"
+            )
+        setup = replay_setup(header, now=case.now, caller=case.caller)
         stack = _worker.stack(case.flow)
         replay = replay_call(stack, case.recording, now=setup.now, caller=setup.caller, timing=case.timing)
         report = replay.as_dict()
