@@ -116,14 +116,15 @@ class Case:
 
 def load_suite(path: str | Path) -> list[Case]:
     """The calls of one suite file, paths resolved against the file's folder."""
-    _defaults, cases = _load(Path(path))
+    _template, cases = _load(Path(path))
     if not cases:
         raise SuiteError(path, 1, "no calls: add at least one under 'calls:'")
     return cases
 
 
-def _load(path: Path) -> tuple[Case | None, list[Case]]:
-    """(the suite's defaults as a call without a recording, its calls)."""
+def _load(path: Path) -> tuple[Case, list[Case]]:
+    """(how a recording of the suite's folder that it does not list runs: the suite's defaults, no
+    expectations; the suite's calls)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -162,8 +163,8 @@ def _load(path: Path) -> tuple[Case | None, list[Case]]:
                 timing=call.timing or suite.timing or "turns",
             )
         )
-    defaults = Case("", base, str(path), suite.now, suite.caller, flow, timing=suite.timing or "turns")
-    return defaults, cases
+    template = Case("", base, str(path), suite.now, suite.caller, flow, timing=suite.timing or "turns")
+    return template, cases
 
 
 def collect(targets: Sequence[str | Path]) -> list[Case]:
@@ -191,9 +192,9 @@ def collect(targets: Sequence[str | Path]) -> list[Case]:
 
 def _folder(folder: Path) -> list[Case]:
     suite_file = next((folder / n for n in FOLDER_SUITE_NAMES if (folder / n).is_file()), None)
-    defaults, listed = _load(suite_file) if suite_file is not None else (None, [])
+    unlisted = Case("", folder, str(folder), None, None, None)
+    template, listed = _load(suite_file) if suite_file is not None else (unlisted, [])
     known = {case.recording.resolve() for case in listed}
-    template = defaults or Case("", folder, str(folder), None, None, None)
     extra = [
         replace(template, name=wav.stem, recording=wav, suite=str(folder))
         for wav in sorted(folder.iterdir())
