@@ -131,6 +131,11 @@ def test_usage_mistakes_end_with_one_line_and_status_2(tmp_path: Path) -> None:
     )
     assert run(str(tmp_path), "--into", "s.yaml").returncode == 2
     assert run(str(tmp_path), "--jobs", "0").stderr == "callbot: --jobs 0: give at least 1\n"
+    missing = tmp_path / "no" / "report.html"
+    assert (
+        run(str(tmp_path), "--html", str(missing)).stderr
+        == f"callbot: {missing}: no such folder for the report\n"
+    )
 
 
 # ------------------------------------------------------------------------------------ JUnit

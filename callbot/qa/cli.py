@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from callbot.clock import wall_clock
@@ -15,6 +17,9 @@ from callbot.qa import QaError
 
 if TYPE_CHECKING:
     from callbot.config import Settings
+    from callbot.qa.suite import Case
+
+Result = dict[str, Any]
 
 SNAPSHOT = "snapshot"
 
@@ -53,7 +58,15 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return _snapshot(args.targets[1:], args.into, settings, jobs)
     if args.into:
         raise QaError("--into goes with 'callbot test snapshot RECORDING... --into SUITE.yaml'")
+    _check_writable(args.json_out, args.junit, args.html)
     return _test(args, settings, jobs)
+
+
+def _check_writable(*outputs: str | None) -> None:
+    """Report files go into folders that exist: a long run must not end in a lost report."""
+    for output in outputs:
+        if output is not None and not Path(output).resolve().parent.is_dir():
+            raise QaError(f"{output}: no such folder for the report")
 
 
 def _test(args: argparse.Namespace, settings: Settings, jobs: int) -> int:
@@ -90,7 +103,7 @@ def _test(args: argparse.Namespace, settings: Settings, jobs: int) -> int:
     return 0 if document["summary"]["passed"] == len(results) else 1
 
 
-def _check_flows(cases: list[Any], settings: Settings) -> None:
+def _check_flows(cases: list[Case], settings: Settings) -> None:
     """Every flow the run needs loads (a FlowError names the file and line), before workers start."""
     from callbot.dialog import default_flow_path, load_flow
 
@@ -105,6 +118,7 @@ def _snapshot(recordings: list[str], into: str | None, settings: Settings, jobs:
         raise QaError("snapshot: say which suite to write with --into SUITE.yaml")
     if not recordings:
         raise QaError("snapshot: give the recordings (or folders) to snapshot")
+    _check_writable(into)
     cases, notes = snapshot_cases(recordings)
     _check_flows(cases, settings)
     for note in notes:
@@ -119,8 +133,8 @@ def _snapshot(recordings: list[str], into: str | None, settings: Settings, jobs:
 
 
 def _run(
-    cases: list[Any], settings: Settings, jobs: int, on_result: Any
-) -> tuple[list[dict[str, Any]], float]:
+    cases: list[Case], settings: Settings, jobs: int, on_result: Callable[[Result], None]
+) -> tuple[list[Result], float]:
     """Run the cases with a progress bar on a terminal (none when the output is piped)."""
     from tqdm import tqdm
 
@@ -129,7 +143,7 @@ def _run(
     started = time.perf_counter()
     with tqdm(total=len(cases), unit="call", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
 
-        def done(result: dict[str, Any]) -> None:
+        def done(result: Result) -> None:
             bar.update(1)
             with bar.external_write_mode():
                 on_result(result)
