@@ -72,24 +72,33 @@ def _stack(
 def cmd_replay(args: argparse.Namespace) -> int:
     from callbot.audio import read_wav
     from callbot.replay import replay_call
+    from callbot.replay.header import read_header, replay_setup
 
-    for path in args.recordings:
+    recordings = []
+    for given in args.recordings:  # a folder stands for the recordings in it
+        folder = Path(given)
+        found = sorted(str(p) for p in folder.glob("*.wav")) if folder.is_dir() else [given]
+        if folder.is_dir() and not found:
+            raise UserError(f"{given}: no recordings (*.wav) in this folder")
+        recordings += found
+    for path in recordings:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such recording")
         read_wav(path)  # a bad file is refused before the models load
     store = _callback_store(args) if args.store_callbacks else None
     stack = _stack(args, quiet=args.json, callback_store=store)
-    now = _parse_now(args.now)
+    now = _parse_now(args.now) if args.now else None
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
-        for path in args.recordings:
-            caller = None if args.caller.lower() == "none" else args.caller
+        for path in recordings:
+            # Without --now/--caller, a recording made by `serve` replays as of its call (event-log header).
+            setup = replay_setup(read_header(path), now=now, caller=args.caller)
             result = replay_call(
                 stack,
                 path,
-                now=now,
+                now=setup.now,
                 timing=args.timing,
-                caller=caller,
+                caller=setup.caller,
                 log_stream=events,
                 store_callbacks=store is not None,
             )
@@ -225,6 +234,12 @@ def cmd_queues(args: argparse.Namespace) -> int:
     return run_command(args, settings.queues, flow)
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from callbot.qa.cli import run_command
+
+    return run_command(args, _settings(args))
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     stack = _stack(args, quiet=True)
     for line in stack.banner():
@@ -254,11 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--vad", choices=["auto", "webrtc", "silero"], help="voice activity detector")
 
     p = sub.add_parser("replay", help="run caller recordings through the bot, faster than real time")
-    p.add_argument("recordings", nargs="+", metavar="CALL.wav")
+    p.add_argument("recordings", nargs="+", metavar="CALL.wav", help="recordings, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per recording")
     p.add_argument(
         "--now",
-        help="replay as if the call started then, ISO-8601 (default: now): relative dates, queue hours, "
+        help="replay as if the call started then, ISO-8601 (default: the start written in the event log "
+        "beside a recording made by 'serve', else now): relative dates, queue hours, "
         "call-back slots and the store's past check all use it; with --store-callbacks, a call-back "
         "whose time has passed in real life is stored 'expired' and never dialled",
     )
@@ -270,8 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--caller",
-        default="+33612345678",
-        help="caller id the call presents, E.164 (default +33612345678; 'none' for a hidden number)",
+        help="caller id the call presents, E.164 ('none' for a hidden number; default: the caller in the "
+        "event log beside a recording made by 'serve', else +33612345678)",
     )
     p.add_argument("--events", help="append the sessions' JSON-lines events to this file")
     p.add_argument(
@@ -323,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     configure_queues(p)
     p.set_defaults(func=cmd_queues)
 
+    p = sub.add_parser("test", help="replay suites of recorded calls against expected outcomes (docs/qa.md)")
+    from callbot.qa.cli import configure_parser as configure_test
+
+    configure_test(p)
+    engines(p)
+    p.set_defaults(func=cmd_test)
+
     p = sub.add_parser("info", help="print the engines and flow callbot would use")
     engines(p)
     p.set_defaults(func=cmd_info)
@@ -348,6 +371,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         lambda: __import__("callbot.tts.base", fromlist=["SynthesisError"]).SynthesisError,
         lambda: __import__("callbot.sip.config", fromlist=["ConfigError"]).ConfigError,
         lambda: __import__("callbot.queues.config", fromlist=["QueueConfigError"]).QueueConfigError,
+        lambda: __import__("callbot.qa", fromlist=["QaError"]).QaError,
     ]
     for load in loaders:
         try:

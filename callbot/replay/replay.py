@@ -66,6 +66,8 @@ class ReplayResult:
     audio_ms: int
     wall_ms: int
     bot_audio: bytes
+    #: What the session heard, frame by frame on its clock (turn timing moves the caller's turns).
+    caller_audio: bytes = b""
 
     @property
     def real_time_factor(self) -> float:
@@ -156,10 +158,11 @@ def replay_call(
     )
     started = time.perf_counter()
     bot_audio = bytearray()
+    caller_audio = bytearray()
     if timing == "turns":
-        _drive_turn_by_turn(session, split_caller_turns(stack, pcm), len(pcm), bot_audio)
+        _drive_turn_by_turn(session, split_caller_turns(stack, pcm), len(pcm), bot_audio, caller_audio)
     else:
-        _drive_original(session, pcm, bot_audio)
+        _drive_original(session, pcm, bot_audio, caller_audio)
     wall_ms = int((time.perf_counter() - started) * 1000)
     session.hangup()  # the line is closed: after the bot's own hang-up or transfer, this only releases
     assert session.outcome is not None
@@ -171,6 +174,7 @@ def replay_call(
         audio_ms=session.now_ms,
         wall_ms=wall_ms,
         bot_audio=bytes(bot_audio),
+        caller_audio=bytes(caller_audio),
     )
 
 
@@ -189,7 +193,7 @@ class StoringChannel(RecordingChannel):
 
 
 def _drive_turn_by_turn(
-    session: CallSession, turns: list[CallerTurn], pcm_len: int, bot_audio: bytearray
+    session: CallSession, turns: list[CallerTurn], pcm_len: int, bot_audio: bytearray, heard: bytearray
 ) -> None:
     pending: deque[bytes] = deque()
     remaining = deque(turns)
@@ -210,16 +214,18 @@ def _drive_turn_by_turn(
             session.hangup()
             break
         chunk = pending.popleft() if pending else quiet
+        heard += chunk
         bot_audio += session.tick(AudioFrame(chunk, TELEPHONE_RATE, t))
         t += FRAME_MS
 
 
-def _drive_original(session: CallSession, pcm: bytes, bot_audio: bytearray) -> None:
+def _drive_original(session: CallSession, pcm: bytes, bot_audio: bytearray, heard: bytearray) -> None:
     session.start()
     t = 0
     for frame in frames_from_pcm(pcm, TELEPHONE_RATE):
         if session.ended:
             return
+        heard += frame.pcm
         bot_audio += session.tick(frame)
         t = frame.end_ms
     quiet = silence(TELEPHONE_RATE, FRAME_MS)
@@ -227,5 +233,6 @@ def _drive_original(session: CallSession, pcm: bytes, bot_audio: bytearray) -> N
     while not session.ended and t < end:
         if session.waiting_for_input:
             return
+        heard += quiet
         bot_audio += session.tick(AudioFrame(quiet, TELEPHONE_RATE, t))
         t += FRAME_MS

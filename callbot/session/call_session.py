@@ -344,7 +344,9 @@ class CallSession:
         return bool(self._outbound) and t_ms >= self._audio_ready_ms
 
     def _queue_speech(self, text: str, barge_in: bool) -> None:
+        synth_started = self._wall()
         pcm = self.prompts.get(text)
+        synth_ms = int((self._wall() - synth_started) * 1000)
         size = self.sample_rate * FRAME_MS // 1000 * 2
         prompt = self._next_prompt_id
         self._next_prompt_id += 1
@@ -352,7 +354,13 @@ class CallSession:
         for offset in range(0, len(pcm), size):
             chunk = pcm[offset : offset + size]
             self._outbound.append((chunk + bytes(size - len(chunk)), barge_in, prompt))
-        self.log.emit(self.now_ms, "prompt", text=text, duration_ms=len(pcm) * 500 // self.sample_rate)
+        self.log.emit(
+            self.now_ms,
+            "prompt",
+            text=text,
+            duration_ms=len(pcm) * 500 // self.sample_rate,
+            synth_ms=synth_ms,
+        )
 
     def _stop_audio(self, why: str) -> None:
         self.log.emit(self.now_ms, "barge_in", by=why, dropped_ms=len(self._outbound) * FRAME_MS)
@@ -416,6 +424,7 @@ class CallSession:
     def _on_speech_ended(self, event: SpeechEnded) -> None:
         started = self._wall()
         hypothesis = self.recognizer.finish()
+        asr_ms = int((self._wall() - started) * 1000)  # the latency split QA reports (docs/qa.md)
         self._in_turn = False
         self.log.emit(
             event.at_ms,
@@ -429,6 +438,7 @@ class CallSession:
             "asr_final",
             text=hypothesis.text,
             confidence=hypothesis.confidence,
+            asr_ms=asr_ms,
             words=[
                 [w.text, w.start_ms + self._turn_start_ms, w.end_ms + self._turn_start_ms]
                 for w in hypothesis.words
@@ -592,7 +602,13 @@ class CallSession:
         base = self.now_ms if base_ms is None else base_ms
         ready = max(self.now_ms if earliest_ms is None else earliest_ms, base + elapsed_ms)
         self._audio_ready_ms = -(-ready // FRAME_MS) * FRAME_MS  # next frame boundary
-        self.log.emit(self.now_ms, "decision", compute_ms=elapsed_ms, audio_ready_ms=self._audio_ready_ms)
+        self.log.emit(
+            self.now_ms,
+            "decision",
+            compute_ms=elapsed_ms,
+            started_ms=base,  # on the audio clock: the pause when a speculative decode ran
+            audio_ready_ms=self._audio_ready_ms,
+        )
         if not self._outbound and self._after_audio:
             self._audio_finished()
 

@@ -12,6 +12,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+#: The first record of every call's event log: what a faithful replay of the call needs (written by
+#: `SpeechStack`, read by callbot/replay/header.py).
+HEADER_EVENT = "call_header"
+#: Bumped when a header field changes meaning; readers accept the versions they know.
+HEADER_VERSION = 1
+
 
 def jsonable(value: Any) -> Any:
     """Plain JSON values for what sessions record: datetimes as ISO-8601, phone numbers as E.164."""

@@ -6,6 +6,7 @@ while too. Both happen once here, at start-up, so that a call only pays for what
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -23,9 +24,10 @@ from callbot.queues import QueueDirectory
 
 if TYPE_CHECKING:
     from callbot.callbacks import CallbackStore
+from callbot import __version__
 from callbot.session.call_session import AudioClock, CallSession, Dialog
 from callbot.session.channel import Channel
-from callbot.session.events import EventLog
+from callbot.session.events import HEADER_EVENT, HEADER_VERSION, EventLog
 from callbot.tts import PromptCache, Synthesizer, create_synthesizer
 from callbot.vad import Endpointer, EndpointerConfig, create_detector
 
@@ -43,8 +45,12 @@ class SpeechStack:
         synthesizer: Synthesizer | None = None,
         flow: Flow | None = None,
         callback_store: CallbackStore | None = None,
+        prompt_dir: Path | None = None,
     ) -> None:
+        """`prompt_dir` keeps synthesised prompts on disk across processes (`callbot test` workers then
+        start without synthesising the flow's fixed prompts again)."""
         self.settings = settings
+        self.prompt_dir = prompt_dir
         self.flow = flow if flow is not None else load_flow(settings.flow or default_flow_path())
         self.engine = (
             engine
@@ -54,6 +60,7 @@ class SpeechStack:
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
         self.queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None
         self.callback_store = callback_store
+        self.flow_sha256 = _file_sha256(self.flow.path)
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()
         self.prompts(TELEPHONE_RATE).preload(
@@ -78,7 +85,8 @@ class SpeechStack:
         with self._lock:
             cache = self._caches.get(sample_rate)
             if cache is None:
-                cache = self._caches[sample_rate] = PromptCache(self.synthesizer, sample_rate)
+                cache = PromptCache(self.synthesizer, sample_rate, directory=self.prompt_dir)
+                self._caches[sample_rate] = cache
             return cache
 
     def banner(self) -> list[str]:
@@ -89,6 +97,27 @@ class SpeechStack:
             f"tts: {self.synthesizer.description}",
             f"vad: {self._vad_name()}",
         ]
+
+    def header(
+        self, *, origin: datetime, caller: str | None, callee: str | None, direction: str, sample_rate: int
+    ) -> dict[str, object]:
+        """The fields of a call's header record: enough to replay the call as it went (`callbot test
+        snapshot` reads them), whatever the settings of the machine that replays it."""
+        return {
+            "version": HEADER_VERSION,
+            "callbot": __version__,
+            "started_at": origin,
+            "direction": direction,
+            "caller": caller,
+            "callee": callee,
+            "flow": {"name": self.flow.name, "path": str(self.flow.path), "sha256": self.flow_sha256},
+            "engines": {
+                "asr": self.engine.description,
+                "tts": self.synthesizer.description,
+                "vad": self._vad_name(),
+            },
+            "sample_rate": sample_rate,
+        }
 
     def _vad_name(self) -> str:
         """The detector calls get ("auto" resolved)."""
@@ -153,6 +182,7 @@ class SpeechStack:
         call_id: str,
         origin: datetime,
         caller: str | None = None,
+        callee: str | None = None,
         channel: Channel | None = None,
         sample_rate: int = TELEPHONE_RATE,
         log_path: str | Path | None = None,
@@ -160,6 +190,9 @@ class SpeechStack:
         announce_recording: bool = False,
     ) -> CallSession:
         clock = AudioClock(origin)
+        header = self.header(
+            origin=origin, caller=caller, callee=callee, direction="inbound", sample_rate=sample_rate
+        )
         queue = self.flow.settings.fallback_queue
         conversation = Conversation(
             self.flow,
@@ -170,6 +203,7 @@ class SpeechStack:
         )
         return self._session(
             conversation,
+            header,
             clock,
             queue,
             call_id,
@@ -196,6 +230,9 @@ class SpeechStack:
         then put through to `request.queue` with their first call's context (see
         callbot/dialog/callback_call.py)."""
         clock = AudioClock(origin)
+        header = self.header(
+            origin=origin, caller=None, callee=request.phone, direction="outbound", sample_rate=sample_rate
+        )
         settings = self.flow.settings
         dialog = CallbackCallDialog(
             request,
@@ -207,6 +244,7 @@ class SpeechStack:
         )
         return self._session(
             dialog,
+            header,
             clock,
             request.queue,
             call_id,
@@ -220,6 +258,7 @@ class SpeechStack:
     def _session(
         self,
         dialog: Dialog,
+        header: dict[str, object],
         clock: AudioClock,
         fallback_queue: str,
         call_id: str,
@@ -229,14 +268,17 @@ class SpeechStack:
         log_stream: IO[str] | None,
         announce_recording: bool,
     ) -> CallSession:
-        """One call's session around `dialog`, with this stack's recogniser, voice and endpointer."""
+        """One call's session around `dialog`, with this stack's recogniser, voice and endpointer; its
+        event log opens with the call's header record."""
+        log = EventLog(call_id, log_path, log_stream)
+        log.emit(0, HEADER_EVENT, **header)
         return CallSession(
             conversation=dialog,
             clock=clock,
             recognizer=self.engine.new_recognizer(),
             prompts=self.prompts(sample_rate),
             endpointer=self.new_endpointer(sample_rate),
-            log=EventLog(call_id, log_path, log_stream),
+            log=log,
             channel=channel,
             sample_rate=sample_rate,
             fallback_queue=fallback_queue,
@@ -244,3 +286,11 @@ class SpeechStack:
             recording_notice=self.flow.prompts.recording_notice,
             apology=self.flow.prompts.technical_fault,
         )
+
+
+def _file_sha256(path: Path) -> str | None:
+    """The flow file's content hash, so that a replay can tell whether the flow changed since the call."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None

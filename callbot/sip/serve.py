@@ -150,6 +150,7 @@ class GatewayCalls:
             call_id=call.call_id,
             origin=self.clock().astimezone(PARIS),
             caller=call.caller,
+            callee=call.callee,
             channel=channel,
             sample_rate=call.sample_rate,
             log_path=self._log_path(call),
