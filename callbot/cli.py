@@ -216,6 +216,15 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     return run_command(args, _callback_store(args))
 
 
+def cmd_calls(args: argparse.Namespace) -> int:
+    from callbot.calls import CallRecordStore
+    from callbot.calls.admin import run_command
+
+    settings = _settings(args)
+    store = CallRecordStore(_callback_store(args))
+    return run_command(args, store, retention_days=settings.calls.retention_days)
+
+
 def cmd_queues(args: argparse.Namespace) -> int:
     from callbot.dialog import default_flow_path, load_flow
     from callbot.queues.admin import run_command
@@ -316,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     configure_parser(p)
     p.set_defaults(func=cmd_callbacks)
+
+    p = sub.add_parser("calls", help="call history: list, show, stats, export, purge")
+    from callbot.calls.admin import configure_parser as configure_calls
+
+    configure_calls(p)
+    p.set_defaults(func=cmd_calls)
 
     p = sub.add_parser("queues", help="check queues files; see which queues are open, closed or saturated")
     from callbot.queues.admin import configure_parser as configure_queues

@@ -28,7 +28,9 @@ from callbot.sip.session_adapter import SessionCallHandler, SipChannel
 from callbot.sip.supervisor import Supervisor, SupervisorConfig
 
 if TYPE_CHECKING:
+    from callbot.callbacks import CallbackStore
     from callbot.callbacks.dispatcher import DialRequest, DialResult
+    from callbot.ops.recorder import CallRecorder
     from callbot.session.stack import SpeechStack
 
 TRANSFER_FAILED = "Je n'arrive pas à joindre un conseiller. Merci de rappeler plus tard. Au revoir."
@@ -78,7 +80,11 @@ def supervisor_config(
         sip["workers"] = workers
     sip["worker"] = worker
     sip["handler_factory"] = "callbot.sip.serve:build_session_factory"
-    sip["handler_options"] = {**options, "recording_dir": worker.get("recording_dir")}
+    sip["handler_options"] = {
+        **options,
+        "recording_dir": worker.get("recording_dir"),
+        "live_dir": str(Path(sip["run_dir"]) / "live"),
+    }
     return SupervisorConfig.from_mapping(sip)
 
 
@@ -115,7 +121,17 @@ def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
     for line in stack.banner():
         print(f"callbot handler | {line}", file=sys.stderr, flush=True)
     recording_dir = Path(options["recording_dir"]) if options.get("recording_dir") else None
-    return GatewayCalls(stack, recording_dir)
+    return GatewayCalls(stack, recording_dir, recorder=_call_recorder(stack, store, options))
+
+
+def _call_recorder(stack: SpeechStack, store: CallbackStore, options: Mapping[str, Any]) -> CallRecorder:
+    """Call records in the call-back store's database, live calls under the run folder (ops page)."""
+    from callbot.calls import CallRecordStore
+    from callbot.ops.live import LiveCallBoard
+    from callbot.ops.recorder import CallRecorder
+
+    board = LiveCallBoard(Path(options["live_dir"])) if options.get("live_dir") else None
+    return CallRecorder(CallRecordStore(store), board, stack.flow)
 
 
 class GatewayCalls:
@@ -126,18 +142,33 @@ class GatewayCalls:
     answered ones get a `CallbackCallDialog` session.
     """
 
-    def __init__(self, stack: SpeechStack, recording_dir: Path | None, clock: Clock = wall_clock) -> None:
+    def __init__(
+        self,
+        stack: SpeechStack,
+        recording_dir: Path | None,
+        clock: Clock = wall_clock,
+        recorder: CallRecorder | None = None,
+    ) -> None:
         self.stack = stack
+        self.recorder = recorder  # call records, metrics and the live board (callbot/ops/recorder.py)
         self.recording_dir = recording_dir
         self.clock = clock  # a live call starts at the real time; its audio clock runs from there
         self.queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
         self.sorry = stack.prompts(8000).get(TRANSFER_FAILED)
 
-    def __call__(self, call: CallStarted, control: CallControl) -> SessionCallHandler:
-        request = call.metadata.get("callback")
-        if call.direction == "outbound" and request is not None:
-            return self._callback_call(call, control, request)
-        return self._inbound_call(call, control)
+    def __call__(self, call: CallStarted, control: CallControl) -> CallHandler:
+        started_at = self.clock()
+        try:
+            request = call.metadata.get("callback")
+            if call.direction == "outbound" and request is not None:
+                handler = self._callback_call(call, control, request)
+            else:
+                handler = self._inbound_call(call, control)
+        except Exception as exc:
+            if self.recorder is not None:
+                self.recorder.failed_to_start(call, started_at, exc)
+            raise
+        return handler if self.recorder is None else self.recorder.watch(call, handler, started_at)
 
     def _inbound_call(self, call: CallStarted, control: CallControl) -> SessionCallHandler:
         stack = self.stack
