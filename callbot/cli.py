@@ -347,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=int, help="SIP media worker processes (4 calls each; >1 starts Kamailio)"
     )
+    p.add_argument(
+        "--http",
+        help="address:port of the ops page, /metrics, /healthz, /readyz and /api (default 127.0.0.1:8080, "
+        "'off' for none; another address than loopback needs http.token)",
+    )
     engines(p)
     p.set_defaults(func=cmd_serve)
     return parser

@@ -96,6 +96,9 @@ def serve_main(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)  # a folder made before (0755) is closed too
     config = supervisor_config(settings, options, args.listen, getattr(args, "workers", None))
+    from callbot.ops.serve_http import start_ops_http
+
+    ops = start_ops_http(settings, config.run_path, getattr(args, "http", None))
     front = "Kamailio front" if config.uses_front else "no front"
     print(
         f"callbot serve | SIP udp+tcp {config.bind_address}:{config.sip_port} | {config.workers} worker(s), "
@@ -107,7 +110,11 @@ def serve_main(args: argparse.Namespace) -> int:
     supervisor = Supervisor(config)
     signal.signal(signal.SIGTERM, lambda *_: supervisor.request_stop())
     signal.signal(signal.SIGINT, lambda *_: supervisor.request_stop())
-    return supervisor.run()
+    try:
+        return supervisor.run()
+    finally:
+        if ops is not None:
+            ops.close()
 
 
 def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
@@ -218,6 +225,20 @@ class GatewayCalls:
     # ------------------------------------------------------------------------------- call-backs
 
     def start_services(self, host: HandlerHost) -> Callable[[], None]:
+        """Start what runs beside the calls: the readiness report (`/readyz`) and the call-back
+        dispatcher; returns the function that stops them."""
+        from callbot.ops.readiness import report_connected_workers
+
+        stop_reporting = report_connected_workers(host.connected_links)
+        stop_dispatching = self._start_dispatcher(host)
+
+        def stop() -> None:
+            stop_dispatching()
+            stop_reporting()
+
+        return stop
+
+    def _start_dispatcher(self, host: HandlerHost) -> Callable[[], None]:
         """Start this host's call-back dispatcher; returns the function that stops it (calls in progress
         are finished first). Nothing runs when dispatching is off or no trunk can reach numbers."""
         from callbot.callbacks import Dispatcher
