@@ -22,6 +22,7 @@ from callbot.clock import wall_clock
 if TYPE_CHECKING:  # imports kept lazy so that `callbot --help` answers at once
     from callbot.callbacks import CallbackStore
     from callbot.config import Settings
+    from callbot.replay.replay import ReplayResult
     from callbot.session.stack import SpeechStack
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -77,8 +78,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such recording")
         read_wav(path)  # a bad file is refused before the models load
-    store = _callback_store(args) if args.store_callbacks else None
-    stack = _stack(args, quiet=args.json, callback_store=store)
+    store = _callback_store(args) if args.store_callbacks or args.record_calls else None
+    stack = _stack(args, quiet=args.json, callback_store=store if args.store_callbacks else None)
     now = _parse_now(args.now)
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
@@ -91,8 +92,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 timing=args.timing,
                 caller=caller,
                 log_stream=events,
-                store_callbacks=store is not None,
+                store_callbacks=args.store_callbacks,
             )
+            if store is not None and args.record_calls:
+                _record_replay(store, stack, result, now, caller)
             if args.json:
                 print(json.dumps(result.as_dict(), ensure_ascii=False))
             else:
@@ -101,6 +104,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if events is not None:
             events.close()
     return 0
+
+
+def _record_replay(
+    store: CallbackStore, stack: SpeechStack, result: ReplayResult, now: datetime, caller: str | None
+) -> None:
+    """`--record-calls`: the replayed call gets its call record, as a live call would."""
+    from callbot.calls import CallRecordStore, record_from_replay
+
+    CallRecordStore(store).add(record_from_replay(result, started_at=now, caller=caller, flow=stack.flow))
 
 
 def _print_replay(report: dict) -> None:
@@ -287,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--store-callbacks",
         action="store_true",
         help="store confirmed call-backs in the gateway's call-back store (data_dir / database_url)",
+    )
+    p.add_argument(
+        "--record-calls",
+        action="store_true",
+        help="keep a call record of each replayed call (see `callbot calls`), in the same database",
     )
     engines(p)
     p.set_defaults(func=cmd_replay)

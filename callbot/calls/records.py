@@ -16,13 +16,14 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from callbot.dialog.flow import Flow
-    from callbot.session.call_session import CallSession
+    from callbot.replay.replay import ReplayResult
+    from callbot.session.call_session import CallSession, TurnRecord
 
 
 @dataclass(frozen=True)
@@ -119,18 +120,80 @@ def record_from_session(
     extra_errors: Sequence[str] = (),
 ) -> CallRecord:
     """The record of a call whose session has ended (or broke): never raises on a half-built session."""
-    turns = list(session.turns)
-    intents = tuple(turn.intent for turn in turns if turn.intent)
-    responses = [turn.response_ms for turn in turns if turn.response_ms is not None]
-    error_events = [str(event.get("error", "")) for event in session.log.of_type("error")]
-    errors = [*error_events, *extra_errors]
-    understood = sum(1 for turn in turns if turn.intent and turn.bot)
-    session_outcome = session.outcome.as_dict() if session.outcome is not None else None
-    outcome, queue = outcome_of(session_outcome, understood, len(errors))
     try:
         transcript = tuple(session.conversation.context().transcript)
     except Exception:  # a broken dialog still gets its record, from the turns the session kept
-        transcript = tuple(f"Client : {turn.transcript or turn.dtmf or ''}" for turn in turns)
+        transcript = transcript_of_turns(session.turns)
+    return build_record(
+        session.turns,
+        session.outcome.as_dict() if session.outcome is not None else None,
+        [*(str(event.get("error", "")) for event in session.log.of_type("error")), *extra_errors],
+        transcript,
+        call_id=call_id,
+        started_at=started_at,
+        ended_at=ended_at,
+        direction=direction,
+        caller=caller,
+        called=called,
+        flow=flow,
+        end_reason=end_reason,
+        recording_path=recording_path,
+    )
+
+
+def record_from_replay(
+    result: ReplayResult, *, started_at: datetime, caller: str | None, flow: Flow
+) -> CallRecord:
+    """The record of a replayed call (`callbot replay --record-calls`): started at the replay's `--now`,
+    lasting its audio. The caller's WAV is not the call's recording: a purge must never delete it."""
+    call_id = str(result.events[0]["call_id"]) if result.events else "replay"
+    return build_record(
+        result.turns,
+        result.outcome.as_dict(),
+        [str(event.get("error", "")) for event in result.events if event.get("event") == "error"],
+        transcript_of_turns(result.turns),
+        call_id=call_id,
+        started_at=started_at,
+        ended_at=started_at + timedelta(milliseconds=result.audio_ms),
+        direction="inbound",
+        caller=caller,
+        called=None,
+        flow=flow,
+        end_reason=f"replay of {result.source}",
+    )
+
+
+def transcript_of_turns(turns: Sequence[TurnRecord]) -> tuple[str, ...]:
+    lines: list[str] = []
+    for turn in turns:
+        lines.append(
+            f"Client : {turn.transcript or (f'[touches {turn.dtmf}]' if turn.dtmf else '[silence]')}"
+        )
+        if turn.bot:
+            lines.append(f"Bot : {turn.bot}")
+    return tuple(lines)
+
+
+def build_record(
+    turns: Sequence[TurnRecord],
+    session_outcome: dict[str, Any] | None,
+    errors: Sequence[str],
+    transcript: tuple[str, ...],
+    *,
+    call_id: str,
+    started_at: datetime,
+    ended_at: datetime,
+    direction: str,
+    caller: str | None,
+    called: str | None,
+    flow: Flow,
+    end_reason: str | None = None,
+    recording_path: str | None = None,
+) -> CallRecord:
+    """A record from what any session leaves: its turns, outcome, errors and transcript."""
+    responses = [turn.response_ms for turn in turns if turn.response_ms is not None]
+    understood = sum(1 for turn in turns if turn.intent and turn.bot)
+    outcome, queue = outcome_of(session_outcome, understood, len(errors))
     return CallRecord(
         call_id=call_id,
         started_at=started_at,
@@ -143,7 +206,7 @@ def record_from_session(
         flow_hash=flow_hash(flow),
         queue=queue,
         end_reason=end_reason,
-        intents=intents,
+        intents=tuple(turn.intent for turn in turns if turn.intent),
         turns=len(turns),
         response_p50_ms=percentile(responses, 0.5),
         response_p95_ms=percentile(responses, 0.95),
