@@ -187,6 +187,15 @@ def cmd_flow_check(args: argparse.Namespace) -> int:
     return worst
 
 
+def cmd_flow_graph(args: argparse.Namespace) -> int:
+    from callbot.dialog import load_flow
+    from callbot.dialog.graph import flow_graph, to_dot, to_mermaid
+
+    graph = flow_graph(load_flow(args.file))
+    print(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph), end="")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from callbot.asr import models
 
@@ -321,6 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("-q", "--quiet", action="store_true", help="print problems only")
     check.set_defaults(func=cmd_flow_check)
+    graph = flow_sub.add_parser("graph", help="draw a flow's states and transitions (Mermaid or Graphviz)")
+    graph.add_argument("file", metavar="FLOW")
+    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.set_defaults(func=cmd_flow_graph)
 
     p = sub.add_parser("models", help="list, verify and fetch speech models")
     p.add_argument("--models-dir", help="where models live (default: $CALLBOT_MODELS_DIR or ./models)")
