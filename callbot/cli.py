@@ -22,6 +22,7 @@ from callbot.clock import wall_clock
 if TYPE_CHECKING:  # imports kept lazy so that `callbot --help` answers at once
     from callbot.callbacks import CallbackStore
     from callbot.config import Settings
+    from callbot.dialog import Conversation, Flow
     from callbot.replay.replay import ReplayResult
     from callbot.session.stack import SpeechStack
 
@@ -131,13 +132,13 @@ def _print_replay(report: dict) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from callbot.dialog import Conversation, default_flow_path, load_flow
+    from callbot.dialog import default_flow_path, load_flow
     from callbot.dialog.actions import Hangup, Say, ScheduleCallback, Transfer
 
     settings = _settings(args)
     flow = load_flow(settings.flow or default_flow_path())
     now = _parse_now(args.now)
-    conversation = Conversation(flow, now=lambda: now, caller=args.caller)
+    conversation = _chat_conversation(args, settings, flow, now)
     print(
         f"flow {flow.name}: type what the caller says; '#123' sends DTMF, an empty line is silence, "
         "Ctrl-D hangs up.",
@@ -169,6 +170,37 @@ def cmd_chat(args: argparse.Namespace) -> int:
             result = conversation.dtmf(line[1:])
         else:
             result = conversation.hear(line)
+
+
+def _chat_conversation(
+    args: argparse.Namespace, settings: Settings, flow: Flow, now: datetime
+) -> Conversation:
+    """The conversation `serve` would hold at `now`: the same queues (hours, holidays, load) before a
+    transfer, the same call-back time check (hours and slots, read from the store), a caller id as a
+    live call has one. Call-backs are shown, never stored; what is skipped is said on stderr."""
+    from functools import partial
+
+    from callbot.dialog import Conversation
+    from callbot.queues import QueueDirectory
+    from callbot.session.stack import callback_time_check, check_queue
+
+    caller = None if args.caller.lower() == "none" else args.caller
+    queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None
+    store = _callback_store(args) if queues is not None else None
+    if queues is None:
+        print("chat | no queues file in the settings: every queue is taken as open", file=sys.stderr)
+    else:
+        print(f"chat | queues from {settings.queues}, as serve applies them", file=sys.stderr)
+    print(f"chat | caller id {caller or 'hidden'}; call-backs are shown, not stored", file=sys.stderr)
+    return Conversation(
+        flow,
+        now=lambda: now,
+        caller=caller,
+        queue_check=partial(check_queue, queues),
+        check_callback_time=callback_time_check(
+            settings, queues, store, flow.settings.fallback_queue, lambda: now
+        ),
+    )
 
 
 def cmd_flow_check(args: argparse.Namespace) -> int:
@@ -319,7 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="type as the caller and read the bot's replies (try a flow)")
     p.add_argument("--now", help="chat as if it were then, ISO-8601 (default: now)")
-    p.add_argument("--caller", help="caller number to pretend (E.164)")
+    p.add_argument(
+        "--caller",
+        default="+33612345678",
+        help="caller id to pretend, E.164 (default +33612345678, as replay; 'none' for a hidden number)",
+    )
     p.add_argument("--show-intents", action="store_true", help="print the intent and slots of each turn")
     p.add_argument("--flow", help="call flow file (default: the retail flow shipped with callbot)")
     p.set_defaults(func=cmd_chat)
