@@ -238,6 +238,7 @@ def test_a_mixed_batch_is_counted_by_calls_stats_and_by_prometheus(
         assert query('sum(callbot_calls_total{outcome="abandoned"})') >= 1
         assert query("sum(callbot_calls_in_progress)") == 0
         assert query("sum(callbot_response_seconds_count)") >= 1
+        assert query("sum(callbot_turn_compute_seconds_count)") >= 1
         assert query("callbot_sip_workers_connected") == 1
 
 

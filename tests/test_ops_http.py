@@ -103,7 +103,7 @@ def test_metrics_count_finished_calls_and_read_call_backs_and_restarts(
 ) -> None:
     store.add(due_at=NOW + timedelta(hours=2), queue="service_client", phone="0612345678")
     before = _sample(get(server.url + "metrics")[2], 'callbot_transfers_total{queue="service_client"}')
-    CallRecorder(context.records, None, flow=_Flow()).keep(transferred_call(), (850, 400))  # type: ignore[arg-type]
+    CallRecorder(context.records, None, flow=_Flow()).keep(transferred_call(), (850, 400), (320,))  # type: ignore[arg-type]
     status, content_type, text = get(server.url + "metrics")
     assert status == 200 and content_type.startswith("text/plain")
     assert _sample(text, 'callbot_transfers_total{queue="service_client"}') == before + 1
@@ -111,6 +111,7 @@ def test_metrics_count_finished_calls_and_read_call_backs_and_restarts(
     assert _sample(text, "callbot_callbacks_due") == 0
     assert _sample(text, 'callbot_process_restarts_total{process="handler-0"}') == 2
     assert _sample(text, 'callbot_response_seconds_bucket{le="0.5"}') >= 1
+    assert _sample(text, 'callbot_turn_compute_seconds_bucket{le="0.5"}') >= 1
 
 
 def test_the_api_lists_shows_and_counts_calls(server: OpsServer, context: OpsContext) -> None:

@@ -34,6 +34,11 @@ RESPONSE_SECONDS = Histogram(
     "From the end of the caller's speech to the bot's answer (audio clock)",
     buckets=(0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0),
 )
+TURN_COMPUTE_SECONDS = Histogram(
+    "callbot_turn_compute_seconds",
+    "Wall time from the start of a turn's decoding to the bot's decision: recognition, dialog, synthesis",
+    buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
+)
 WORKERS_CONNECTED = Gauge(
     "callbot_sip_workers_connected",
     "SIP workers connected to their call handler",

@@ -75,7 +75,9 @@ class CallRecorder:
         )
         self.keep(record, ())
 
-    def keep(self, record: CallRecord, response_ms: tuple[int, ...]) -> None:
+    def keep(
+        self, record: CallRecord, response_ms: tuple[int, ...], compute_ms: tuple[int, ...] = ()
+    ) -> None:
         """Count the finished call and store its record (a storage failure is logged, never raised)."""
         metrics.CALLS.labels(record.direction, record.outcome).inc()
         if record.outcome == "transferred":
@@ -86,6 +88,8 @@ class CallRecorder:
             metrics.CALL_ERRORS.inc(record.errors)
         for ms in response_ms:
             metrics.RESPONSE_SECONDS.observe(ms / 1000)
+        for ms in compute_ms:
+            metrics.TURN_COMPUTE_SECONDS.observe(ms / 1000)
         if self.records is None:
             return
         try:
@@ -211,4 +215,5 @@ class RecordedCall(BaseCallHandler):
                 recording_path=ended.recording_path,
             )
         responses = tuple(t.response_ms for t in session.turns if t.response_ms is not None)
-        self.recorder.keep(record, responses)
+        computes = tuple(int(e.get("compute_ms") or 0) for e in session.log.of_type("decision"))
+        self.recorder.keep(record, responses, computes)
