@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -348,3 +349,33 @@ class prometheus:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def test_a_conversation_host_killed_under_a_call_leaves_an_error_record_and_is_restarted(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    """Last in the module: the host restarts (and loads its models again) before the gateway is ready."""
+    directory = silent_caller(tmp_path / "orphan")
+    status_file = gateway.serve.data_dir / "sip" / "status.json"
+    with sipp_process(
+        sipp_caller(gateway, directory, "uac_bot_caller.xml", listen_ms=15000), directory
+    ) as sipp:
+        live = wait_for("the call on the live board", lambda: api(gateway, "api/live"))
+        time.sleep(1.0)  # a refresh of its live state
+        host_pid = json.loads(status_file.read_text())["handler-0"]["pid"]
+        os.kill(host_pid, signal.SIGKILL)
+        finish_sipp(sipp, directory, timeout=60)  # the worker hangs up the calls of a lost handler
+    call_id = live[0]["call_id"]
+    orphan = wait_for(
+        "the orphaned call's record",
+        lambda: [c for c in api(gateway, "api/calls?limit=5") if c["call_id"] == call_id],
+    )
+    assert orphan[0]["outcome"] == "error"
+    assert orphan[0]["end_reason"] == "the conversation host died during the call"
+    assert orphan[0]["transcript"] == [] or orphan[0]["transcript"][0].startswith("Client : ")
+    assert api(gateway, "api/live") == []
+    # The supervisor restarts the host; once its worker is back, the gateway is ready again.
+    wait_for("the host to be back", lambda: http_get(gateway.http + "readyz")[0] == 200, timeout_s=120)
+    metrics_text = http_get(gateway.http + "metrics")[1]
+    assert 'callbot_process_restarts_total{process="handler-0"} 1.0' in metrics_text
+    assert 'callbot_calls_total{direction="inbound",outcome="error"}' in metrics_text

@@ -42,16 +42,29 @@ class LiveCallBoard:
 
     def calls(self) -> list[dict[str, Any]]:
         """Every call in progress, oldest first."""
-        found: list[dict[str, Any]] = []
+        found = [state for _path, state in self._entries(alive=True)]
+        return sorted(found, key=lambda call: str(call.get("started_at", "")))
+
+    def orphans(self) -> list[tuple[Path, dict[str, Any]]]:
+        """Calls whose conversation host died under them: (file, last known state). The caller removes
+        the file once it has dealt with the call (`forget`)."""
+        return self._entries(alive=False)
+
+    def forget(self, path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+    def _entries(self, *, alive: bool) -> list[tuple[Path, dict[str, Any]]]:
+        found: list[tuple[Path, dict[str, Any]]] = []
         if not self.directory.is_dir():
             return found
         for path in self.directory.glob("*.json"):
             pid = path.name.partition("-")[0]
-            if not pid.isdigit() or not process_alive(int(pid)):
+            if not pid.isdigit() or process_alive(int(pid)) != alive:
                 continue
             with contextlib.suppress(OSError, ValueError):
-                found.append(json.loads(path.read_text(encoding="utf-8")))
-        return sorted(found, key=lambda call: str(call.get("started_at", "")))
+                found.append((path, json.loads(path.read_text(encoding="utf-8"))))
+        return found
 
 
 def process_alive(pid: int) -> bool:

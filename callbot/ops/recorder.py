@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from callbot.audio.frame import AudioFrame
-from callbot.calls.records import CallRecord, flow_hash, record_from_session
+from callbot.calls.records import CallRecord, flow_hash, record_from_session, transcript_of_turns
 from callbot.clock import Clock, wall_clock
 from callbot.ops import metrics
 from callbot.sip.host import BaseCallHandler
@@ -52,6 +52,7 @@ class CallRecorder:
         self.records = records
         self.board = board
         self.flow = flow
+        self.flow_hash = flow_hash(flow)
         self.clock = clock
 
     def watch(self, call: CallStarted, handler: SessionCallHandler, started_at: datetime) -> RecordedCall:
@@ -68,7 +69,7 @@ class CallRecorder:
             caller=call.caller,
             called=call.callee,
             flow=self.flow.name,
-            flow_hash=flow_hash(self.flow),
+            flow_hash=self.flow_hash,
             end_reason="the conversation could not start",
             errors=1,
             error_text=f"{type(error).__name__}: {error}",
@@ -173,6 +174,11 @@ class RecordedCall(BaseCallHandler):
                 "turns": len(session.turns),
                 "last_said": (said.transcript or f"[touches {said.dtmf}]") if said else "",
                 "last_bot": session.turns[-1].bot if session.turns else "",
+                # Enough for a record should this host die under the call (callbot/ops/orphans.py).
+                "flow": self.recorder.flow.name,
+                "flow_hash": self.recorder.flow_hash,
+                "intents": [t.intent for t in session.turns if t.intent],
+                "transcript": list(transcript_of_turns(session.turns)),
             },
         )
 

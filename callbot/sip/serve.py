@@ -96,9 +96,9 @@ def serve_main(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)  # a folder made before (0755) is closed too
     config = supervisor_config(settings, options, args.listen, getattr(args, "workers", None))
-    from callbot.ops.serve_http import start_ops_http
+    from callbot.ops.gateway_side import start_ops
 
-    ops = start_ops_http(settings, config.run_path, getattr(args, "http", None))
+    stop_ops = start_ops(settings, config.run_path, getattr(args, "http", None))
     front = "Kamailio front" if config.uses_front else "no front"
     print(
         f"callbot serve | SIP udp+tcp {config.bind_address}:{config.sip_port} | {config.workers} worker(s), "
@@ -113,8 +113,7 @@ def serve_main(args: argparse.Namespace) -> int:
     try:
         return supervisor.run()
     finally:
-        if ops is not None:
-            ops.close()
+        stop_ops()
 
 
 def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
