@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from callbot.ops.webhooks import WebhookTarget
+
 if TYPE_CHECKING:
     from callbot.asr.whisper_decode import WhisperSettings
 
@@ -122,6 +124,7 @@ class Settings(_Section):
     callbacks: CallbackSettings = CallbackSettings()
     calls: CallRecordSettings = CallRecordSettings()
     http: HttpSettings = HttpSettings()
+    webhooks: list[WebhookTarget] = []  # call ended / transferred / call-back booked: docs/ops.md
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -5,8 +5,12 @@ its conversation cannot start — and the live board while it runs. The gateway'
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,9 +25,10 @@ from callbot.config import Settings
 from callbot.dialog import default_flow_path, load_flow
 from callbot.ops.live import LiveCallBoard
 from callbot.ops.recorder import CallRecorder
+from callbot.ops.webhooks import WebhookSender, WebhookTarget
 from callbot.session.stack import SpeechStack
 from callbot.sip.host import CallControl, CallHandler
-from callbot.sip.protocol import CallEnded, CallStarted, Command, DtmfIn, Transfer
+from callbot.sip.protocol import CallEnded, CallStarted, Command, DtmfIn, Transfer, TransferStatus
 from callbot.sip.serve import GatewayCalls
 from callbot.tts import PicoSynthesizer
 
@@ -151,3 +156,45 @@ def test_a_conversation_that_cannot_start_is_recorded_too(
     record = record_of(gateway, "nostart@test")
     assert record.outcome == "error" and "no space left" in (record.error_text or "")
     assert record.end_reason == "the conversation could not start"
+
+
+def test_a_transferred_call_sends_its_webhooks_when_the_refer_succeeds_and_when_it_ends(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    got: list[dict[str, object]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        hooks = WebhookSender([WebhookTarget(url=url, secret="s" * 16, include_transcript=True)])
+        assert stack.callback_store is not None
+        recorder = CallRecorder(CallRecordStore(stack.callback_store), None, stack.flow, webhooks=hooks)
+        gateway = GatewayCalls(stack, None, clock=ManualClock(NOW), recorder=recorder)
+        handler, link = answer(gateway, "hooked@test")
+        t = play(handler, 0, 400)
+        handler.on_dtmf(DtmfIn("hooked@test", "0", "rfc4733", t))
+        while not any(isinstance(c, Transfer) for c in link.sent) and t < 60_000:
+            t = play(handler, t, 200)
+        handler.on_transfer_status(TransferStatus("hooked@test", 200, "OK", True, True))
+        handler.on_ended(CallEnded("hooked@test", "transferred", 200, t))
+        deadline = time.monotonic() + 20
+        while len(got) < 2:
+            assert time.monotonic() < deadline, got
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+        server.server_close()
+    transferred, ended = sorted(got, key=lambda e: e["event"] != "transferred")
+    assert transferred["event"] == "transferred" and transferred["queue"] == "service_client"
+    assert transferred["caller"] == "+33612345678" and transferred["transcript"]
+    assert ended["event"] == "call_ended" and ended["outcome"] == "transferred"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from callbot.calls.store import CallRecordStore
     from callbot.dialog.flow import Flow
     from callbot.ops.live import LiveCallBoard
+    from callbot.ops.webhooks import WebhookSender
     from callbot.session.call_session import CallSession
     from callbot.sip.session_adapter import SessionCallHandler
 
@@ -48,8 +49,10 @@ class CallRecorder:
         board: LiveCallBoard | None,
         flow: Flow,
         clock: Clock = wall_clock,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         self.records = records
+        self.webhooks = webhooks
         self.board = board
         self.flow = flow
         self.flow_hash = flow_hash(flow)
@@ -91,12 +94,13 @@ class CallRecorder:
             metrics.RESPONSE_SECONDS.observe(ms / 1000)
         for ms in compute_ms:
             metrics.TURN_COMPUTE_SECONDS.observe(ms / 1000)
-        if self.records is None:
-            return
-        try:
-            self.records.add(record)
-        except Exception:
-            log.exception("the record of call %s could not be stored", record.call_id)
+        if self.records is not None:
+            try:
+                self.records.add(record)
+            except Exception:
+                log.exception("the record of call %s could not be stored", record.call_id)
+        if self.webhooks is not None:
+            self.webhooks.send("call_ended", record.as_dict())
 
 
 class RecordedCall(BaseCallHandler):
@@ -136,6 +140,24 @@ class RecordedCall(BaseCallHandler):
 
     def on_transfer_status(self, status: TransferStatus) -> None:
         self._guard(lambda: self.inner.on_transfer_status(status))
+        outcome = self.session.outcome
+        if status.final and status.ok and self.recorder.webhooks is not None:
+            queue = outcome.queue if outcome is not None and outcome.type == "transfer" else None
+            self.recorder.webhooks.send("transferred", self._summary(queue))
+
+    def _summary(self, queue: str | None) -> dict[str, object]:
+        """What a webhook receiver needs of the call so far (the transcript only if the target asks)."""
+        turns = self.session.turns
+        return {
+            "call_id": self.call.call_id,
+            "direction": self.direction,
+            "caller": self.call.caller,
+            "called": self.call.callee,
+            "started_at": self.started_at.isoformat(),
+            "queue": queue,
+            "intents": [t.intent for t in turns if t.intent],
+            "transcript": list(transcript_of_turns(turns)),
+        }
 
     def on_ended(self, ended: CallEnded) -> None:
         try:
@@ -219,6 +241,15 @@ class RecordedCall(BaseCallHandler):
                 errors=len(self.failures) + 1,
                 error_text="; ".join([*self.failures, f"{type(exc).__name__}: {exc}"]),
                 recording_path=ended.recording_path,
+            )
+        outcome = session.outcome
+        if self.recorder.webhooks is not None and outcome is not None and outcome.type == "callback":
+            self.recorder.webhooks.send(
+                "callback_booked",
+                {
+                    **self._summary(record.queue),
+                    "at": outcome.callback_at.isoformat() if outcome.callback_at else None,
+                },
             )
         responses = tuple(t.response_ms for t in session.turns if t.response_ms is not None)
         computes = tuple(int(e.get("compute_ms") or 0) for e in session.log.of_type("decision"))

@@ -131,13 +131,18 @@ def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
 
 
 def _call_recorder(stack: SpeechStack, store: CallbackStore, options: Mapping[str, Any]) -> CallRecorder:
-    """Call records in the call-back store's database, live calls under the run folder (ops page)."""
+    """Call records in the call-back store's database, live calls under the run folder (ops page),
+    webhooks when the settings name any."""
     from callbot.calls import CallRecordStore
     from callbot.ops.live import LiveCallBoard
     from callbot.ops.recorder import CallRecorder
+    from callbot.ops.webhooks import WebhookSender
 
     board = LiveCallBoard(Path(options["live_dir"])) if options.get("live_dir") else None
-    return CallRecorder(CallRecordStore(store), board, stack.flow)
+    hooks = stack.settings.webhooks
+    return CallRecorder(
+        CallRecordStore(store), board, stack.flow, webhooks=WebhookSender(hooks) if hooks else None
+    )
 
 
 class GatewayCalls:
