@@ -228,6 +228,8 @@ def test_a_mixed_batch_is_counted_by_calls_stats_and_by_prometheus(
     assert stats["errors"] == 0
     hours = [c for c in api(gateway, "api/calls?limit=4") if c["outcome"] == "bot"]
     assert hours and hours[0]["intents"] == ["horaires"] and hours[0]["response_p95_ms"] > 0
+    with urllib.request.urlopen(gateway.http + f"api/calls/{hours[0]['id']}/recording", timeout=10) as wav:
+        assert wav.headers["Content-Type"] == "audio/wav" and wav.read(4) == b"RIFF"  # the ops page plays it
 
     with prometheus(tmp_path, gateway.http) as query:
         transferred = wait_for(

@@ -16,6 +16,8 @@ import pytest
 from callbot.callbacks import CallbackStore
 from callbot.calls import CallRecord, CallRecordStore
 from callbot.clock import ManualClock
+from callbot.dialog import default_flow_path, load_flow
+from callbot.dialog.graph import flow_graph
 from callbot.ops import metrics
 from callbot.ops.collector import CallbackFigures
 from callbot.ops.http import HttpConfigError, OpsContext, OpsServer
@@ -60,6 +62,7 @@ def context(store: CallbackStore, tmp_path: Path) -> OpsContext:
         queues=QueueDirectory.from_mapping(QUEUES),
         status_file=tmp_path / "status.json",
         flow_name="retail",
+        flow_graph=flow_graph(load_flow(default_flow_path())),
         clock=clock,
     )
 
@@ -155,6 +158,7 @@ def test_the_ops_page_shows_live_calls_figures_queues_and_recent_calls(
     assert 'id="today-calls"><b>1</b>' in page
     assert '<span class="open">open</span>' in page and '<span class="closed">closed</span>' in page
     assert "Client : je voudrais un conseiller" in page
+    assert "<td>accueil</td><td>then</td><td>menu</td>" in page and "flowchart TD" in page
 
 
 def test_a_dead_hosts_live_calls_are_not_shown(tmp_path: Path) -> None:

@@ -61,17 +61,20 @@ def ops_context(settings: Settings, run_dir: Path) -> OpsContext:
     from callbot.callbacks.outbound import store_from_settings
     from callbot.calls import CallRecordStore
     from callbot.dialog import default_flow_path, load_flow
+    from callbot.dialog.graph import flow_graph
     from callbot.ops.collector import CallbackFigures
     from callbot.ops.http import OpsContext
     from callbot.ops.live import LiveCallBoard
     from callbot.queues.directory import QueueDirectory
 
     store = store_from_settings(settings)
+    flow = load_flow(settings.flow or default_flow_path())
     return OpsContext(
         records=CallRecordStore(store),
         callbacks=CallbackFigures(store),
         board=LiveCallBoard(run_dir / "live"),
         queues=QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None,
         status_file=run_dir / "status.json",
-        flow_name=load_flow(settings.flow or default_flow_path()).name,
+        flow_name=flow.name,
+        flow_graph=flow_graph(flow),
     )

@@ -27,6 +27,7 @@ from callbot.callbacks.admin import parse_day, parse_moment
 from callbot.calls.store import CallRecordStore, day_bounds
 from callbot.clock import Clock, wall_clock
 from callbot.config import ConfigError
+from callbot.dialog.graph import FlowGraph
 from callbot.ops.collector import CallbackFigures, GatewayCollector
 from callbot.ops.live import LiveCallBoard
 from callbot.ops.metrics import forget_dead_processes
@@ -69,6 +70,7 @@ class OpsContext:
     queues: QueueDirectory | None = None
     status_file: Path | None = None
     flow_name: str = ""
+    flow_graph: FlowGraph | None = None
     clock: Clock = wall_clock
     token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

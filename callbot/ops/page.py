@@ -34,6 +34,7 @@ def render_page(context: OpsContext) -> str:
         _queues(context),
         _callbacks(context),
         _recent(context),
+        _flow(context),
     ]
     title = f"callbot — {escape(context.flow_name)}" if context.flow_name else "callbot"
     return (
@@ -163,4 +164,20 @@ def _recent_row(record: CallRecord) -> tuple[str, ...]:
         f"{record.duration_s:.0f} s",
         escape(" ".join(record.intents)),
         str(details),
+    )
+
+
+def _flow(context: OpsContext) -> str:
+    """The flow's transitions, state by state (and its Mermaid text, to paste where it is drawn)."""
+    graph = context.flow_graph
+    if graph is None:
+        return ""
+    from callbot.dialog.graph import to_mermaid
+
+    rows = [(escape(e.source), escape(e.label), escape(e.target)) for e in graph.edges]
+    table = _table("flow", ("from", "on", "to"), rows, "The flow has no transitions.")
+    return (
+        f"<h2>Flow {escape(context.flow_name)}</h2><details><summary>{len(graph.states)} states, "
+        f"{len(graph.edges)} transitions</summary>{table}"
+        f"<p>Mermaid (<code>callbot flow graph</code>):</p><pre>{escape(to_mermaid(graph))}</pre></details>"
     )
