@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,3 +65,30 @@ def test_an_unreadable_orphan_is_dropped_without_a_record(tmp_path: Path, record
     (tmp_path / "live" / f"{DEAD_PID}-broken.json").write_text('{"call_id": "x"}')  # no start time
     assert record_orphans(LiveCallBoard(tmp_path / "live"), records) == 0
     assert list((tmp_path / "live").iterdir()) == [] and records.count() == 0
+
+
+def test_housekeeping_purges_by_the_retention_at_start_then_every_hour(
+    tmp_path: Path, records: CallRecordStore
+) -> None:
+    from callbot.calls import CallRecord
+    from callbot.ops.housekeeping import Housekeeping
+
+    now = [0.0]
+    wall = records._clock()
+
+    def old_call(name: str, days: int) -> CallRecord:
+        start = wall - timedelta(days=days)
+        return CallRecord(call_id=name, started_at=start, ended_at=start, direction="inbound", outcome="bot")
+
+    records.add(old_call("ancient", 100))
+    records.add(old_call("recent", 10))
+    housekeeping = Housekeeping(LiveCallBoard(tmp_path / "live"), records, 90, monotonic=lambda: now[0])
+    housekeeping.run_once()
+    assert [r.call_id for r in records.list()] == ["recent"]
+    records.add(old_call("ancient-2", 95))
+    now[0] = 1800.0
+    housekeeping.run_once()  # not yet an hour
+    assert records.count() == 2
+    now[0] = 3600.0
+    housekeeping.run_once()
+    assert [r.call_id for r in records.list()] == ["recent"]

@@ -1,5 +1,6 @@
 """What `callbot serve` runs in its own process beside the supervisor: the shared metrics folder, the
-recorder of calls orphaned by a dead conversation host, and the HTTP side (`http:` settings, `--http`)."""
+housekeeping (records of calls orphaned by a dead conversation host, retention of call records) and the
+HTTP side (`http:` settings, `--http`)."""
 
 from __future__ import annotations
 
@@ -19,21 +20,21 @@ TOKEN_ENV = "CALLBOT_HTTP_TOKEN"
 
 
 def start_ops(settings: Settings, run_dir: Path, http_option: str | None) -> Callable[[], None]:
-    """Point every gateway process at one metrics folder, record orphaned calls, serve HTTP unless it is
-    off; returns the function that stops what was started.
+    """Point every gateway process at one metrics folder, start the housekeeping, serve HTTP unless it
+    is off; returns the function that stops what was started.
 
     A port already taken is reported and SIP goes on: the ops page is not worth refusing calls for. A
     non-loopback address without a token is refused (`HttpConfigError`, one line)."""
     use_multiprocess_dir(run_dir / "metrics")  # before prometheus_client is imported anywhere here
-    from callbot.ops.orphans import start_orphan_recorder
+    from callbot.ops.housekeeping import Housekeeping
 
     context = ops_context(settings, run_dir)
     assert context.board is not None and context.records is not None
-    stop_orphans = start_orphan_recorder(context.board, context.records)
+    stop_housekeeping = Housekeeping(context.board, context.records, settings.calls.retention_days).start()
     listen = http_option if http_option is not None else settings.http.listen
     if not listen or listen.lower() == "off":
         print("callbot serve | HTTP off (no ops page, /metrics or /readyz)", file=sys.stderr, flush=True)
-        return stop_orphans
+        return stop_housekeeping
     from callbot.ops.http import OpsServer, parse_http_address
 
     host, port = parse_http_address(listen)
@@ -42,7 +43,7 @@ def start_ops(settings: Settings, run_dir: Path, http_option: str | None) -> Cal
         server = OpsServer(context, host, port)
     except OSError as exc:
         print(f"callbot serve | HTTP NOT started on {listen}: {exc.strerror}", file=sys.stderr, flush=True)
-        return stop_orphans
+        return stop_housekeeping
     server.start()
     print(
         f"callbot serve | ops page: {server.url} (metrics: {server.url}metrics)", file=sys.stderr, flush=True
@@ -50,7 +51,7 @@ def start_ops(settings: Settings, run_dir: Path, http_option: str | None) -> Cal
 
     def stop() -> None:
         server.close()
-        stop_orphans()
+        stop_housekeeping()
 
     return stop
 

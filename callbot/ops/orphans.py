@@ -9,9 +9,6 @@ was last written — and removes them, so that no call goes unrecorded and no gh
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from callbot.calls.records import CallRecord
@@ -21,7 +18,6 @@ from callbot.ops.live import LiveCallBoard
 
 log = logging.getLogger("callbot.ops.orphans")
 HOST_DIED = "the conversation host died during the call"
-POLL_S = 2.0
 
 
 def record_orphans(board: LiveCallBoard, records: CallRecordStore) -> int:
@@ -60,22 +56,3 @@ def record_orphans(board: LiveCallBoard, records: CallRecordStore) -> int:
             done += 1
         board.forget(path)
     return done
-
-
-def start_orphan_recorder(
-    board: LiveCallBoard, records: CallRecordStore, poll_s: float = POLL_S
-) -> Callable[[], None]:
-    """Look for orphaned calls every `poll_s` from a background thread; returns its stop function."""
-    stopping = threading.Event()
-
-    def run() -> None:
-        while not stopping.is_set():
-            try:
-                record_orphans(board, records)
-            except Exception:
-                log.exception("looking for orphaned calls failed")
-            time.sleep(poll_s)  # not Event.wait(timeout): libfaketime cannot time those out (conftest)
-
-    thread = threading.Thread(target=run, name="orphaned-calls", daemon=True)
-    thread.start()
-    return stopping.set
