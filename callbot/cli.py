@@ -434,6 +434,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         lambda: __import__("callbot.tts.base", fromlist=["SynthesisError"]).SynthesisError,
         lambda: __import__("callbot.sip.config", fromlist=["ConfigError"]).ConfigError,
         lambda: __import__("callbot.queues.config", fromlist=["QueueConfigError"]).QueueConfigError,
+        lambda: __import__("callbot.callbacks.store", fromlist=["StoreError"]).StoreError,
     ]
     for load in loaders:
         try:

@@ -97,7 +97,7 @@ class CallbackSettings(_Section):
 
 class CallRecordSettings(_Section):
     """Call records (docs/ops.md): kept `retention_days`, then purged with their recording and event log
-    by `callbot calls purge` (recordings and transcripts are personal data)."""
+    by `callbot serve` (hourly) or `callbot calls purge` (recordings and transcripts are personal data)."""
 
     retention_days: int = Field(default=90, ge=1, le=3650)
 

@@ -269,3 +269,13 @@ def test_cli_errors_are_one_line(
     code, _, err = run_cli(config, *argv, capsys=capsys)
     assert code == 1
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "callbot.yaml"
+    config.write_text(yaml.safe_dump({"database_url": "postgresql://nobody@127.0.0.1:1/none"}))
+    assert cli.main(["--config", str(config), "calls", "stats"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot migrate the call-back database" in err and len(err.strip().splitlines()) == 1
