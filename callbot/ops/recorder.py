@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("callbot.ops.recorder")
 _LIVE_EVERY_FRAMES = 25  # the live board is refreshed twice a second
+_FAILURES_KEPT = 20
 
 
 def call_direction(call: CallStarted) -> str:
@@ -169,12 +170,20 @@ class RecordedCall(BaseCallHandler):
         try:
             step()
         except Exception as exc:
-            self.failures.append(
-                f"{type(exc).__name__}: {exc} ({traceback.format_exc(limit=2).splitlines()[-2].strip()})"
-            )
+            if len(self.failures) < _FAILURES_KEPT:  # a call failing on every frame stays a few lines
+                self.failures.append(
+                    f"{type(exc).__name__}: {exc} ({traceback.format_exc(limit=2).splitlines()[-2].strip()})"
+                )
             raise
 
     def _show(self) -> None:
+        """Refresh the call on the live board; never raises (the page is not worth a call)."""
+        try:
+            self._write_live_state()
+        except Exception:
+            log.debug("live state of call %s not written", self.call.call_id, exc_info=True)
+
+    def _write_live_state(self) -> None:
         board = self.recorder.board
         if board is None:
             return
