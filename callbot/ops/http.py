@@ -13,7 +13,7 @@ import ipaddress
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,29 +73,33 @@ class OpsContext:
     flow_graph: FlowGraph | None = None
     clock: Clock = wall_clock
     token: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     # -------------------------------------------------------------------------------- readings
 
     def registry(self) -> CollectorRegistry:
+        """What `/metrics` serves: every gateway process's metrics, and the figures read from the
+        database and the supervisor's status file."""
+        registry = self._processes()
+        registry.register(GatewayCollector(self.callbacks, self.status_file))
+        return registry
+
+    def _processes(self) -> CollectorRegistry:
+        registry = CollectorRegistry()
         folder = multiprocess_dir()
-        gateway = GatewayCollector(self.callbacks, self.status_file)
-        if folder is None:  # one process: its own metrics, plus the gateway figures
-            registry = CollectorRegistry()
+        if folder is None:  # one process (tests, a library user): its own metrics
             registry.register(_Chain(REGISTRY))
-            registry.register(gateway)
             return registry
         from prometheus_client import multiprocess
 
         forget_dead_processes(folder)
-        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, str(folder))
-        registry.register(gateway)
         return registry
 
     def workers_connected(self) -> int:
+        """SIP workers connected to their conversation host, over all hosts (no database read: a load
+        balancer polls this)."""
         total = 0.0
-        for family in self.registry().collect():
+        for family in self._processes().collect():
             if family.name == READY_METRIC:
                 total += sum(sample.value for sample in family.samples)
         return int(total)
