@@ -22,6 +22,8 @@ from callbot.clock import wall_clock
 if TYPE_CHECKING:  # imports kept lazy so that `callbot --help` answers at once
     from callbot.callbacks import CallbackStore
     from callbot.config import Settings
+    from callbot.dialog import Conversation, Flow
+    from callbot.replay.replay import ReplayResult
     from callbot.session.stack import SpeechStack
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -85,8 +87,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such recording")
         read_wav(path)  # a bad file is refused before the models load
-    store = _callback_store(args) if args.store_callbacks else None
-    stack = _stack(args, quiet=args.json, callback_store=store)
+    store = _callback_store(args) if args.store_callbacks or args.record_calls else None
+    stack = _stack(args, quiet=args.json, callback_store=store if args.store_callbacks else None)
     now = _parse_now(args.now) if args.now else None
     events = open(args.events, "a", encoding="utf-8") if args.events else None  # noqa: SIM115
     try:
@@ -100,8 +102,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 timing=args.timing,
                 caller=setup.caller,
                 log_stream=events,
-                store_callbacks=store is not None,
+                store_callbacks=args.store_callbacks,
             )
+            if store is not None and args.record_calls:
+                _record_replay(store, stack, result, setup.now, setup.caller)
             if args.json:
                 print(json.dumps(result.as_dict(), ensure_ascii=False))
             else:
@@ -110,6 +114,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if events is not None:
             events.close()
     return 0
+
+
+def _record_replay(
+    store: CallbackStore, stack: SpeechStack, result: ReplayResult, now: datetime, caller: str | None
+) -> None:
+    """`--record-calls`: the replayed call gets its call record, as a live call would."""
+    from callbot.calls import CallRecordStore, record_from_replay
+
+    CallRecordStore(store).add(record_from_replay(result, started_at=now, caller=caller, flow=stack.flow))
 
 
 def _print_replay(report: dict) -> None:
@@ -128,13 +141,13 @@ def _print_replay(report: dict) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from callbot.dialog import Conversation, default_flow_path, load_flow
+    from callbot.dialog import default_flow_path, load_flow
     from callbot.dialog.actions import Hangup, Say, ScheduleCallback, Transfer
 
     settings = _settings(args)
     flow = load_flow(settings.flow or default_flow_path())
     now = _parse_now(args.now)
-    conversation = Conversation(flow, now=lambda: now, caller=args.caller)
+    conversation = _chat_conversation(args, settings, flow, now)
     print(
         f"flow {flow.name}: type what the caller says; '#123' sends DTMF, an empty line is silence, "
         "Ctrl-D hangs up.",
@@ -168,6 +181,37 @@ def cmd_chat(args: argparse.Namespace) -> int:
             result = conversation.hear(line)
 
 
+def _chat_conversation(
+    args: argparse.Namespace, settings: Settings, flow: Flow, now: datetime
+) -> Conversation:
+    """The conversation `serve` would hold at `now`: the same queues (hours, holidays, load) before a
+    transfer, the same call-back time check (hours and slots, read from the store), a caller id as a
+    live call has one. Call-backs are shown, never stored; what is skipped is said on stderr."""
+    from functools import partial
+
+    from callbot.dialog import Conversation
+    from callbot.queues import QueueDirectory
+    from callbot.session.stack import callback_time_check, check_queue
+
+    caller = None if args.caller.lower() == "none" else args.caller
+    queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None
+    store = _callback_store(args) if queues is not None else None
+    if queues is None:
+        print("chat | no queues file in the settings: every queue is taken as open", file=sys.stderr)
+    else:
+        print(f"chat | queues from {settings.queues}, as serve applies them", file=sys.stderr)
+    print(f"chat | caller id {caller or 'hidden'}; call-backs are shown, not stored", file=sys.stderr)
+    return Conversation(
+        flow,
+        now=lambda: now,
+        caller=caller,
+        queue_check=partial(check_queue, queues),
+        check_callback_time=callback_time_check(
+            settings, queues, store, flow.settings.fallback_queue, lambda: now
+        ),
+    )
+
+
 def cmd_flow_check(args: argparse.Namespace) -> int:
     from callbot.dialog import check_flow
 
@@ -182,6 +226,15 @@ def cmd_flow_check(args: argparse.Namespace) -> int:
         elif not args.quiet:
             print(f"{path}: ok ({len(issues)} warning{'s' if len(issues) != 1 else ''})")
     return worst
+
+
+def cmd_flow_graph(args: argparse.Namespace) -> int:
+    from callbot.dialog import load_flow
+    from callbot.dialog.graph import flow_graph, to_dot, to_mermaid
+
+    graph = flow_graph(load_flow(args.file))
+    print(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph), end="")
+    return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -223,6 +276,15 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     from callbot.callbacks.admin import run_command
 
     return run_command(args, _callback_store(args))
+
+
+def cmd_calls(args: argparse.Namespace) -> int:
+    from callbot.calls import CallRecordStore
+    from callbot.calls.admin import run_command
+
+    settings = _settings(args)
+    store = CallRecordStore(_callback_store(args))
+    return run_command(args, store, retention_days=settings.calls.retention_days)
 
 
 def cmd_queues(args: argparse.Namespace) -> int:
@@ -295,12 +357,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="store confirmed call-backs in the gateway's call-back store (data_dir / database_url)",
     )
+    p.add_argument(
+        "--record-calls",
+        action="store_true",
+        help="keep a call record of each replayed call (see `callbot calls`), in the same database",
+    )
     engines(p)
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("chat", help="type as the caller and read the bot's replies (try a flow)")
     p.add_argument("--now", help="chat as if it were then, ISO-8601 (default: now)")
-    p.add_argument("--caller", help="caller number to pretend (E.164)")
+    p.add_argument(
+        "--caller",
+        default="+33612345678",
+        help="caller id to pretend, E.164 (default +33612345678, as replay; 'none' for a hidden number)",
+    )
     p.add_argument("--show-intents", action="store_true", help="print the intent and slots of each turn")
     p.add_argument("--flow", help="call flow file (default: the retail flow shipped with callbot)")
     p.set_defaults(func=cmd_chat)
@@ -311,6 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("-q", "--quiet", action="store_true", help="print problems only")
     check.set_defaults(func=cmd_flow_check)
+    graph = flow_sub.add_parser("graph", help="draw a flow's states and transitions (Mermaid or Graphviz)")
+    graph.add_argument("file", metavar="FLOW")
+    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.set_defaults(func=cmd_flow_graph)
 
     p = sub.add_parser("models", help="list, verify and fetch speech models")
     p.add_argument("--models-dir", help="where models live (default: $CALLBOT_MODELS_DIR or ./models)")
@@ -332,6 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     configure_parser(p)
     p.set_defaults(func=cmd_callbacks)
+
+    p = sub.add_parser("calls", help="call history: list, show, stats, export, purge")
+    from callbot.calls.admin import configure_parser as configure_calls
+
+    configure_calls(p)
+    p.set_defaults(func=cmd_calls)
 
     p = sub.add_parser("queues", help="check queues files; see which queues are open, closed or saturated")
     from callbot.queues.admin import configure_parser as configure_queues
@@ -355,6 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=int, help="SIP media worker processes (4 calls each; >1 starts Kamailio)"
     )
+    p.add_argument(
+        "--http",
+        help="address:port of the ops page, /metrics, /healthz, /readyz and /api (default 127.0.0.1:8080, "
+        "'off' for none; another address than loopback needs http.token)",
+    )
     engines(p)
     p.set_defaults(func=cmd_serve)
     return parser
@@ -372,6 +458,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         lambda: __import__("callbot.sip.config", fromlist=["ConfigError"]).ConfigError,
         lambda: __import__("callbot.queues.config", fromlist=["QueueConfigError"]).QueueConfigError,
         lambda: __import__("callbot.qa", fromlist=["QaError"]).QaError,
+        lambda: __import__("callbot.callbacks.store", fromlist=["StoreError"]).StoreError,
     ]
     for load in loaders:
         try:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from callbot.ops.webhooks import WebhookTarget
+
 if TYPE_CHECKING:
     from callbot.asr.whisper_decode import WhisperSettings
 
@@ -93,6 +95,22 @@ class CallbackSettings(_Section):
         return self
 
 
+class CallRecordSettings(_Section):
+    """Call records (docs/ops.md): kept `retention_days`, then purged with their recording and event log
+    by `callbot serve` (hourly) or `callbot calls purge` (recordings and transcripts are personal data)."""
+
+    retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+class HttpSettings(_Section):
+    """The HTTP side of `callbot serve`: metrics, health, the JSON API and the ops page (docs/ops.md).
+
+    `listen` null turns it off; an address other than loopback needs `token` (sent as a bearer token)."""
+
+    listen: str | None = "127.0.0.1:8080"
+    token: str | None = None
+
+
 class Settings(_Section):
     flow: Path | None = None  # None: the default retail flow shipped with callbot
     data_dir: Path = Path("var")  # SQLite call-back store, SIP run files, recordings and call logs
@@ -104,6 +122,9 @@ class Settings(_Section):
     tts: TtsSettings = TtsSettings()
     vad: VadSettings = VadSettings()
     callbacks: CallbackSettings = CallbackSettings()
+    calls: CallRecordSettings = CallRecordSettings()
+    http: HttpSettings = HttpSettings()
+    webhooks: list[WebhookTarget] = []  # call ended / transferred / call-back booked: docs/ops.md
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -24,6 +24,7 @@ import yaml
 from callbot.asr import RecognizerEngine, load_engine
 from callbot.audio.wav import read_wav
 from callbot.callbacks import CallbackRequest, CallbackStatus, CallbackStore
+from callbot.calls import CallRecordStore
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
@@ -191,6 +192,14 @@ def test_a_due_call_back_is_dialled_announced_and_put_through_with_the_first_cal
 
     done = wait_for(store, request, CallbackStatus.DONE)
     assert done.attempts == 1 and done.last_reason == "put through to service_client (callback_answered)"
+
+    # The call-back call has its call record (docs/ops.md), written by the gateway when the call ended.
+    records, deadline = CallRecordStore(store), time.monotonic() + 20
+    while not records.list(outcome="transferred"):
+        assert time.monotonic() < deadline, "no call record of the call-back call"
+        time.sleep(0.2)
+    record = records.get(invite["Call-ID"])
+    assert (record.direction, record.outcome, record.queue) == ("callback", "transferred", "service_client")
 
     # What the person heard: the announcement, on the call's recording (bot on the right).
     call_id = invite["Call-ID"]

@@ -127,12 +127,7 @@ class SpeechStack:
     def queue_check(self, queue: str, now: datetime) -> QueueUnavailable | None:
         """Before a transfer: None when the queue takes calls now (or is not configured), else why not,
         and whether the caller may still wait (open but saturated) rather than be called back."""
-        if self.queues is None or queue not in self.queues:
-            return None
-        status = self.queues.status(queue, now)
-        if status.takes_calls:
-            return None
-        return QueueUnavailable(status.why_not_fr(now), can_wait=status.open)
+        return check_queue(self.queues, queue, now)
 
     def store_callback(self, action: ScheduleCallback, *, caller: str | None, call_id: str) -> None:
         """Store a confirmed call-back durably (committed when this returns, before "c'est noté").
@@ -154,14 +149,7 @@ class SpeechStack:
     def _callback_time_check(self, queue: str, clock: AudioClock) -> Callable[[datetime], str | None] | None:
         """While the caller is on the line: is the wanted call-back time in `queue`'s hours, with room in
         its slot? (Needs the queues and the call-back store; the call's clock says what "now" is.)"""
-        if self.queues is None or self.callback_store is None or queue not in self.queues:
-            return None
-        from callbot.callbacks import CallbackBooking
-        from callbot.callbacks.outbound import slot_rules
-
-        rules = slot_rules(self.settings)
-        booking = CallbackBooking(self.callback_store, self.queues, rules, clock=clock.now)
-        return booking.time_check(queue)
+        return callback_time_check(self.settings, self.queues, self.callback_store, queue, clock.now)
 
     def endpointer_config(self) -> EndpointerConfig:
         vad = self.settings.vad
@@ -294,3 +282,31 @@ def _file_sha256(path: Path) -> str | None:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def check_queue(queues: QueueDirectory | None, queue: str, now: datetime) -> QueueUnavailable | None:
+    """`SpeechStack.queue_check` without a stack (`callbot chat` applies the same rule)."""
+    if queues is None or queue not in queues:
+        return None
+    status = queues.status(queue, now)
+    if status.takes_calls:
+        return None
+    return QueueUnavailable(status.why_not_fr(now), can_wait=status.open)
+
+
+def callback_time_check(
+    settings: Settings,
+    queues: QueueDirectory | None,
+    store: CallbackStore | None,
+    queue: str,
+    now: Callable[[], datetime],
+) -> Callable[[datetime], str | None] | None:
+    """Whether a wanted call-back time is in `queue`'s hours with room in its slot (None: not checked,
+    for want of queues or a store); shared by live calls, replays and `callbot chat`."""
+    if queues is None or store is None or queue not in queues:
+        return None
+    from callbot.callbacks import CallbackBooking
+    from callbot.callbacks.outbound import slot_rules
+
+    booking = CallbackBooking(store, queues, slot_rules(settings), clock=now)
+    return booking.time_check(queue)

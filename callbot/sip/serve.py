@@ -28,7 +28,9 @@ from callbot.sip.session_adapter import SessionCallHandler, SipChannel
 from callbot.sip.supervisor import Supervisor, SupervisorConfig
 
 if TYPE_CHECKING:
+    from callbot.callbacks import CallbackStore
     from callbot.callbacks.dispatcher import DialRequest, DialResult
+    from callbot.ops.recorder import CallRecorder
     from callbot.session.stack import SpeechStack
 
 TRANSFER_FAILED = "Je n'arrive pas à joindre un conseiller. Merci de rappeler plus tard. Au revoir."
@@ -78,7 +80,11 @@ def supervisor_config(
         sip["workers"] = workers
     sip["worker"] = worker
     sip["handler_factory"] = "callbot.sip.serve:build_session_factory"
-    sip["handler_options"] = {**options, "recording_dir": worker.get("recording_dir")}
+    sip["handler_options"] = {
+        **options,
+        "recording_dir": worker.get("recording_dir"),
+        "live_dir": str(Path(sip["run_dir"]) / "live"),
+    }
     return SupervisorConfig.from_mapping(sip)
 
 
@@ -90,6 +96,9 @@ def serve_main(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)  # a folder made before (0755) is closed too
     config = supervisor_config(settings, options, args.listen, getattr(args, "workers", None))
+    from callbot.ops.gateway_side import start_ops
+
+    stop_ops = start_ops(settings, config.run_path, getattr(args, "http", None))
     front = "Kamailio front" if config.uses_front else "no front"
     print(
         f"callbot serve | SIP udp+tcp {config.bind_address}:{config.sip_port} | {config.workers} worker(s), "
@@ -101,7 +110,10 @@ def serve_main(args: argparse.Namespace) -> int:
     supervisor = Supervisor(config)
     signal.signal(signal.SIGTERM, lambda *_: supervisor.request_stop())
     signal.signal(signal.SIGINT, lambda *_: supervisor.request_stop())
-    return supervisor.run()
+    try:
+        return supervisor.run()
+    finally:
+        stop_ops()
 
 
 def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
@@ -115,7 +127,22 @@ def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
     for line in stack.banner():
         print(f"callbot handler | {line}", file=sys.stderr, flush=True)
     recording_dir = Path(options["recording_dir"]) if options.get("recording_dir") else None
-    return GatewayCalls(stack, recording_dir)
+    return GatewayCalls(stack, recording_dir, recorder=_call_recorder(stack, store, options))
+
+
+def _call_recorder(stack: SpeechStack, store: CallbackStore, options: Mapping[str, Any]) -> CallRecorder:
+    """Call records in the call-back store's database, live calls under the run folder (ops page),
+    webhooks when the settings name any."""
+    from callbot.calls import CallRecordStore
+    from callbot.ops.live import LiveCallBoard
+    from callbot.ops.recorder import CallRecorder
+    from callbot.ops.webhooks import WebhookSender
+
+    board = LiveCallBoard(Path(options["live_dir"])) if options.get("live_dir") else None
+    hooks = stack.settings.webhooks
+    return CallRecorder(
+        CallRecordStore(store), board, stack.flow, webhooks=WebhookSender(hooks) if hooks else None
+    )
 
 
 class GatewayCalls:
@@ -126,18 +153,33 @@ class GatewayCalls:
     answered ones get a `CallbackCallDialog` session.
     """
 
-    def __init__(self, stack: SpeechStack, recording_dir: Path | None, clock: Clock = wall_clock) -> None:
+    def __init__(
+        self,
+        stack: SpeechStack,
+        recording_dir: Path | None,
+        clock: Clock = wall_clock,
+        recorder: CallRecorder | None = None,
+    ) -> None:
         self.stack = stack
+        self.recorder = recorder  # call records, metrics and the live board (callbot/ops/recorder.py)
         self.recording_dir = recording_dir
         self.clock = clock  # a live call starts at the real time; its audio clock runs from there
         self.queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
         self.sorry = stack.prompts(8000).get(TRANSFER_FAILED)
 
-    def __call__(self, call: CallStarted, control: CallControl) -> SessionCallHandler:
-        request = call.metadata.get("callback")
-        if call.direction == "outbound" and request is not None:
-            return self._callback_call(call, control, request)
-        return self._inbound_call(call, control)
+    def __call__(self, call: CallStarted, control: CallControl) -> CallHandler:
+        started_at = self.clock()
+        try:
+            request = call.metadata.get("callback")
+            if call.direction == "outbound" and request is not None:
+                handler = self._callback_call(call, control, request)
+            else:
+                handler = self._inbound_call(call, control)
+        except Exception as exc:
+            if self.recorder is not None:
+                self.recorder.failed_to_start(call, started_at, exc)
+            raise
+        return handler if self.recorder is None else self.recorder.watch(call, handler, started_at)
 
     def _inbound_call(self, call: CallStarted, control: CallControl) -> SessionCallHandler:
         stack = self.stack
@@ -188,6 +230,20 @@ class GatewayCalls:
     # ------------------------------------------------------------------------------- call-backs
 
     def start_services(self, host: HandlerHost) -> Callable[[], None]:
+        """Start what runs beside the calls: the readiness report (`/readyz`) and the call-back
+        dispatcher; returns the function that stops them."""
+        from callbot.ops.readiness import report_connected_workers
+
+        stop_reporting = report_connected_workers(host.connected_links)
+        stop_dispatching = self._start_dispatcher(host)
+
+        def stop() -> None:
+            stop_dispatching()
+            stop_reporting()
+
+        return stop
+
+    def _start_dispatcher(self, host: HandlerHost) -> Callable[[], None]:
         """Start this host's call-back dispatcher; returns the function that stops it (calls in progress
         are finished first). Nothing runs when dispatching is off or no trunk can reach numbers."""
         from callbot.callbacks import Dispatcher

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+import callbot.calls.schema  # noqa: F401 - registers call_records on the shared metadata
 from callbot.callbacks.schema import metadata
 
 config = context.config

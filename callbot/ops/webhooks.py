@@ -1,0 +1,164 @@
+"""Webhooks: the gateway tells other systems (a CRM, a ticketing tool) what its calls did.
+
+Events: `call_ended` (the call record), `transferred` (when the REFER succeeded: queue, intents and the
+transcript so far, for a screen-pop) and `callback_booked`. Each is POSTed as JSON to every target that
+takes it, signed `X-Callbot-Signature: sha256=HMAC(secret, body)`, with `X-Callbot-Event` and a
+`X-Callbot-Delivery` id that stays the same across retries (receivers drop duplicates by it).
+
+Never blocking a call: `send` only queues; one background thread per process delivers, retrying a
+failure (no answer, or a status other than 2xx) after 1, 2, 4, 8… s up to `max_attempts`. A full
+queue drops the oldest delivery with a log line rather than grow without bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+log = logging.getLogger("callbot.ops.webhooks")
+
+Event = Literal["call_ended", "transferred", "callback_booked"]
+EVENTS: tuple[Event, ...] = ("call_ended", "transferred", "callback_booked")
+MAX_QUEUED = 1000
+
+
+class WebhookTarget(BaseModel):
+    """One receiver (`webhooks:` in the settings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://")
+    secret: str = Field(min_length=16)
+    events: list[Event] = list(EVENTS)
+    include_transcript: bool = False  # transcripts are personal data: sent only when asked for
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The `X-Callbot-Signature` of a body: how a receiver checks it came from this gateway."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass(order=True)
+class _Delivery:
+    due: float
+    order: int
+    target: WebhookTarget = field(compare=False)
+    event: str = field(compare=False)
+    body: bytes = field(compare=False)
+    delivery_id: str = field(compare=False)
+    attempts: int = field(default=0, compare=False)
+
+
+class WebhookSender:
+    """Queues events and delivers them from one daemon thread (started on the first `send`)."""
+
+    def __init__(
+        self,
+        targets: Sequence[WebhookTarget],
+        *,
+        first_retry_s: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.targets = list(targets)
+        self.first_retry_s = first_retry_s
+        self._monotonic = monotonic
+        self._heap: list[_Delivery] = []
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.delivered = 0
+        self.given_up = 0
+
+    def send(self, event: Event, payload: dict[str, Any]) -> None:
+        """Queue `event` for every target that takes it; returns at once."""
+        for target in self.targets:
+            if event not in target.events:
+                continue
+            data = (
+                payload
+                if target.include_transcript
+                else {k: v for k, v in payload.items() if k != "transcript"}
+            )
+            body = json.dumps({"event": event, **data}, ensure_ascii=False, default=str).encode()
+            delivery = _Delivery(self._monotonic(), next(self._order), target, event, body, uuid.uuid4().hex)
+            with self._lock:
+                if len(self._heap) >= MAX_QUEUED:
+                    dropped = heapq.heappop(self._heap)
+                    log.error("webhook queue full: %s to %s dropped", dropped.event, dropped.target.url)
+                heapq.heappush(self._heap, delivery)
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
+                    self._thread.start()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._heap)
+
+    def close(self) -> None:
+        self._stopping = True
+
+    def _run(self) -> None:
+        while not self._stopping:
+            delivery = self._next_due()
+            if delivery is None:
+                time.sleep(0.05)  # not Event.wait(timeout): libfaketime cannot time those out (conftest)
+                continue
+            if self._post(delivery):
+                self.delivered += 1
+                continue
+            delivery.attempts += 1
+            if delivery.attempts >= delivery.target.max_attempts:
+                self.given_up += 1
+                log.error(
+                    "webhook %s to %s given up after %d attempts",
+                    delivery.event,
+                    delivery.target.url,
+                    delivery.attempts,
+                )
+                continue
+            delivery.due = self._monotonic() + self.first_retry_s * 2 ** (delivery.attempts - 1)
+            with self._lock:
+                heapq.heappush(self._heap, delivery)
+
+    def _next_due(self) -> _Delivery | None:
+        with self._lock:
+            if self._heap and self._heap[0].due <= self._monotonic():
+                return heapq.heappop(self._heap)
+        return None
+
+    def _post(self, delivery: _Delivery) -> bool:
+        request = urllib.request.Request(
+            delivery.target.url,
+            data=delivery.body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "callbot-webhooks",
+                "X-Callbot-Event": delivery.event,
+                "X-Callbot-Delivery": delivery.delivery_id,
+                "X-Callbot-Signature": signature(delivery.target.secret, delivery.body),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=delivery.target.timeout_s) as response:
+                return 200 <= response.status < 300
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            log.warning("webhook %s to %s failed: %s", delivery.event, delivery.target.url, exc)
+            return False
