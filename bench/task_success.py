@@ -36,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import make_call_set
 from make_call_set import answer_found, squash  # bench/: the generator's own text-check rules
 
 import callbot
@@ -50,6 +51,93 @@ try:  # number words → digits for the WER normaliser (a callbot dependency; op
     from text_to_num import alpha2digit
 except ImportError:  # pragma: no cover
     alpha2digit = None
+
+
+# --- a caller who answers "c'est bien ça ?" (--answer-confirmations) ------------------------------------
+
+#: The bot asks something back: a guess of the request, a value heard without certainty.
+ASKS_BACK = re.compile(r"c'est bien (?:ça|cela) \?\s*$")
+#: How the scripted caller answers what the script did not plan for; the held-out set has its own words.
+CONFIRMATIONS = {
+    "dev": ("Oui, c'est ça.", "Non, ce n'est pas ça."),
+    "heldout": ("Oui, exactement.", "Non, pas du tout."),
+}
+MAX_UNPLANNED_ANSWERS = 3
+GENERIC_GUESS = getattr(
+    getattr(make_call_set.FLOW, "prompts", None),
+    "confirm_guess",
+    "Vous appelez pour : {label}, c'est bien ça ?",
+)
+#: What the bot says to ask back a guessed request → the request (the flow's `confirm:`, else its label).
+GUESSES = {
+    squash(intent.confirm or GENERIC_GUESS.format(label=(intent.label or name).lower()))
+    .removesuffix(" c'est bien ça ?")
+    .rstrip(","): name
+    for name, intent in make_call_set.FLOW.intents.items()
+}
+
+
+class ConfirmingCaller:
+    """The caller of one scripted call, who also answers a question asked back that the script did not
+    plan for: yes when the bot names what the caller meant (the request's label, the store, the product,
+    the order number of the script), no otherwise. Real callers do; a recording cannot.
+
+    The answers are spoken in the call's own voice, through the same line (noise level and seed), and
+    remembered with where they came, so that WER counts them as said."""
+
+    def __init__(self, call: dict[str, Any], split: str) -> None:
+        self.call = call
+        self.words = CONFIRMATIONS.get(split, CONFIRMATIONS["dev"])
+        self.said: list[tuple[int, str]] = []  # (before scripted turn n, text)
+        self._audio: dict[str, bytes] = {}
+
+    def __call__(self, bot: str, next_turn: int) -> bytes | None:
+        if len(self.said) >= MAX_UNPLANNED_ANSWERS or not ASKS_BACK.search(bot):
+            return None
+        right = self._right(squash(bot), self.call["turns"][max(next_turn - 1, 0)])
+        if right is None:
+            return None  # a question the script answers (the call-back read back), or none of ours
+        text = self.words[0] if right else self.words[1]
+        self.said.append((next_turn, text))
+        return self._speak(text)
+
+    def _right(self, bot: str, last: dict[str, Any]) -> bool | None:
+        """Whether the bot asks back what the caller meant: the request it guessed (its `confirm:` or the
+        generic "Vous appelez pour : …"), or the store or product it heard without certainty; None when
+        it asks something else."""
+        for asked, intent in GUESSES.items():
+            if asked in bot:
+                return intent == last.get("intent")
+        names = {
+            squash(entry["name"]): key
+            for table in (make_call_set.STORES, make_call_set.PRODUCTS)
+            for key, entry in table.items()
+        }
+        for name, key in names.items():
+            if f"{name}, c'est bien ça ?" in bot:
+                return key in self.call.get("slots", {}).values()
+        return None
+
+    def _speak(self, text: str) -> bytes:
+        if text not in self._audio:
+            voice = self.call["voice"]
+            choice = make_call_set.VoiceChoice(
+                voice["engine"], voice["speed"], voice["pitch"], voice["gain_db"], voice.get("voice")
+            )
+            pcm, _, _ = make_call_set.render_turns(
+                [text], choice, [], self.call["noise_dbfs"], self.call.get("noise_seed", 0) + 1, 300, 800
+            )
+            self._audio[text] = pcm
+        return self._audio[text]
+
+    def reference(self, played: int) -> str:
+        """The scripted turns played, with the unplanned answers where they came."""
+        texts = []
+        for index, turn in enumerate(self.call["turns"][:played]):
+            texts += [text for before, text in self.said if before == index]
+            texts.append(turn["text"])
+        texts += [text for before, text in self.said if before >= played]
+        return " ".join(texts)
 
 
 # --- scoring rules (the generator applies the same ones to the typed text) -----------------------------
@@ -180,22 +268,30 @@ def load_set(directory: Path) -> tuple[str, dict[str, Any], list[dict[str, Any]]
     raise SystemExit(f"error: {directory} has neither calls.json nor labels.json")
 
 
-def played_turns(call: dict[str, Any], result: Any) -> int:
-    """How many scripted turns the replay released to the bot: one per time the bot listened, at most all
-    (a call ended early by a transfer or an escalation never heard the rest)."""
+def played_turns(call: dict[str, Any], result: Any, unplanned: int = 0) -> int:
+    """How many scripted turns the replay released to the bot: one per time the bot listened (less the
+    unplanned answers), at most all (a call ended early by a transfer or an escalation never heard the
+    rest)."""
     listens = sum(1 for e in result.events if e.get("event") == "listen")
-    return min(len(call["turns"]), max(listens, 1))
+    return min(len(call["turns"]), max(listens - unplanned, 1))
 
 
-def score_call(call: dict[str, Any], result: Any, kind: str, cpu_s: float) -> dict[str, Any]:
+def score_call(
+    call: dict[str, Any], result: Any, kind: str, cpu_s: float, caller: ConfirmingCaller | None = None
+) -> dict[str, Any]:
     turns = result.turns
     heard = [t for t in turns if t.transcript]
     # The first request: a bare "Allô, bonjour." the caller paused after is answered by the bot on its own.
     requests = [t for t in heard if not GREETING_ONLY.match(" ".join(_plain_words(t.transcript)))]
     outcome = result.outcome.as_dict()
     bot_text = " ".join(t.bot for t in turns if t.bot)
-    n_played = len(call["turns"]) if kind == "utterances" else played_turns(call, result)
-    reference = " ".join(t["text"] for t in call["turns"][:n_played])
+    unplanned = len(caller.said) if caller is not None else 0
+    n_played = len(call["turns"]) if kind == "utterances" else played_turns(call, result, unplanned)
+    reference = (
+        caller.reference(n_played)
+        if caller is not None
+        else " ".join(t["text"] for t in call["turns"][:n_played])
+    )
     hypothesis = " ".join(t.transcript for t in heard)
     ref_w, hyp_w = wer_words(reference), wer_words(hypothesis)
     ref_r, hyp_r = raw_words(reference), raw_words(hypothesis)
@@ -223,6 +319,7 @@ def score_call(call: dict[str, Any], result: Any, kind: str, cpu_s: float) -> di
         "wall_ms": result.wall_ms,
         "outcome": outcome,
         "said": [t["text"] for t in call["turns"]],
+        "unplanned_answers": [text for _, text in caller.said] if caller is not None else [],
         "heard": [
             {"transcript": t.transcript, "intent": t.intent, "slots": _plain(t.slots), "bot": t.bot}
             for t in turns
@@ -347,6 +444,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, default=0, help="score only the first N recordings")
     parser.add_argument("--config", type=Path, help="callbot settings file (e.g. asr: {num_hypotheses: 3})")
+    parser.add_argument(
+        "--answer-confirmations",
+        action="store_true",
+        help="the scripted caller also answers a question asked back that the script did not plan for "
+        '("c\'est bien ça ?"): yes when the bot names what the caller meant, no otherwise',
+    )
     args = parser.parse_args(argv)
 
     print(f"callbot imported from {Path(callbot.__file__).parent}")
@@ -382,8 +485,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for call in calls:
         cpu0 = time.process_time()
-        result = replay_call(stack, args.directory / call["file"], now=now, caller=caller)
-        rows.append(score_call(call, result, kind, time.process_time() - cpu0))
+        confirming = (
+            ConfirmingCaller(call, document.get("split", "dev"))
+            if args.answer_confirmations and kind == "calls"
+            else None
+        )
+        result = replay_call(stack, args.directory / call["file"], now=now, caller=caller, answer=confirming)
+        rows.append(score_call(call, result, kind, time.process_time() - cpu0, confirming))
         mark = (
             "" if kind == "utterances" else (" ok" if rows[-1]["success"] else f" FAIL ({rows[-1]['why']})")
         )
@@ -401,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             "split": document.get("split"),
             "voice_engine": document.get("voice_engine"),
             "now": now.isoformat(),
+            "answer_confirmations": args.answer_confirmations,
         }
         args.json.write_text(
             json.dumps(

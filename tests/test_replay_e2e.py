@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from callbot.audio import read_wav
 from callbot.config import Settings
 from callbot.replay import replay_call
 from callbot.session.call_session import APOLOGY
@@ -219,3 +220,21 @@ def test_a_store_answer_free_decoding_misses_is_found_among_the_expected_ones(
     [closed] = [e for e in result.events if e["event"] == "asr_closed_set"]
     assert closed["accepted"] and closed["reading"] == "Marseille Vieux-Port"
     assert "Marseille" in (result.turns[1].bot or "")
+
+
+def test_a_replay_can_answer_what_the_recording_did_not_plan_for(stack: SpeechStack) -> None:
+    """`replay_call(answer=...)`: the hook hears each bot reply with the index of the recording's next
+    turn, and what it returns is played as a caller turn before the recording goes on (the scripted
+    callers of bench/task_success.py answer "c'est bien ça ?" this way)."""
+    extra = (FIXTURES / "callers").glob("*.wav")
+    interjection = next(p for p in sorted(extra) if "au_revoir" in p.name)
+    asked: list[tuple[str, int]] = []
+
+    def answer(bot: str, next_turn: int) -> bytes | None:
+        asked.append((bot, next_turn))
+        return read_wav(interjection).pcm if len(asked) == 1 else None
+
+    result = replay_call(stack, FIXTURES / "calls" / "horaires.wav", now=NOW, answer=answer)
+    assert asked[0][1] == 1 and "Lyon Part-Dieu" in asked[0][0]  # after the request, before the goodbye
+    assert result.outcome.type == "hangup" and result.outcome.reason == "intent:au_revoir"
+    assert len(asked) == 1  # the call ended on the interjected goodbye: the recording's was never needed

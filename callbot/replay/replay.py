@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,10 @@ DEFAULT_REPLAY_CALLER = "+33612345678"
 MAX_EXTRA_AUDIO_MS = 180_000
 
 Timing = Literal["turns", "original"]
+#: A caller who answers what the recording did not plan for (`replay_call(answer=...)`): given what the bot
+#: said after the caller's last turn and the index of the recording's next turn, the 8 kHz PCM16 to say
+#: first, or None to go on with the recording.
+AnswerHook = Callable[[str, int], bytes | None]
 
 
 @dataclass(frozen=True)
@@ -140,11 +145,13 @@ def replay_call(
     log_stream: IO[str] | None = None,
     log_path: str | Path | None = None,
     store_callbacks: bool = False,
+    answer: AnswerHook | None = None,
 ) -> ReplayResult:
     """Run a caller recording through a fresh CallSession and report what the bot did.
 
     With `store_callbacks`, a call-back the caller confirms is stored in the stack's call-back store, as
-    on a live call.
+    on a live call. With `answer` (turn timing only), a scripted caller can answer a question the
+    recording did not plan for (bench/task_success.py answers "c'est bien ça ?" as a caller would).
     """
     pcm = load_caller_audio(path)
     channel = StoringChannel(stack, caller, str(path)) if store_callbacks else RecordingChannel()
@@ -160,7 +167,8 @@ def replay_call(
     bot_audio = bytearray()
     caller_audio = bytearray()
     if timing == "turns":
-        _drive_turn_by_turn(session, split_caller_turns(stack, pcm), len(pcm), bot_audio, caller_audio)
+        turns = split_caller_turns(stack, pcm)
+        _drive_turn_by_turn(session, turns, len(pcm), bot_audio, caller_audio, answer)
     else:
         _drive_original(session, pcm, bot_audio, caller_audio)
     wall_ms = int((time.perf_counter() - started) * 1000)
@@ -193,10 +201,16 @@ class StoringChannel(RecordingChannel):
 
 
 def _drive_turn_by_turn(
-    session: CallSession, turns: list[CallerTurn], pcm_len: int, bot_audio: bytearray, heard: bytearray
+    session: CallSession,
+    turns: list[CallerTurn],
+    pcm_len: int,
+    bot_audio: bytearray,
+    heard: bytearray,
+    answer: AnswerHook | None = None,
 ) -> None:
     pending: deque[bytes] = deque()
     remaining = deque(turns)
+    considered = 0  # session turns whose bot reply the answer hook has seen
     quiet = silence(TELEPHONE_RATE, FRAME_MS)
     limit_ms = pcm_len // (TELEPHONE_RATE * 2 // 1000) + MAX_EXTRA_AUDIO_MS
     hangup_at: int | None = None
@@ -204,10 +218,16 @@ def _drive_turn_by_turn(
     t = 0
     while not session.ended and t < limit_ms:
         if not pending and session.waiting_for_input:
-            if remaining:
-                turn = remaining.popleft()
+            reply = None
+            if answer is not None and session.turns and len(session.turns) != considered:
+                considered = len(session.turns)
+                reply = answer(session.turns[-1].bot, len(turns) - len(remaining))
+            if reply:
+                limit_ms += len(reply) // (TELEPHONE_RATE * 2 // 1000) + ANSWER_DELAY_MS
+            if reply or remaining:
+                said = reply if reply else remaining.popleft().pcm
                 pending.extend([quiet] * (ANSWER_DELAY_MS // FRAME_MS))
-                pending.extend(f.pcm for f in frames_from_pcm(turn.pcm, TELEPHONE_RATE))
+                pending.extend(f.pcm for f in frames_from_pcm(said, TELEPHONE_RATE))
             elif hangup_at is None:
                 hangup_at = t + HANGUP_GRACE_MS
         if hangup_at is not None and t >= hangup_at and session.waiting_for_input:
