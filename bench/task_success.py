@@ -94,12 +94,20 @@ class ConfirmingCaller:
     def __call__(self, bot: str, next_turn: int) -> bytes | None:
         if len(self.said) >= MAX_UNPLANNED_ANSWERS or not ASKS_BACK.search(bot):
             return None
-        right = self._right(squash(bot), self.call["turns"][max(next_turn - 1, 0)])
+        last = self.call["turns"][max(next_turn - 1, 0)]
+        right = self._right(squash(bot), last)
         if right is None:
             return None  # a question the script answers (the call-back read back), or none of ours
         text = self.words[0] if right else self.words[1]
+        if right is False and not self._guessed(squash(bot)):
+            # A wrong store or product read back: callers correct it ("Non, ce n'est pas ça. Lyon.").
+            text = f"{text} {last['text'].rstrip('.?! ')}."
         self.said.append((next_turn, text))
         return self._speak(text)
+
+    @staticmethod
+    def _guessed(bot: str) -> bool:
+        return any(asked in bot for asked in GUESSES)
 
     def _right(self, bot: str, last: dict[str, Any]) -> bool | None:
         """Whether the bot asks back what the caller meant: the request it guessed (its `confirm:` or the

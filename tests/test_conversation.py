@@ -145,6 +145,15 @@ def test_a_store_asked_back_and_denied_again_and_again_goes_to_a_person(flow: Fl
     assert isinstance(transfer, Transfer) and transfer.reason == "escalation:no_match"
 
 
+def test_a_store_the_caller_said_was_wrong_is_not_offered_again(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    conversation.hear_unsure("C'est.", "Marseille Vieux-Port")
+    conversation.hear("non")
+    readings = set(conversation.choices.values())
+    assert "Marseille Vieux-Port" not in readings and "Lyon Part-Dieu" in readings
+
+
 def test_no_closed_set_is_offered_while_a_value_is_asked_back(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("quels sont vos horaires")

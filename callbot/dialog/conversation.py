@@ -157,8 +157,10 @@ class Conversation(TurnDialog):
         # Queues found unavailable in this call (asked once each), and the offer the caller may answer now.
         self._queue_offers: dict[str, _QueueOffer] = {}
         self._open_offer: _QueueOffer | None = None
-        # A weak guess of the caller's request, asked back ("Vous souhaitez être rappelé, c'est bien ça ?").
+        # A weak guess of the caller's request, asked back ("Vous souhaitez être rappelé, c'est bien ça ?"),
+        # and the values asked back that the caller said were wrong (never offered again in this call).
         self._guess: _Guess | None = None
+        self._declined: set[str] = set()
         self._matcher = _matcher_for(flow)
         self._callback_slots = _callback_time_slots(flow)
         self._state = flow.settings.start
@@ -202,6 +204,7 @@ class Conversation(TurnDialog):
         return {
             template.format(city): reading
             for city, reading in data.store_cities().items()
+            if reading not in self._declined
             for template in _STORE_ANSWERS
         }
 
@@ -692,6 +695,7 @@ class Conversation(TurnDialog):
 
     def _store(self, name: str, value: SlotValue) -> None:
         self._open_offer = None  # the caller took up the call-back: a "non" now is about its details
+        self._declined.clear()  # refused while this value was asked for; a later question starts afresh
         self._slots[name] = value
         self._turn_slots.add(name)
         self._confirmed.discard(name)
@@ -988,6 +992,7 @@ class Conversation(TurnDialog):
             return self._handle_intent(guess.intent, 1.0, guess.text)
         self._turn_intent = (self.flow.settings.no_intent, 1.0)
         if guess.intent is None:
+            self._declined.add(guess.text)
             # The value asked back was wrong: the question was not answered, and a caller whose answer
             # keeps being misheard goes to a person after `max_retries`, as with any misunderstanding.
             self._failures.append("no_match")
