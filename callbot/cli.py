@@ -205,7 +205,7 @@ def _chat_conversation(
         flow,
         now=lambda: now,
         caller=caller,
-        queue_check=partial(check_queue, queues),
+        queue_check=partial(check_queue, queues, sentences=flow.prompts),
         check_callback_time=callback_time_check(
             settings, queues, store, flow.settings.fallback_queue, lambda: now
         ),

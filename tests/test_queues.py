@@ -431,3 +431,29 @@ def test_a_saturated_queue_through_the_stack_lets_the_caller_choose_to_wait(stac
     result = conversation.hear("je préfère attendre")
     transfers = [action for action in result.actions if type(action).__name__ == "Transfer"]
     assert [(t.queue, t.reason) for t in transfers] == [("service_client", "caller_chose_to_wait")]
+
+
+def test_ops_reword_why_a_queue_cannot_take_the_call_in_the_flow(tmp_path: Path) -> None:
+    from callbot.config import Settings
+    from callbot.dialog import default_flow_path
+    from callbot.session.stack import SpeechStack
+    from callbot.tts import PicoSynthesizer
+
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(
+        default_flow_path().read_text(encoding="utf-8")
+        + "\nprompts:\n  queue_busy_wait: Comptez environ {minutes} minutes d'attente.\n"
+        + "  queue_closed_until: Le service rouvre {moment}.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "retail-data.yaml").write_text(
+        (default_flow_path().parent / "retail-data.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    queues = write(tmp_path, BUSY_QUEUES_YAML)
+    stack = SpeechStack(
+        Settings(queues=queues, flow=flow), engine=_NoRecognizerEngine(), synthesizer=PicoSynthesizer()
+    )
+    busy = stack.queue_check("service_client", paris("2026-11-23 10:00"))
+    assert busy is not None and busy.message == "Comptez environ 8 minutes d'attente."
+    closed = stack.queue_check("service_client", paris("2026-12-25 10:00"))
+    assert closed is not None and closed.message == "Le service rouvre lundi 28 décembre à 9 h."

@@ -258,8 +258,10 @@ class CallPrompts(_PromptTable):
     PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {
         "confirm_guess": frozenset({"label"}),
         "confirm_value": frozenset({"value"}),
+        "queue_closed_until": frozenset({"moment"}),
+        "queue_busy_wait": frozenset({"minutes"}),
     }
-    REQUIRED: ClassVar[frozenset[str]] = frozenset({"confirm_value"})
+    REQUIRED: ClassVar[frozenset[str]] = frozenset({"confirm_value", "queue_closed_until", "queue_busy_wait"})
 
     recording_notice: Text = "Cet appel est susceptible d'être enregistré."
     technical_fault: Text = "Désolé, je rencontre un problème technique. Je vous passe un conseiller."
@@ -272,6 +274,12 @@ class CallPrompts(_PromptTable):
     callback_accepted: Text = "Très bien."
     transfer_failed: Text = "Je n'arrive pas à joindre un conseiller pour le moment."
     call_again_later: Text = "Merci de rappeler un peu plus tard. Au revoir."
+    #: Why a queue cannot take the call: closed (until {moment}, when it reopens within a year), or every
+    #: agent busy (with the estimated wait in {minutes}, when it is 2 minutes or more).
+    queue_closed: Text = "Nos conseillers ne sont pas disponibles en ce moment."
+    queue_closed_until: Text = "Nos conseillers sont absents pour le moment ; ils seront là {moment}."
+    queue_busy: Text = "Nos conseillers sont tous occupés."
+    queue_busy_wait: Text = "Nos conseillers sont tous occupés ; l'attente est d'environ {minutes} minutes."
     #: Said after a saturated queue's message: the caller picks the call-back or the wait (key 0).
     wait_offer: Text = (
         "Je peux vous faire rappeler, ou vous pouvez patienter : dites « je patiente », ou tapez 0."

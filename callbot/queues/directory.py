@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from callbot.queues.hours import OpeningHours, local
 from callbot.queues.load import LoadSource, LoadUnavailable
@@ -33,6 +33,23 @@ class UnknownQueue(KeyError):
         return self.message
 
 
+class QueueSentences(Protocol):
+    """How the caller is told why a queue cannot take the call (the flow's `prompts:` rewords them)."""
+
+    queue_closed: str  # no opening known
+    queue_closed_until: str  # {moment}: "demain, mardi 24 novembre, à 9 h"
+    queue_busy: str  # no wait estimate worth saying
+    queue_busy_wait: str  # {minutes}
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultQueueSentences:
+    queue_closed: str = "Nos conseillers ne sont pas disponibles en ce moment."
+    queue_closed_until: str = "Nos conseillers sont absents pour le moment ; ils seront là {moment}."
+    queue_busy: str = "Nos conseillers sont tous occupés."
+    queue_busy_wait: str = "Nos conseillers sont tous occupés ; l'attente est d'environ {minutes} minutes."
+
+
 @dataclass(frozen=True, slots=True)
 class QueueStatus:
     """What a transfer decision needs. `next_opening` is set when the queue is closed (None if it does
@@ -49,18 +66,18 @@ class QueueStatus:
         """Open and not saturated: transfer now, rather than offer a call-back."""
         return self.open and not self.saturated
 
-    def why_not_fr(self, now: datetime) -> str:
-        """What the caller hears when the queue cannot take the call now (before a call-back offer)."""
+    def why_not_fr(self, now: datetime, sentences: QueueSentences | None = None) -> str:
+        """What the caller hears when the queue cannot take the call now (before a call-back offer), in
+        the flow's words when given (`Flow.prompts`)."""
         from callbot.dialog.french import moment
 
+        said = sentences if sentences is not None else DefaultQueueSentences()
         if not self.open:
             if self.next_opening is None:
-                return "Nos conseillers ne sont pas disponibles en ce moment."
-            back = moment(self.next_opening, now)
-            return f"Nos conseillers sont absents pour le moment ; ils seront là {back}."
+                return said.queue_closed
+            return said.queue_closed_until.format(moment=moment(self.next_opening, now))
         minutes = round((self.estimated_wait_s or 0) / 60)
-        wait = f" ; l'attente est d'environ {minutes} minutes" if minutes >= 2 else ""
-        return f"Nos conseillers sont tous occupés{wait}."
+        return said.queue_busy_wait.format(minutes=minutes) if minutes >= 2 else said.queue_busy
 
 
 @dataclass(frozen=True)

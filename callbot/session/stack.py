@@ -21,6 +21,7 @@ from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
 from callbot.dialog.conversation import QueueUnavailable
 from callbot.queues import QueueDirectory
+from callbot.queues.directory import QueueSentences
 
 if TYPE_CHECKING:
     from callbot.callbacks import CallbackStore
@@ -127,7 +128,7 @@ class SpeechStack:
     def queue_check(self, queue: str, now: datetime) -> QueueUnavailable | None:
         """Before a transfer: None when the queue takes calls now (or is not configured), else why not,
         and whether the caller may still wait (open but saturated) rather than be called back."""
-        return check_queue(self.queues, queue, now)
+        return check_queue(self.queues, queue, now, self.flow.prompts)
 
     def store_callback(self, action: ScheduleCallback, *, caller: str | None, call_id: str) -> None:
         """Store a confirmed call-back durably (committed when this returns, before "c'est noté").
@@ -284,14 +285,17 @@ def _file_sha256(path: Path) -> str | None:
         return None
 
 
-def check_queue(queues: QueueDirectory | None, queue: str, now: datetime) -> QueueUnavailable | None:
-    """`SpeechStack.queue_check` without a stack (`callbot chat` applies the same rule)."""
+def check_queue(
+    queues: QueueDirectory | None, queue: str, now: datetime, sentences: QueueSentences | None = None
+) -> QueueUnavailable | None:
+    """`SpeechStack.queue_check` without a stack (`callbot chat` applies the same rule); the caller is
+    told why in `sentences` (the flow's `prompts:`)."""
     if queues is None or queue not in queues:
         return None
     status = queues.status(queue, now)
     if status.takes_calls:
         return None
-    return QueueUnavailable(status.why_not_fr(now), can_wait=status.open)
+    return QueueUnavailable(status.why_not_fr(now, sentences), can_wait=status.open)
 
 
 def callback_time_check(
