@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,10 @@ from callbot.sip.testing import (
     finish_sipp,
     free_port,
     free_port_block,
+    invite_with_media_lines,
     prepare_sipp_dir,
     run_sipp,
+    send_datagrams,
     short_socket_path,
     sip_options,
     sipp_args,
@@ -57,6 +61,9 @@ class Deployment:
     def status(self) -> dict:
         return json.loads((self.run_dir / "status.json").read_text())
 
+    def restarts(self) -> dict[str, int]:
+        return {name: entry["restarts"] for name, entry in self.status().items()}
+
     def calls(self, cwd: Path, count: int, duration_ms: int) -> list[str]:
         return sipp_args(
             "uac_limit.xml",
@@ -69,13 +76,14 @@ class Deployment:
         )
 
 
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("sip-front")
+@contextlib.contextmanager
+def supervised(work: Path, workers: int, **worker: object) -> Iterator[Deployment]:
+    """The supervisor with `workers` workers behind the front, calls handled by a demo host here."""
+    work.mkdir(parents=True, exist_ok=True)
     demo = DemoFactory({})
     front_port = free_port()
     settings = {
-        "workers": 2,
+        "workers": workers,
         "sip_port": front_port,
         "worker_base_port": free_port_block(2),
         "rtp_base_port": free_port_block(80),
@@ -83,7 +91,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory):
         "run_dir": str(work / "run"),
         "drain_timeout_s": 10,
         "restart_backoff_s": 0.3,
-        "worker": {"max_calls": 4, "pjsip_log_level": 1},
+        "worker": {"max_calls": 4, "pjsip_log_level": 1, **worker},
     }
     with HandlerHost(short_socket_path("sip-front-test"), demo) as host:
         settings["handler_address"] = host.address
@@ -97,14 +105,20 @@ def deployment(tmp_path_factory: pytest.TempPathFactory):
                 stderr=subprocess.STDOUT,
             )
         try:
-            host.wait_for_workers(2, 15)
+            host.wait_for_workers(workers, 15)
             deadline = time.monotonic() + 10
             while sip_options(("127.0.0.1", front_port), 0.5) != 200:
                 assert time.monotonic() < deadline, f"the front never answered:\n{log.read_text()[-3000:]}"
-            time.sleep(1.2)  # one dispatcher probe round, so that both workers are known alive
+            time.sleep(1.2)  # one dispatcher probe round, so that every worker is known alive
             yield Deployment(host, demo, process, work / "run", front_port, log)
         finally:
             stop_process(process, timeout=20)
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory):
+    with supervised(tmp_path_factory.mktemp("sip-front"), 2) as running:
+        yield running
 
 
 @pytest.fixture
@@ -126,6 +140,62 @@ def test_six_simultaneous_calls_are_spread_over_both_workers_and_all_answered(
     handlers = deployment.demo.wait_for_calls(6, 5)
     assert Counter(worker_of(h) for h in handlers) == {"sip-0": 3, "sip-1": 3}
     assert run.responses(503) == 0
+
+
+def hostile_invites_then_a_normal_call(deployment: Deployment, sipp_dir: Path) -> None:
+    """What a hostile peer did to workers (docs/sip.md): three INVITEs with 40 media lines 25 ms apart
+    (they aborted a worker), then four late-offer INVITEs never answered (they held every call slot).
+    Every process must stay up, the slots come back within 40 s, and a normal call is then answered."""
+    pids = {name: entry["pid"] for name, entry in deployment.status().items()}
+    front = ("127.0.0.1", deployment.front_port)
+
+    codes = send_datagrams(
+        front, lambda port: invite_with_media_lines(front, port, 40), 3, gap_s=0.025, listen_s=1.5
+    )
+
+    assert codes == [488, 488, 488]
+    started = time.monotonic()
+    late = run_sipp(
+        sipp_args(
+            "uac_late_offer_no_answer.xml",
+            remote=deployment.front,
+            local_port=free_port(),
+            media_port=sipp_media_ports(4),
+            calls=4,
+            timeout_s=45,
+        ),
+        sipp_dir,
+        timeout=50,
+    )
+    assert late.returncode == 0, late.errors  # each got a BYE from the gateway
+    assert time.monotonic() - started < 40
+    assert deployment.demo.handlers == {}  # no conversation ever started for them
+    normal = run_sipp(deployment.calls(sipp_dir, 1, 1000), sipp_dir)
+    assert normal.returncode == 0 and normal.responses(503) == 0, normal.errors
+    assert len(deployment.demo.wait_for_calls(1, 5)) == 1
+    assert deployment.restarts() == dict.fromkeys(pids, 0)
+    assert {name: entry["pid"] for name, entry in deployment.status().items()} == pids
+
+
+def test_hostile_invites_leave_both_workers_behind_the_front_alive_and_answering(
+    deployment: Deployment, sipp_dir: Path
+) -> None:
+    hostile_invites_then_a_normal_call(deployment, sipp_dir)
+
+
+def test_a_single_worker_is_behind_the_front_too_survives_hostile_invites_and_says_503_when_full(
+    tmp_path: Path,
+) -> None:
+    with supervised(tmp_path / "one", 1) as one:
+        assert sorted(one.status()) == ["front", "worker-0"]
+        hostile_invites_then_a_normal_call(one, prepare_sipp_dir(tmp_path / "sipp"))
+
+        one.demo.reset()
+        full = run_sipp(one.calls(prepare_sipp_dir(tmp_path / "full"), 5, 2500), tmp_path / "full")
+
+        assert full.returncode == 0, full.errors  # the scenario checks Retry-After on the 503
+        assert len(one.demo.wait_for_calls(4, 5)) == 4
+        assert full.responses(503) >= 1 and full.responses(486) == 0
 
 
 def test_a_killed_worker_does_not_disturb_the_other_workers_calls_and_comes_back(
@@ -185,7 +255,9 @@ def test_sigterm_lets_calls_finish_turns_new_ones_away_then_stops_everything(
             os.kill(pid, 0)
 
 
-def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: Path) -> None:
+def test_a_single_worker_with_its_own_handler_process_runs_without_the_front_when_told(
+    tmp_path: Path,
+) -> None:
     sip_port = free_port()
     heard = tmp_path / "heard"
     settings = {
@@ -197,6 +269,7 @@ def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: P
         "handler_factory": "callbot.sip.demo:build_demo_factory",
         "handler_options": {"heard_dir": str(heard)},
         "drain_timeout_s": 5,
+        "front": "never",
     }
     config = tmp_path / "sip.yaml"
     config.write_text(yaml.safe_dump(settings))
@@ -212,7 +285,7 @@ def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: P
         while sip_options(("127.0.0.1", sip_port), 0.5) != 200:
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
         status = json.loads((tmp_path / "run" / "status.json").read_text())
-        assert sorted(status) == ["handler-0", "worker-0"]  # no Kamailio for one worker
+        assert sorted(status) == ["handler-0", "worker-0"]  # no Kamailio when told so
         sipp_dir = prepare_sipp_dir(tmp_path / "sipp")
         args = sipp_args(
             "uac_limit.xml",

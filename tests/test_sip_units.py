@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import struct
 import subprocess
 from pathlib import Path
@@ -27,7 +30,13 @@ from callbot.sip.context import (
     transfer_headers,
 )
 from callbot.sip.host import CallControl
-from callbot.sip.kamailio import FrontConfig, kamailio_command, render_dispatcher_list, write_front
+from callbot.sip.kamailio import (
+    FrontConfig,
+    kamailio_command,
+    media_lines_regex,
+    render_dispatcher_list,
+    write_front,
+)
 from callbot.sip.media import CallRecorder, MediaBridge, OutboundBuffer
 from callbot.sip.protocol import (
     AudioIn,
@@ -43,7 +52,7 @@ from callbot.sip.protocol import (
 from callbot.sip.rtp_pcap import PCMU, write_rtp_pcap
 from callbot.sip.session_adapter import SessionCallHandler, SipChannel
 from callbot.sip.sipmsg import parse_request, passed_on_headers, uri_user
-from callbot.sip.supervisor import SupervisorConfig
+from callbot.sip.supervisor import Supervisor, SupervisorConfig
 
 FRAME = 320  # 20 ms of PCM16 at 8 kHz
 
@@ -231,9 +240,18 @@ def test_worker_config_loads_from_yaml_and_round_trips(tmp_path: Path) -> None:
         load_worker_config(tmp_path / "missing.yaml")
 
 
-def test_supervisor_places_workers_behind_the_front_only_when_needed() -> None:
-    single = SupervisorConfig.from_mapping({"handler_address": "/tmp/h.sock", "sip_port": 5060})
-    assert (single.uses_front, single.worker_port(0)) == (False, 5060)
+def test_every_deployment_has_the_front_as_its_edge_with_workers_on_loopback() -> None:
+    single = SupervisorConfig.from_mapping(
+        {"handler_address": "/tmp/h.sock", "sip_port": 5060, "bind_address": "192.0.2.10"}
+    )
+    assert (single.uses_front, single.worker_port(0)) == (True, 5070)
+    worker = single.worker_config(0)
+    assert (worker.bind_address, worker.rtp_bind_address) == ("127.0.0.1", "192.0.2.10")
+    assert single.front_config().workers == (("127.0.0.1", 5070),)
+    exposed = SupervisorConfig.from_mapping({"handler_address": "/tmp/h.sock", "front": "never"})
+    assert (exposed.uses_front, exposed.worker_port(0)) == (False, 5060)
+    with pytest.raises(ConfigError, match="max_media_lines"):
+        SupervisorConfig.from_mapping({"handler_address": "/x", "max_media_lines": 40})
     many = SupervisorConfig.from_mapping(
         {
             "workers": 3,
@@ -255,6 +273,32 @@ def test_supervisor_places_workers_behind_the_front_only_when_needed() -> None:
         SupervisorConfig.from_mapping({"handler_address": "/x", "worker": {"max_calls": 9}})
 
 
+def test_run_files_hold_no_secret_and_the_worker_gets_them_from_its_environment(tmp_path: Path) -> None:
+    settings = {
+        "handler_factory": "callbot.sip.demo:build_demo_factory",
+        "run_dir": str(tmp_path / "run"),
+        "worker": {"trunk_password": "s3cret-trunk", "handler_authkey": "s3cret-key"},
+    }
+    supervisor = Supervisor(SupervisorConfig.from_mapping(settings))
+    supervisor.prepare()
+
+    run = tmp_path / "run"
+    for path in run.iterdir():
+        assert "s3cret" not in path.read_text(), path.name
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
+    assert stat.S_IMODE(run.stat().st_mode) == 0o700
+    (worker,) = supervisor.workers
+    assert worker.env is not None
+    assert worker.env["CALLBOT_SIP_TRUNK_PASSWORD"] == "s3cret-trunk"
+    assert worker.env["CALLBOT_SIP_AUTHKEY"] == "s3cret-key"
+    os.environ.update({"CALLBOT_SIP_TRUNK_PASSWORD": "s3cret-trunk", "CALLBOT_SIP_AUTHKEY": "s3cret-key"})
+    try:
+        loaded = load_worker_config(run / "worker-0.json")
+    finally:
+        del os.environ["CALLBOT_SIP_TRUNK_PASSWORD"], os.environ["CALLBOT_SIP_AUTHKEY"]
+    assert (loaded.trunk_password, loaded.handler_authkey) == ("s3cret-trunk", "s3cret-key")
+
+
 # ---------------------------------------------------------------------------------------- templates
 def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> None:
     workers = (("127.0.0.1", 5071), ("127.0.0.1", 5072))
@@ -262,6 +306,7 @@ def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> No
     config = write_front(front)
     text = config.read_text()
     assert 'ds_select_dst("1", "4")' in text and "record_route();" in text and "Retry-After: 10" in text
+    assert "$ml > 4000" in text and '"488", "Too Many Media Lines"' in text and "pike_check_req()" in text
     assert render_dispatcher_list(workers) == "1 sip:127.0.0.1:5071 0 0\n1 sip:127.0.0.1:5072 0 0\n"
     check = subprocess.run(
         [kamailio_command(front, config)[0], "-c", "-f", str(config)],
@@ -270,6 +315,21 @@ def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> No
         timeout=30,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize(
+    ("lines", "line_end", "refused"),
+    [(1, "\r\n", False), (4, "\r\n", False), (5, "\r\n", True), (40, "\n", True), (40, "\r", True)],
+)
+def test_the_front_counts_media_lines_whatever_the_line_ends(
+    lines: int, line_end: str, refused: bool
+) -> None:
+    """Kamailio's search_body gets the regex as written in its config; Python's `re` reads the same
+    POSIX syntax here (the end-to-end tests in test_sip_front.py run it in Kamailio)."""
+    body = line_end.join(
+        ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "t=0 0"] + ["m=audio 4000 RTP/AVP 8"] * lines
+    )
+    assert bool(re.search(media_lines_regex(5), body + line_end)) is refused
 
 
 def test_a_wav_becomes_an_rtp_capture_that_decodes_back_to_it(tmp_path: Path) -> None:

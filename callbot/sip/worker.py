@@ -296,7 +296,7 @@ class SipWorker:
         mtp = acfg.mediaConfig.transportConfig
         mtp.port = cfg.rtp_port
         mtp.portRange = cfg.rtp_port_range
-        mtp.boundAddress = cfg.bind_address
+        mtp.boundAddress = cfg.rtp_bind_address or cfg.bind_address
         if cfg.public_address:
             mtp.publicAddress = cfg.public_address
         if cfg.trunk_username:
