@@ -299,19 +299,18 @@ def invite_with_media_lines(target: tuple[str, int], reply_port: int, media_line
 
 def send_datagrams(
     target: tuple[str, int],
-    messages: Sequence[bytes] | Callable[[int], bytes],
-    count: int | None = None,
+    messages: Sequence[bytes] | Callable[[int], Sequence[bytes]],
     *,
     gap_s: float = 0.0,
     listen_s: float = 2.0,
 ) -> list[int]:
-    """Send SIP datagrams from one local port (`messages`, or `count` built by `messages(reply_port)`),
-    `gap_s` apart, then listen `listen_s`; the status codes of every response received, in order."""
+    """Send SIP datagrams from one local port (`messages`, or those `messages(reply_port)` builds to be
+    answered there), `gap_s` apart, then listen `listen_s`; the status codes of every response."""
     codes: list[int] = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         reply_port = int(sock.getsockname()[1])
-        batch = [messages(reply_port) for _ in range(count or 1)] if callable(messages) else list(messages)
+        batch = list(messages(reply_port)) if callable(messages) else list(messages)
 
         def drain(until: float) -> None:
             while (left := until - time.monotonic()) > 0:
