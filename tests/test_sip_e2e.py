@@ -36,6 +36,7 @@ from callbot.session.call_session import RECORDING_NOTICE
 from callbot.sip.context import decode_user_to_user
 from callbot.sip.rtp_pcap import write_keys_pcap
 from callbot.sip.testing import (
+    SCENARIOS,
     SIPP_PCAPS,
     ServeHandle,
     SippRun,
@@ -338,6 +339,42 @@ def test_pressing_0_transfers_to_the_service_client_queue(
     assert [e["digit"] for e in call.of_type("dtmf")] == ["0"]
     assert call.of_type("barge_in")[0]["by"] == "dtmf"  # the key cut the greeting short
     assert call.of_type("session_end")[-1]["outcome"]["type"] == "transfer"
+
+
+FORGED_USER = "%2B33612345678%0D%0A2026-12-06%2012%3A00%3A00,000%20callbot%20INFO%20%3Cfake%20log%20line%3E"
+
+
+def test_a_caller_id_with_a_line_break_forges_no_line_anywhere_and_is_not_trusted_as_a_number(
+    gateway: ServeHandle, sipp_dir: Path, notice_ms: int
+) -> None:
+    """A From user of "+33612345678 CR LF <a log line>" (%-escaped on the wire, as a peer may send it):
+    after the call (0 pressed: a REFER with the transfer context), no line of the gateway's log, the
+    call's event log or the REFER starts with the forged text, and the conversation got no caller
+    number (the caller id is not a valid phone number, so nothing would be read back or called)."""
+    scenario = sipp_dir / "uac_forged_caller.xml"
+    original = (SCENARIOS / "uac_bot_transfer.xml").read_text()
+    # No number is trusted from such a caller id: the REFER carries no X-Callbot-Caller to check.
+    without_caller_check = original.replace(
+        'check_it="true"\n            assign_to="caller"', 'assign_to="caller"'
+    )
+    assert without_caller_check != original
+    scenario.write_text(without_caller_check.replace("sip:+33612345678@", f"sip:{FORGED_USER}@"))
+    keys_pcap(sipp_dir)
+
+    call = place_call(gateway, sipp_dir, str(scenario), speak_after_ms=notice_ms + 1000)
+
+    assert call.run.returncode == 0, call.run.errors
+    refer = call.run.request("REFER")
+    written = [*gateway.log_text().splitlines(), *call.log.read_text().splitlines(), *refer.splitlines()]
+    forged = [line for line in written if line.startswith("2026-12-06 12:00:00,000") or "<fake" in line]
+    assert forged == []
+    assert any("%0D%0A" in line for line in gateway.log_text().splitlines())  # the call was logged, escaped
+    for line in call.log.read_text().splitlines():
+        json.loads(line)  # every event is still one JSON line
+    context = json.loads(decode_user_to_user(call.run.headers("REFER")["User-to-User"]))
+    assert "\n" not in json.dumps(context) and "\r" not in json.dumps(context)
+    assert call.of_type("session_end")[-1]["outcome"]["type"] == "transfer"
+    assert "X-Callbot-Caller" not in call.run.headers("REFER")
 
 
 def test_a_caller_talking_over_the_greeting_silences_the_bot_within_300_ms(

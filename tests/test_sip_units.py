@@ -51,7 +51,7 @@ from callbot.sip.protocol import (
 )
 from callbot.sip.rtp_pcap import PCMU, write_rtp_pcap
 from callbot.sip.session_adapter import SessionCallHandler, SipChannel
-from callbot.sip.sipmsg import parse_request, passed_on_headers, uri_user
+from callbot.sip.sipmsg import caller_number, parse_request, passed_on_headers, uri_user
 from callbot.sip.supervisor import Supervisor, SupervisorConfig
 
 FRAME = 320  # 20 ms of PCM16 at 8 kHz
@@ -439,3 +439,24 @@ def test_a_caller_id_cannot_carry_a_line_break_or_markup_downstream() -> None:
     assert user == "+33612345678%0D%0A2026-12-06%2012%3A00%3A00%20INFO%20%3Cfake%3E"
     assert not any(char in user for char in "\r\n<> ")
     assert uri_user("sip:%2B33612345678@h") == "+33612345678"  # a well-formed number is untouched
+
+
+@pytest.mark.parametrize(
+    ("caller", "number"),
+    [
+        ("+33612345678", "+33612345678"),
+        ("0145678900", "+33145678900"),
+        ("+33612345678%0D%0A2026-12-06%2012%3A00%3A00%20INFO%20%3Cfake%3E", None),
+        ("anonymous", None),
+        ("", None),
+        ("+3361", None),
+        ("06.12.34.56.78", "+33612345678"),
+    ],
+)
+def test_only_a_caller_id_that_is_a_valid_number_comes_out_as_e164(caller: str, number: str | None) -> None:
+    assert caller_number(caller) == number
+
+
+def test_control_characters_in_passed_on_headers_stay_escaped() -> None:
+    request = parse_request("INVITE sip:bot@h SIP/2.0\r\nX-Account: 12\x1b[31m34\x00\r\nSubject: ok\r\n\r\n")
+    assert passed_on_headers(request) == {"X-Account": "12%1B[31m34%00", "Subject": "ok"}

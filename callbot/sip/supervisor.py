@@ -293,8 +293,8 @@ class Supervisor:
             )
             if kamailio is None:
                 raise ConfigError(
-                    "the SIP front needs Kamailio: apt-get install kamailio (or, with one worker, front: never "
-                    "exposes the worker itself, see docs/sip.md)"
+                    "the SIP front needs Kamailio: apt-get install kamailio (or, with one worker, "
+                    "front: never exposes the worker itself, see docs/sip.md)"
                 )
             front = config.front_config()
             self.front = Managed("front", kamailio_command(front, write_front(front), kamailio), backoff)

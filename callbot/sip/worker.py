@@ -52,7 +52,7 @@ from callbot.sip.protocol import (
     WorkerHello,
     call_file_stem,
 )
-from callbot.sip.sipmsg import parse_request, passed_on_headers, uri_user
+from callbot.sip.sipmsg import caller_number, parse_request, passed_on_headers, uri_user
 
 log = logging.getLogger("callbot.sip.worker")
 
@@ -523,6 +523,7 @@ class SipWorker:
                 sip_headers=active.sip_headers,
                 request_id=active.request_id,
                 metadata=active.metadata,
+                caller_number=caller_number(active.caller),
             )
         )
         port = CallPort(bridge)
