@@ -10,8 +10,10 @@ and the call's JSON-lines event log.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -48,6 +50,7 @@ from callbot.sip.testing import (
     run_sipp,
     serve_process,
     sipp_args,
+    sipp_process,
     transcribe,
 )
 from callbot.tts import PromptCache, create_synthesizer
@@ -454,6 +457,59 @@ def test_a_call_back_is_booked_with_the_keypad_alone(
         assert request.phone == CALLER and request.status.value == "pending"
     finally:
         store.close()
+
+
+def test_a_worker_killed_mid_call_leaves_a_truthful_record_and_a_valid_recording(
+    gateway: ServeHandle, sipp_dir: Path
+) -> None:
+    """kill -9 of the SIP worker during a call: the conversation host records the call as `worker_lost`
+    (never `caller_hangup`), the recording the worker was writing is finished as a valid WAV (no
+    `.wav.part` left), and the supervisor brings the worker back for the next tests."""
+    line_pcap(sipp_dir / "caller.pcap", bytes(1600), noise_ms=500)
+    call_id = f"e2e-killed-{uuid.uuid4().hex[:8]}@127.0.0.1"
+    args = sipp_args(
+        "uac_bot_caller.xml",
+        remote=gateway.address,
+        local_port=free_port(),
+        media_port=free_port_block(8),
+        duration_ms=30_000,
+        keys={"speak_after_ms": "0"},
+        extra=["-cid_str", call_id],
+        timeout_s=60,
+    )
+    recording, log = gateway.call_files(call_id)
+    part = recording.with_name(recording.name + ".part")
+    status_path = gateway.data_dir / "sip" / "status.json"
+    victim = json.loads(status_path.read_text())["worker-0"]["pid"]
+    with sipp_process(args, sipp_dir):
+        deadline = time.monotonic() + 15
+        while not (part.exists() and part.stat().st_size > 16_000):  # ~0.5 s of audio flushed
+            assert time.monotonic() < deadline, gateway.log_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(1.0)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while _last_event(log) != "session_end":
+            assert time.monotonic() < deadline, gateway.log_text()[-3000:]
+            time.sleep(0.1)
+
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    names = [event["event"] for event in events]
+    assert "worker_lost" in names and "caller_hangup" not in names
+    assert events[-1]["outcome"]["type"] == "worker_lost"
+    assert recording.exists() and not part.exists()
+    audio = read_wav(recording)
+    assert audio.channels == 2 and len(audio.channel(0)) >= RATE  # at least the 0.5 s seen, as 16-bit
+    deadline = time.monotonic() + 20
+    while True:  # back for the next tests: restarted, reconnected to its host, known to the front
+        status = json.loads(status_path.read_text())["worker-0"]
+        reconnected = gateway.log_text().count("callbot.sip.host INFO worker sip-0") >= 2
+        if status["pid"] not in (None, victim) and reconnected:
+            break
+        assert time.monotonic() < deadline, gateway.log_text()[-3000:]
+        time.sleep(0.2)
+    assert status["restarts"] == 1
+    time.sleep(1.5)  # one dispatcher probe round
 
 
 def test_nothing_the_gateway_writes_is_readable_by_other_users(gateway: ServeHandle) -> None:

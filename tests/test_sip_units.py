@@ -37,7 +37,7 @@ from callbot.sip.kamailio import (
     render_dispatcher_list,
     write_front,
 )
-from callbot.sip.media import CallRecorder, MediaBridge, OutboundBuffer
+from callbot.sip.media import CallRecorder, MediaBridge, OutboundBuffer, finish_partial_recording
 from callbot.sip.protocol import (
     AudioIn,
     CallEnded,
@@ -176,6 +176,29 @@ def test_recording_is_stereo_aligned_and_appears_only_when_complete(tmp_path: Pa
     right = np.frombuffer(audio.channel(1), dtype="<i2").reshape(-1, 160)[:, 0].tolist()
     assert left == [1000, 0, 3000, 4000]
     assert right == [-100, -200, -300, -400]
+
+
+def test_a_recording_left_by_a_killed_worker_becomes_a_valid_wav_of_what_was_flushed(tmp_path: Path) -> None:
+    """kill -9 between two flushes: what is on disk is the `.wav.part` as of the last flush (copied here
+    while the recorder is still open, as the dead process left it), plus maybe a torn frame."""
+    recorder = CallRecorder(tmp_path / "live.wav", 8000)
+    for index in range(10):
+        recorder.caller(np.full(160, 100 * (index + 1), dtype="<i2").tobytes())
+        recorder.bot(np.full(160, -7, dtype="<i2").tobytes())
+    recorder.flush()
+    left_behind = tmp_path / "killed.wav.part"
+    left_behind.write_bytes((tmp_path / "live.wav.part").read_bytes() + b"\x01\x02\x03")  # a torn frame
+    recorder.close()
+
+    finished = finish_partial_recording(left_behind)
+
+    assert finished == tmp_path / "killed.wav" and not left_behind.exists()
+    audio = read_wav(finished)
+    assert audio.channels == 2 and len(audio.channel(0)) == 10 * 320
+    assert np.frombuffer(audio.channel(0), dtype="<i2")[::160].tolist() == [100 * (i + 1) for i in range(10)]
+    not_a_wav = tmp_path / "junk.wav.part"
+    not_a_wav.write_bytes(b"hello")
+    assert finish_partial_recording(not_a_wav) is None and not_a_wav.exists()
 
 
 # ---------------------------------------------------------------------------------------- SIP text
@@ -384,8 +407,9 @@ class _ScriptedSession:
     def dtmf(self, digit: str) -> None:
         self.digits.append(digit)
 
-    def hangup(self) -> None:
+    def hangup(self, cause: str = "caller_hangup") -> None:
         self.ended = True
+        self.cause = cause
 
     def transfer_failed(self, status: int | None = None, reason: str = "") -> bool:
         return False  # no dialog to take over: the handler apologises and hangs up
@@ -460,3 +484,15 @@ def test_only_a_caller_id_that_is_a_valid_number_comes_out_as_e164(caller: str, 
 def test_control_characters_in_passed_on_headers_stay_escaped() -> None:
     request = parse_request("INVITE sip:bot@h SIP/2.0\r\nX-Account: 12\x1b[31m34\x00\r\nSubject: ok\r\n\r\n")
     assert passed_on_headers(request) == {"X-Account": "12%1B[31m34%00", "Subject": "ok"}
+
+
+def test_a_call_whose_worker_died_ends_as_worker_lost_not_as_a_caller_hang_up() -> None:
+    lost, hung_up = _ScriptedSession(), _ScriptedSession()
+    for session, ended in (
+        (lost, CallEnded("c9", "worker lost", 0, 0)),
+        (hung_up, CallEnded("c9", "remote hangup", 200, 9)),
+    ):
+        control = CallControl(_SentCommands(), _started_call())  # type: ignore[arg-type]
+        SessionCallHandler(session, control).on_ended(ended)
+    assert (lost.ended, lost.cause) == (True, "worker_lost")
+    assert (hung_up.ended, hung_up.cause) == (True, "caller_hangup")

@@ -41,7 +41,8 @@ def dial_result_of(outcome: Outcome | None, heard_someone: bool, call_end: str) 
 
     Reached (done): put through to an agent, a new time booked, the request cancelled by the person, or
     a person who spoke and then hung up. Not reached (tried again later): a voicemail, silence, a
-    transfer the queue refused, a hang-up before anyone spoke. Given up: the wrong person.
+    transfer the queue refused, a hang-up before anyone spoke, a call lost with the SIP worker that
+    carried it. Given up: the wrong person.
     """
     if outcome is None:
         return DialResult(False, _ANSWERED, f"the call ended without an outcome ({call_end})")
@@ -63,6 +64,8 @@ def dial_result_of(outcome: Outcome | None, heard_someone: bool, call_end: str) 
         if reason == dialog.TRANSFER_FAILED:
             return DialResult(False, _ANSWERED, "the agents' queue refused the transfer")
         return DialResult(True, _ANSWERED, f"the bot ended the call ({reason})")
+    if outcome.type == "worker_lost":
+        return DialResult(False, _ANSWERED, "the SIP worker carrying the call died: tried again")
     if outcome.type == "caller_hangup":
         if heard_someone:
             return DialResult(True, _ANSWERED, "the person hung up")

@@ -79,7 +79,8 @@ class TurnRecord:
 
 @dataclass
 class Outcome:
-    """How the call ended: transfer, callback, hangup (by the bot), caller_hangup, or error."""
+    """How the call ended: transfer, callback, hangup (by the bot), caller_hangup, worker_lost (the SIP
+    worker carrying it died), or error."""
 
     type: str
     queue: str | None = None
@@ -263,13 +264,15 @@ class CallSession:
         pending = [action for action in self._after_audio if isinstance(action, Listen)]
         return pending[-1].max_digits if pending else 1
 
-    def hangup(self) -> None:
-        """The call is over on the line (the caller hung up, or the BYE after a transfer)."""
+    def hangup(self, cause: str = "caller_hangup") -> None:
+        """The call is over on the line: the caller hung up (or the BYE after a transfer), or, with
+        `cause="worker_lost"`, the process carrying the call died and the line is gone with it (the
+        records must not say the caller hung up)."""
         if not self.ended:
             self.ended = True
             if self.outcome is None:
-                self.outcome = Outcome("caller_hangup")
-            self.log.emit(self.now_ms, "caller_hangup")
+                self.outcome = Outcome(cause)
+            self.log.emit(self.now_ms, cause)
             self._finish()
         self.close()
 

@@ -37,6 +37,8 @@ class WorkerHello:
     pid: int
     max_calls: int
     sample_rate: int
+    #: Where its recordings are written: if the worker dies, the host finishes them (host.py).
+    recording_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

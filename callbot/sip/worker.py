@@ -206,7 +206,9 @@ class SipWorker:
         self._ep: pj.Endpoint | None = None
         self._account: WorkerAccount | None = None
         self._frame_ms = 20
-        hello = WorkerHello(config.worker_id, os.getpid(), config.max_calls, config.sample_rate)
+        hello = WorkerHello(
+            config.worker_id, os.getpid(), config.max_calls, config.sample_rate, config.recording_dir
+        )
         authkey = config.handler_authkey.encode() if config.handler_authkey else None
         self.link = HandlerLink(
             config.handler_address, authkey, hello, self.events, self.commands, self._audio_command
