@@ -23,6 +23,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from callbot.callbacks import (
+    CallbackLimits,
     CallbackRefused,
     CallbackStatus,
     CallbackStore,
@@ -60,7 +61,7 @@ def pg_url(postgres: ScratchPostgres) -> str:
 
 @pytest.fixture
 def store(pg_url: str) -> Iterator[CallbackStore]:
-    store = CallbackStore(pg_url)
+    store = CallbackStore(pg_url, limits=CallbackLimits(max_per_slot=100))  # one test books 50 due at once
     store.migrate()
     yield store
     store.close()

@@ -149,16 +149,20 @@ def test_six_simultaneous_calls_are_spread_over_both_workers_and_all_answered(
 
 def hostile_invites_then_a_normal_call(deployment: Deployment, sipp_dir: Path) -> None:
     """What a hostile peer did to workers (docs/sip.md): three INVITEs with 40 media lines 25 ms apart
-    (they aborted a worker), then four late-offer INVITEs never answered (they held every call slot).
-    Every process must stay up, the slots come back within 40 s, and a normal call is then answered."""
+    (they aborted a worker; three more with the SDP in a multipart body), then four late-offer INVITEs
+    never answered (they held every call slot). Every process must stay up, the slots come back within
+    40 s, and a normal call is then answered."""
     pids = {name: entry["pid"] for name, entry in deployment.status().items()}
     front = ("127.0.0.1", deployment.front_port)
 
     codes = send_datagrams(
-        front, lambda port: [invite_with_media_lines(front, port, 40)] * 3, gap_s=0.025, listen_s=1.5
+        front,
+        lambda port: [invite_with_media_lines(front, port, 40, multipart=i >= 3) for i in range(6)],
+        gap_s=0.025,
+        listen_s=1.5,
     )
 
-    assert codes == [488, 488, 488]
+    assert codes == [488] * 6  # three plain SDPs, three inside multipart bodies
     started = time.monotonic()
     late = run_sipp(
         sipp_args(

@@ -114,8 +114,9 @@ request_route {{
     if (!sanity_check("17895", "7")) {{
         exit;
     }}
-    if (has_body("application/sdp") && search_body("{media_lines_regex}")) {{
-        # Every audio m= line costs a worker two sockets before any code of ours runs (module doc).
+    if (search_body("{media_lines_regex}")) {{
+        # Every audio m= line costs a worker two sockets before any code of ours runs (module doc);
+        # any body is searched: PJSIP also takes the SDP out of a multipart one.
         xlog("L_WARN", "refused $rm from $si: more than {max_media_lines} media lines\\n");
         if (!is_method("ACK")) {{
             append_to_reply("Warning: 399 callbot \\"at most {max_media_lines} media lines\\"\\r\\n");

@@ -280,19 +280,28 @@ def sip_options(address: tuple[str, int], timeout: float = 1.0) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
-def invite_with_media_lines(target: tuple[str, int], reply_port: int, media_lines: int) -> bytes:
+def invite_with_media_lines(
+    target: tuple[str, int], reply_port: int, media_lines: int, multipart: bool = False
+) -> bytes:
     """An INVITE over UDP whose SDP offers `media_lines` audio streams: each costs a PJSIP worker two
-    sockets before any application code runs, the shape of the packet that used to abort workers."""
+    sockets before any application code runs, the shape of the packet that used to abort workers.
+    `multipart`: the SDP inside a multipart/mixed body (PJSIP takes it out of one too)."""
     tag = uuid.uuid4().hex[:10]
     sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + "".join(
         f"m=audio {40000 + 2 * line} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n" for line in range(media_lines)
     )
+    content_type = "application/sdp"
+    if multipart:
+        content_type = "multipart/mixed;boundary=unique-boundary-1"
+        sdp = (
+            f"--unique-boundary-1\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--unique-boundary-1--\r\n"
+        )
     return (
         f"INVITE sip:bot@{target[0]}:{target[1]} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP 127.0.0.1:{reply_port};branch=z9hG4bK{tag}\r\n"
         f"From: <sip:many@127.0.0.1:{reply_port}>;tag={tag}\r\nTo: <sip:bot@{target[0]}:{target[1]}>\r\n"
         f"Call-ID: {tag}@127.0.0.1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
-        f"Contact: <sip:many@127.0.0.1:{reply_port}>\r\nContent-Type: application/sdp\r\n"
+        f"Contact: <sip:many@127.0.0.1:{reply_port}>\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
     ).encode()
 
