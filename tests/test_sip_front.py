@@ -207,12 +207,16 @@ def test_a_single_worker_is_behind_the_front_too_survives_hostile_invites_and_sa
         assert full.responses(503) >= 1 and full.responses(486) == 0
 
 
-def test_a_thousand_malformed_datagrams_restart_nothing_and_calls_are_answered_after(
-    deployment: Deployment, sipp_dir: Path
-) -> None:
+def test_a_thousand_malformed_datagrams_restart_nothing_and_calls_are_answered_after(tmp_path: Path) -> None:
     """The bounded fuzz of docs/sip.md: 1,000 datagrams of nine categories (callbot/sip/fuzz.py), 2 ms
     apart, at the front; every process keeps its pid and a normal call is answered within 40 s (calls
-    answered by the fuzz and never acknowledged hold their slot until PJSIP gives up, 32 s)."""
+    answered by the fuzz and never acknowledged hold their slot until PJSIP gives up, 32 s: a deployment
+    of its own, so that no other test finds them)."""
+    with supervised(tmp_path / "fuzzed", 2) as deployment:
+        fuzz_then_a_normal_call(deployment, prepare_sipp_dir(tmp_path / "sipp"))
+
+
+def fuzz_then_a_normal_call(deployment: Deployment, sipp_dir: Path) -> None:
     pids = {name: entry["pid"] for name, entry in deployment.status().items()}
 
     figures = fuzz(("127.0.0.1", deployment.front_port), 1000)
