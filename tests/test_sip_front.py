@@ -347,3 +347,54 @@ def test_a_single_worker_with_its_own_handler_process_runs_without_the_front_whe
             time.sleep(0.1)
     finally:
         assert stop_process(process, timeout=20) == 0, log.read_text()[-3000:]
+
+
+def test_a_worker_on_loopback_registers_and_dials_out_through_the_front(tmp_path: Path) -> None:
+    """Behind the front a worker's SIP listens on 127.0.0.1 only: its REGISTER and its call-back INVITE
+    leave through the front (the REGISTER naming the front as the contact, the INVITE record-routed so
+    that the callee's ACK and BYE come back), with the trunk password handed over by environment."""
+    registrar_port, callee_port = free_port(), free_port()
+    registrar_dir, callee_dir = (
+        prepare_sipp_dir(tmp_path / "registrar"),
+        prepare_sipp_dir(tmp_path / "callee"),
+    )
+    registrar_args = sipp_args(
+        "uas_registrar.xml", remote=None, local_port=registrar_port, media_port=free_port_block(8)
+    )
+    callee_args = sipp_args(
+        "uas_answer.xml",
+        remote=None,
+        local_port=callee_port,
+        media_port=free_port_block(8),
+        extra=["-rtp_echo"],
+    )
+    trunk = {
+        "trunk_registrar": f"sip:127.0.0.1:{registrar_port}",
+        "trunk_username": "callbot-trunk",
+        "trunk_password": "s3cret",
+        "trunk_uri_template": f"sip:{{number}}@127.0.0.1:{callee_port}",
+    }
+    with (
+        sipp_process(registrar_args, registrar_dir) as registrar,
+        supervised(tmp_path / "out", 1, **trunk) as one,
+    ):
+        registered = finish_sipp(registrar, registrar_dir, timeout=20)
+        with sipp_process(callee_args, callee_dir) as callee:
+            time.sleep(0.3)
+            (link,) = one.host.connected_links()
+            result = link.originate(
+                "0611223344", caller_id="0977665544", headers={"X-Callbot-Callback": "rappel-7"}
+            ).result(10)
+            (handler,) = one.demo.wait_for_calls(1, 5)
+            time.sleep(1.0)
+            handler.control.hangup("call-back done")
+            assert handler.done.wait(5)
+            called = finish_sipp(callee, callee_dir)
+        assert "s3cret" not in (one.run_dir / "worker-0.json").read_text()
+
+    assert registered.returncode == 0 and "SIP/2.0 200 OK" in registered.messages, registered.errors
+    assert f"@127.0.0.1:{one.front_port}" in registered.messages.split("REGISTER sip:")[-1].split("\n\n")[0]
+    assert (result.answered, result.status_code) == (True, 200)
+    assert called.returncode == 0, called.errors  # the callee got its ACK and the BYE through the front
+    invite = called.messages[called.messages.index("INVITE sip:") :].split("\n\n", 1)[0]
+    assert f"Record-Route: <sip:127.0.0.1:{one.front_port};" in invite and "\nRoute:" not in invite

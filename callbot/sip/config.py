@@ -41,6 +41,9 @@ class WorkerConfig:
     rtp_bind_address: str | None = None
     rtp_port: int = 20000
     rtp_port_range: int = 200
+    #: SIP URI every request the worker starts goes through (a call-back's INVITE, the REGISTER):
+    #: behind the front, the front, since the worker's SIP listens on loopback only.
+    outbound_proxy: str | None = None
     users: tuple[str, ...] = ()
     codecs: tuple[str, ...] = ("PCMA", "PCMU", "G722")
     sample_rate: int = 8000
@@ -81,6 +84,10 @@ class WorkerConfig:
         if self.public_address is not None:
             _check_host("public_address", self.public_address)
         _check_port("sip_port", self.sip_port)
+        if self.outbound_proxy is not None and not self.outbound_proxy.startswith("sip:"):
+            raise ConfigError(
+                f"outbound_proxy: {self.outbound_proxy!r} must be a sip: URI, e.g. sip:10.0.0.1:5060;lr"
+            )
         _check_port("rtp_port", self.rtp_port)
         if not 2 <= self.rtp_port_range <= 20000 or self.rtp_port + self.rtp_port_range > 65535:
             raise ConfigError(f"rtp_port_range: {self.rtp_port_range} must be 2..20000 and end below 65536")

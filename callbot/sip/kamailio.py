@@ -124,7 +124,7 @@ request_route {{
         }}
         exit;
     }}
-    if (is_method("INVITE") && !has_totag() && !pike_check_req()) {{
+    if (is_method("INVITE") && !has_totag() && !ds_is_from_list("1") && !pike_check_req()) {{
         xlog("L_WARN", "refused INVITE from $si: more than {invites_per_source} in 2 s\\n");
         append_to_reply("Retry-After: {retry_after}\\r\\n");
         sl_send_reply("503", "Too Many Calls From This Address");
@@ -160,6 +160,20 @@ request_route {{
     }}
     if (t_check_trans()) {{
         exit;
+    }}
+    if (ds_is_from_list("1")) {{
+        # A worker's own request (a call-back's INVITE, the trunk REGISTER): workers listen on loopback
+        # only, so what they start goes out through here, record-routed so that the answers come back.
+        loose_route();  # the Route to this front, put there by the worker's outbound proxy setting
+        if (is_method("REGISTER")) {{
+            # The trunk must call the front, not a loopback address it cannot reach.
+            {register_contact}
+        }} else {{
+            record_route();
+            # For a callee that ignores Record-Route too (see the in-dialog branch above).
+            $sht(calls=>$ci) = "sip:" + $si + ":" + $sp;
+        }}
+        route(RELAY);
     }}
     if (is_method("OPTIONS") && uri == myself && $rU == $null) {{
         sl_send_reply("200", "OK");
@@ -234,6 +248,11 @@ def render_config(front: FrontConfig) -> str:
         media_lines_regex=media_lines_regex(front.max_media_lines + 1),
         invites_per_source=front.invites_per_source,
         call_memory_s=front.call_memory_s,
+        register_contact=(
+            f'subst_hf("Contact", "/@127\\.0\\.0\\.1:[0-9]+/@{front.bind_address}:{front.sip_port}/", "a");'
+            if front.bind_address != "0.0.0.0"
+            else "# bound to 0.0.0.0: no single address to advertise, set worker public_address"
+        ),
     )
 
 

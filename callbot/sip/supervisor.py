@@ -85,6 +85,7 @@ class SupervisorConfig:
             "worker_id",
             "bind_address",
             "rtp_bind_address",
+            "outbound_proxy",
             "sip_port",
             "rtp_port",
             "rtp_port_range",
@@ -98,6 +99,14 @@ class SupervisorConfig:
         """The front is the edge of every deployment ("auto" is kept for older settings files): only
         Kamailio checks what PJSIP cannot afford (callbot/sip/kamailio.py). `never` exposes the worker."""
         return self.front != "never"
+
+    @property
+    def front_proxy_uri(self) -> str | None:
+        """Where a worker behind the front sends the requests it starts (it can reach nothing else)."""
+        if not self.uses_front:
+            return None
+        host = "127.0.0.1" if self.bind_address in ("0.0.0.0", "127.0.0.1") else self.bind_address
+        return f"sip:{host}:{self.sip_port};lr"
 
     @property
     def worker_sip_address(self) -> str:
@@ -126,6 +135,7 @@ class SupervisorConfig:
             "worker_id": f"sip-{index}",
             "bind_address": self.worker_sip_address,
             "rtp_bind_address": self.bind_address,
+            "outbound_proxy": self.front_proxy_uri,
             "sip_port": self.worker_port(index),
             "rtp_port": self.rtp_base_port + index * self.rtp_ports_per_worker,
             "rtp_port_range": self.rtp_ports_per_worker,

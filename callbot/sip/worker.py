@@ -301,6 +301,8 @@ class SipWorker:
         mtp.boundAddress = cfg.rtp_bind_address or cfg.bind_address
         if cfg.public_address:
             mtp.publicAddress = cfg.public_address
+        if cfg.outbound_proxy:
+            acfg.sipConfig.proxies.append(cfg.outbound_proxy)
         if cfg.trunk_username:
             acfg.sipConfig.authCreds.append(
                 pj.AuthCredInfo("digest", cfg.trunk_realm, cfg.trunk_username, 0, cfg.trunk_password or "")
