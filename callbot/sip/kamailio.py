@@ -41,6 +41,9 @@ class FrontConfig:
     invites_per_source: int = 16
     #: How long the front remembers which worker took a Call-ID (for peers that ignore Record-Route).
     call_memory_s: int = 7200
+    #: The address the trunk must call (written in the workers' REGISTER Contact): the public address
+    #: when there is one, else `bind_address` (none when that is 0.0.0.0).
+    advertised_address: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_media_lines <= 8:
@@ -233,6 +236,7 @@ failure_route[NEXT_WORKER] {{
 
 
 def render_config(front: FrontConfig) -> str:
+    advertised = front.advertised_address or (front.bind_address if front.bind_address != "0.0.0.0" else None)
     listen = "\n".join(f"listen={t}:{front.bind_address}:{front.sip_port}" for t in front.transports)
     return _TEMPLATE.format(
         children=front.children,
@@ -249,9 +253,9 @@ def render_config(front: FrontConfig) -> str:
         invites_per_source=front.invites_per_source,
         call_memory_s=front.call_memory_s,
         register_contact=(
-            f'subst_hf("Contact", "/@127\\.0\\.0\\.1:[0-9]+/@{front.bind_address}:{front.sip_port}/", "a");'
-            if front.bind_address != "0.0.0.0"
-            else "# bound to 0.0.0.0: no single address to advertise, set worker public_address"
+            f'subst_hf("Contact", "/@127\\.0\\.0\\.1:[0-9]+/@{advertised}:{front.sip_port}/", "a");'
+            if advertised
+            else "# bound to 0.0.0.0 and no public address: nothing to advertise"
         ),
     )
 

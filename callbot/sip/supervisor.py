@@ -155,6 +155,7 @@ class SupervisorConfig:
             max_message_bytes=self.max_message_bytes,
             max_media_lines=self.max_media_lines,
             invites_per_source=self.invites_per_source,
+            advertised_address=self.worker.get("public_address"),
         )
 
     @classmethod
