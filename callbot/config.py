@@ -81,6 +81,13 @@ class CallbackSettings(_Section):
     retry_delays_s: list[float] = Field(default=[300.0, 900.0, 1800.0], min_length=1)
     max_attempts: int | None = Field(default=None, ge=1, le=20)
     max_per_phone_per_day: int = Field(default=3, ge=1, le=50)
+    # Limits every booking meets, queues file or not (callbot/callbacks/store.py CallbackLimits):
+    max_pending_per_phone: int = Field(default=5, ge=1, le=100)  # one number, all days together
+    max_per_slot_all_queues: int = Field(default=20, ge=1)  # all queues, per slot_minutes window
+    max_per_day_all_queues: int = Field(default=200, ge=1)  # all queues, per day
+    refuse_hidden_caller: bool = False  # no call-back from a call without a valid caller id
+    #: Regions (ISO codes) whose numbers may be called back: by default those billed as national.
+    regions: list[str] = Field(default=["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"], min_length=1)
     slot_minutes: int = Field(default=15, ge=5, le=60)
     per_slot: int = Field(default=2, ge=1, le=1000)
     min_lead_s: float = Field(default=600.0, ge=0.0)

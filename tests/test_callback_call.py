@@ -222,6 +222,7 @@ def test_a_refused_transfer_ends_politely_and_is_tried_again(prompts: CallbackCa
         (Outcome("hangup", reason="wrong_person"), True, False, False),
         (Outcome("caller_hangup"), True, True, True),
         (Outcome("caller_hangup"), False, False, True),
+        (Outcome("worker_lost"), True, False, True),  # the line died with its SIP worker: call again
         (None, False, False, True),
     ],
 )

@@ -24,6 +24,7 @@ from alembic.migration import MigrationContext
 
 import callbot.calls.schema  # noqa: F401 - call_records shares the metadata and the migrations
 from callbot.callbacks import (
+    CallbackLimits,
     CallbackRefused,
     CallbackStatus,
     CallbackStore,
@@ -61,7 +62,7 @@ def pg_url(postgres: ScratchPostgres) -> str:
 
 @pytest.fixture
 def store(pg_url: str) -> Iterator[CallbackStore]:
-    store = CallbackStore(pg_url)
+    store = CallbackStore(pg_url, limits=CallbackLimits(max_per_slot=100))  # one test books 50 due at once
     store.migrate()
     yield store
     store.close()

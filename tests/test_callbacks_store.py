@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 import callbot.calls.schema  # noqa: F401 - call_records shares the metadata and the migrations
 from callbot.callbacks import (
+    CallbackLimits,
     CallbackNotFound,
     CallbackRefused,
     CallbackStateError,
@@ -264,6 +265,80 @@ def test_abuse_limit_per_phone_per_day(store: CallbackStore) -> None:
     store.add(due_at=paris("2026-11-24 16:00"), queue="q", phone="0698765432")
     store.cancel(store.list(day=date(2026, 11, 24), queue="q")[0].id)
     store.add(due_at=paris("2026-11-24 16:00"), queue="q", phone="0612345678")
+
+
+@pytest.mark.parametrize(
+    ("phone", "region"),
+    [("+687 75 12 34", "NC"), ("+689 87 12 34 56", "PF"), ("+681 82 12 34", "WF"), ("+508 55 12 34", "PM")],
+)
+def test_numbers_billed_as_international_are_refused_by_default(
+    store: CallbackStore, phone: str, region: str
+) -> None:
+    """New Caledonia, French Polynesia, Wallis and Futuna, Saint-Pierre: French, but international calls."""
+    with pytest.raises(CallbackRefused) as caught:
+        store.add(due_at=NOW + timedelta(hours=1), queue="q", phone=phone)
+    assert caught.value.code == "phone_not_allowed" and f"a number in {region}" in str(caught.value)
+
+
+@pytest.mark.parametrize("phone", ["0590 27 12 34", "0696 12 34 56", "0594 29 12 34", "0639 01 23 45"])
+def test_overseas_departments_billed_as_national_are_accepted(store: CallbackStore, phone: str) -> None:
+    assert store.add(due_at=NOW + timedelta(hours=1), queue="q", phone=phone).status == CallbackStatus.PENDING
+
+
+def limited_store(tmp_path: Path, clock: ManualClock, **limits: int | bool) -> CallbackStore:
+    store = CallbackStore(tmp_path / "limited", clock=clock, limits=CallbackLimits(**limits))  # type: ignore[arg-type]
+    store.migrate()
+    return store
+
+
+def numbers(count: int) -> list[str]:
+    return [f"+336120000{index:02d}" for index in range(count)]
+
+
+def test_default_limits_apply_without_any_queues_file(tmp_path: Path, clock: ManualClock) -> None:
+    """The defaults alone: nothing beyond 14 days, 20 due in one 15-minute window over all queues,
+    5 pending for one number over several days."""
+    store = limited_store(tmp_path, clock)
+    with pytest.raises(CallbackRefused) as caught:
+        store.add(due_at=NOW + timedelta(days=15), queue="q", phone="0612345678")
+    assert caught.value.code == "too_far"
+    due = paris("2026-11-24 10:05")
+    for phone in numbers(20):
+        store.add(due_at=due, queue="any", phone=phone)
+    with pytest.raises(CallbackRefused) as caught:
+        store.add(due_at=paris("2026-11-24 10:14"), queue="other", phone="0698765432")
+    assert caught.value.code == "callbacks_full"
+    store.add(due_at=paris("2026-11-24 10:15"), queue="other", phone="0698765432")  # next window
+    for day in range(25, 30):
+        store.add(due_at=paris(f"2026-11-{day} 11:00"), queue="q", phone="0611111111")
+    with pytest.raises(CallbackRefused) as caught:
+        store.add(due_at=paris("2026-11-30 11:00"), queue="q", phone="0611111111")
+    assert caught.value.code == "phone_pending"
+    store.close()
+
+
+def test_a_day_cap_holds_over_every_queue_and_window(tmp_path: Path, clock: ManualClock) -> None:
+    store = limited_store(tmp_path, clock, max_per_day=3)
+    for hour, phone in zip((9, 12, 15), numbers(3), strict=True):
+        store.add(due_at=paris(f"2026-11-24 {hour:02d}:00"), queue=f"q{hour}", phone=phone)
+    with pytest.raises(CallbackRefused) as caught:
+        store.add(due_at=paris("2026-11-24 18:00"), queue="q", phone="0698765432")
+    assert caught.value.code == "day_full"
+    store.add(due_at=paris("2026-11-25 09:00"), queue="q", phone="0698765432")
+    store.close()
+
+
+def test_a_call_without_a_valid_caller_id_books_nothing_when_so_configured(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    store = limited_store(tmp_path, clock, refuse_hidden_caller=True)
+    due = NOW + timedelta(hours=2)
+    with pytest.raises(CallbackRefused) as caught:
+        store.add(due_at=due, queue="q", phone="0612345678", caller=None, call_id="hidden-1")
+    assert caught.value.code == "caller_id_required"
+    store.add(due_at=due, queue="q", phone="0612345678", caller="+33698765432", call_id="shown-1")
+    store.add(due_at=due, queue="q", phone="0611111111")  # an operator's own booking has no call
+    store.close()
 
 
 def test_slot_limit_is_checked_when_writing(store: CallbackStore) -> None:

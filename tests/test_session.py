@@ -550,3 +550,47 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
         assert answer.transcript == "C'est lui, c'est ici." and "Je n'ai pas reconnu le magasin" in (
             answer.bot or ""
         )
+
+
+def test_a_call_back_the_store_refuses_is_explained_in_french_instead_of_confirmed(
+    flow, prompts, tmp_path: Path
+) -> None:
+    """A caller from New Caledonia (an international call for the centre) books a call-back by keypad:
+    2 (call-back), 1 1 4 (tomorrow at 14 h), 1 (yes to the number read back). The store refuses the
+    number, so the caller hears why ("Nous ne pouvons pas rappeler ce numéro."), never "c'est noté",
+    and nothing is stored (real SQLite store with its default limits, no queues file)."""
+    from callbot.callbacks import CallbackStore
+    from callbot.config import Settings
+    from callbot.session.stack import SpeechStack
+
+    store = CallbackStore(tmp_path / "var")
+    store.migrate()
+    stack = SpeechStack(
+        Settings(), engine=_ScriptedEngine(), synthesizer=prompts.synth, flow=flow, callback_store=store
+    )
+    caller_id = "+687751234"
+
+    class StoreChannel(RecordingChannel):
+        def schedule_callback(self, action) -> None:
+            stack.store_callback(action, caller=caller_id, call_id="nc-1")
+
+    session = stack.new_session(call_id="nc-1", origin=NOW, caller=caller_id, channel=StoreChannel())
+    caller = Caller(session)
+    caller.wait(1000)
+    session.dtmf("2")
+    caller.wait_until_listening()
+    for key in "114":
+        session.dtmf(key)
+        caller.wait(300)
+    caller.wait_until_listening()
+    session.dtmf("1")
+    caller.wait_until_listening()
+
+    said = " ".join(p["text"] for p in session.log.of_type("prompt"))
+    assert "Nous ne pouvons pas rappeler ce numéro. Au revoir." in said, said
+    assert "noté" not in said
+    (refusal,) = session.log.of_type("callback_refused")
+    assert refusal["code"] == "phone_not_allowed"
+    assert session.outcome is not None and session.outcome.reason == "callback refused: phone_not_allowed"
+    assert store.list() == []
+    store.close()

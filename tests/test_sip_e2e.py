@@ -10,8 +10,10 @@ and the call's JSON-lines event log.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +38,7 @@ from callbot.session.call_session import RECORDING_NOTICE
 from callbot.sip.context import decode_user_to_user
 from callbot.sip.rtp_pcap import write_keys_pcap
 from callbot.sip.testing import (
+    SCENARIOS,
     SIPP_PCAPS,
     ServeHandle,
     SippRun,
@@ -47,6 +50,7 @@ from callbot.sip.testing import (
     run_sipp,
     serve_process,
     sipp_args,
+    sipp_process,
     transcribe,
 )
 from callbot.tts import PromptCache, create_synthesizer
@@ -340,6 +344,42 @@ def test_pressing_0_transfers_to_the_service_client_queue(
     assert call.of_type("session_end")[-1]["outcome"]["type"] == "transfer"
 
 
+FORGED_USER = "%2B33612345678%0D%0A2026-12-06%2012%3A00%3A00,000%20callbot%20INFO%20%3Cfake%20log%20line%3E"
+
+
+def test_a_caller_id_with_a_line_break_forges_no_line_anywhere_and_is_not_trusted_as_a_number(
+    gateway: ServeHandle, sipp_dir: Path, notice_ms: int
+) -> None:
+    """A From user of "+33612345678 CR LF <a log line>" (%-escaped on the wire, as a peer may send it):
+    after the call (0 pressed: a REFER with the transfer context), no line of the gateway's log, the
+    call's event log or the REFER starts with the forged text, and the conversation got no caller
+    number (the caller id is not a valid phone number, so nothing would be read back or called)."""
+    scenario = sipp_dir / "uac_forged_caller.xml"
+    original = (SCENARIOS / "uac_bot_transfer.xml").read_text()
+    # No number is trusted from such a caller id: the REFER carries no X-Callbot-Caller to check.
+    without_caller_check = original.replace(
+        'check_it="true"\n            assign_to="caller"', 'assign_to="caller"'
+    )
+    assert without_caller_check != original
+    scenario.write_text(without_caller_check.replace("sip:+33612345678@", f"sip:{FORGED_USER}@"))
+    keys_pcap(sipp_dir)
+
+    call = place_call(gateway, sipp_dir, str(scenario), speak_after_ms=notice_ms + 1000)
+
+    assert call.run.returncode == 0, call.run.errors
+    refer = call.run.request("REFER")
+    written = [*gateway.log_text().splitlines(), *call.log.read_text().splitlines(), *refer.splitlines()]
+    forged = [line for line in written if line.startswith("2026-12-06 12:00:00,000") or "<fake" in line]
+    assert forged == []
+    assert any("%0D%0A" in line for line in gateway.log_text().splitlines())  # the call was logged, escaped
+    for line in call.log.read_text().splitlines():
+        json.loads(line)  # every event is still one JSON line
+    context = json.loads(decode_user_to_user(call.run.headers("REFER")["User-to-User"]))
+    assert "\n" not in json.dumps(context) and "\r" not in json.dumps(context)
+    assert call.of_type("session_end")[-1]["outcome"]["type"] == "transfer"
+    assert "X-Callbot-Caller" not in call.run.headers("REFER")
+
+
 def test_a_caller_talking_over_the_greeting_silences_the_bot_within_300_ms(
     gateway: ServeHandle, sipp_dir: Path, opening: bytes, notice_ms: int
 ) -> None:
@@ -417,6 +457,59 @@ def test_a_call_back_is_booked_with_the_keypad_alone(
         assert request.phone == CALLER and request.status.value == "pending"
     finally:
         store.close()
+
+
+def test_a_worker_killed_mid_call_leaves_a_truthful_record_and_a_valid_recording(
+    gateway: ServeHandle, sipp_dir: Path
+) -> None:
+    """kill -9 of the SIP worker during a call: the conversation host records the call as `worker_lost`
+    (never `caller_hangup`), the recording the worker was writing is finished as a valid WAV (no
+    `.wav.part` left), and the supervisor brings the worker back for the next tests."""
+    line_pcap(sipp_dir / "caller.pcap", bytes(1600), noise_ms=500)
+    call_id = f"e2e-killed-{uuid.uuid4().hex[:8]}@127.0.0.1"
+    args = sipp_args(
+        "uac_bot_caller.xml",
+        remote=gateway.address,
+        local_port=free_port(),
+        media_port=free_port_block(8),
+        duration_ms=30_000,
+        keys={"speak_after_ms": "0"},
+        extra=["-cid_str", call_id],
+        timeout_s=60,
+    )
+    recording, log = gateway.call_files(call_id)
+    part = recording.with_name(recording.name + ".part")
+    status_path = gateway.data_dir / "sip" / "status.json"
+    victim = json.loads(status_path.read_text())["worker-0"]["pid"]
+    with sipp_process(args, sipp_dir):
+        deadline = time.monotonic() + 15
+        while not (part.exists() and part.stat().st_size > 16_000):  # ~0.5 s of audio flushed
+            assert time.monotonic() < deadline, gateway.log_text()[-3000:]
+            time.sleep(0.1)
+        time.sleep(1.0)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while _last_event(log) != "session_end":
+            assert time.monotonic() < deadline, gateway.log_text()[-3000:]
+            time.sleep(0.1)
+
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    names = [event["event"] for event in events]
+    assert "worker_lost" in names and "caller_hangup" not in names
+    assert events[-1]["outcome"]["type"] == "worker_lost"
+    assert recording.exists() and not part.exists()
+    audio = read_wav(recording)
+    assert audio.channels == 2 and len(audio.channel(0)) >= RATE  # at least the 0.5 s seen, as 16-bit
+    deadline = time.monotonic() + 20
+    while True:  # back for the next tests: restarted, reconnected to its host, known to the front
+        status = json.loads(status_path.read_text())["worker-0"]
+        reconnected = gateway.log_text().count("callbot.sip.host INFO worker sip-0") >= 2
+        if status["pid"] not in (None, victim) and reconnected:
+            break
+        assert time.monotonic() < deadline, gateway.log_text()[-3000:]
+        time.sleep(0.2)
+    assert status["restarts"] == 1
+    time.sleep(1.5)  # one dispatcher probe round
 
 
 def test_nothing_the_gateway_writes_is_readable_by_other_users(gateway: ServeHandle) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,19 +10,23 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from callbot.sip.demo import DemoFactory
+from callbot.sip.fuzz import fuzz
 from callbot.sip.host import HandlerHost
 from callbot.sip.testing import (
     finish_sipp,
     free_port,
     free_port_block,
+    invite_with_media_lines,
     prepare_sipp_dir,
     run_sipp,
+    send_datagrams,
     short_socket_path,
     sip_options,
     sipp_args,
@@ -57,6 +62,9 @@ class Deployment:
     def status(self) -> dict:
         return json.loads((self.run_dir / "status.json").read_text())
 
+    def restarts(self) -> dict[str, int]:
+        return {name: entry["restarts"] for name, entry in self.status().items()}
+
     def calls(self, cwd: Path, count: int, duration_ms: int) -> list[str]:
         return sipp_args(
             "uac_limit.xml",
@@ -69,13 +77,17 @@ class Deployment:
         )
 
 
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("sip-front")
+@contextlib.contextmanager
+def supervised(
+    work: Path, workers: int, front: dict[str, object] | None = None, **worker: object
+) -> Iterator[Deployment]:
+    """The supervisor with `workers` workers behind the front (`front`: its settings), calls handled by a
+    demo host here; `worker`: settings of every worker."""
+    work.mkdir(parents=True, exist_ok=True)
     demo = DemoFactory({})
     front_port = free_port()
     settings = {
-        "workers": 2,
+        "workers": workers,
         "sip_port": front_port,
         "worker_base_port": free_port_block(2),
         "rtp_base_port": free_port_block(80),
@@ -83,7 +95,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory):
         "run_dir": str(work / "run"),
         "drain_timeout_s": 10,
         "restart_backoff_s": 0.3,
-        "worker": {"max_calls": 4, "pjsip_log_level": 1},
+        "worker": {"max_calls": 4, "pjsip_log_level": 1, **worker},
+        **(front or {}),
     }
     with HandlerHost(short_socket_path("sip-front-test"), demo) as host:
         settings["handler_address"] = host.address
@@ -97,14 +110,20 @@ def deployment(tmp_path_factory: pytest.TempPathFactory):
                 stderr=subprocess.STDOUT,
             )
         try:
-            host.wait_for_workers(2, 15)
+            host.wait_for_workers(workers, 15)
             deadline = time.monotonic() + 10
             while sip_options(("127.0.0.1", front_port), 0.5) != 200:
                 assert time.monotonic() < deadline, f"the front never answered:\n{log.read_text()[-3000:]}"
-            time.sleep(1.2)  # one dispatcher probe round, so that both workers are known alive
+            time.sleep(1.2)  # one dispatcher probe round, so that every worker is known alive
             yield Deployment(host, demo, process, work / "run", front_port, log)
         finally:
             stop_process(process, timeout=20)
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory):
+    with supervised(tmp_path_factory.mktemp("sip-front"), 2) as running:
+        yield running
 
 
 @pytest.fixture
@@ -126,6 +145,97 @@ def test_six_simultaneous_calls_are_spread_over_both_workers_and_all_answered(
     handlers = deployment.demo.wait_for_calls(6, 5)
     assert Counter(worker_of(h) for h in handlers) == {"sip-0": 3, "sip-1": 3}
     assert run.responses(503) == 0
+
+
+def hostile_invites_then_a_normal_call(deployment: Deployment, sipp_dir: Path) -> None:
+    """What a hostile peer did to workers (docs/sip.md): three INVITEs with 40 media lines 25 ms apart
+    (they aborted a worker; three more with the SDP in a multipart body), then four late-offer INVITEs
+    never answered (they held every call slot). Every process must stay up, the slots come back within
+    40 s, and a normal call is then answered."""
+    pids = {name: entry["pid"] for name, entry in deployment.status().items()}
+    front = ("127.0.0.1", deployment.front_port)
+
+    codes = send_datagrams(
+        front,
+        lambda port: [invite_with_media_lines(front, port, 40, multipart=i >= 3) for i in range(6)],
+        gap_s=0.025,
+        listen_s=1.5,
+    )
+
+    assert codes == [488] * 6  # three plain SDPs, three inside multipart bodies
+    started = time.monotonic()
+    late = run_sipp(
+        sipp_args(
+            "uac_late_offer_no_answer.xml",
+            remote=deployment.front,
+            local_port=free_port(),
+            media_port=sipp_media_ports(4),
+            calls=4,
+            timeout_s=45,
+        ),
+        sipp_dir,
+        timeout=50,
+    )
+    assert late.returncode == 0, late.errors  # each got a BYE from the gateway
+    assert time.monotonic() - started < 40
+    assert deployment.demo.handlers == {}  # no conversation ever started for them
+    normal = run_sipp(deployment.calls(sipp_dir, 1, 1000), sipp_dir)
+    assert normal.returncode == 0 and normal.responses(503) == 0, normal.errors
+    assert len(deployment.demo.wait_for_calls(1, 5)) == 1
+    assert deployment.restarts() == dict.fromkeys(pids, 0)
+    assert {name: entry["pid"] for name, entry in deployment.status().items()} == pids
+
+
+def test_hostile_invites_leave_both_workers_behind_the_front_alive_and_answering(
+    deployment: Deployment, sipp_dir: Path
+) -> None:
+    hostile_invites_then_a_normal_call(deployment, sipp_dir)
+
+
+def test_a_single_worker_is_behind_the_front_too_survives_hostile_invites_and_says_503_when_full(
+    tmp_path: Path,
+) -> None:
+    with supervised(tmp_path / "one", 1) as one:
+        assert sorted(one.status()) == ["front", "worker-0"]
+        hostile_invites_then_a_normal_call(one, prepare_sipp_dir(tmp_path / "sipp"))
+
+        one.demo.reset()
+        full = run_sipp(one.calls(prepare_sipp_dir(tmp_path / "full"), 5, 2500), tmp_path / "full")
+
+        assert full.returncode == 0, full.errors  # the scenario checks Retry-After on the 503
+        assert len(one.demo.wait_for_calls(4, 5)) == 4
+        assert full.responses(503) >= 1 and full.responses(486) == 0
+
+
+def test_a_thousand_malformed_datagrams_restart_nothing_and_calls_are_answered_after(tmp_path: Path) -> None:
+    """The bounded fuzz of docs/sip.md: 1,000 datagrams of nine categories (callbot/sip/fuzz.py), 2 ms
+    apart, at the front; every process keeps its pid and a normal call is answered within 40 s (calls
+    answered by the fuzz and never acknowledged hold their slot until PJSIP gives up, 32 s: a deployment
+    of its own, so that no other test finds them)."""
+    with supervised(tmp_path / "fuzzed", 2) as deployment:
+        fuzz_then_a_normal_call(deployment, prepare_sipp_dir(tmp_path / "sipp"))
+
+
+def fuzz_then_a_normal_call(deployment: Deployment, sipp_dir: Path) -> None:
+    pids = {name: entry["pid"] for name, entry in deployment.status().items()}
+
+    figures = fuzz(("127.0.0.1", deployment.front_port), 1000)
+
+    print("fuzz figures:", figures)
+    answers = figures["answers"]
+    assert figures["sent"] == 1000
+    assert isinstance(answers, dict) and {400, 488, 513} <= set(answers)
+    started = time.monotonic()
+    while True:
+        deployment.demo.reset()
+        normal = run_sipp(deployment.calls(sipp_dir, 1, 500), sipp_dir)
+        if normal.returncode == 0 and normal.responses(503) == 0:
+            break
+        assert time.monotonic() - started < 40, normal.errors
+        time.sleep(1)
+    assert len(deployment.demo.wait_for_calls(1, 5)) == 1
+    assert deployment.restarts() == dict.fromkeys(pids, 0)
+    assert {name: entry["pid"] for name, entry in deployment.status().items()} == pids
 
 
 def test_a_killed_worker_does_not_disturb_the_other_workers_calls_and_comes_back(
@@ -185,7 +295,9 @@ def test_sigterm_lets_calls_finish_turns_new_ones_away_then_stops_everything(
             os.kill(pid, 0)
 
 
-def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: Path) -> None:
+def test_a_single_worker_with_its_own_handler_process_runs_without_the_front_when_told(
+    tmp_path: Path,
+) -> None:
     sip_port = free_port()
     heard = tmp_path / "heard"
     settings = {
@@ -197,6 +309,7 @@ def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: P
         "handler_factory": "callbot.sip.demo:build_demo_factory",
         "handler_options": {"heard_dir": str(heard)},
         "drain_timeout_s": 5,
+        "front": "never",
     }
     config = tmp_path / "sip.yaml"
     config.write_text(yaml.safe_dump(settings))
@@ -212,7 +325,7 @@ def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: P
         while sip_options(("127.0.0.1", sip_port), 0.5) != 200:
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
         status = json.loads((tmp_path / "run" / "status.json").read_text())
-        assert sorted(status) == ["handler-0", "worker-0"]  # no Kamailio for one worker
+        assert sorted(status) == ["handler-0", "worker-0"]  # no Kamailio when told so
         sipp_dir = prepare_sipp_dir(tmp_path / "sipp")
         args = sipp_args(
             "uac_limit.xml",
@@ -234,3 +347,54 @@ def test_a_single_worker_with_its_own_handler_process_needs_no_front(tmp_path: P
             time.sleep(0.1)
     finally:
         assert stop_process(process, timeout=20) == 0, log.read_text()[-3000:]
+
+
+def test_a_worker_on_loopback_registers_and_dials_out_through_the_front(tmp_path: Path) -> None:
+    """Behind the front a worker's SIP listens on 127.0.0.1 only: its REGISTER and its call-back INVITE
+    leave through the front (the REGISTER naming the front as the contact, the INVITE record-routed so
+    that the callee's ACK and BYE come back), with the trunk password handed over by environment."""
+    registrar_port, callee_port = free_port(), free_port()
+    registrar_dir, callee_dir = (
+        prepare_sipp_dir(tmp_path / "registrar"),
+        prepare_sipp_dir(tmp_path / "callee"),
+    )
+    registrar_args = sipp_args(
+        "uas_registrar.xml", remote=None, local_port=registrar_port, media_port=free_port_block(8)
+    )
+    callee_args = sipp_args(
+        "uas_answer.xml",
+        remote=None,
+        local_port=callee_port,
+        media_port=free_port_block(8),
+        extra=["-rtp_echo"],
+    )
+    trunk = {
+        "trunk_registrar": f"sip:127.0.0.1:{registrar_port}",
+        "trunk_username": "callbot-trunk",
+        "trunk_password": "s3cret",
+        "trunk_uri_template": f"sip:{{number}}@127.0.0.1:{callee_port}",
+    }
+    with (
+        sipp_process(registrar_args, registrar_dir) as registrar,
+        supervised(tmp_path / "out", 1, **trunk) as one,
+    ):
+        registered = finish_sipp(registrar, registrar_dir, timeout=20)
+        with sipp_process(callee_args, callee_dir) as callee:
+            time.sleep(0.3)
+            (link,) = one.host.connected_links()
+            result = link.originate(
+                "0611223344", caller_id="0977665544", headers={"X-Callbot-Callback": "rappel-7"}
+            ).result(10)
+            (handler,) = one.demo.wait_for_calls(1, 5)
+            time.sleep(1.0)
+            handler.control.hangup("call-back done")
+            assert handler.done.wait(5)
+            called = finish_sipp(callee, callee_dir)
+        assert "s3cret" not in (one.run_dir / "worker-0.json").read_text()
+
+    assert registered.returncode == 0 and "SIP/2.0 200 OK" in registered.messages, registered.errors
+    assert f"@127.0.0.1:{one.front_port}" in registered.messages.split("REGISTER sip:")[-1].split("\n\n")[0]
+    assert (result.answered, result.status_code) == (True, 200)
+    assert called.returncode == 0, called.errors  # the callee got its ACK and the BYE through the front
+    invite = called.messages[called.messages.index("INVITE sip:") :].split("\n\n", 1)[0]
+    assert f"Record-Route: <sip:127.0.0.1:{one.front_port};" in invite and "\nRoute:" not in invite

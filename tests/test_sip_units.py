@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import struct
 import subprocess
 from pathlib import Path
@@ -27,8 +30,14 @@ from callbot.sip.context import (
     transfer_headers,
 )
 from callbot.sip.host import CallControl
-from callbot.sip.kamailio import FrontConfig, kamailio_command, render_dispatcher_list, write_front
-from callbot.sip.media import CallRecorder, MediaBridge, OutboundBuffer
+from callbot.sip.kamailio import (
+    FrontConfig,
+    kamailio_command,
+    media_lines_regex,
+    render_dispatcher_list,
+    write_front,
+)
+from callbot.sip.media import CallRecorder, MediaBridge, OutboundBuffer, finish_partial_recording
 from callbot.sip.protocol import (
     AudioIn,
     CallEnded,
@@ -42,8 +51,8 @@ from callbot.sip.protocol import (
 )
 from callbot.sip.rtp_pcap import PCMU, write_rtp_pcap
 from callbot.sip.session_adapter import SessionCallHandler, SipChannel
-from callbot.sip.sipmsg import parse_request, passed_on_headers, uri_user
-from callbot.sip.supervisor import SupervisorConfig
+from callbot.sip.sipmsg import caller_number, parse_request, passed_on_headers, uri_user
+from callbot.sip.supervisor import Supervisor, SupervisorConfig
 
 FRAME = 320  # 20 ms of PCM16 at 8 kHz
 
@@ -169,6 +178,29 @@ def test_recording_is_stereo_aligned_and_appears_only_when_complete(tmp_path: Pa
     assert right == [-100, -200, -300, -400]
 
 
+def test_a_recording_left_by_a_killed_worker_becomes_a_valid_wav_of_what_was_flushed(tmp_path: Path) -> None:
+    """kill -9 between two flushes: what is on disk is the `.wav.part` as of the last flush (copied here
+    while the recorder is still open, as the dead process left it), plus maybe a torn frame."""
+    recorder = CallRecorder(tmp_path / "live.wav", 8000)
+    for index in range(10):
+        recorder.caller(np.full(160, 100 * (index + 1), dtype="<i2").tobytes())
+        recorder.bot(np.full(160, -7, dtype="<i2").tobytes())
+    recorder.flush()
+    left_behind = tmp_path / "killed.wav.part"
+    left_behind.write_bytes((tmp_path / "live.wav.part").read_bytes() + b"\x01\x02\x03")  # a torn frame
+    recorder.close()
+
+    finished = finish_partial_recording(left_behind)
+
+    assert finished == tmp_path / "killed.wav" and not left_behind.exists()
+    audio = read_wav(finished)
+    assert audio.channels == 2 and len(audio.channel(0)) == 10 * 320
+    assert np.frombuffer(audio.channel(0), dtype="<i2")[::160].tolist() == [100 * (i + 1) for i in range(10)]
+    not_a_wav = tmp_path / "junk.wav.part"
+    not_a_wav.write_bytes(b"hello")
+    assert finish_partial_recording(not_a_wav) is None and not_a_wav.exists()
+
+
 # ---------------------------------------------------------------------------------------- SIP text
 INVITE = (
     "INVITE sip:%2B33900000000@gw.example;user=phone SIP/2.0\r\n"
@@ -231,9 +263,18 @@ def test_worker_config_loads_from_yaml_and_round_trips(tmp_path: Path) -> None:
         load_worker_config(tmp_path / "missing.yaml")
 
 
-def test_supervisor_places_workers_behind_the_front_only_when_needed() -> None:
-    single = SupervisorConfig.from_mapping({"handler_address": "/tmp/h.sock", "sip_port": 5060})
-    assert (single.uses_front, single.worker_port(0)) == (False, 5060)
+def test_every_deployment_has_the_front_as_its_edge_with_workers_on_loopback() -> None:
+    single = SupervisorConfig.from_mapping(
+        {"handler_address": "/tmp/h.sock", "sip_port": 5060, "bind_address": "192.0.2.10"}
+    )
+    assert (single.uses_front, single.worker_port(0)) == (True, 5070)
+    worker = single.worker_config(0)
+    assert (worker.bind_address, worker.rtp_bind_address) == ("127.0.0.1", "192.0.2.10")
+    assert single.front_config().workers == (("127.0.0.1", 5070),)
+    exposed = SupervisorConfig.from_mapping({"handler_address": "/tmp/h.sock", "front": "never"})
+    assert (exposed.uses_front, exposed.worker_port(0)) == (False, 5060)
+    with pytest.raises(ConfigError, match="max_media_lines"):
+        SupervisorConfig.from_mapping({"handler_address": "/x", "max_media_lines": 40})
     many = SupervisorConfig.from_mapping(
         {
             "workers": 3,
@@ -255,6 +296,32 @@ def test_supervisor_places_workers_behind_the_front_only_when_needed() -> None:
         SupervisorConfig.from_mapping({"handler_address": "/x", "worker": {"max_calls": 9}})
 
 
+def test_run_files_hold_no_secret_and_the_worker_gets_them_from_its_environment(tmp_path: Path) -> None:
+    settings = {
+        "handler_factory": "callbot.sip.demo:build_demo_factory",
+        "run_dir": str(tmp_path / "run"),
+        "worker": {"trunk_password": "s3cret-trunk", "handler_authkey": "s3cret-key"},
+    }
+    supervisor = Supervisor(SupervisorConfig.from_mapping(settings))
+    supervisor.prepare()
+
+    run = tmp_path / "run"
+    for path in run.iterdir():
+        assert "s3cret" not in path.read_text(), path.name
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
+    assert stat.S_IMODE(run.stat().st_mode) == 0o700
+    (worker,) = supervisor.workers
+    assert worker.env is not None
+    assert worker.env["CALLBOT_SIP_TRUNK_PASSWORD"] == "s3cret-trunk"
+    assert worker.env["CALLBOT_SIP_AUTHKEY"] == "s3cret-key"
+    os.environ.update({"CALLBOT_SIP_TRUNK_PASSWORD": "s3cret-trunk", "CALLBOT_SIP_AUTHKEY": "s3cret-key"})
+    try:
+        loaded = load_worker_config(run / "worker-0.json")
+    finally:
+        del os.environ["CALLBOT_SIP_TRUNK_PASSWORD"], os.environ["CALLBOT_SIP_AUTHKEY"]
+    assert (loaded.trunk_password, loaded.handler_authkey) == ("s3cret-trunk", "s3cret-key")
+
+
 # ---------------------------------------------------------------------------------------- templates
 def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> None:
     workers = (("127.0.0.1", 5071), ("127.0.0.1", 5072))
@@ -262,6 +329,7 @@ def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> No
     config = write_front(front)
     text = config.read_text()
     assert 'ds_select_dst("1", "4")' in text and "record_route();" in text and "Retry-After: 10" in text
+    assert "$ml > 4000" in text and '"488", "Too Many Media Lines"' in text and "pike_check_req()" in text
     assert render_dispatcher_list(workers) == "1 sip:127.0.0.1:5071 0 0\n1 sip:127.0.0.1:5072 0 0\n"
     check = subprocess.run(
         [kamailio_command(front, config)[0], "-c", "-f", str(config)],
@@ -270,6 +338,21 @@ def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> No
         timeout=30,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize(
+    ("lines", "line_end", "refused"),
+    [(1, "\r\n", False), (4, "\r\n", False), (5, "\r\n", True), (40, "\n", True), (40, "\r", True)],
+)
+def test_the_front_counts_media_lines_whatever_the_line_ends(
+    lines: int, line_end: str, refused: bool
+) -> None:
+    """Kamailio's search_body gets the regex as written in its config; Python's `re` reads the same
+    POSIX syntax here (the end-to-end tests in test_sip_front.py run it in Kamailio)."""
+    body = line_end.join(
+        ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "t=0 0"] + ["m=audio 4000 RTP/AVP 8"] * lines
+    )
+    assert bool(re.search(media_lines_regex(5), body + line_end)) is refused
 
 
 def test_a_wav_becomes_an_rtp_capture_that_decodes_back_to_it(tmp_path: Path) -> None:
@@ -324,8 +407,9 @@ class _ScriptedSession:
     def dtmf(self, digit: str) -> None:
         self.digits.append(digit)
 
-    def hangup(self) -> None:
+    def hangup(self, cause: str = "caller_hangup") -> None:
         self.ended = True
+        self.cause = cause
 
     def transfer_failed(self, status: int | None = None, reason: str = "") -> bool:
         return False  # no dialog to take over: the handler apologises and hangs up
@@ -379,3 +463,36 @@ def test_a_caller_id_cannot_carry_a_line_break_or_markup_downstream() -> None:
     assert user == "+33612345678%0D%0A2026-12-06%2012%3A00%3A00%20INFO%20%3Cfake%3E"
     assert not any(char in user for char in "\r\n<> ")
     assert uri_user("sip:%2B33612345678@h") == "+33612345678"  # a well-formed number is untouched
+
+
+@pytest.mark.parametrize(
+    ("caller", "number"),
+    [
+        ("+33612345678", "+33612345678"),
+        ("0145678900", "+33145678900"),
+        ("+33612345678%0D%0A2026-12-06%2012%3A00%3A00%20INFO%20%3Cfake%3E", None),
+        ("anonymous", None),
+        ("", None),
+        ("+3361", None),
+        ("06.12.34.56.78", "+33612345678"),
+    ],
+)
+def test_only_a_caller_id_that_is_a_valid_number_comes_out_as_e164(caller: str, number: str | None) -> None:
+    assert caller_number(caller) == number
+
+
+def test_control_characters_in_passed_on_headers_stay_escaped() -> None:
+    request = parse_request("INVITE sip:bot@h SIP/2.0\r\nX-Account: 12\x1b[31m34\x00\r\nSubject: ok\r\n\r\n")
+    assert passed_on_headers(request) == {"X-Account": "12%1B[31m34%00", "Subject": "ok"}
+
+
+def test_a_call_whose_worker_died_ends_as_worker_lost_not_as_a_caller_hang_up() -> None:
+    lost, hung_up = _ScriptedSession(), _ScriptedSession()
+    for session, ended in (
+        (lost, CallEnded("c9", "worker lost", 0, 0)),
+        (hung_up, CallEnded("c9", "remote hangup", 200, 9)),
+    ):
+        control = CallControl(_SentCommands(), _started_call())  # type: ignore[arg-type]
+        SessionCallHandler(session, control).on_ended(ended)
+    assert (lost.ended, lost.cause) == (True, "worker_lost")
+    assert (hung_up.ended, hung_up.cause) == (True, "caller_hangup")

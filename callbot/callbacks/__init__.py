@@ -21,10 +21,11 @@ from callbot.callbacks.models import (
 )
 from callbot.callbacks.phones import PhonePolicy
 from callbot.callbacks.slots import CallbackSlots, SlotCheck, SlotRules
-from callbot.callbacks.store import CallbackStore, SlotLimit, StoreError, database_url
+from callbot.callbacks.store import CallbackLimits, CallbackStore, SlotLimit, StoreError, database_url
 
 __all__ = [
     "CallbackBooking",
+    "CallbackLimits",
     "CallbackNotFound",
     "CallbackRefused",
     "CallbackRequest",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from callbot.callbacks.models import CallbackRefused, CallbackRequest
+from callbot.callbacks.refusals import refusal_sentence
 from callbot.callbacks.slots import CallbackSlots, SlotRules
 from callbot.callbacks.store import CallbackStore
 from callbot.clock import Clock, wall_clock
@@ -18,19 +19,6 @@ from callbot.dialog import french
 from callbot.dialog.actions import ScheduleCallback
 from callbot.queues.directory import QueueDirectory, UnknownQueue
 
-_REFUSAL_FR: dict[str, str] = {
-    "past": "Ce moment est déjà passé.",
-    "too_soon": "C'est un peu trop tôt pour organiser le rappel.",
-    "too_far": "Nous ne programmons pas de rappel aussi loin.",
-    "closed": "Nos conseillers ne sont pas disponibles à ce moment-là.",
-    "holiday": "Ce jour-là est férié, nos conseillers ne sont pas disponibles.",
-    "full": "Ce créneau est déjà complet.",
-    "slot_full": "Ce créneau est déjà complet.",
-    "phone_limit": "Plusieurs rappels sont déjà prévus pour ce numéro ce jour-là.",
-    "invalid_phone": "Ce numéro ne semble pas valide.",
-    "phone_not_allowed": "Nous ne pouvons pas rappeler ce numéro.",
-    "unknown_queue": "Je ne peux pas programmer ce rappel.",
-}
 _SLOT_CODES = frozenset({"past", "too_soon", "too_far", "closed", "holiday", "full", "slot_full"})
 
 
@@ -116,7 +104,7 @@ class CallbackBooking:
 
     def refusal_fr(self, refused: CallbackRefused) -> str:
         """What the bot says: the reason, then the free slots to choose from when the time was the issue."""
-        sentence = _REFUSAL_FR.get(refused.code, "Je ne peux pas programmer ce rappel.")
+        sentence = refusal_sentence(refused.code)
         if refused.code not in _SLOT_CODES:
             return sentence
         if not refused.alternatives:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from callbot.callbacks.dispatcher import DialRequest, DialResult, RetryPolicy
+from callbot.callbacks.phones import PhonePolicy
 from callbot.callbacks.slots import SlotRules
-from callbot.callbacks.store import CallbackStore
+from callbot.callbacks.store import CallbackLimits, CallbackStore
 from callbot.dialog import callback_call as dialog
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def dial_result_of(outcome: Outcome | None, heard_someone: bool, call_end: str) 
 
     Reached (done): put through to an agent, a new time booked, the request cancelled by the person, or
     a person who spoke and then hung up. Not reached (tried again later): a voicemail, silence, a
-    transfer the queue refused, a hang-up before anyone spoke. Given up: the wrong person.
+    transfer the queue refused, a hang-up before anyone spoke, a call lost with the SIP worker that
+    carried it. Given up: the wrong person.
     """
     if outcome is None:
         return DialResult(False, _ANSWERED, f"the call ended without an outcome ({call_end})")
@@ -62,6 +64,8 @@ def dial_result_of(outcome: Outcome | None, heard_someone: bool, call_end: str) 
         if reason == dialog.TRANSFER_FAILED:
             return DialResult(False, _ANSWERED, "the agents' queue refused the transfer")
         return DialResult(True, _ANSWERED, f"the bot ended the call ({reason})")
+    if outcome.type == "worker_lost":
+        return DialResult(False, _ANSWERED, "the SIP worker carrying the call died: tried again")
     if outcome.type == "caller_hangup":
         if heard_someone:
             return DialResult(True, _ANSWERED, "the person hung up")
@@ -71,10 +75,18 @@ def dial_result_of(outcome: Outcome | None, heard_someone: bool, call_end: str) 
 
 def store_from_settings(settings: Settings, *, migrate: bool = True) -> CallbackStore:
     """The call-back store the settings name (PostgreSQL by URL, else SQLite in `data_dir`), migrated."""
-    store = CallbackStore(
-        settings.database_url or settings.data_dir,
-        max_per_phone_per_day=settings.callbacks.max_per_phone_per_day,
+    cb = settings.callbacks
+    limits = CallbackLimits(
+        max_per_phone_per_day=cb.max_per_phone_per_day,
+        max_pending_per_phone=cb.max_pending_per_phone,
+        max_per_slot=cb.max_per_slot_all_queues,
+        max_per_day=cb.max_per_day_all_queues,
+        slot_minutes=cb.slot_minutes,
+        horizon_days=cb.horizon_days,
+        refuse_hidden_caller=cb.refuse_hidden_caller,
     )
+    phones = PhonePolicy(regions=frozenset(region.upper() for region in cb.regions))
+    store = CallbackStore(settings.database_url or settings.data_dir, limits=limits, phones=phones)
     if migrate:
         store.migrate()
     return store

@@ -2,7 +2,8 @@
 
 A call-back is an outbound call paid by the contact centre: a caller (or a script) that gives a premium-rate
 or foreign number would turn the bot into a toll-fraud tool. So numbers are checked, normalised to E.164
-(`+33612345678`) and kept to France and its overseas departments and territories unless configured.
+(`+33612345678`) and kept to the numbers billed as national (metropolitan France and the overseas
+departments) unless configured.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from callbot.callbacks.models import CallbackRefused
 
 _OVERSEAS = frozenset({"GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"})  # share France's 0 trunk prefix
 FRENCH_REGIONS = frozenset({"FR", "NC", "PF", "WF"} | _OVERSEAS)
+#: Where a call-back goes by default: metropolitan France and the overseas departments and
+#: collectivities whose numbers (+590, +594, +596, +262, +269) French operators bill as national.
+#: New Caledonia (+687), French Polynesia (+689), Wallis and Futuna (+681) and Saint-Pierre-et-Miquelon
+#: (+508) are international calls: refused unless configured.
+NATIONAL_RATE_REGIONS = frozenset({"FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"})
 _REFUSED_TYPES = {
     PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
     PhoneNumberType.SHARED_COST: "a shared-cost number",
@@ -30,7 +36,7 @@ class PhonePolicy:
     """`default_region` reads national numbers ("06 12 34 56 78"); `regions` are those we call back."""
 
     default_region: str = "FR"
-    regions: Collection[str] = FRENCH_REGIONS
+    regions: Collection[str] = NATIONAL_RATE_REGIONS
 
     def normalise(self, raw: str | None) -> str:
         """E.164 text, or CallbackRefused('invalid_phone' / 'phone_not_allowed')."""

@@ -108,24 +108,56 @@ def database_url(target: str | Path) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class CallbackLimits:
+    """What any booking meets, with or without a queues file: a call-back is a call the contact centre
+    pays for, and any SIP peer can ask for one (its caller id is its own to write).
+
+    Counted over active call-backs (pending or being dialled): `max_per_phone_per_day` for one number on
+    one day (Europe/Paris), `max_pending_per_phone` for one number all days together, `max_per_slot` for
+    all queues in one `slot_minutes` window and `max_per_day` for all queues on one day; nothing is due
+    further than `horizon_days` ahead. `refuse_hidden_caller`: a call whose caller id is hidden or not a
+    valid number may not book a call-back at all (it could otherwise name any number to call).
+    """
+
+    max_per_phone_per_day: int = 3
+    max_pending_per_phone: int = 5
+    max_per_slot: int = 20
+    max_per_day: int = 200
+    slot_minutes: int = 15
+    horizon_days: int = 14
+    refuse_hidden_caller: bool = False
+
+    def __post_init__(self) -> None:
+        counts = (self.max_per_phone_per_day, self.max_pending_per_phone, self.max_per_slot, self.max_per_day)
+        if min(counts) < 1 or self.horizon_days < 1:
+            raise ValueError("call-back limits and horizon_days must be at least 1")
+        if self.slot_minutes <= 0 or 60 % self.slot_minutes:
+            raise ValueError(f"slot_minutes={self.slot_minutes}: use a divisor of 60")
+
+
 class CallbackStore:
     """Call-back requests in a SQL database. Thread-safe; one instance per process is enough.
 
-    `max_per_phone_per_day`: active (pending or being dialled) call-backs one number may hold for one day
-    (Europe/Paris) — the abuse limit; `phones` decides which numbers may be called at all.
+    `limits` are the abuse limits every booking meets (`max_per_phone_per_day` overrides theirs, for
+    callers that only set that one); `phones` decides which numbers may be called at all.
     """
 
     def __init__(
         self,
         url: str | Path,
         *,
-        max_per_phone_per_day: int = 3,
+        max_per_phone_per_day: int | None = None,
+        limits: CallbackLimits | None = None,
         phones: PhonePolicy | None = None,
         tz: ZoneInfo = PARIS,
         clock: Clock = wall_clock,
     ) -> None:
         self.url = database_url(url)
-        self.max_per_phone_per_day = max_per_phone_per_day
+        limits = limits or CallbackLimits()
+        if max_per_phone_per_day is not None:
+            limits = replace(limits, max_per_phone_per_day=max_per_phone_per_day)
+        self.limits = limits
         self.phones = phones or PhonePolicy()
         self.tz = tz
         self._clock = clock
@@ -182,16 +214,25 @@ class CallbackStore:
         decides as the call did. A request whose time has already passed on the store's own clock is
         then stored `expired`: kept for QA to read, never dialled, holding no slot and no limit.
 
-        Raises CallbackRefused: `invalid_phone`, `phone_not_allowed`, `past`, `phone_limit` (too many
-        active call-backs for this number that day), `slot_full` (when `slot` is given). Storing the
-        same call's same request again (a retry after a timeout) returns the stored one.
+        Raises CallbackRefused: `caller_id_required` (a call without a valid caller id, when the limits
+        say so), `invalid_phone`, `phone_not_allowed`, `past`, `too_far` (beyond the horizon),
+        `phone_limit` (too many active call-backs for this number that day), `phone_pending` (…all days
+        together), `callbacks_full` / `day_full` (all queues' cap for that window / day), `slot_full`
+        (when `slot` is given). Storing the same call's same request again (a retry after a timeout)
+        returns the stored one.
         """
+        if self.limits.refuse_hidden_caller and call_id is not None and not caller:
+            raise CallbackRefused("caller_id_required", "the call has no valid caller id: no call-back")
         number = self.phones.normalise(phone)
         now = self._clock()
         decided = _as_utc(as_of, self.tz) if as_of is not None else now
         due = _as_utc(due_at, self.tz)
         if due < decided - _PAST_GRACE:
             raise CallbackRefused("past", f"{due.isoformat()} is in the past")
+        if due > decided + timedelta(days=self.limits.horizon_days):
+            raise CallbackRefused(
+                "too_far", f"{due.isoformat()} is more than {self.limits.horizon_days} days ahead"
+            )
         expired = due < now - _PAST_GRACE
         values = {
             "id": uuid.uuid4(),
@@ -228,6 +269,7 @@ class CallbackStore:
                     return _request(same._mapping)
             if not expired:
                 self._check_phone_limit(conn, number, due)
+                self._check_overall_limits(conn, due)
                 if slot is not None:
                     self._check_slot(conn, slot)
             conn.execute(insert(_t).values(**values))
@@ -248,12 +290,48 @@ class CallbackStore:
                 _t.c.phone == phone, _t.c.status.in_(ACTIVE_STATUSES), _t.c.due_at >= start, _t.c.due_at < end
             )
         ).scalar_one()
-        if held >= self.max_per_phone_per_day:
+        if held >= self.limits.max_per_phone_per_day:
             raise CallbackRefused(
                 "phone_limit",
                 f"{phone} already has {held} call-backs planned on {start.astimezone(self.tz).date()} "
-                f"(limit {self.max_per_phone_per_day} a day)",
+                f"(limit {self.limits.max_per_phone_per_day} a day)",
             )
+        pending = conn.execute(
+            select(func.count()).where(_t.c.phone == phone, _t.c.status.in_(ACTIVE_STATUSES))
+        ).scalar_one()
+        if pending >= self.limits.max_pending_per_phone:
+            raise CallbackRefused(
+                "phone_pending",
+                f"{phone} already has {pending} call-backs planned "
+                f"(limit {self.limits.max_pending_per_phone})",
+            )
+
+    def _check_overall_limits(self, conn: Connection, due: datetime) -> None:
+        """All queues together: a cap per slot window and per day, whatever the queues file says."""
+        local = due.astimezone(self.tz)
+        minutes = self.limits.slot_minutes
+        window_start = local.replace(minute=local.minute - local.minute % minutes, second=0, microsecond=0)
+        day_start, day_end = _local_day_bounds(local.date(), self.tz)
+        for code, start, end, cap in (
+            (
+                "callbacks_full",
+                window_start,
+                window_start + timedelta(minutes=minutes),
+                self.limits.max_per_slot,
+            ),
+            ("day_full", day_start, day_end, self.limits.max_per_day),
+        ):
+            booked = conn.execute(
+                select(func.count()).where(
+                    _t.c.status.in_(ACTIVE_STATUSES),
+                    _t.c.due_at >= _as_utc(start, self.tz),
+                    _t.c.due_at < _as_utc(end, self.tz),
+                )
+            ).scalar_one()
+            if booked >= cap:
+                raise CallbackRefused(
+                    code, f"{booked} call-backs already due between {start.isoformat()} and {end.isoformat()}"
+                )
 
     def _check_slot(self, conn: Connection, slot: SlotLimit) -> None:
         booked = conn.execute(

@@ -25,6 +25,8 @@ from typing import Any, Protocol
 from callbot.asr.base import Recognizer
 from callbot.audio.frame import FRAME_MS, AudioFrame, silence
 from callbot.audio.resample import FrameResampler
+from callbot.callbacks.models import CallbackRefused
+from callbot.callbacks.refusals import refusal_sentence
 from callbot.dialog.actions import (
     Action,
     CallContext,
@@ -84,7 +86,8 @@ class TurnRecord:
 
 @dataclass
 class Outcome:
-    """How the call ended: transfer, callback, hangup (by the bot), caller_hangup, or error."""
+    """How the call ended: transfer, callback, hangup (by the bot), caller_hangup, worker_lost (the SIP
+    worker carrying it died), or error."""
 
     type: str
     queue: str | None = None
@@ -207,6 +210,7 @@ class CallSession:
         self.clock = clock
         self.turns: list[TurnRecord] = []
         self.outcome: Outcome | None = None
+        self._callback_refused = False
         self.ended = False
         self._closed = False
 
@@ -275,13 +279,15 @@ class CallSession:
         pending = [action for action in self._after_audio if isinstance(action, Listen)]
         return pending[-1].max_digits if pending else 1
 
-    def hangup(self) -> None:
-        """The call is over on the line (the caller hung up, or the BYE after a transfer)."""
+    def hangup(self, cause: str = "caller_hangup") -> None:
+        """The call is over on the line: the caller hung up (or the BYE after a transfer), or, with
+        `cause="worker_lost"`, the process carrying the call died and the line is gone with it (the
+        records must not say the caller hung up)."""
         if not self.ended:
             self.ended = True
             if self.outcome is None:
-                self.outcome = Outcome("caller_hangup")
-            self.log.emit(self.now_ms, "caller_hangup")
+                self.outcome = Outcome(cause)
+            self.log.emit(self.now_ms, cause)
             self._finish()
         self.close()
 
@@ -580,13 +586,29 @@ class CallSession:
         # A wait still queued behind a prompt the caller cut short (a key over the greeting) is answered.
         self._after_audio = [action for action in self._after_audio if not isinstance(action, Listen)]
         said: list[str] = []
+        refused = False
         for action in result.actions:
             if isinstance(action, Say):
+                if refused:
+                    continue  # the dialog's "c'est noté" would be a lie: the refusal was said instead
                 self._queue_speech(action.text, action.barge_in)
                 said.append(action.text)
             elif isinstance(action, ScheduleCallback):
                 # Stored before the caller hears "c'est noté": a confirmed request survives a crash.
-                self.channel.schedule_callback(action)
+                try:
+                    self.channel.schedule_callback(action)
+                except CallbackRefused as refusal:
+                    # A limit the dialog could not check (the store's caps, the number's region…): the
+                    # caller hears why, in French, and the call ends as the dialog planned.
+                    refused = True
+                    goodbye = any(isinstance(later, Hangup) for later in result.actions)
+                    sentence = refusal_sentence(refusal.code) + (" Au revoir." if goodbye else "")
+                    self._queue_speech(sentence, False)
+                    said.append(sentence)
+                    self.outcome = Outcome("hangup", reason=f"callback refused: {refusal.code}")
+                    self._callback_refused = True
+                    self.log.emit(self.now_ms, "callback_refused", code=refusal.code, reason=str(refusal))
+                    continue
                 self.outcome = Outcome("callback", queue=action.queue, callback_at=action.at)
                 self.log.emit(self.now_ms, "callback", at=action.at, phone=action.phone, queue=action.queue)
             else:
@@ -634,7 +656,9 @@ class CallSession:
             elif isinstance(action, Hangup):
                 self.log.emit(self.now_ms, "hangup", reason=action.reason)
                 self.channel.hangup(action.reason)
-                keep_callback = self.outcome is not None and self.outcome.type == "callback"
+                keep_callback = self.outcome is not None and (
+                    self.outcome.type == "callback" or self._callback_refused
+                )
                 self._end(
                     self.outcome
                     if keep_callback and self.outcome

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ import yaml
 PJSUA_CALL_SLOTS = 4
 KNOWN_CODECS = ("PCMA", "PCMU", "G722", "GSM", "iLBC", "speex", "L16")
 TRANSPORTS = ("udp", "tcp")
+#: Settings that are secrets: never written to a run file, handed to a worker through its environment.
+SECRET_SETTINGS = {"handler_authkey": "CALLBOT_SIP_AUTHKEY", "trunk_password": "CALLBOT_SIP_TRUNK_PASSWORD"}
 
 
 class ConfigError(ValueError):
@@ -33,8 +36,14 @@ class WorkerConfig:
     sip_port: int = 5060
     transports: tuple[str, ...] = TRANSPORTS
     public_address: str | None = None
+    #: Where RTP sockets are bound when it differs from `bind_address`: behind the front a worker's SIP
+    #: listens on loopback only, while its media must stay reachable by the callers.
+    rtp_bind_address: str | None = None
     rtp_port: int = 20000
     rtp_port_range: int = 200
+    #: SIP URI every request the worker starts goes through (a call-back's INVITE, the REGISTER):
+    #: behind the front, the front, since the worker's SIP listens on loopback only.
+    outbound_proxy: str | None = None
     users: tuple[str, ...] = ()
     codecs: tuple[str, ...] = ("PCMA", "PCMU", "G722")
     sample_rate: int = 8000
@@ -70,9 +79,15 @@ class WorkerConfig:
 
     def __post_init__(self) -> None:
         _check_address("bind_address", self.bind_address)
+        if self.rtp_bind_address is not None:
+            _check_address("rtp_bind_address", self.rtp_bind_address)
         if self.public_address is not None:
             _check_host("public_address", self.public_address)
         _check_port("sip_port", self.sip_port)
+        if self.outbound_proxy is not None and not self.outbound_proxy.startswith("sip:"):
+            raise ConfigError(
+                f"outbound_proxy: {self.outbound_proxy!r} must be a sip: URI, e.g. sip:10.0.0.1:5060;lr"
+            )
         _check_port("rtp_port", self.rtp_port)
         if not 2 <= self.rtp_port_range <= 20000 or self.rtp_port + self.rtp_port_range > 65535:
             raise ConfigError(f"rtp_port_range: {self.rtp_port_range} must be 2..20000 and end below 65536")
@@ -137,8 +152,26 @@ class WorkerConfig:
         except TypeError as exc:
             raise ConfigError(f"worker settings: {exc}") from exc
 
-    def to_mapping(self) -> dict[str, Any]:
+    def with_secrets_from(self, environ: Mapping[str, str]) -> WorkerConfig:
+        """The secrets a run file leaves out, from the environment the supervisor started us with."""
+        authkey = environ.get(SECRET_SETTINGS["handler_authkey"]) or self.handler_authkey
+        password = environ.get(SECRET_SETTINGS["trunk_password"]) or self.trunk_password
+        return dataclasses.replace(self, handler_authkey=authkey, trunk_password=password)
+
+    def secrets_environment(self) -> dict[str, str]:
+        """The environment variables that carry this config's secrets to a worker process."""
+        return {
+            variable: str(getattr(self, name))
+            for name, variable in SECRET_SETTINGS.items()
+            if getattr(self, name) is not None
+        }
+
+    def to_mapping(self, secrets: bool = True) -> dict[str, Any]:
+        """The settings as plain data; `secrets=False` leaves the secrets out (for files on disk)."""
         values = dataclasses.asdict(self)
+        if not secrets:
+            for name in SECRET_SETTINGS:
+                values.pop(name)
         for name in ("transports", "users", "codecs"):
             values[name] = list(values[name])
         return values
@@ -157,7 +190,7 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
         raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
-    return WorkerConfig.from_mapping(values)
+    return WorkerConfig.from_mapping(values).with_secrets_from(os.environ)
 
 
 def _check_port(name: str, port: int) -> None:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from callbot.audio.frame import AudioFrame
 from callbot.dialog.actions import CallContext
 from callbot.sip.context import TransferContext, transfer_headers
+from callbot.sip.media import finish_partial_recording
 from callbot.sip.protocol import (
     AudioIn,
     CallEnded,
@@ -46,9 +47,13 @@ from callbot.sip.protocol import (
     Transfer,
     TransferStatus,
     WorkerHello,
+    call_file_stem,
 )
 
 log = logging.getLogger("callbot.sip.host")
+
+#: `CallEnded.reason` of the calls of a worker whose link broke (it died, or lost the host).
+WORKER_LOST = "worker lost"
 
 
 class CallHandler(Protocol):
@@ -269,14 +274,44 @@ class WorkerLink:
     def _lost(self) -> None:
         self.closed.set()
         self.conn.close()
+        dead = self.hello is not None and _process_gone(self.hello.pid)
         for call_id, runner in list(self.calls.items()):
-            runner.events.put(CallEnded(call_id, "worker lost", 0, 0))
+            recording = self._finish_recording(call_id) if dead else None
+            runner.events.put(CallEnded(call_id, WORKER_LOST, 0, 0, recording))
         self.calls.clear()
         for request_id, future in list(self._originations.items()):
             future.set_result(OriginateResult(request_id, False, 503, "worker lost"))
         self._originations.clear()
         log.warning("worker %s disconnected", self.worker_id)
         self.host._worker_lost(self)
+
+    def _finish_recording(self, call_id: str) -> str | None:
+        """The recording a dead worker was writing for `call_id`, made a valid WAV (it cannot do it)."""
+        directory = self.hello.recording_dir if self.hello is not None else None
+        if directory is None:
+            return None
+        part = Path(directory) / f"{call_file_stem(call_id)}.wav.part"
+        finished = finish_partial_recording(part) if part.exists() else None
+        if finished is not None:
+            log.warning("recording of %s finished for the lost worker: %s", call_id, finished)
+        return str(finished) if finished is not None else None
+
+
+def _process_gone(pid: int, wait_s: float = 2.0) -> bool:
+    """True once `pid` has exited (gone, or a zombie its parent has not reaped yet). The link breaks as
+    the process dies, so it is given `wait_s`; a worker still alive only lost its link, and finishes
+    its own recordings."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 class HandlerHost:

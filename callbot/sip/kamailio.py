@@ -6,6 +6,14 @@ the dialog (ACK, BYE, REFER, NOTIFY) reaches the same worker, and fails over: a 
 486/503 (full or draining) or does not answer in time is skipped for the next one. When every worker
 refuses, the caller gets 503 with Retry-After. Workers are probed with OPTIONS every second and taken
 out of the rotation while they do not answer (a worker that died, or is being restarted).
+
+It is also the edge that keeps hostile traffic away from PJSIP, which aborts (an ioqueue assertion) when
+its socket table runs out: PJSUA opens an RTP and an RTCP socket for every audio `m=` line of an offer
+(up to 16) before any application callback sees the INVITE, and a closed socket's slot stays taken for
+500 ms, so three INVITEs with 16+ media lines abort a worker. The front refuses, before a worker sees
+them, requests larger than `max_message_bytes` (513), SDP bodies with more than `max_media_lines`
+`m=` lines (488), and more than `invites_per_source` new INVITEs from one address in 2 s (503 +
+Retry-After, Kamailio's pike module). See docs/sip.md for the measurements.
 """
 
 from __future__ import annotations
@@ -28,6 +36,23 @@ class FrontConfig:
     worker_timeout_ms: int = 1500
     transports: tuple[str, ...] = ("udp", "tcp")
     children: int = 2
+    max_message_bytes: int = 4000
+    max_media_lines: int = 4
+    invites_per_source: int = 16
+    #: How long the front remembers which worker took a Call-ID (for peers that ignore Record-Route).
+    call_memory_s: int = 7200
+    #: The address the trunk must call (written in the workers' REGISTER Contact): the public address
+    #: when there is one, else `bind_address` (none when that is 0.0.0.0).
+    advertised_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_media_lines <= 8:
+            raise ValueError(f"max_media_lines: {self.max_media_lines} must be between 1 and 8")
+        if not 1000 <= self.max_message_bytes <= 4000:
+            # PJSIP's own receive buffer (PJSIP_MAX_PKT_LEN) is 4000 bytes: beyond it a body is cut.
+            raise ValueError(f"max_message_bytes: {self.max_message_bytes} must be between 1000 and 4000")
+        if self.invites_per_source < 1:
+            raise ValueError(f"invites_per_source: {self.invites_per_source} must be at least 1")
 
 
 _TEMPLATE = """#!KAMAILIO
@@ -55,6 +80,8 @@ loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "sanity.so"
 loadmodule "dispatcher.so"
+loadmodule "pike.so"
+loadmodule "htable.so"
 
 modparam("tm", "fr_timer", {worker_timeout_ms})
 modparam("tm", "fr_inv_timer", 120000)
@@ -69,13 +96,41 @@ modparam("dispatcher", "ds_probing_mode", 1)
 modparam("dispatcher", "ds_probing_threshold", 1)
 modparam("dispatcher", "ds_inactive_threshold", 1)
 modparam("dispatcher", "ds_ping_reply_codes", "class=2;code=404;code=405;code=503")
+modparam("htable", "htable", "calls=>size=10;autoexpire={call_memory_s};")
+modparam("pike", "sampling_time_unit", 2)
+modparam("pike", "reqs_density_per_unit", {invites_per_source})
+modparam("pike", "remove_latency", 4)
 
 request_route {{
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
     }}
+    if ($ml > {max_message_bytes}) {{
+        # PJSIP reads at most 4000 bytes: a longer INVITE would lose its SDP and hold a slot.
+        xlog("L_WARN", "refused $rm from $si: $ml bytes\\n");
+        if (!is_method("ACK")) {{
+            sl_send_reply("513", "Message Too Large");
+        }}
+        exit;
+    }}
     if (!sanity_check("17895", "7")) {{
+        exit;
+    }}
+    if (search_body("{media_lines_regex}")) {{
+        # Every audio m= line costs a worker two sockets before any code of ours runs (module doc);
+        # any body is searched: PJSIP also takes the SDP out of a multipart one.
+        xlog("L_WARN", "refused $rm from $si: more than {max_media_lines} media lines\\n");
+        if (!is_method("ACK")) {{
+            append_to_reply("Warning: 399 callbot \\"at most {max_media_lines} media lines\\"\\r\\n");
+            sl_send_reply("488", "Too Many Media Lines");
+        }}
+        exit;
+    }}
+    if (is_method("INVITE") && !has_totag() && !ds_is_from_list("1") && !pike_check_req()) {{
+        xlog("L_WARN", "refused INVITE from $si: more than {invites_per_source} in 2 s\\n");
+        append_to_reply("Retry-After: {retry_after}\\r\\n");
+        sl_send_reply("503", "Too Many Calls From This Address");
         exit;
     }}
     if (has_totag()) {{
@@ -87,7 +142,17 @@ request_route {{
             t_relay();
             exit;
         }}
-        sl_send_reply("404", "Not Here");
+        # A caller that ignored our Record-Route (SIPp does): the worker that answered, by Call-ID.
+        if ($sht(calls=>$ci) != $null) {{
+            $du = $sht(calls=>$ci);
+            if (is_method("BYE")) {{
+                sht_rm("calls", "$ci");
+            }}
+            route(RELAY);
+        }}
+        if (!is_method("ACK")) {{
+            sl_send_reply("404", "Not Here");
+        }}
         exit;
     }}
     if (is_method("CANCEL")) {{
@@ -98,6 +163,20 @@ request_route {{
     }}
     if (t_check_trans()) {{
         exit;
+    }}
+    if (ds_is_from_list("1")) {{
+        # A worker's own request (a call-back's INVITE, the trunk REGISTER): workers listen on loopback
+        # only, so what they start goes out through here, record-routed so that the answers come back.
+        loose_route();  # the Route to this front, put there by the worker's outbound proxy setting
+        if (is_method("REGISTER")) {{
+            # The trunk must call the front, not a loopback address it cannot reach.
+            {register_contact}
+        }} else {{
+            record_route();
+            # For a callee that ignores Record-Route too (see the in-dialog branch above).
+            $sht(calls=>$ci) = "sip:" + $si + ":" + $sp;
+        }}
+        route(RELAY);
     }}
     if (is_method("OPTIONS") && uri == myself && $rU == $null) {{
         sl_send_reply("200", "OK");
@@ -112,6 +191,7 @@ request_route {{
         route(ALL_BUSY);
     }}
     t_on_failure("NEXT_WORKER");
+    t_on_branch("TO_WORKER");
     route(RELAY);
 }}
 
@@ -120,6 +200,11 @@ route[RELAY] {{
         sl_reply_error();
     }}
     exit;
+}}
+
+branch_route[TO_WORKER] {{
+    # Branches are tried one after the other: the last one remembered is the worker that answered.
+    $sht(calls=>$ci) = $du;
 }}
 
 route[ALL_BUSY] {{
@@ -139,6 +224,7 @@ failure_route[NEXT_WORKER] {{
         }}
         if (ds_next_dst()) {{
             t_on_failure("NEXT_WORKER");
+            t_on_branch("TO_WORKER");
             t_relay();
             exit;
         }}
@@ -150,6 +236,7 @@ failure_route[NEXT_WORKER] {{
 
 
 def render_config(front: FrontConfig) -> str:
+    advertised = front.advertised_address or (front.bind_address if front.bind_address != "0.0.0.0" else None)
     listen = "\n".join(f"listen={t}:{front.bind_address}:{front.sip_port}" for t in front.transports)
     return _TEMPLATE.format(
         children=front.children,
@@ -160,7 +247,24 @@ def render_config(front: FrontConfig) -> str:
         worker_timeout_ms=front.worker_timeout_ms,
         dispatcher_list=front.run_dir / "dispatcher.list",
         retry_after=front.retry_after_s,
+        max_message_bytes=front.max_message_bytes,
+        max_media_lines=front.max_media_lines,
+        media_lines_regex=media_lines_regex(front.max_media_lines + 1),
+        invites_per_source=front.invites_per_source,
+        call_memory_s=front.call_memory_s,
+        register_contact=(
+            f'subst_hf("Contact", "/@127\\.0\\.0\\.1:[0-9]+/@{advertised}:{front.sip_port}/", "a");'
+            if advertised
+            else "# bound to 0.0.0.0 and no public address: nothing to advertise"
+        ),
     )
+
+
+def media_lines_regex(count: int) -> str:
+    """A POSIX regex (as written inside a Kamailio string) matching a body with `count` or more `m=`
+    lines. A line starts after CR or LF: PJSIP's SDP parser accepts either alone as a line end."""
+    line_start = "[\\r\\n]m="
+    return f"{line_start}((.|[\\r\\n])*{line_start}){{{count - 1}}}"
 
 
 def render_dispatcher_list(workers: Sequence[tuple[str, int]]) -> str:
@@ -170,10 +274,16 @@ def render_dispatcher_list(workers: Sequence[tuple[str, int]]) -> str:
 
 def write_front(front: FrontConfig) -> Path:
     """Write kamailio.cfg and dispatcher.list into the run directory; returns the config path."""
-    front.run_dir.mkdir(parents=True, exist_ok=True)
-    (front.run_dir / "dispatcher.list").write_text(render_dispatcher_list(front.workers))
+    front.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name, text in (
+        ("dispatcher.list", render_dispatcher_list(front.workers)),
+        ("kamailio.cfg", render_config(front)),
+    ):
+        path = front.run_dir / name
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(text)
     config = front.run_dir / "kamailio.cfg"
-    config.write_text(render_config(front))
     return config
 
 

@@ -167,6 +167,38 @@ class CallRecorder:
         return self.path
 
 
+def finish_partial_recording(part: Path) -> Path | None:
+    """Turn the `.wav.part` a dead worker left into a valid `.wav`: the audio written up to its last
+    flush, with the RIFF and data sizes made true. None when `part` is not a WAV we wrote.
+
+    Python's `wave` patches the header after every `writeframes`, so a worker killed between two
+    flushes leaves a header that is right or a few frames short; the file length is the truth.
+    """
+    final = part.with_name(part.name.removesuffix(".part"))
+    try:
+        with open(part, "r+b") as raw:
+            header = raw.read(44)
+            if (
+                len(header) < 44
+                or header[:4] != b"RIFF"
+                or header[8:16] != b"WAVEfmt "
+                or header[36:40] != b"data"
+            ):
+                return None
+            block = int.from_bytes(header[32:34], "little") or 1
+            raw.seek(0, os.SEEK_END)
+            data = (raw.tell() - 44) // block * block
+            raw.truncate(44 + data)
+            raw.seek(4)
+            raw.write((36 + data).to_bytes(4, "little"))
+            raw.seek(40)
+            raw.write(data.to_bytes(4, "little"))
+    except OSError:
+        return None
+    os.replace(part, final)
+    return final
+
+
 class MediaBridge:
     """One call's two directions, called by the PJSIP clock thread through `CallPort`."""
 

@@ -37,6 +37,8 @@ class WorkerHello:
     pid: int
     max_calls: int
     sample_rate: int
+    #: Where its recordings are written: if the worker dies, the host finishes them (host.py).
+    recording_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class CallStarted:
     `caller` and `callee` are the user parts of the From and request URIs (the phone numbers when a
     trunk delivers the call); `sip_headers` holds the INVITE's X- headers, P-Asserted-Identity,
     Diversion, User-to-User and Subject; `metadata` is what `Originate` carried, for outbound calls.
+    `caller_number` is `caller` as E.164 when it is a valid phone number, None when the caller id is
+    hidden or invalid: the conversation trusts (reads back, calls back) only that one.
     """
 
     call_id: str
@@ -59,6 +63,7 @@ class CallStarted:
     sip_headers: dict[str, str] = field(default_factory=dict)
     request_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    caller_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

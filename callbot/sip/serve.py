@@ -185,13 +185,15 @@ class GatewayCalls:
         stack = self.stack
 
         def schedule(action: ScheduleCallback) -> None:
-            stack.store_callback(action, caller=call.caller, call_id=call.call_id)
+            stack.store_callback(action, caller=call.caller_number, call_id=call.call_id)
 
+        # Only a caller id that is a valid phone number reaches the conversation (read back, called
+        # back, stored): the rest is whatever a SIP peer chose to write in its From header.
         channel = SipChannel(control, queue_uris=self.queue_uris, schedule_callback=schedule)
         session = stack.new_session(
             call_id=call.call_id,
             origin=self.clock().astimezone(PARIS),
-            caller=call.caller,
+            caller=call.caller_number,
             callee=call.callee,
             channel=channel,
             sample_rate=call.sample_rate,

@@ -20,7 +20,7 @@ from typing import Protocol
 from callbot.audio.frame import AudioFrame
 from callbot.dialog.actions import ScheduleCallback, Transfer
 from callbot.sip.context import TransferContext
-from callbot.sip.host import BaseCallHandler, CallControl
+from callbot.sip.host import WORKER_LOST, BaseCallHandler, CallControl
 from callbot.sip.protocol import CallEnded, DtmfIn, TransferStatus
 
 log = logging.getLogger("callbot.sip.session")
@@ -37,7 +37,7 @@ class TickSession(Protocol):
 
     def dtmf(self, digit: str) -> None: ...
 
-    def hangup(self) -> None: ...
+    def hangup(self, cause: str = "caller_hangup") -> None: ...
 
     def transfer_failed(self, status: int | None = None, reason: str = "") -> bool:
         """The REFER failed: True when the dialog took over (an offer, an apology), False when it could
@@ -105,4 +105,4 @@ class SessionCallHandler(BaseCallHandler):
 
     def on_ended(self, ended: CallEnded) -> None:
         if not self.session.ended:
-            self.session.hangup()
+            self.session.hangup("worker_lost" if ended.reason == WORKER_LOST else "caller_hangup")

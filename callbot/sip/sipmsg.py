@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
+import phonenumbers
+
 # RFC 3261 §7.3.3 compact forms of the headers we read.
 _COMPACT = {"f": "from", "t": "to", "i": "call-id", "m": "contact", "s": "subject"}
 _URI_IN_ANGLES = re.compile(r"<([^>]*)>")
@@ -83,12 +85,35 @@ def _user_text(escaped: str) -> str:
 
 
 def passed_on_headers(request: SipRequest) -> dict[str, str]:
-    """The headers a conversation may use: every X- header and a few standard ones (first value each)."""
+    """The headers a conversation may use: every X- header and a few standard ones (first value each).
+
+    A header value cannot hold a line break once parsed, but it can hold other control characters (an
+    ESC that recolours a terminal, a NUL): those stay %-escaped, like the caller id."""
     selected: dict[str, str] = {}
     for name, values in request.headers.items():
         if name.startswith("x-") or name in _PASSED_ON:
-            selected[_canonical(name)] = values[0]
+            selected[_canonical(name)] = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", values[0])
     return selected
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What a caller id that is a phone number looks like: digits, a leading +, visual separators only.
+_PHONE_LIKE = re.compile(r"\+?[0-9][0-9().-]{2,24}")
+
+
+def caller_number(caller: str, region: str = "FR") -> str | None:
+    """The caller id as E.164 (`+33612345678`) when it is a valid phone number, else None: hidden
+    ("anonymous"), a SIP user name, or anything else a peer wrote there is not a number to trust or
+    call back. `region` reads national numbers (`0145678900`)."""
+    if not _PHONE_LIKE.fullmatch(caller):
+        return None
+    try:
+        number = phonenumbers.parse(caller, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _canonical(name: str) -> str:

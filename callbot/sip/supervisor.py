@@ -51,13 +51,17 @@ class SupervisorConfig:
     worker_base_port: int | None = None
     rtp_base_port: int = 20000
     rtp_ports_per_worker: int = 200
-    front: str = "auto"
+    front: str = "always"
     run_dir: str = "var/sip"
     handler_address: str | None = None
     handler_factory: str | None = None
     handler_options: dict[str, Any] = field(default_factory=dict)
     drain_timeout_s: float = 60.0
     restart_backoff_s: float = 1.0
+    #: What the front refuses before a worker sees it (callbot/sip/kamailio.py says why).
+    max_message_bytes: int = 4000
+    max_media_lines: int = 4
+    invites_per_source: int = 16
     worker: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,6 +69,10 @@ class SupervisorConfig:
             raise ConfigError(f"workers: {self.workers} must be between 1 and 64")
         if self.front not in ("auto", "always", "never"):
             raise ConfigError(f"front: {self.front!r} must be auto, always or never")
+        try:
+            self.front_config()
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
         if self.workers > 1 and self.front == "never":
             raise ConfigError("front: never is only possible with one worker (they cannot share a SIP port)")
         if (self.handler_address is None) == (self.handler_factory is None):
@@ -72,14 +80,38 @@ class SupervisorConfig:
                 "give exactly one of handler_address (a running call-handler host) or handler_factory "
                 "(module:function, one host process per worker is started)"
             )
-        reserved = {"handler_address", "worker_id", "bind_address", "sip_port", "rtp_port", "rtp_port_range"}
+        reserved = {
+            "handler_address",
+            "worker_id",
+            "bind_address",
+            "rtp_bind_address",
+            "outbound_proxy",
+            "sip_port",
+            "rtp_port",
+            "rtp_port_range",
+        }
         clash = sorted(reserved & set(self.worker))
         if clash:
             raise ConfigError(f"worker: {', '.join(clash)} are set by the supervisor, remove them")
 
     @property
     def uses_front(self) -> bool:
-        return self.front == "always" or (self.front == "auto" and self.workers > 1)
+        """The front is the edge of every deployment ("auto" is kept for older settings files): only
+        Kamailio checks what PJSIP cannot afford (callbot/sip/kamailio.py). `never` exposes the worker."""
+        return self.front != "never"
+
+    @property
+    def front_proxy_uri(self) -> str | None:
+        """Where a worker behind the front sends the requests it starts (it can reach nothing else)."""
+        if not self.uses_front:
+            return None
+        host = "127.0.0.1" if self.bind_address in ("0.0.0.0", "127.0.0.1") else self.bind_address
+        return f"sip:{host}:{self.sip_port};lr"
+
+    @property
+    def worker_sip_address(self) -> str:
+        """Behind the front a worker's SIP listens on loopback only, so nothing bypasses the front."""
+        return "127.0.0.1" if self.uses_front else self.bind_address
 
     @property
     def run_path(self) -> Path:
@@ -101,7 +133,9 @@ class SupervisorConfig:
             "drain_timeout_s": self.drain_timeout_s,
             **self.worker,
             "worker_id": f"sip-{index}",
-            "bind_address": self.bind_address,
+            "bind_address": self.worker_sip_address,
+            "rtp_bind_address": self.bind_address,
+            "outbound_proxy": self.front_proxy_uri,
             "sip_port": self.worker_port(index),
             "rtp_port": self.rtp_base_port + index * self.rtp_ports_per_worker,
             "rtp_port_range": self.rtp_ports_per_worker,
@@ -111,8 +145,18 @@ class SupervisorConfig:
 
     def front_config(self) -> FrontConfig:
         retry = int(self.worker.get("retry_after_s", 10))
-        workers = tuple((self.bind_address, self.worker_port(i)) for i in range(self.workers))
-        return FrontConfig(self.bind_address, self.sip_port, workers, self.run_path, retry_after_s=retry)
+        workers = tuple((self.worker_sip_address, self.worker_port(i)) for i in range(self.workers))
+        return FrontConfig(
+            self.bind_address,
+            self.sip_port,
+            workers,
+            self.run_path,
+            retry_after_s=retry,
+            max_message_bytes=self.max_message_bytes,
+            max_media_lines=self.max_media_lines,
+            invites_per_source=self.invites_per_source,
+            advertised_address=self.worker.get("public_address"),
+        )
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SupervisorConfig:
@@ -227,6 +271,7 @@ class Supervisor:
         config = self.config
         run = config.run_path
         run.mkdir(parents=True, exist_ok=True)
+        run.chmod(0o700)  # the run files name the handler sockets; other users have no business there
         backoff = config.restart_backoff_s
         if config.handler_factory is not None:
             for index in range(config.workers):
@@ -245,17 +290,22 @@ class Supervisor:
                 env = {**os.environ, "CALLBOT_SIP_AUTHKEY": str(authkey)} if authkey else None
                 self.hosts.append(Managed(f"handler-{index}", argv, backoff, env))
         for index in range(config.workers):
+            # The run file holds no secret: the trunk password and the link key go by environment.
+            worker_config = config.worker_config(index)
             path = run / f"worker-{index}.json"
-            path.write_text(json.dumps(config.worker_config(index).to_mapping(), indent=2))
+            write_private(path, json.dumps(worker_config.to_mapping(secrets=False), indent=2))
             argv = [self.python, "-m", "callbot.sip.worker", "--config", str(path)]
-            self.workers.append(Managed(f"worker-{index}", argv, backoff))
+            secrets = worker_config.secrets_environment()
+            env = {**os.environ, **secrets} if secrets else None
+            self.workers.append(Managed(f"worker-{index}", argv, backoff, env))
         if config.uses_front:
             kamailio = shutil.which("kamailio") or (
                 "/usr/sbin/kamailio" if Path("/usr/sbin/kamailio").exists() else None
             )
             if kamailio is None:
                 raise ConfigError(
-                    "the SIP front needs Kamailio: apt-get install kamailio (or set workers: 1)"
+                    "the SIP front needs Kamailio: apt-get install kamailio (or, with one worker, "
+                    "front: never exposes the worker itself, see docs/sip.md)"
                 )
             front = config.front_config()
             self.front = Managed("front", kamailio_command(front, write_front(front), kamailio), backoff)
@@ -303,8 +353,16 @@ class Supervisor:
         }
         path = self.config.run_path / "status.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(status, indent=2))
+        write_private(temporary, json.dumps(status, indent=2))
         os.replace(temporary, path)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, whatever the umask of whoever started us."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
 
 
 def _die_with_parent() -> None:
@@ -320,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="SIP settings (YAML), see docs/sip.md")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # recordings, logs and run files of the processes started here: owner only
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         supervisor = Supervisor(load_supervisor_config(args.config))

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -280,6 +280,65 @@ def sip_options(address: tuple[str, int], timeout: float = 1.0) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def invite_with_media_lines(
+    target: tuple[str, int], reply_port: int, media_lines: int, multipart: bool = False
+) -> bytes:
+    """An INVITE over UDP whose SDP offers `media_lines` audio streams: each costs a PJSIP worker two
+    sockets before any application code runs, the shape of the packet that used to abort workers.
+    `multipart`: the SDP inside a multipart/mixed body (PJSIP takes it out of one too)."""
+    tag = uuid.uuid4().hex[:10]
+    sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" + "".join(
+        f"m=audio {40000 + 2 * line} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n" for line in range(media_lines)
+    )
+    content_type = "application/sdp"
+    if multipart:
+        content_type = "multipart/mixed;boundary=unique-boundary-1"
+        sdp = (
+            f"--unique-boundary-1\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--unique-boundary-1--\r\n"
+        )
+    return (
+        f"INVITE sip:bot@{target[0]}:{target[1]} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{reply_port};branch=z9hG4bK{tag}\r\n"
+        f"From: <sip:many@127.0.0.1:{reply_port}>;tag={tag}\r\nTo: <sip:bot@{target[0]}:{target[1]}>\r\n"
+        f"Call-ID: {tag}@127.0.0.1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+        f"Contact: <sip:many@127.0.0.1:{reply_port}>\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(sdp)}\r\n\r\n{sdp}"
+    ).encode()
+
+
+def send_datagrams(
+    target: tuple[str, int],
+    messages: Sequence[bytes] | Callable[[int], Sequence[bytes]],
+    *,
+    gap_s: float = 0.0,
+    listen_s: float = 2.0,
+) -> list[int]:
+    """Send SIP datagrams from one local port (`messages`, or those `messages(reply_port)` builds to be
+    answered there), `gap_s` apart, then listen `listen_s`; the status codes of every response."""
+    codes: list[int] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        reply_port = int(sock.getsockname()[1])
+        batch = list(messages(reply_port)) if callable(messages) else list(messages)
+
+        def drain(until: float) -> None:
+            while (left := until - time.monotonic()) > 0:
+                sock.settimeout(left)
+                try:
+                    data = sock.recv(65535)
+                except OSError:
+                    return
+                parts = data.split(b" ", 2)
+                if data.startswith(b"SIP/2.0 ") and len(parts) > 1 and parts[1].isdigit():
+                    codes.append(int(parts[1]))
+
+        for message in batch:
+            sock.sendto(message, target)
+            drain(time.monotonic() + gap_s)
+        drain(time.monotonic() + listen_s)
+    return codes
+
+
 @dataclass
 class ServeHandle:
     """A running `callbot serve` (supervisor, workers, conversation hosts) started by `serve_process`."""
@@ -321,7 +380,7 @@ def serve_process(
     """`python -m callbot.cli serve` on free ports with `data_dir` under `work_dir`, ready for calls.
 
     Ready means every worker has reached its conversation host (each host loads the speech stack
-    first, which takes seconds) and, with several workers, the Kamailio front answers OPTIONS. The
+    first, which takes seconds) and the Kamailio front answers OPTIONS. The
     whole process group is stopped on exit, so no worker or host outlives the caller.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -332,8 +391,7 @@ def serve_process(
         "drain_timeout_s": 5,
         "worker": {"pjsip_log_level": 1},
     }
-    if workers > 1:
-        sip["worker_base_port"] = free_port_block(workers)
+    sip["worker_base_port"] = free_port_block(workers)  # behind the front, one worker included
     values: dict[str, Any] = {"data_dir": str(data_dir), **(settings or {})}
     values["sip"] = {**sip, **values.get("sip", {})}
     rtp = values["sip"]
@@ -362,9 +420,8 @@ def _wait_until_serving(handle: ServeHandle, workers: int, timeout_s: float) -> 
                 f"callbot serve exited with {handle.process.returncode}:\n{handle.log_text()[-3000:]}"
             )
         connected = handle.log_text().count("callbot.sip.host INFO worker sip-")
-        if connected >= workers and (workers == 1 or sip_options(("127.0.0.1", handle.sip_port), 0.5) == 200):
-            if workers > 1:
-                time.sleep(1.2)  # one dispatcher probe round, so that the front knows every worker alive
+        if connected >= workers and sip_options(("127.0.0.1", handle.sip_port), 0.5) == 200:
+            time.sleep(1.2)  # one dispatcher probe round, so that the front knows every worker alive
             return
         time.sleep(0.2)
     raise TimeoutError(f"callbot serve was not ready in {timeout_s:.0f} s:\n{handle.log_text()[-3000:]}")

@@ -52,7 +52,7 @@ from callbot.sip.protocol import (
     WorkerHello,
     call_file_stem,
 )
-from callbot.sip.sipmsg import parse_request, passed_on_headers, uri_user
+from callbot.sip.sipmsg import caller_number, parse_request, passed_on_headers, uri_user
 
 log = logging.getLogger("callbot.sip.worker")
 
@@ -206,7 +206,9 @@ class SipWorker:
         self._ep: pj.Endpoint | None = None
         self._account: WorkerAccount | None = None
         self._frame_ms = 20
-        hello = WorkerHello(config.worker_id, os.getpid(), config.max_calls, config.sample_rate)
+        hello = WorkerHello(
+            config.worker_id, os.getpid(), config.max_calls, config.sample_rate, config.recording_dir
+        )
         authkey = config.handler_authkey.encode() if config.handler_authkey else None
         self.link = HandlerLink(
             config.handler_address, authkey, hello, self.events, self.commands, self._audio_command
@@ -296,9 +298,11 @@ class SipWorker:
         mtp = acfg.mediaConfig.transportConfig
         mtp.port = cfg.rtp_port
         mtp.portRange = cfg.rtp_port_range
-        mtp.boundAddress = cfg.bind_address
+        mtp.boundAddress = cfg.rtp_bind_address or cfg.bind_address
         if cfg.public_address:
             mtp.publicAddress = cfg.public_address
+        if cfg.outbound_proxy:
+            acfg.sipConfig.proxies.append(cfg.outbound_proxy)
         if cfg.trunk_username:
             acfg.sipConfig.authCreds.append(
                 pj.AuthCredInfo("digest", cfg.trunk_realm, cfg.trunk_username, 0, cfg.trunk_password or "")
@@ -523,6 +527,7 @@ class SipWorker:
                 sip_headers=active.sip_headers,
                 request_id=active.request_id,
                 metadata=active.metadata,
+                caller_number=caller_number(active.caller),
             )
         )
         port = CallPort(bridge)
