@@ -87,8 +87,12 @@ def gateway(stack: SpeechStack, tmp_path: Path) -> GatewayCalls:
     return GatewayCalls(stack, None, clock=clock, recorder=recorder)
 
 
-def answer(gateway: GatewayCalls, call_id: str) -> tuple[CallHandler, _Link]:
-    call = CallStarted(call_id, "inbound", "+33612345678", "3000", "sip:a", "sip:b", "PCMA", RATE)
+def answer(
+    gateway: GatewayCalls, call_id: str, caller: str = "+33612345678", number: str | None = "+33612345678"
+) -> tuple[CallHandler, _Link]:
+    call = CallStarted(
+        call_id, "inbound", caller, "3000", "sip:a", "sip:b", "PCMA", RATE, caller_number=number
+    )
     link = _Link()
     return gateway(call, CallControl(link, call)), link  # type: ignore[arg-type]
 
@@ -120,6 +124,12 @@ def test_a_caller_pressing_0_is_recorded_as_transferred_and_shown_live_meanwhile
     assert record.caller == "+33612345678" and record.called == "3000" and record.flow == "retail"
     assert record.transcript[-1].startswith("Bot : ")
     assert LiveCallBoard(tmp_path / "live").calls() == []
+
+
+def test_a_forged_caller_id_never_reaches_the_record(gateway: GatewayCalls) -> None:
+    handler, _ = answer(gateway, "forged@test", caller="%2B33612345678%0D%0Afake log line", number=None)
+    handler.on_ended(CallEnded("forged@test", "caller_hangup", 200, play(handler, 0, 600)))
+    assert record_of(gateway, "forged@test").caller is None  # only a valid E.164 number is kept
 
 
 def test_a_call_whose_worker_died_is_recorded_as_an_error(gateway: GatewayCalls) -> None:
