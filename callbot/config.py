@@ -124,6 +124,7 @@ class Settings(_Section):
     database_url: str | None = None  # PostgreSQL for several gateways; None: SQLite under data_dir
     queues: Path | None = None  # human queues (hours, holidays, load): see docs/callbacks.md
     record_calls: bool = True  # stereo WAV + JSON-lines events per call; announced to the caller
+    redact: bool = False  # numbers masked and words said left out of log lines, event logs and call records
     sip: dict[str, Any] = Field(default_factory=dict)  # SIP gateway settings: see docs/sip.md
     asr: AsrSettings = AsrSettings()
     tts: TtsSettings = TtsSettings()

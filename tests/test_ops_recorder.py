@@ -132,6 +132,18 @@ def test_a_forged_caller_id_never_reaches_the_record(gateway: GatewayCalls) -> N
     assert record_of(gateway, "forged@test").caller is None  # only a valid E.164 number is kept
 
 
+def test_with_redact_the_record_keeps_no_words_and_a_masked_number(gateway: GatewayCalls) -> None:
+    assert gateway.recorder is not None
+    gateway.recorder.redact = True
+    try:
+        handler, _ = answer(gateway, "redacted@test")
+        handler.on_ended(CallEnded("redacted@test", "caller_hangup", 200, play(handler, 0, 600)))
+    finally:
+        gateway.recorder.redact = False
+    record = record_of(gateway, "redacted@test")
+    assert record.caller == "+336******78" and record.transcript == ()
+
+
 def test_a_call_whose_worker_died_is_recorded_as_an_error(gateway: GatewayCalls) -> None:
     handler, _ = answer(gateway, "lost@test")
     play(handler, 0, 600)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from callbot.audio.frame import AudioFrame
 from callbot.calls.records import CallRecord, flow_hash, record_from_session, transcript_of_turns
 from callbot.clock import Clock, wall_clock
 from callbot.ops import metrics
+from callbot.privacy import mask_number, redact_event
 from callbot.sip.host import BaseCallHandler
 from callbot.sip.protocol import CallEnded, CallStarted, DtmfIn, PlaybackMark, TransferStatus
 
@@ -51,7 +53,12 @@ class CallRecorder:
         flow: Flow,
         clock: Clock = wall_clock,
         webhooks: WebhookSender | None = None,
+        *,
+        redact: bool = False,
     ) -> None:
+        #: `redact` setting: numbers masked and words said left out of records, the live board and
+        #: webhooks (callbot/privacy.py).
+        self.redact = redact
         self.records = records
         self.webhooks = webhooks
         self.board = board
@@ -84,6 +91,10 @@ class CallRecorder:
         self, record: CallRecord, response_ms: tuple[int, ...], compute_ms: tuple[int, ...] = ()
     ) -> None:
         """Count the finished call and store its record (a storage failure is logged, never raised)."""
+        if self.redact:
+            record = replace(
+                record, caller=mask_number(record.caller), called=mask_number(record.called), transcript=()
+            )
         metrics.CALLS.labels(record.direction, record.outcome).inc()
         if record.outcome == "transferred":
             metrics.TRANSFERS.labels(record.queue or "?").inc()
@@ -144,7 +155,10 @@ class RecordedCall(BaseCallHandler):
         outcome = self.session.outcome
         if status.final and status.ok and self.recorder.webhooks is not None:
             queue = outcome.queue if outcome is not None and outcome.type == "transfer" else None
-            self.recorder.webhooks.send("transferred", self._summary(queue))
+            summary = self._summary(queue)
+            self.recorder.webhooks.send(
+                "transferred", redact_event(summary) if self.recorder.redact else summary
+            )
 
     def _summary(self, queue: str | None) -> dict[str, object]:
         """What a webhook receiver needs of the call so far (the transcript only if the target asks)."""
@@ -193,25 +207,23 @@ class RecordedCall(BaseCallHandler):
             state = session.conversation.state
         except Exception:
             state = "?"
-        board.update(
-            self.call.call_id,
-            {
-                "call_id": self.call.call_id,
-                "direction": self.direction,
-                "caller": self.call.caller_number,
-                "called": self.call.callee,
-                "started_at": self.started_at.isoformat(),
-                "state": state,
-                "turns": len(session.turns),
-                "last_said": (said.transcript or f"[touches {said.dtmf}]") if said else "",
-                "last_bot": session.turns[-1].bot if session.turns else "",
-                # Enough for a record should this host die under the call (callbot/ops/orphans.py).
-                "flow": self.recorder.flow.name,
-                "flow_hash": self.recorder.flow_hash,
-                "intents": [t.intent for t in session.turns if t.intent],
-                "transcript": list(transcript_of_turns(session.turns)),
-            },
-        )
+        state_now = {
+            "call_id": self.call.call_id,
+            "direction": self.direction,
+            "caller": self.call.caller_number,
+            "called": self.call.callee,
+            "started_at": self.started_at.isoformat(),
+            "state": state,
+            "turns": len(session.turns),
+            "last_said": (said.transcript or f"[touches {said.dtmf}]") if said else "",
+            "last_bot": session.turns[-1].bot if session.turns else "",
+            # Enough for a record should this host die under the call (callbot/ops/orphans.py).
+            "flow": self.recorder.flow.name,
+            "flow_hash": self.recorder.flow_hash,
+            "intents": [t.intent for t in session.turns if t.intent],
+            "transcript": list(transcript_of_turns(session.turns)),
+        }
+        board.update(self.call.call_id, redact_event(state_now) if self.recorder.redact else state_now)
 
     def _finish(self, ended: CallEnded) -> None:
         if self._finished:

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from callbot.privacy import redact_event
+
 #: The first record of every call's event log: what a faithful replay of the call needs (written by
 #: `SpeechStack`, read by callbot/replay/header.py).
 HEADER_EVENT = "call_header"
@@ -37,8 +39,18 @@ def jsonable(value: Any) -> Any:
 class EventLog:
     """Collects events in memory and, when given a path or stream, writes them as JSON lines."""
 
-    def __init__(self, call_id: str, path: str | Path | None = None, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        call_id: str,
+        path: str | Path | None = None,
+        stream: IO[str] | None = None,
+        *,
+        redact: bool = False,
+    ) -> None:
         self.call_id = call_id
+        #: Write events with spoken words left out and numbers masked (`callbot.privacy`); the events
+        #: kept in memory for the call itself stay whole.
+        self.redact = redact
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
@@ -49,7 +61,7 @@ class EventLog:
 
     def emit(self, t_ms: int, event: str, **fields: Any) -> dict[str, Any]:
         record = {"t_ms": t_ms, "event": event, "call_id": self.call_id, **jsonable(fields)}
-        line = json.dumps(record, ensure_ascii=False)
+        line = json.dumps(redact_event(record) if self.redact else record, ensure_ascii=False)
         with self._lock:
             self.events.append(record)
             for out in (self._file, self._stream):

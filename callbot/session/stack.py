@@ -259,7 +259,7 @@ class SpeechStack:
     ) -> CallSession:
         """One call's session around `dialog`, with this stack's recogniser, voice and endpointer; its
         event log opens with the call's header record."""
-        log = EventLog(call_id, log_path, log_stream)
+        log = EventLog(call_id, log_path, log_stream, redact=self.settings.redact)
         log.emit(0, HEADER_EVENT, **header)
         return CallSession(
             conversation=dialog,

@@ -75,6 +75,7 @@ class WorkerConfig:
     #: answered call has a deadline from its answer, whatever the peer does.
     media_timeout_s: float = 10.0
     pjsip_log_level: int = 1
+    redact: bool = False  # callers' numbers masked in log lines (callbot.privacy)
     user_agent: str = "callbot"
 
     def __post_init__(self) -> None:

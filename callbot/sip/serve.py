@@ -74,6 +74,7 @@ def supervisor_config(
     worker = dict(sip.pop("worker", {}) or {})
     if settings.record_calls:
         worker.setdefault("recording_dir", str(data / "recordings"))
+    worker.setdefault("redact", settings.redact)
     if listen:
         sip["bind_address"], sip["sip_port"] = _parse_listen(listen)
     if workers:
@@ -141,7 +142,11 @@ def _call_recorder(stack: SpeechStack, store: CallbackStore, options: Mapping[st
     board = LiveCallBoard(Path(options["live_dir"])) if options.get("live_dir") else None
     hooks = stack.settings.webhooks
     return CallRecorder(
-        CallRecordStore(store), board, stack.flow, webhooks=WebhookSender(hooks) if hooks else None
+        CallRecordStore(store),
+        board,
+        stack.flow,
+        webhooks=WebhookSender(hooks) if hooks else None,
+        redact=stack.settings.redact,
     )
 
 

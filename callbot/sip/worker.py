@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import pjsua2 as pj
 
+from callbot.privacy import mask_number
 from callbot.sip.call_state import CallLifecycle, CallState
 from callbot.sip.config import PJSUA_CALL_SLOTS, ConfigError, WorkerConfig, load_worker_config
 from callbot.sip.link import HandlerLink
@@ -537,12 +538,13 @@ class SipWorker:
         port.createPort(f"call-{call_file_stem(active.call_id)[:40]}", fmt)
         active.port = port
         self._connect_media(active)
+        shown = mask_number if self.config.redact else str
         log.info(
             "call %s started (%s, %s -> %s, %s)",
             active.call_id,
             active.direction,
-            active.caller,
-            active.callee,
+            shown(active.caller),
+            shown(active.callee),
             codec,
         )
 
@@ -680,7 +682,7 @@ class SipWorker:
         )
         call.active = active
         self.calls[call_id] = active
-        log.info("calling %s (%s)", uri, call_id)
+        log.info("calling %s (%s)", mask_number(uri) if self.config.redact else uri, call_id)
 
     def _dial_uri(self, target: str) -> str:
         if target.startswith(("sip:", "sips:")):
