@@ -23,7 +23,7 @@ from callbot.callbacks import CallbackStore
 from callbot.callbacks import store as callbot_store
 from callbot.callbacks.schema import metadata
 from callbot.calls import CallRecord, CallRecordStore, outcome_of, percentile
-from callbot.clock import ManualClock
+from callbot.clock import ManualClock, wall_clock
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 16:00 in Paris
 
@@ -246,8 +246,11 @@ def test_cli_list_show_stats_export_and_purge(tmp_path: Path, capsys: pytest.Cap
     target = tmp_path / "calls.csv"
     code, _, err = run_cli(config, "export", "--day", day, "-o", str(target), capsys=capsys)
     assert code == 0 and "2 call(s)" in err and len(target.read_text().splitlines()) == 3
-    code, out, _ = run_cli(config, "purge", capsys=capsys)
-    assert out.startswith("1 call record(s) older than 30 days")
+    # The purge counts from today's date, the records from NOW: a retention that starts 30 days after NOW
+    # keeps the two calls of that day and drops the one a year older, whatever today is.
+    days = (wall_clock() - NOW).days + 30
+    code, out, _ = run_cli(config, "purge", "--older-than", str(days), capsys=capsys)
+    assert out.startswith(f"1 call record(s) older than {days} days")
     assert records.count() == 2
     store.close()
 
