@@ -120,9 +120,12 @@ def _record_replay(
     store: CallbackStore, stack: SpeechStack, result: ReplayResult, now: datetime, caller: str | None
 ) -> None:
     """`--record-calls`: the replayed call gets its call record, as a live call would."""
-    from callbot.calls import CallRecordStore, record_from_replay
+    from callbot.calls import CallRecordStore, flow_hash, record_from_replay
 
-    CallRecordStore(store).add(record_from_replay(result, started_at=now, caller=caller, flow=stack.flow))
+    record = record_from_replay(
+        result, started_at=now, caller=caller, flow=stack.flow, flow_hash=flow_hash(stack.flow)
+    )
+    CallRecordStore(store).add(record)
 
 
 def _print_replay(report: dict) -> None:

@@ -11,13 +11,11 @@ The outcome is read from the session's own `Outcome` (see callbot/session/call_s
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -81,12 +79,11 @@ def percentile(values: Sequence[float], share: float) -> int | None:
 
 
 def flow_hash(flow: Flow) -> str:
-    """The flow file's SHA-256 (as in the event-log header, `SpeechStack.flow_sha256`): which version of
-    the flow answered a call."""
-    try:
-        return hashlib.sha256(Path(flow.path).read_bytes()).hexdigest()
-    except OSError:
-        return "unknown"
+    """The flow file's SHA-256 (as in the event-log header): which version of the flow answered a call.
+    Read once per process, not per call: records take it as `flow_hash`."""
+    from callbot.dialog.flow import flow_file_sha256
+
+    return flow_file_sha256(flow.path) or "unknown"
 
 
 def outcome_of(
@@ -116,6 +113,7 @@ def record_from_session(
     caller: str | None,
     called: str | None,
     flow: Flow,
+    flow_hash: str,
     end_reason: str | None = None,
     recording_path: str | None = None,
     extra_errors: Sequence[str] = (),
@@ -137,13 +135,14 @@ def record_from_session(
         caller=caller,
         called=called,
         flow=flow,
+        flow_hash=flow_hash,
         end_reason=end_reason,
         recording_path=recording_path,
     )
 
 
 def record_from_replay(
-    result: ReplayResult, *, started_at: datetime, caller: str | None, flow: Flow
+    result: ReplayResult, *, started_at: datetime, caller: str | None, flow: Flow, flow_hash: str
 ) -> CallRecord:
     """The record of a replayed call (`callbot replay --record-calls`): started at the replay's `--now`,
     lasting its audio. The caller's WAV is not the call's recording: a purge must never delete it."""
@@ -160,6 +159,7 @@ def record_from_replay(
         caller=caller,
         called=None,
         flow=flow,
+        flow_hash=flow_hash,
         end_reason=f"replay of {result.source}",
     )
 
@@ -188,6 +188,7 @@ def build_record(
     caller: str | None,
     called: str | None,
     flow: Flow,
+    flow_hash: str,
     end_reason: str | None = None,
     recording_path: str | None = None,
 ) -> CallRecord:
@@ -204,7 +205,7 @@ def build_record(
         caller=caller,
         called=called,
         flow=flow.name,
-        flow_hash=flow_hash(flow),
+        flow_hash=flow_hash,
         queue=queue,
         end_reason=end_reason,
         intents=tuple(turn.intent for turn in turns if turn.intent),

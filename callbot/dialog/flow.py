@@ -9,6 +9,7 @@ FlowError, `check_flow` returns them all (with warnings) for `callbot flow check
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 import sys
@@ -349,6 +350,15 @@ class Flow:
 
 
 # ------------------------------------------------------------------------------------------ loading
+
+
+def flow_file_sha256(path: str | Path) -> str | None:
+    """A flow file's content hash (None when it cannot be read): which version of a flow answered a call,
+    in the event-log header and the call records, and whether it changed since (`callbot test snapshot`)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def load_flow(path: str | Path) -> Flow:

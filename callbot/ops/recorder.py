@@ -243,6 +243,7 @@ class RecordedCall(BaseCallHandler):
                 caller=self.call.caller_number,
                 called=self.call.callee,
                 flow=self.recorder.flow,
+                flow_hash=self.recorder.flow_hash,
                 end_reason=ended.reason,
                 recording_path=ended.recording_path,
                 # The worker process died under the call: the caller was cut off, whatever the dialog did.

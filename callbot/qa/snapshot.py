@@ -8,7 +8,6 @@ entry. Without a header the replay uses the suite defaults (or the current time)
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from callbot.dialog.flow import flow_file_sha256
 from callbot.dialog.yaml_lines import YamlProblem, load_located
 from callbot.qa.suite import RECORDING_SUFFIXES, Case, SuiteError
 from callbot.replay.header import CallHeader, read_header
@@ -56,7 +56,7 @@ def _header_flow(wav: Path, header: CallHeader | None, notes: list[str]) -> Path
     if path is None or not path.is_file():
         notes.append(f"{wav}: flow {header.flow_name!r} ({header.flow_path}) is not here: current flow used")
         return None
-    if header.flow_sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != header.flow_sha256:
+    if header.flow_sha256 and flow_file_sha256(path) != header.flow_sha256:
         notes.append(f"{wav}: {path} changed since the call (content hash differs): review the expectations")
     return path
 

@@ -6,7 +6,6 @@ while too. Both happen once here, at start-up, so that a call only pays for what
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +19,7 @@ from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
 from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
 from callbot.dialog.conversation import QueueUnavailable
+from callbot.dialog.flow import flow_file_sha256
 from callbot.queues import QueueDirectory
 from callbot.queues.directory import QueueSentences
 
@@ -61,7 +61,7 @@ class SpeechStack:
         self.synthesizer = synthesizer if synthesizer is not None else create_synthesizer(settings.tts.engine)
         self.queues = QueueDirectory.from_yaml(settings.queues) if settings.queues is not None else None
         self.callback_store = callback_store
-        self.flow_sha256 = _file_sha256(self.flow.path)
+        self.flow_sha256 = flow_file_sha256(self.flow.path)
         self._caches: dict[int, PromptCache] = {}
         self._lock = threading.Lock()
         self.prompts(TELEPHONE_RATE).preload(
@@ -275,14 +275,6 @@ class SpeechStack:
             recording_notice=self.flow.prompts.recording_notice,
             apology=self.flow.prompts.technical_fault,
         )
-
-
-def _file_sha256(path: Path) -> str | None:
-    """The flow file's content hash, so that a replay can tell whether the flow changed since the call."""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def check_queue(
