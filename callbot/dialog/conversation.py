@@ -33,10 +33,10 @@ from callbot.dialog.actions import (
     Listen,
     ScheduleCallback,
     Transfer,
-    TurnResult,
 )
 from callbot.dialog.answers import LOOKUPS, Answer, run_lookup
 from callbot.dialog.collectors import (
+    YES_NO_KEYS,
     CallbackTimeCheck,
     Collector,
     DayCollector,
@@ -80,8 +80,8 @@ QueueCheck = Callable[[str, datetime], QueueUnavailable | None]
 
 #: The key that picks the wait in a saturated queue (the flow's `prompts.wait_offer` says so).
 WAIT_KEY = "0"
-#: Keys that answer a confirmation question (read as the words they stand for).
-CONFIRM_KEYS = {"1": "oui", "2": "non"}
+#: Keys that answer a confirmation question (`YES_NO_KEYS`), read as the words they stand for.
+CONFIRM_KEYS = {key: "oui" if yes else "non" for key, yes in YES_NO_KEYS.items()}
 #: While a confirmation is pending, an intent must be this sure to change the subject (or end the call).
 CONFIRMATION_INTENT_SCORE = 0.75
 
@@ -958,16 +958,10 @@ class Conversation(TurnDialog):
         )
         return True
 
-    def hear_unsure(self, heard: str, reading: str) -> TurnResult:
-        """`heard` was not understood; the closed set of `choices` leans to `reading` ("Lyon Part-Dieu")
-        without certainty: the value is asked back ("Lyon Part-Dieu, c'est bien ça ?") and used on a yes,
-        as if said; a no asks the question again."""
-        if self._ended or not heard.strip():
-            return self.hear(heard)
-        self._transcript.caller(heard)
-        return self._turn(lambda: self._ask_value_back(heard, reading), 0.0)
-
-    def _ask_value_back(self, heard: str, reading: str) -> None:
+    def _understand_unsure(self, heard: str, reading: str) -> None:
+        """The closed set of `choices` leans to `reading` ("Lyon Part-Dieu") without certainty: the value
+        is asked back ("Lyon Part-Dieu, c'est bien ça ?") and used on a yes, as if said; a no asks the
+        question again."""
         collect = self._current.collect
         value = self._extract(collect, reading) if collect and not self._awaiting_confirmation else None
         if not isinstance(value, SlotValue):

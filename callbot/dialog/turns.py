@@ -64,9 +64,13 @@ class TurnDialog(ABC):
         return self._turn(lambda: self._understand(text), 0.0)
 
     def hear_unsure(self, heard: str, reading: str) -> TurnResult:
-        """`heard` was not understood and the closed set of `choices` only leans to `reading`. A dialog
-        without closed sets takes what was heard."""
-        return self.hear(heard)
+        """`heard` was not understood and the closed set of `choices` only leans to `reading`: the same
+        turn as `hear(heard)`, read by `_understand_unsure`."""
+        if self._ended or not heard.strip():
+            return self.hear(heard)
+        heard = heard.strip()
+        self._transcript.caller(heard)
+        return self._turn(lambda: self._understand_unsure(heard, reading), 0.0)
 
     def dtmf(self, digits: str) -> TurnResult:
         """Keys pressed by the caller (one key, or a number ended by '#')."""
@@ -137,6 +141,10 @@ class TurnDialog(ABC):
     def _now(self) -> datetime:
         moment = self._clock()
         return moment.replace(tzinfo=self._tz) if moment.tzinfo is None else moment.astimezone(self._tz)
+
+    def _understand_unsure(self, heard: str, reading: str) -> None:
+        """A dialog without closed sets reads what was heard."""
+        self._understand(heard)
 
     def _begin_turn(self) -> None:
         """Reset what a subclass keeps for one turn only (nothing by default)."""

@@ -34,20 +34,13 @@ class UnknownQueue(KeyError):
 
 
 class QueueSentences(Protocol):
-    """How the caller is told why a queue cannot take the call (the flow's `prompts:` rewords them)."""
+    """How the caller is told why a queue cannot take the call: the flow's `prompts:` (`CallPrompts`),
+    whose defaults are used when none are given."""
 
     queue_closed: str  # no opening known
     queue_closed_until: str  # {moment}: "demain, mardi 24 novembre, à 9 h"
     queue_busy: str  # no wait estimate worth saying
     queue_busy_wait: str  # {minutes}
-
-
-@dataclass(frozen=True, slots=True)
-class DefaultQueueSentences:
-    queue_closed: str = "Nos conseillers ne sont pas disponibles en ce moment."
-    queue_closed_until: str = "Nos conseillers sont absents pour le moment ; ils seront là {moment}."
-    queue_busy: str = "Nos conseillers sont tous occupés."
-    queue_busy_wait: str = "Nos conseillers sont tous occupés ; l'attente est d'environ {minutes} minutes."
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +62,10 @@ class QueueStatus:
     def why_not_fr(self, now: datetime, sentences: QueueSentences | None = None) -> str:
         """What the caller hears when the queue cannot take the call now (before a call-back offer), in
         the flow's words when given (`Flow.prompts`)."""
+        from callbot.dialog.flow import CallPrompts
         from callbot.dialog.french import moment
 
-        said = sentences if sentences is not None else DefaultQueueSentences()
+        said = sentences if sentences is not None else CallPrompts()
         if not self.open:
             if self.next_opening is None:
                 return said.queue_closed
