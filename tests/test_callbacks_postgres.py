@@ -34,7 +34,7 @@ from callbot.callbacks import (
     SlotLimit,
 )
 from callbot.callbacks.schema import metadata
-from callbot.callbacks.scratch_postgres import PostgresUnavailable, ScratchPostgres, postgres_bin_dir
+from callbot.callbacks.scratch_postgres import ScratchPostgres
 from callbot.clock import ManualClock
 from callbot.queues import QueueDirectory
 
@@ -43,16 +43,6 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def paris(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=PARIS)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[ScratchPostgres]:
-    try:
-        postgres_bin_dir()
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    with ScratchPostgres() as cluster:
-        yield cluster
 
 
 @pytest.fixture

@@ -10,21 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callbot.callbacks import CallbackStore
-from callbot.callbacks.scratch_postgres import PostgresUnavailable, ScratchPostgres, postgres_bin_dir
+from callbot.callbacks.scratch_postgres import ScratchPostgres
 from callbot.calls import CallRecord, CallRecordStore
 from callbot.clock import ManualClock
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[ScratchPostgres]:
-    try:
-        postgres_bin_dir()
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    with ScratchPostgres() as cluster:
-        yield cluster
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbot.asr.base import Hypothesis, Recognizer
 from callbot.audio import FRAME_MS, AudioFrame, silence
 from callbot.callbacks import CallbackStore
 from callbot.calls import CallRecord, CallRecordStore
@@ -36,27 +35,6 @@ NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
 RATE = 8000
 
 
-class _Silent(Recognizer):
-    sample_rate = 16000
-
-    def start_turn(self, hints: Sequence[str] = ()) -> None:
-        pass
-
-    def accept(self, pcm: bytes) -> Hypothesis | None:
-        return None
-
-    def finish(self) -> Hypothesis:
-        return Hypothesis("", final=True)
-
-
-class _Engine:
-    name = "silent"
-    description = "hears nothing (tests)"
-
-    def new_recognizer(self) -> Recognizer:
-        return _Silent()
-
-
 class _Link:
     """Keeps the commands a call's handler sends to its SIP worker."""
 
@@ -68,12 +46,12 @@ class _Link:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpeechStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, silent_engine: object) -> Iterator[SpeechStack]:
     store = CallbackStore(tmp_path_factory.mktemp("db"))
     store.migrate()
     flow = load_flow(default_flow_path())
     yield SpeechStack(
-        Settings(), engine=_Engine(), synthesizer=PicoSynthesizer(), flow=flow, callback_store=store
+        Settings(), engine=silent_engine, synthesizer=PicoSynthesizer(), flow=flow, callback_store=store
     )  # type: ignore[arg-type]
     store.close()
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbot.asr.base import Hypothesis, Recognizer
 from callbot.clock import ManualClock
 from callbot.config import Settings
 from callbot.dialog import default_flow_path
@@ -29,30 +27,9 @@ PARIS = ZoneInfo("Europe/Paris")
 STARTED = datetime(2026, 11, 23, 10, 30, 12, tzinfo=PARIS)
 
 
-class _SilentRecognizer(Recognizer):
-    """Hears nothing: no audio is played in these tests."""
-
-    def start_turn(self, hints: Sequence[str] = ()) -> None:
-        pass
-
-    def accept(self, pcm: bytes) -> Hypothesis | None:
-        return None
-
-    def finish(self) -> Hypothesis:
-        return Hypothesis("", final=True)
-
-
-class _SilentEngine:
-    name = "silent"
-    description = "silent recogniser (tests)"
-
-    def new_recognizer(self) -> Recognizer:
-        return _SilentRecognizer()
-
-
 @pytest.fixture(scope="module")
-def stack() -> SpeechStack:
-    return SpeechStack(Settings(), engine=_SilentEngine(), synthesizer=create_synthesizer("espeak"))  # type: ignore[arg-type]
+def stack(silent_engine: object) -> SpeechStack:
+    return SpeechStack(Settings(), engine=silent_engine, synthesizer=create_synthesizer("espeak"))  # type: ignore[arg-type]
 
 
 def open_call(stack: SpeechStack, folder: Path, **who: str | None) -> Path:
