@@ -140,6 +140,8 @@ def _run(
 
     from callbot.qa.runner import run_cases
 
+    tqdm.monitor_interval = 0  # no monitor thread, so that the workers may be forked (runner.may_fork)
+
     started = time.perf_counter()
     with tqdm(total=len(cases), unit="call", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
 

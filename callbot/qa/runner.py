@@ -1,15 +1,27 @@
 """Running a suite's calls: in worker processes that each load the speech models once.
 
 Replaying a call is CPU-bound (recognition, synthesis), so calls run in parallel processes, not threads.
-Workers are started with `spawn`: a process forked after espeak-ng is initialised hangs, and the models
-are loaded in each worker anyway. Each worker keeps one speech stack per flow, built on the recogniser
-and synthesiser it loaded once. A call that breaks is reported as an error; the run goes on.
+Each worker keeps one speech stack per flow, built on the recogniser and synthesiser it loaded once. A call
+that breaks is reported as an error; the run goes on.
+
+What a run's seconds go to, measured on the project's 5-call suite on 2 cores (bench/qa_jobs_bench.py):
+- **One decode thread per worker.** A replay is already two busy threads (the session and the
+  recogniser's decode thread), so a second CTranslate2 thread only contends: one worker replayed the 5
+  calls in 3.1 s with 1 thread against 4.5 s with 2. More cores are used by more workers (`--jobs`).
+- **No warm-up decode.** The live gateway decodes a dummy turn at load so that its first caller never
+  waits; here the first call would simply pay what the warm-up costs, so it is skipped.
+- **Workers forked from a clean parent.** A spawned worker starts a fresh interpreter and imports the
+  whole stack again (0.6 s) before loading its model; a forked one starts from the parent's imports. A
+  process forked after espeak-ng or a speech model started its threads can hang, so the workers are
+  forked only from a parent that has loaded none (`callbot test`'s own process) and runs no other Python
+  thread; any other parent (a test process that synthesised speech before, say) gets `spawn`.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -29,6 +41,8 @@ if TYPE_CHECKING:
 
 #: Under the settings' data_dir: the prompts the workers synthesised, kept for the next run.
 PROMPT_CACHE_DIR = "prompt-cache"
+#: CTranslate2 threads per worker: more only contend with the replay's own threads (module docstring).
+WORKER_CPU_THREADS = 1
 #: Event-log records a report keeps (partial transcripts are many and say little after the fact).
 _DROPPED_EVENTS = {"asr_partial"}
 
@@ -42,7 +56,7 @@ class _Worker:
         from callbot.tts import create_synthesizer
 
         self.settings = settings
-        whisper = replace(settings.asr.whisper(), cpu_threads=cpu_threads)
+        whisper = replace(settings.asr.whisper(), cpu_threads=cpu_threads, warm_up=False)
         self.engine = load_engine(settings.asr.engine, settings.asr.models_dir, whisper)
         self.synthesizer = create_synthesizer(settings.tts.engine)
         self.stacks: dict[Path | None, SpeechStack] = {}
@@ -141,18 +155,38 @@ def run_cases(
 ) -> list[dict[str, Any]]:
     """Run every case on `jobs` worker processes; results come back in the suite's order."""
     jobs = max(1, min(jobs, len(cases)))
-    cpu_threads = max(1, default_jobs() // jobs)
+    method = "fork" if may_fork() else "spawn"
     results: dict[int, dict[str, Any]] = {}
-    for index, result in _results(cases, settings, jobs, cpu_threads):
+    for index, result in _results(cases, settings, jobs, WORKER_CPU_THREADS, method):
         results[index] = result
         on_result(result)
     return [results[i] for i in range(len(cases))]
 
 
+#: Native libraries whose threads or state do not survive a fork (mapped once an engine is loaded).
+_ENGINE_LIBRARIES = ("espeak", "ttspico", "onnxruntime", "vosk", "ctranslate2")
+
+
+def may_fork() -> bool:
+    """Whether workers can be forked from this process: fork exists, no other Python thread runs (a
+    lock held by one at the fork stays held forever in the child), no child process serves it (the
+    espeak-ng synthesiser's, whose pipes the child would share) and no speech engine's library is loaded
+    (their threads are not in the child). Where that cannot be read, no."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if threading.active_count() != 1 or multiprocessing.active_children():
+        return False
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
+    return not any(library in maps for library in _ENGINE_LIBRARIES)
+
+
 def _results(
-    cases: list[Case], settings: Settings, jobs: int, cpu_threads: int
+    cases: list[Case], settings: Settings, jobs: int, cpu_threads: int, method: str
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(settings, cpu_threads)
     ) as pool:
