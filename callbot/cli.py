@@ -210,7 +210,7 @@ def _chat_conversation(
         caller=caller,
         queue_check=partial(check_queue, queues, sentences=flow.prompts),
         check_callback_time=callback_time_check(
-            settings, queues, store, flow.settings.fallback_queue, lambda: now
+            settings, queues, store, flow.settings.fallback_queue, lambda: now, flow.callback_refused
         ),
     )
 

@@ -12,6 +12,7 @@ import pytest
 from callbot.callbacks import CallbackBooking, CallbackRefused, CallbackSlots, CallbackStore, SlotRules
 from callbot.clock import ManualClock
 from callbot.dialog.actions import CallContext, ScheduleCallback
+from callbot.dialog.flow import CallbackRefusalPrompts
 from callbot.queues import QueueDirectory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -175,6 +176,23 @@ def test_schedule_refuses_a_full_slot_with_alternatives(booking: CallbackBooking
         "Ce créneau est déjà complet. "
         "Je peux vous proposer demain, mardi 24 novembre, à 14 h 45 ou à 15 h 15."
     )
+
+
+def test_a_refusal_is_said_in_the_flow_s_words(
+    store: CallbackStore, queues: QueueDirectory, clock: ManualClock
+) -> None:
+    refusals = CallbackRefusalPrompts(
+        too_far="C'est trop loin pour nous.",
+        offer="Que diriez-vous de {slots} ?",
+        no_free_slot="Tout est pris.",
+    )
+    booking = CallbackBooking(store, queues, SlotRules(min_lead_s=900), clock, refusals=refusals)
+    check = booking.time_check("service_client")
+    assert check(paris("2026-12-25 10:00")) == (
+        "C'est trop loin pour nous. Que diriez-vous de lundi 7 décembre à 9 h 30 ou à 9 h 45 ?"
+    )
+    no_slot_left = CallbackRefused("too_far", "beyond the horizon", alternatives=())
+    assert booking.refusal_fr(no_slot_left) == "C'est trop loin pour nous. Tout est pris."
 
 
 def test_time_check_for_the_conversation_speaks_french(booking: CallbackBooking) -> None:

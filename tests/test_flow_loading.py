@@ -592,6 +592,22 @@ def test_every_sentence_outside_the_states_can_be_reworded_under_prompts(tmp_pat
     assert "Bonjour à vous." in flow.prompts.fixed() and "C'est pour {label} ?" not in flow.prompts.fixed()
 
 
+def test_why_a_call_back_is_refused_can_be_reworded_under_callback_refused(tmp_path: Path) -> None:
+    text = MINIMAL + "callback_refused:\n  full: Plus de place à cette heure-là.\n  other: Impossible.\n"
+    refusals = load_flow(write(tmp_path, text)).callback_refused
+    assert refusals.reason("full") == "Plus de place à cette heure-là."
+    assert refusals.reason("slot_full") == "Plus de place à cette heure-là."  # taken just before the write
+    assert refusals.reason("past") == "Ce moment est déjà passé."  # the others keep their defaults
+    assert refusals.reason("a_code_of_tomorrow") == "Impossible."
+    assert refusals.reason("offer") == "Impossible."  # a sentence that is not a refusal is not one
+
+
+def test_a_misspelt_refusal_code_suggests_the_right_one(tmp_path: Path) -> None:
+    text = MINIMAL + "callback_refused:\n  holidays: Jour férié.\n"
+    message = only_error(write(tmp_path, text))
+    assert "unknown key 'holidays' in callback_refused" in message and "did you mean 'holiday'?" in message
+
+
 def test_a_placeholder_a_prompt_cannot_fill_is_reported_on_its_line(tmp_path: Path) -> None:
     text = MINIMAL + "prompts:\n  hello: Bonjour {caller}.\n"
     message = only_error(write(tmp_path, text))
@@ -618,6 +634,8 @@ def test_a_misspelt_prompt_name_suggests_the_right_one(tmp_path: Path) -> None:
         ),
         ("callback_call", "  confirm_new_time: Je vous rappelle {moment} au {phone}.", "it may use {moment}"),
         ("callback_call", "  rescheduled: C'est noté. Au revoir.", "must say {moment}"),
+        ("callback_refused", "  offer: Je peux vous rappeler plus tard.", "must say {slots}"),
+        ("callback_refused", "  full: Complet à {moment}.", "unknown placeholder {moment}"),
     ],
 )
 def test_a_sentence_that_would_break_or_say_nothing_is_refused_on_its_line(

@@ -552,16 +552,33 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
         )
 
 
+@pytest.mark.parametrize(
+    ("reworded", "expected"),
+    [
+        ({}, "Nous ne pouvons pas rappeler ce numéro. Au revoir."),
+        (
+            {"phone_not_allowed": "Ce numéro est hors de notre zone.", "goodbye": "Bonne journée."},
+            "Ce numéro est hors de notre zone. Bonne journée.",
+        ),
+    ],
+    ids=["default words", "the flow's callback_refused words"],
+)
 def test_a_call_back_the_store_refuses_is_explained_in_french_instead_of_confirmed(
-    flow, prompts, tmp_path: Path
+    flow, prompts, tmp_path: Path, reworded: dict[str, str], expected: str
 ) -> None:
     """A caller from New Caledonia (an international call for the centre) books a call-back by keypad:
     2 (call-back), 1 1 4 (tomorrow at 14 h), 1 (yes to the number read back). The store refuses the
-    number, so the caller hears why ("Nous ne pouvons pas rappeler ce numéro."), never "c'est noté",
-    and nothing is stored (real SQLite store with its default limits, no queues file)."""
+    number, so the caller hears why ("Nous ne pouvons pas rappeler ce numéro.", or the flow's words for
+    it), never "c'est noté", and nothing is stored (real SQLite store with its default limits, no queues
+    file)."""
+    import dataclasses
+
     from callbot.callbacks import CallbackStore
     from callbot.config import Settings
+    from callbot.dialog.flow import CallbackRefusalPrompts
     from callbot.session.stack import SpeechStack
+
+    flow = dataclasses.replace(flow, callback_refused=CallbackRefusalPrompts(**reworded))
 
     store = CallbackStore(tmp_path / "var")
     store.migrate()
@@ -587,7 +604,7 @@ def test_a_call_back_the_store_refuses_is_explained_in_french_instead_of_confirm
     caller.wait_until_listening()
 
     said = " ".join(p["text"] for p in session.log.of_type("prompt"))
-    assert "Nous ne pouvons pas rappeler ce numéro. Au revoir." in said, said
+    assert expected in said, said
     assert "noté" not in said
     (refusal,) = session.log.of_type("callback_refused")
     assert refusal["code"] == "phone_not_allowed"

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from callbot.callbacks.models import CallbackRefused, CallbackRequest
-from callbot.callbacks.refusals import refusal_sentence
 from callbot.callbacks.slots import CallbackSlots, SlotRules
 from callbot.callbacks.store import CallbackStore
 from callbot.clock import Clock, wall_clock
 from callbot.dialog import french
 from callbot.dialog.actions import ScheduleCallback
+from callbot.dialog.flow import CallbackRefusalPrompts
 from callbot.queues.directory import QueueDirectory, UnknownQueue
 
 _SLOT_CODES = frozenset({"past", "too_soon", "too_far", "closed", "holiday", "full", "slot_full"})
@@ -32,8 +32,10 @@ class CallbackBooking:
         rules: SlotRules | None = None,
         clock: Clock = wall_clock,
         proposals: int = 2,
+        refusals: CallbackRefusalPrompts | None = None,
     ) -> None:
         self.store = store
+        self.refusals = refusals or CallbackRefusalPrompts()  # the flow's `callback_refused:` sentences
         self.queues = queues
         self.rules = rules or SlotRules()
         self._clock = clock
@@ -104,12 +106,13 @@ class CallbackBooking:
 
     def refusal_fr(self, refused: CallbackRefused) -> str:
         """What the bot says: the reason, then the free slots to choose from when the time was the issue."""
-        sentence = refusal_sentence(refused.code)
+        sentence = self.refusals.reason(refused.code)
         if refused.code not in _SLOT_CODES:
             return sentence
         if not refused.alternatives:
-            return f"{sentence} Nous n'avons pas de créneau libre dans les prochains jours."
-        return f"{sentence} Je peux vous proposer {offer_fr(refused.alternatives, self._clock())}."
+            return f"{sentence} {self.refusals.no_free_slot}"
+        offer = self.refusals.offer.format(slots=offer_fr(refused.alternatives, self._clock()))
+        return f"{sentence} {offer}"
 
 
 def offer_fr(slots: tuple[datetime, ...] | list[datetime], now: datetime) -> str:

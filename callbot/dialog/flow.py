@@ -292,6 +292,59 @@ class CallPrompts(_PromptTable):
     callback_declined: Text = "Très bien. Merci de votre appel, au revoir."
     closed_goodbye: Text = "Merci de votre appel, au revoir."
 
+    def transfer_given_up(self) -> str:
+        """The gateway's last words when a queue refused the transfer and the dialog cannot take the call
+        back (it had already ended): `transfer_failed` then `call_again_later`."""
+        return f"{self.transfer_failed} {self.call_again_later}"
+
+    def fixed(self) -> list[str]:
+        return [*super().fixed(), self.transfer_given_up()]
+
+
+class CallbackRefusalPrompts(_PromptTable):
+    """Why a call-back cannot be booked, one sentence per refusal (`CallbackRefused.code`), under
+    `callback_refused:` in the flow file. When the time was the issue the bot goes on with `offer`
+    (`{slots}`: "demain, mardi 24 novembre, à 9 h 45 ou à 10 h 15"), or `no_free_slot` when none is free.
+    `other` covers a refusal this table does not name; `goodbye` ends the call after a refusal."""
+
+    PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {"offer": frozenset({"slots"})}
+    REQUIRED: ClassVar[frozenset[str]] = frozenset({"offer"})
+
+    past: Text = "Ce moment est déjà passé."
+    too_soon: Text = "C'est un peu trop tôt pour organiser le rappel."
+    too_far: Text = "Nous ne programmons pas de rappel aussi loin."
+    closed: Text = "Nos conseillers ne sont pas disponibles à ce moment-là."
+    holiday: Text = "Ce jour-là est férié, nos conseillers ne sont pas disponibles."
+    #: The slot is full (checked before asking, or taken by another call just before the write).
+    full: Text = "Ce créneau est déjà complet."
+    phone_limit: Text = "Plusieurs rappels sont déjà prévus pour ce numéro ce jour-là."
+    phone_pending: Text = "Plusieurs rappels sont déjà prévus pour ce numéro."
+    callbacks_full: Text = "Nous ne pouvons plus programmer de rappel à ce moment-là."
+    day_full: Text = "Nous ne pouvons plus programmer de rappel ce jour-là."
+    caller_id_required: Text = "Votre numéro n'est pas présenté : je ne peux pas programmer de rappel."
+    invalid_phone: Text = "Ce numéro ne semble pas valide."
+    phone_not_allowed: Text = "Nous ne pouvons pas rappeler ce numéro."
+    other: Text = "Je ne peux pas programmer ce rappel."
+    offer: Text = "Je peux vous proposer {slots}."
+    no_free_slot: Text = "Nous n'avons pas de créneau libre dans les prochains jours."
+    goodbye: Text = "Au revoir."
+
+    #: Refusal codes said with another code's sentence.
+    _SAME_AS: ClassVar[dict[str, str]] = {"slot_full": "full"}
+    #: Keys that are not a refusal code.
+    _NOT_CODES: ClassVar[frozenset[str]] = frozenset({"other", "offer", "no_free_slot", "goodbye"})
+
+    def reason(self, code: str) -> str:
+        """The sentence for a refusal code, alone (no slots offered); `other` for a code not named."""
+        code = self._SAME_AS.get(code, code)
+        if code in self._NOT_CODES or code not in type(self).model_fields:
+            return self.other
+        return str(getattr(self, code))
+
+    def fixed(self) -> list[str]:
+        """None: a refusal is said with what follows it (slots, goodbye), never alone from the cache."""
+        return []
+
 
 class FlowSpec(_Strict):
     """The flow file as written (after schema checks, before cross-reference checks)."""
@@ -306,6 +359,7 @@ class FlowSpec(_Strict):
     global_: GlobalHandlers = Field(GlobalHandlers(), alias="global")
     states: dict[str, State] = Field(min_length=1)
     callback_call: CallbackCallPrompts = CallbackCallPrompts()
+    callback_refused: CallbackRefusalPrompts = CallbackRefusalPrompts()
     prompts: CallPrompts = CallPrompts()
 
 
@@ -330,6 +384,7 @@ class Flow:
     warnings: tuple[FlowIssue, ...] = ()
     language: str = "fr-FR"
     callback_call: CallbackCallPrompts = field(default_factory=CallbackCallPrompts)
+    callback_refused: CallbackRefusalPrompts = field(default_factory=CallbackRefusalPrompts)
     prompts: CallPrompts = field(default_factory=CallPrompts)
 
     @property
@@ -558,6 +613,7 @@ class _Checker:
             language=spec.language,
             escalate=escalate,
             callback_call=spec.callback_call,
+            callback_refused=spec.callback_refused,
             prompts=spec.prompts,
         )
 

@@ -26,7 +26,6 @@ from callbot.asr.base import Recognizer
 from callbot.audio.frame import FRAME_MS, AudioFrame, silence
 from callbot.audio.resample import FrameResampler
 from callbot.callbacks.models import CallbackRefused
-from callbot.callbacks.refusals import refusal_sentence
 from callbot.dialog.actions import (
     Action,
     CallContext,
@@ -37,7 +36,7 @@ from callbot.dialog.actions import (
     Transfer,
     TurnResult,
 )
-from callbot.dialog.flow import CallPrompts
+from callbot.dialog.flow import CallbackRefusalPrompts, CallPrompts
 from callbot.session.channel import Channel, RecordingChannel
 from callbot.session.events import EventLog
 from callbot.tts.cache import PromptCache
@@ -190,11 +189,13 @@ class CallSession:
         announce_recording: bool = False,
         recording_notice: str = RECORDING_NOTICE,
         apology: str = APOLOGY,
+        callback_refusals: CallbackRefusalPrompts | None = None,
         wall_clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.conversation = conversation
         self.recognizer = recognizer
         self.prompts = prompts
+        self.callback_refusals = callback_refusals or CallbackRefusalPrompts()
         self.endpointer = endpointer
         self.log = log
         self.channel: Channel = channel if channel is not None else RecordingChannel()
@@ -602,7 +603,8 @@ class CallSession:
                     # caller hears why, in French, and the call ends as the dialog planned.
                     refused = True
                     goodbye = any(isinstance(later, Hangup) for later in result.actions)
-                    sentence = refusal_sentence(refusal.code) + (" Au revoir." if goodbye else "")
+                    refusals = self.callback_refusals
+                    sentence = refusals.reason(refusal.code) + (f" {refusals.goodbye}" if goodbye else "")
                     self._queue_speech(sentence, False)
                     said.append(sentence)
                     self.outcome = Outcome("hangup", reason=f"callback refused: {refusal.code}")

@@ -19,7 +19,7 @@ from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
 from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
 from callbot.dialog.conversation import QueueUnavailable
-from callbot.dialog.flow import flow_file_sha256
+from callbot.dialog.flow import CallbackRefusalPrompts, flow_file_sha256
 from callbot.queues import QueueDirectory
 from callbot.queues.directory import QueueSentences
 
@@ -150,7 +150,9 @@ class SpeechStack:
     def _callback_time_check(self, queue: str, clock: AudioClock) -> Callable[[datetime], str | None] | None:
         """While the caller is on the line: is the wanted call-back time in `queue`'s hours, with room in
         its slot? (Needs the queues and the call-back store; the call's clock says what "now" is.)"""
-        return callback_time_check(self.settings, self.queues, self.callback_store, queue, clock.now)
+        return callback_time_check(
+            self.settings, self.queues, self.callback_store, queue, clock.now, self.flow.callback_refused
+        )
 
     def endpointer_config(self) -> EndpointerConfig:
         vad = self.settings.vad
@@ -274,6 +276,7 @@ class SpeechStack:
             announce_recording=announce_recording,
             recording_notice=self.flow.prompts.recording_notice,
             apology=self.flow.prompts.technical_fault,
+            callback_refusals=self.flow.callback_refused,
         )
 
 
@@ -296,13 +299,15 @@ def callback_time_check(
     store: CallbackStore | None,
     queue: str,
     now: Callable[[], datetime],
+    refusals: CallbackRefusalPrompts | None = None,
 ) -> Callable[[datetime], str | None] | None:
     """Whether a wanted call-back time is in `queue`'s hours with room in its slot (None: not checked,
-    for want of queues or a store); shared by live calls, replays and `callbot chat`."""
+    for want of queues or a store); shared by live calls, replays and `callbot chat`. A refusal is said
+    in `refusals` (the flow's `callback_refused:`)."""
     if queues is None or store is None or queue not in queues:
         return None
     from callbot.callbacks import CallbackBooking
     from callbot.callbacks.outbound import slot_rules
 
-    booking = CallbackBooking(store, queues, slot_rules(settings), clock=now)
+    booking = CallbackBooking(store, queues, slot_rules(settings), clock=now, refusals=refusals)
     return booking.time_check(queue)

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from callbot.ops.recorder import CallRecorder
     from callbot.session.stack import SpeechStack
 
-TRANSFER_FAILED = "Je n'arrive pas à joindre un conseiller. Merci de rappeler plus tard. Au revoir."
 _OVERRIDES = ("flow", "asr", "tts", "vad")
 # The worker names a call's recording `<Call-ID>.wav` with every character outside this set replaced by
 # "_" (callbot/sip/worker.py); the event log must follow the same rule to lie next to it. A Call-ID may
@@ -170,7 +169,7 @@ class GatewayCalls:
         self.recording_dir = recording_dir
         self.clock = clock  # a live call starts at the real time; its audio clock runs from there
         self.queue_uris = {name: queue.sip_uri for name, queue in stack.flow.queues.items() if queue.sip_uri}
-        self.sorry = stack.prompts(8000).get(TRANSFER_FAILED)
+        self.sorry = stack.prompts(8000).get(stack.flow.prompts.transfer_given_up())
 
     def __call__(self, call: CallStarted, control: CallControl) -> CallHandler:
         started_at = self.clock()
