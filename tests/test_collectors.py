@@ -29,6 +29,16 @@ def collector(**options: object) -> WhenCollector:
     return WhenCollector(ManualClock(MONDAY_3PM), PARIS, **options)  # type: ignore[arg-type]
 
 
+def test_the_day_echo_is_said_in_the_flow_s_words() -> None:
+    when = collector(day_heard="Pour {day}, c'est entendu.", missing_time="Vers quelle heure ?")
+    assert when.hear("demain") == Problem(
+        "Pour demain, mardi 24 novembre, c'est entendu. Vers quelle heure ?", is_failure=False
+    )
+    assert collector(day_heard="{day} : très bien.").hear("jeudi") == Problem(
+        "Jeudi 26 novembre : très bien. À quelle heure ?", is_failure=False
+    )
+
+
 def test_a_day_said_without_an_hour_is_remembered_for_the_next_answer() -> None:
     when = collector()
     first = when.hear("demain")

@@ -608,6 +608,21 @@ def test_a_misspelt_refusal_code_suggests_the_right_one(tmp_path: Path) -> None:
     assert "unknown key 'holidays' in callback_refused" in message and "did you mean 'holiday'?" in message
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("day_heard: Très bien.", "must say {day}"),
+        ("missing_time: À quelle heure {day} ?", "this sentence takes no placeholder"),
+        ("past: ' '", "the sentence is blank"),
+    ],
+)
+def test_a_slot_sentence_is_checked_like_the_prompt_table(tmp_path: Path, line: str, expected: str) -> None:
+    text = MINIMAL + f"slots:\n  creneau:\n    type: datetime\n    {line}\n"
+    message = only_error(write(tmp_path, text))
+    assert f"test.yaml:{line_starting(text, '    ' + line[:6])}:" in message
+    assert expected in message
+
+
 def test_a_placeholder_a_prompt_cannot_fill_is_reported_on_its_line(tmp_path: Path) -> None:
     text = MINIMAL + "prompts:\n  hello: Bonjour {caller}.\n"
     message = only_error(write(tmp_path, text))

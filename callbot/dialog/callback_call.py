@@ -93,6 +93,7 @@ class CallbackCallDialog(TurnDialog):
             past=prompts.past_time,
             missing_time=prompts.missing_hour,
             missing_day=prompts.missing_day,
+            day_heard=prompts.day_heard,
         )
 
     # ------------------------------------------------------------------------------------ public API

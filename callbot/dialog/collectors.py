@@ -264,6 +264,7 @@ class WhenCollector:
         past: str | None = None,
         missing_time: str | None = None,
         missing_day: str | None = None,
+        day_heard: str | None = None,
     ) -> None:
         self._clock = now
         self.tz = tz
@@ -273,6 +274,7 @@ class WhenCollector:
         self.past = past or "Ce moment est déjà passé."
         self.missing_time = missing_time or "À quelle heure ?"
         self.missing_day = missing_day or "Quel jour et à quelle heure précisément ?"
+        self.day_heard = day_heard or "{day}, d'accord."  # {day}: "demain, mardi 24 novembre"
         #: The days said without an hour (first, last), waiting for the hour.
         self.days: tuple[date, date] | None = None
 
@@ -302,8 +304,8 @@ class WhenCollector:
             self.days = (when.at.date(), last)
             if last != when.at.date():
                 return Problem(self.missing_day, is_failure=False)
-            spoken_day = french.relative_day(when.at.date(), now.date()).rstrip(",")
-            return Problem(f"{spoken_day[0].upper()}{spoken_day[1:]}, d'accord. {self.missing_time}", False)
+            echo = self.day_heard.format(day=french.relative_day(when.at.date(), now.date()).rstrip(","))
+            return Problem(f"{echo[0].upper()}{echo[1:]} {self.missing_time}", is_failure=False)
         self.days = None
         at = when.at.astimezone(self.tz)
         if at < now:

@@ -691,6 +691,7 @@ class Conversation(TurnDialog):
             past=slot.past,
             missing_time=slot.missing_time,
             missing_day=slot.missing_day,
+            day_heard=slot.day_heard,
         )
 
     def _store(self, name: str, value: SlotValue) -> None:

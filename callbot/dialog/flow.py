@@ -105,6 +105,16 @@ class Slot(_Strict):
     past: str | None = None
     missing_time: str | None = None
     missing_day: str | None = None
+    #: A day said without an hour, echoed before `missing_time`: must say {day} ("demain, mardi 24 novembre").
+    day_heard: str | None = None
+
+    @field_validator("past", "missing_time", "missing_day", "day_heard")
+    @classmethod
+    def _sentence(cls, text: str | None, info: ValidationInfo) -> str | None:
+        if text is None:
+            return None
+        day = info.field_name == "day_heard"
+        return checked_sentence(text, frozenset({"day"}) if day else frozenset(), required=day)
 
 
 class CallbackSpec(_Strict):
@@ -171,6 +181,28 @@ class GlobalHandlers(_Strict):
     _lists = field_validator("no_match", "no_input", mode="before")(_as_list)
 
 
+def checked_sentence(text: str, allowed: frozenset[str] = frozenset(), required: bool = False) -> str:
+    """`text` if a caller can be told it: not blank, braces balanced, only the `allowed` placeholders
+    (all of them when `required`); else a ValueError saying what to fix (pydantic adds file and line)."""
+    if not text.strip():
+        raise ValueError("the sentence is blank: write what the caller hears, or leave the key out")
+    try:
+        used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    except ValueError as error:
+        raise ValueError(f"{error} (write a brace as {{{{ or }}}})") from None
+    unknown = sorted(used - allowed)
+    if unknown:
+        hint = "this sentence takes no placeholder"
+        if allowed:
+            hint = "it may use " + ", ".join(f"{{{placeholder}}}" for placeholder in sorted(allowed))
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}: {hint}")
+    missing = sorted(allowed - used) if required else []
+    if missing:
+        placeholder = f"{{{missing[0]}}}"
+        raise ValueError(f"the sentence must say {placeholder}, or the caller cannot tell what it is about")
+    return text
+
+
 class _PromptTable(_Strict):
     """A table of sentences ops may reword. Each sentence is checked as `flow check` runs: not blank, its
     braces balanced, and its placeholders exactly those the code fills (`PLACEHOLDERS`: name → the
@@ -183,25 +215,7 @@ class _PromptTable(_Strict):
     @classmethod
     def _sentence(cls, text: str, info: ValidationInfo) -> str:
         name = info.field_name or ""
-        if not text.strip():
-            raise ValueError("the sentence is blank: write what the caller hears, or leave the key out")
-        try:
-            used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
-        except ValueError as error:
-            raise ValueError(f"{error} (write a brace as {{{{ or }}}})") from None
-        allowed = cls.PLACEHOLDERS.get(name, frozenset())
-        unknown = sorted(used - allowed)
-        if unknown:
-            hint = "this sentence takes no placeholder"
-            if allowed:
-                hint = "it may use " + ", ".join(f"{{{placeholder}}}" for placeholder in sorted(allowed))
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}: {hint}")
-        missing = sorted(allowed - used) if name in cls.REQUIRED else []
-        if missing:
-            raise ValueError(
-                f"the sentence must say {{{missing[0]}}}, or the caller cannot tell what it is about"
-            )
-        return text
+        return checked_sentence(text, cls.PLACEHOLDERS.get(name, frozenset()), name in cls.REQUIRED)
 
     def fixed(self) -> list[str]:
         """The prompts without a `{template}` (synthesised once, when the flow loads)."""
@@ -219,8 +233,9 @@ class CallbackCallPrompts(_PromptTable):
     PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {
         "confirm_new_time": frozenset({"moment"}),
         "rescheduled": frozenset({"moment"}),
+        "day_heard": frozenset({"day"}),
     }
-    REQUIRED: ClassVar[frozenset[str]] = frozenset({"confirm_new_time", "rescheduled"})
+    REQUIRED: ClassVar[frozenset[str]] = frozenset({"confirm_new_time", "rescheduled", "day_heard"})
 
     greeting: Text = "Bonjour, ici le service client. Vous nous avez demandé de vous rappeler."
     hello: Text = "Bonjour."  # to an "allô ? bonjour ?" before the answer
@@ -232,6 +247,8 @@ class CallbackCallPrompts(_PromptTable):
         "Si vous n'avez plus besoin d'être rappelé, dites : plus besoin."
     )
     missing_hour: Text = "À quelle heure ?"
+    #: A day said without an hour, echoed before `missing_hour` ({day}: "demain, mardi 24 novembre").
+    day_heard: Text = "{day}, d'accord."
     missing_day: Text = "Quel jour et à quelle heure précisément ?"  # "la semaine prochaine"
     past_time: Text = "Ce moment est déjà passé."
     confirm_new_time: Text = "Je vous rappelle {moment}. C'est bien ça ?"
