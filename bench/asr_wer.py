@@ -14,6 +14,11 @@ the CPU figures much less so.
 
     python bench/asr_wer.py                      # Whisper (and Vosk when a French model is installed)
     python bench/asr_wer.py --n 150 --beam 5 --min-window 30 --verbose
+    python bench/asr_wer.py --n 0 --split dev        # tune on the even-numbered prompts…
+    python bench/asr_wer.py --n 0 --split heldout    # …and quote the odd-numbered ones
+
+`--split` keeps a change honest: the prompts (sorted by name, after the length filter) alternate between
+a development half to try changes on and a held-out half never looked at while tuning.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ class Prompt:
         return len(self.pcm8k) / 2 / 8000
 
 
-def load_prompts(n: int, min_s: float, max_s: float, subdirs: bool) -> list[Prompt]:
+def load_prompts(n: int, min_s: float, max_s: float, subdirs: bool, split: str = "all") -> list[Prompt]:
     source = next((p for p in TRANSCRIPTS if p.is_file()), None)
     if source is None:
         sys.exit("no transcripts: apt-get install asterisk-core-sounds-fr asterisk-core-sounds-fr-wav")
@@ -78,6 +83,8 @@ def load_prompts(n: int, min_s: float, max_s: float, subdirs: bool) -> list[Prom
         prompt = Prompt(name, text, pcm)
         if min_s <= prompt.duration_s <= max_s:
             prompts.append(prompt)
+    if split != "all":
+        prompts = prompts[0 if split == "dev" else 1 :: 2]
     step = max(1, len(prompts) // n) if n else 1
     return prompts[::step][:n] if n else prompts
 
@@ -172,6 +179,12 @@ def main() -> None:
     parser.add_argument("--min-s", type=float, default=1.0, help="shortest prompt, seconds")
     parser.add_argument("--max-s", type=float, default=8.0, help="longest prompt, seconds")
     parser.add_argument("--subdirs", action="store_true", help="also digits/, letters/… (single words)")
+    parser.add_argument(
+        "--split",
+        choices=("all", "dev", "heldout"),
+        default="all",
+        help="dev: even-numbered prompts (tune on these); heldout: odd-numbered ones (quote these)",
+    )
     parser.add_argument("--beam", type=int, default=WhisperSettings.beam_size)
     parser.add_argument("--threads", type=int, default=WhisperSettings.cpu_threads)
     parser.add_argument("--min-window", type=float, default=WhisperSettings.min_window_s)
@@ -181,7 +194,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print every prompt with errors")
     args = parser.parse_args()
 
-    prompts = load_prompts(args.n, args.min_s, args.max_s, args.subdirs)
+    prompts = load_prompts(args.n, args.min_s, args.max_s, args.subdirs, args.split)
     settings = WhisperSettings(
         beam_size=args.beam,
         cpu_threads=args.threads,

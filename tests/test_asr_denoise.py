@@ -30,3 +30,20 @@ def test_the_hiss_before_and_under_the_speech_goes_down_and_the_speech_stays() -
 def test_a_turn_too_short_to_measure_its_line_is_left_as_it_is() -> None:
     short = np.full(RATE // 4, 0.1, dtype=np.float32)
     assert subtract_line_noise(short, RATE) is short
+
+
+def test_a_turn_that_starts_with_speech_keeps_its_speech_and_loses_the_hiss_of_its_pauses() -> None:
+    """No pre-roll (a recording cut at the first word, a voice onset caught late): the line is measured
+    in the pauses, not taken from the first word and subtracted from every word."""
+    rng = np.random.default_rng(5)
+    turn = rng.normal(0, 0.01, RATE * 3).astype(np.float32)
+    t = np.arange(RATE) / RATE
+    word = (0.2 * np.sin(2 * np.pi * 440 * t) * np.hanning(RATE)).astype(np.float32)
+    turn[:RATE] += word  # a word at once, then a pause of the line alone, then another word
+    turn[2 * RATE :] += word
+    cleaned = subtract_line_noise(turn, RATE)
+    pause = slice(RATE + RATE // 4, 2 * RATE - RATE // 4)
+    assert level_db(cleaned[pause]) < level_db(turn[pause]) - 10
+    for start in (0, 2 * RATE):
+        middle = slice(start + RATE // 4, start + 3 * RATE // 4)
+        assert abs(level_db(cleaned[middle]) - level_db(word[RATE // 4 : 3 * RATE // 4])) < 1.5
