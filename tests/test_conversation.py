@@ -225,6 +225,23 @@ def test_an_unknown_store_is_asked_again(flow: Flow) -> None:
     assert conversation.state == "horaires"
 
 
+def test_the_request_named_again_without_its_store_is_not_understood(flow: Flow) -> None:
+    """ "Le magasin du report" (Vieux-Port, misheard) while the store of a stock question is asked names
+    the stock request again, nothing more: not understood (so the session may score the store names
+    against the audio), and the store question comes back in its simpler form."""
+    conversation = call(flow)
+    conversation.hear("j'aimerais contrôler le stock d'un de vos articles")
+    conversation.hear("l'ampoule à filament")
+    assert not conversation.understands("Le magasin du report s'il vous plaît.")
+    result = conversation.hear("Le magasin du report s'il vous plaît.")
+    assert said(result) == (
+        "Je n'ai pas reconnu le magasin. Dites simplement la ville : Paris, Lyon, Marseille ou Lille."
+    )
+    assert "l'ampoule LED à filament est en stock au magasin Marseille Vieux-Port" in said(
+        conversation.hear("Marseille")
+    )
+
+
 # -------------------------------------------------------------------------------- order status
 
 

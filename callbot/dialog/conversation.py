@@ -270,7 +270,17 @@ class Conversation(TurnDialog):
         transition = self._transition_for(intent)
         if transition is None:
             return False
-        return self._current.collect is None or transition.goto != self._state
+        if self._current.collect is None:
+            return True
+        return transition.goto != self._state and not self._repeats_request(intent)
+
+    def _repeats_request(self, intent: str) -> bool:
+        """`intent` is the request whose value is being asked ("le magasin" while the store of a stock
+        question is asked): its handler would only lead back to the same question."""
+        if self._current.collect is None or not self._topics:
+            return False
+        topic = self._topics[-1]
+        return topic.intent == intent and not topic.outcome
 
     def context(self) -> CallContext:
         """What an agent needs to take over: caller, intent, slots, transcript and a French summary."""
@@ -463,8 +473,9 @@ class Conversation(TurnDialog):
             return False
         self._turn_intent = (intent, score)
         filled = self._fill_intent_slots(intent, text)
-        if transition.goto == self._state and not filled:
-            # "ma commande" while being asked for the order number: no progress, not a fresh start.
+        if (transition.goto == self._state or self._repeats_request(intent)) and not filled:
+            # "ma commande" while being asked for the order number, "le magasin" while its store is
+            # asked: no progress, not a fresh start.
             self._fail("no_match")
             return True
         self._record_intent(intent)
