@@ -90,25 +90,6 @@ def test_french_caller_speech_over_a_phone_line_is_recognised(
     assert final.confidence is not None and 0.5 < final.confidence <= 1.0
 
 
-def test_the_second_opinion_hears_the_last_turn_again_without_noise_subtraction(
-    engine: WhisperEngine, recognizer: WhisperRecognizer, caller_speech: bytes
-) -> None:
-    assert recognizer.second_readings() == ()  # no turn heard yet
-    recognizer.start_turn()
-    stream(recognizer, caller_speech)
-    recognizer.finish()
-    decodes = recognizer.engine.decode_count
-    second = recognizer.second_readings()
-    assert recognizer.engine.decode_count == decodes + 1
-    assert second and {"voudrais", "horaires"} <= set(words(second[0]))
-    plain = WhisperEngine(engine.model_dir, WhisperSettings(denoise=False, warm_up=False)).new_recognizer()
-    plain.start_turn()
-    stream(plain, caller_speech)
-    plain.finish()
-    assert plain.second_readings() == ()  # nothing was subtracted: a second decode would hear the same
-    plain.close()
-
-
 def test_a_human_telephone_prompt_is_transcribed(recognizer: WhisperRecognizer) -> None:
     audio = read_wav(HUMAN_PROMPT)
     recognizer.start_turn()

@@ -61,13 +61,6 @@ class ScriptedRecognizer(Recognizer):
     def pause(self) -> None:
         self.pauses += 1
 
-    def second_readings(self) -> tuple[str, ...]:
-        """The second opinion a test sets (`self.second`: readings, or an exception to raise)."""
-        second = getattr(self, "second", ())
-        if isinstance(second, Exception):
-            raise second
-        return tuple(second)
-
     def score(self, phrases: Sequence[str]) -> list[float] | None:
         """Closed-set scores from `self.closed_set` (phrase → score), when a test sets it."""
         self.scored = list(phrases)
@@ -217,37 +210,6 @@ def test_the_dialog_takes_the_reading_it_understands_among_the_recognisers_n_bes
     assert (turn.transcript, turn.intent) == ("Quels sont vos horaires à Lyon ?", "horaires")
     [rescored] = caller.session.log.of_type("asr_rescored")
     assert rescored["rank"] == 2 and rescored["first"] == "C'est lui, c'est ici."
-
-
-def test_a_turn_understood_in_none_of_its_readings_gets_the_recogniser_s_second_opinion(
-    flow, prompts, caller_voice
-) -> None:
-    """No reading of the N-best means anything here; the second decode (without noise subtraction, for
-    Whisper) does: it is taken, before any closed-set scoring."""
-    recognizer = ScriptedRecognizer([("C'est lui, c'est ici.", ("C'est lui, c'est lié.",))])
-    recognizer.second = ("Quels sont vos horaires à Lyon ?",)  # type: ignore[attr-defined]
-    caller = Caller(make_session(flow, prompts, recognizer))
-    caller.wait_until_listening()
-    caller.play(say(caller_voice, "Quels sont vos horaires à Lyon ?"))
-    caller.wait_until_listening()
-    assert caller.session.turns[0].intent == "horaires"
-    [second] = caller.session.log.of_type("asr_second_reading")
-    assert second["first"] == "C'est lui, c'est ici."
-
-
-def test_a_failing_second_opinion_costs_only_the_second_chance(flow, prompts, caller_voice) -> None:
-    recognizer = ScriptedRecognizer(["C'est lui, c'est ici.", "Quels sont vos horaires ?"])
-    recognizer.second = RuntimeError("decoder gone")  # type: ignore[attr-defined]
-    caller = Caller(make_session(flow, prompts, recognizer))
-    caller.wait_until_listening()
-    caller.play(say(caller_voice, "Quels sont vos horaires ?"))
-    caller.wait_until_listening()
-    assert caller.session.turns[0].intent is None  # not understood: asked again, the call goes on
-    [error] = caller.session.log.of_type("asr_second_reading_error")
-    assert "decoder gone" in error["error"]
-    caller.play(say(caller_voice, "Quels sont vos horaires ?"))
-    caller.wait_until_listening()
-    assert caller.session.turns[1].intent == "horaires"
 
 
 def test_the_first_reading_stays_when_the_dialog_understands_it(flow, prompts, caller_voice) -> None:

@@ -58,11 +58,6 @@ class Recognizer(ABC):
     def finish(self) -> Hypothesis:
         """End of the caller's turn: the final hypothesis (empty text when nothing was understood)."""
 
-    def second_readings(self) -> tuple[str, ...]:
-        """Readings of the last finished turn from a second decode that hears it another way, for a
-        dialog that understood none of the first; empty when the engine has no other way."""
-        return ()
-
     def score(self, phrases: Sequence[str]) -> list[float] | None:
         """How well each phrase matches the last finished turn's audio (mean log-probability per token,
         higher is better), for a dialog that expects one of a closed set of answers; None when the

@@ -60,12 +60,9 @@ class WhisperSettings:
     #: Hypotheses returned per decode (beam search keeps at least this many): the dialog picks the
     #: first one it understands in its current state. The gateway's settings ask for 3 (`asr:`).
     num_hypotheses: int = 1
-    #: Subtract the line's steady noise (measured in the turn's quietest frames) before decoding and scoring.
+    #: Subtract the line's steady noise (estimated on the turn's pre-roll) before decoding and scoring.
     denoise: bool = True
     warm_up: bool = True
-    #: A turn the dialog understood in none of its readings is decoded once more without the noise
-    #: subtraction (WhisperEngine.second_opinion); only with `denoise`.
-    second_opinion: bool = True
 
     def cache_key(self) -> tuple[str, int, int]:
         """Settings that change the loaded model (the rest only change how it is called)."""

@@ -123,18 +123,6 @@ class WhisperEngine(RecognizerEngine):
         """Decode on the engine's worker thread(s)."""
         return self._executor.submit(self._decode, audio, prompt)
 
-    def second_opinion(self, audio: np.ndarray) -> Transcript | None:
-        """The utterance decoded without noise subtraction, on the calling thread: the subtraction helps
-        on average and still damages some words, so a turn none of whose readings the dialog understood
-        gets this other hearing (development calls: "Le magasin du vieux port" where the cleaned audio
-        gave "Le magasin du report"). None when the first decode did not subtract anything."""
-        if not (self.settings.denoise and self.settings.second_opinion):
-            return None
-        with self._count_lock:
-            self.decode_count += 1
-        prompt = self.prompt_for(())
-        return decode(self.model, self.tokenizer, audio, prompt, self.settings, self.suppress_tokens)
-
     def score(self, audio: np.ndarray, phrases: Sequence[str]) -> list[float]:
         """Closed-set scores of `phrases` for one utterance (see `score_phrases`), on the calling thread."""
         return score_phrases(
@@ -215,14 +203,6 @@ class WhisperRecognizer(Recognizer):
         self._buffer.clear()
         self.last_transcript = transcript
         return _hypothesis(transcript, span)
-
-    def second_readings(self) -> tuple[str, ...]:
-        if not self._last_turn:
-            return ()
-        transcript = self.engine.second_opinion(_as_float(self._last_turn))
-        if transcript is None:
-            return ()
-        return tuple(text for text in (transcript.text, *transcript.alternatives) if text)
 
     def score(self, phrases: Sequence[str]) -> list[float] | None:
         if not self._last_turn or not phrases:

@@ -480,23 +480,11 @@ class CallSession:
             if self.conversation.understands(alternative):
                 self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
                 return alternative, None
-        for rank, alternative in enumerate(self._second_readings(), start=1):
-            if self.conversation.understands(alternative):
-                self.log.emit(self.now_ms, "asr_second_reading", text=alternative, rank=rank, first=text)
-                return alternative, None
         closed = self._closed_set_reading()
         if closed is None:
             return text, None
         reading, sure = closed
         return (reading, None) if sure else (text, reading)
-
-    def _second_readings(self) -> tuple[str, ...]:
-        """The recogniser's second opinion on the turn; its failure only costs the second chance."""
-        try:
-            return self.recognizer.second_readings()
-        except Exception as exc:
-            self.log.emit(self.now_ms, "asr_second_reading_error", error=f"{type(exc).__name__}: {exc}")
-            return ()
 
     def _closed_set_reading(self) -> tuple[str, bool] | None:
         """When the question expects one of a closed set ("Pour quel magasin ?") and no free reading was
