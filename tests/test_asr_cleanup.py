@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from callbot.asr.cleanup import clean_transcript
@@ -70,3 +71,24 @@ def test_characters_of_other_scripts_are_dropped() -> None:
 )
 def test_numbers_and_requests_in_the_middle_are_never_taken_for_loops_or_leaks(said: str) -> None:
     assert clean_transcript(said, DEFAULT_DOMAIN_PROMPT).text == said
+
+
+def test_a_turn_too_long_for_one_window_is_cleaned_like_a_short_one() -> None:
+    """Past ~26 s the decode goes through faster-whisper's own windows: their loops are removed too."""
+    from types import SimpleNamespace
+
+    from callbot.asr.whisper_decode import WhisperSettings, _decode_long
+
+    class Tokenizer:
+        sot_prev, sot = 1, 2
+
+        def decode(self, tokens: list[int]) -> str:
+            return ""
+
+    loop = "Je voudrais suivre ma commande."
+    segments = [SimpleNamespace(text=f" {loop}", no_speech_prob=0.1, avg_logprob=-0.3) for _ in range(3)]
+    model = SimpleNamespace(transcribe=lambda audio, **options: (iter(segments), None))
+    audio = np.zeros(16000 * 40, dtype=np.float32)
+    transcript = _decode_long(model, audio, [2, 3], WhisperSettings(), Tokenizer())  # type: ignore[arg-type]
+    assert transcript.text == loop
+    assert transcript.removed

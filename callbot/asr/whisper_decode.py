@@ -223,8 +223,18 @@ def _decode_long(
         vad_filter=False,
     )
     kept = [s for s in segments if s.no_speech_prob <= settings.no_speech_threshold]
-    text = " ".join(s.text.strip() for s in kept).strip()
+    raw = " ".join(s.text.strip() for s in kept).strip()
+    # The same cleaning as a short turn's: 30 s windows loop and copy the prompt just as well.
+    cleaned = clean_transcript(raw, tokenizer.decode(previous).strip())
     no_speech = min((s.no_speech_prob for s in kept), default=1.0)
     logprob = sum(s.avg_logprob for s in kept) / len(kept) if kept else -math.inf
     duration = len(audio) / SAMPLE_RATE
-    return Transcript(text, duration, no_speech, logprob, _MAX_WINDOW_S, segments=tuple(s.text for s in kept))
+    return Transcript(
+        cleaned.text,
+        duration,
+        no_speech,
+        logprob,
+        _MAX_WINDOW_S,
+        segments=tuple(s.text for s in kept),
+        removed=cleaned.removed,
+    )
