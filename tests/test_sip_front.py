@@ -9,12 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from callbot.sip.demo import DemoFactory
 from callbot.sip.fuzz import fuzz
@@ -195,7 +198,8 @@ def test_hostile_invites_leave_both_workers_behind_the_front_alive_and_answering
 def test_a_single_worker_is_behind_the_front_too_survives_hostile_invites_and_says_503_when_full(
     tmp_path: Path,
 ) -> None:
-    with supervised(tmp_path / "one", 1) as one:
+    metrics_port = free_port()
+    with supervised(tmp_path / "one", 1, {"front_metrics_port": metrics_port}) as one:
         assert sorted(one.status()) == ["front", "worker-0"]
         hostile_invites_then_a_normal_call(one, prepare_sipp_dir(tmp_path / "sipp"))
 
@@ -205,6 +209,25 @@ def test_a_single_worker_is_behind_the_front_too_survives_hostile_invites_and_sa
         assert full.returncode == 0, full.errors  # the scenario checks Retry-After on the 503
         assert len(one.demo.wait_for_calls(4, 5)) == 4
         assert full.responses(503) >= 1 and full.responses(486) == 0
+
+        # What the front refused never reached a worker: the front counted it, on its loopback port.
+        refused = front_refusals(metrics_port)
+        assert refused[("media_lines", "INVITE")] == 6
+        assert refused[("all_workers_busy", "INVITE")] == full.responses(503)
+        with pytest.raises(urllib.error.HTTPError) as forbidden:  # not on the SIP port's TCP socket
+            urllib.request.urlopen(f"http://127.0.0.1:{one.front_port}/metrics", timeout=5)
+        assert forbidden.value.code == 403
+
+
+def front_refusals(port: int) -> dict[tuple[str, str], int]:
+    """The front's refusal counters from its /metrics, by (reason, method)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    counts: dict[tuple[str, str], int] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith("callbot_front_refused_requests"):
+                counts[(sample.labels["reason"], sample.labels["method"])] = int(sample.value)
+    return counts
 
 
 def test_a_thousand_malformed_datagrams_restart_nothing_and_calls_are_answered_after(tmp_path: Path) -> None:

@@ -323,13 +323,16 @@ def test_run_files_hold_no_secret_and_the_worker_gets_them_from_its_environment(
 
 
 # ---------------------------------------------------------------------------------------- templates
-def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> None:
+@pytest.mark.parametrize("metrics_port", [None, 9094], ids=["no counters", "counters on 9094"])
+def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path, metrics_port: int | None) -> None:
     workers = (("127.0.0.1", 5071), ("127.0.0.1", 5072))
-    front = FrontConfig("127.0.0.1", 5070, workers, tmp_path)
+    front = FrontConfig("127.0.0.1", 5070, workers, tmp_path, metrics_port=metrics_port)
     config = write_front(front)
     text = config.read_text()
     assert 'ds_select_dst("1", "4")' in text and "record_route();" in text and "Retry-After: 10" in text
     assert "$ml > 4000" in text and '"488", "Too Many Media Lines"' in text and "pike_check_req()" in text
+    assert ("listen=tcp:127.0.0.1:9094" in text) is (metrics_port is not None)
+    assert ("prom_counter_inc" in text) is (metrics_port is not None)
     assert render_dispatcher_list(workers) == "1 sip:127.0.0.1:5071 0 0\n1 sip:127.0.0.1:5072 0 0\n"
     check = subprocess.run(
         [kamailio_command(front, config)[0], "-c", "-f", str(config)],
@@ -338,6 +341,13 @@ def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path) -> No
         timeout=30,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_front_metrics_port_must_be_a_port_of_its_own() -> None:
+    with pytest.raises(ValueError, match="must differ from sip_port"):
+        FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), metrics_port=5070)
+    with pytest.raises(ValueError, match="between 1024 and 65535"):
+        FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), metrics_port=80)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,11 @@ its socket table runs out: PJSUA opens an RTP and an RTCP socket for every audio
 them, requests larger than `max_message_bytes` (513), SDP bodies with more than `max_media_lines`
 `m=` lines (488), and more than `invites_per_source` new INVITEs from one address in 2 s (503 +
 Retry-After, Kamailio's pike module). See docs/sip.md for the measurements.
+
+What it refuses never reaches a worker, so no call record or worker metric sees it: with
+`metrics_port`, the front counts its refusals itself (`callbot_front_refused_requests_total`, by reason
+and method) and serves them in Prometheus' format on 127.0.0.1 (Kamailio's xhttp_prom module), for
+ops to see a saturated gateway or a flooding source. docs/ops.md.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class FrontConfig:
     #: The address the trunk must call (written in the workers' REGISTER Contact): the public address
     #: when there is one, else `bind_address` (none when that is 0.0.0.0).
     advertised_address: str | None = None
+    #: Where the front serves its refusal counters (`/metrics` on 127.0.0.1 only); None: not served.
+    metrics_port: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_media_lines <= 8:
@@ -53,6 +60,10 @@ class FrontConfig:
             raise ValueError(f"max_message_bytes: {self.max_message_bytes} must be between 1000 and 4000")
         if self.invites_per_source < 1:
             raise ValueError(f"invites_per_source: {self.invites_per_source} must be at least 1")
+        if self.metrics_port is not None and not 1024 <= self.metrics_port <= 65535:
+            raise ValueError(f"front_metrics_port: {self.metrics_port} must be between 1024 and 65535")
+        if self.metrics_port is not None and self.metrics_port == self.sip_port:
+            raise ValueError("front_metrics_port must differ from sip_port")
 
 
 _TEMPLATE = """#!KAMAILIO
@@ -66,6 +77,7 @@ tcp_children={children}
 auto_aliases=no
 {listen}
 alias="{bind}:{port}"
+{metrics_listen}
 mpath="{modules}"
 
 loadmodule "corex.so"
@@ -82,6 +94,7 @@ loadmodule "sanity.so"
 loadmodule "dispatcher.so"
 loadmodule "pike.so"
 loadmodule "htable.so"
+{metrics_modules}
 
 modparam("tm", "fr_timer", {worker_timeout_ms})
 modparam("tm", "fr_inv_timer", 120000)
@@ -109,6 +122,8 @@ request_route {{
     if ($ml > {max_message_bytes}) {{
         # PJSIP reads at most 4000 bytes: a longer INVITE would lose its SDP and hold a slot.
         xlog("L_WARN", "refused $rm from $si: $ml bytes\\n");
+        $var(refused) = "too_large";
+        route(COUNT_REFUSAL);
         if (!is_method("ACK")) {{
             sl_send_reply("513", "Message Too Large");
         }}
@@ -121,6 +136,8 @@ request_route {{
         # Every audio m= line costs a worker two sockets before any code of ours runs (module doc);
         # any body is searched: PJSIP also takes the SDP out of a multipart one.
         xlog("L_WARN", "refused $rm from $si: more than {max_media_lines} media lines\\n");
+        $var(refused) = "media_lines";
+        route(COUNT_REFUSAL);
         if (!is_method("ACK")) {{
             append_to_reply("Warning: 399 callbot \\"at most {max_media_lines} media lines\\"\\r\\n");
             sl_send_reply("488", "Too Many Media Lines");
@@ -129,6 +146,8 @@ request_route {{
     }}
     if (is_method("INVITE") && !has_totag() && !ds_is_from_list("1") && !pike_check_req()) {{
         xlog("L_WARN", "refused INVITE from $si: more than {invites_per_source} in 2 s\\n");
+        $var(refused) = "source_rate";
+        route(COUNT_REFUSAL);
         append_to_reply("Retry-After: {retry_after}\\r\\n");
         sl_send_reply("503", "Too Many Calls From This Address");
         exit;
@@ -208,6 +227,8 @@ branch_route[TO_WORKER] {{
 }}
 
 route[ALL_BUSY] {{
+    $var(refused) = "all_workers_busy";
+    route(COUNT_REFUSAL);
     append_to_reply("Retry-After: {retry_after}\\r\\n");
     sl_send_reply("503", "All Workers Busy");
     exit;
@@ -228,9 +249,36 @@ failure_route[NEXT_WORKER] {{
             t_relay();
             exit;
         }}
+        $var(refused) = "all_workers_busy";
+        route(COUNT_REFUSAL);
         append_to_reply("Retry-After: {retry_after}\\r\\n");
         t_reply("503", "All Workers Busy");
     }}
+}}
+
+route[COUNT_REFUSAL] {{
+    {count_refusal}
+}}
+{metrics_route}"""
+
+_METRICS_MODULES = """loadmodule "xhttp.so"
+loadmodule "xhttp_prom.so"
+modparam("xhttp_prom", "xhttp_prom_beginning", "callbot_front_")
+modparam("xhttp_prom", "xhttp_prom_timeout", 0)
+modparam("xhttp_prom", "prom_counter", "name=refused_requests_total; label=reason:method")"""
+
+_METRICS_ROUTE = """
+event_route[xhttp:request] {{
+    # HTTP reaches every TCP socket of the front: the counters are served on the loopback port only.
+    if ($Rp != {port} || $Ri != "127.0.0.1") {{
+        xhttp_reply("403", "Forbidden", "text/plain", "");
+        exit;
+    }}
+    if (prom_check_uri()) {{
+        prom_dispatch();
+        exit;
+    }}
+    xhttp_reply("404", "Not Found", "text/plain", "the front serves /metrics only\\n");
 }}
 """
 
@@ -252,6 +300,16 @@ def render_config(front: FrontConfig) -> str:
         media_lines_regex=media_lines_regex(front.max_media_lines + 1),
         invites_per_source=front.invites_per_source,
         call_memory_s=front.call_memory_s,
+        metrics_listen=(
+            f"listen=tcp:127.0.0.1:{front.metrics_port}\ntcp_accept_no_cl=yes" if front.metrics_port else ""
+        ),
+        metrics_modules=_METRICS_MODULES if front.metrics_port else "",
+        count_refusal=(
+            'prom_counter_inc("refused_requests_total", "1", "$var(refused)", "$rm");'
+            if front.metrics_port
+            else "return;  # no counters: front_metrics_port is not set"
+        ),
+        metrics_route=_METRICS_ROUTE.format(port=front.metrics_port) if front.metrics_port else "",
         register_contact=(
             f'subst_hf("Contact", "/@127\\.0\\.0\\.1:[0-9]+/@{advertised}:{front.sip_port}/", "a");'
             if advertised

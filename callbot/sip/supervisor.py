@@ -62,6 +62,8 @@ class SupervisorConfig:
     max_message_bytes: int = 4000
     max_media_lines: int = 4
     invites_per_source: int = 16
+    #: The front's refusal counters, served on 127.0.0.1 at this port (`/metrics`); unset: not served.
+    front_metrics_port: int | None = None
     worker: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -156,6 +158,7 @@ class SupervisorConfig:
             max_media_lines=self.max_media_lines,
             invites_per_source=self.invites_per_source,
             advertised_address=self.worker.get("public_address"),
+            metrics_port=self.front_metrics_port,
         )
 
     @classmethod
