@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callbot.clock import ManualClock
-from callbot.dialog import default_flow_path, load_flow
 from callbot.dialog.collectors import (
     NUMBER_END_SILENCE_MS,
     DayCollector,
@@ -201,27 +200,6 @@ def test_an_entity_is_named_by_any_of_its_names() -> None:
     assert stores.hear("celui de la Part-Dieu") == SlotValue("lyon", "Lyon Part-Dieu")
     assert stores.hear("à Lille") == SlotValue("lille", "Lille Centre")
     assert stores.hear("je ne sais pas") is None
-
-
-@pytest.mark.parametrize(
-    ("heard", "product"),
-    [
-        ("C'est l'enthous la filament.", "ampoule_filament"),  # "C'est l'ampoule à filament", misheard
-        ("Le lampabert arco, vous l'avez toujours.", "lampadaire_arco"),
-        ("Allô, bonjour ?", None),  # "allô" sounds like the plafonnier "Halo" but is never a name
-        ("une lampe", None),  # three products are lamps: which one is still open
-    ],
-)
-def test_a_word_only_one_product_has_names_it_even_when_its_aliases_repeat_the_word(
-    heard: str, product: str | None
-) -> None:
-    """The default flow's filament bulb has four names with "filament": the word is still the one
-    product's, as telling as a word said once."""
-    data = load_flow(default_flow_path()).data
-    assert data is not None
-    products = EntityCollector(data.names("products"), lambda key: data.display("products", key))
-    value = products.hear(heard)
-    assert (value.value if isinstance(value, SlotValue) else None) == product
 
 
 def test_a_day_asked_about_stays_today_with_a_bare_hour() -> None:

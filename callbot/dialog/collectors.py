@@ -211,7 +211,7 @@ def named_entry(text: str, table: Mapping[str, str]) -> str | None:
     Aliases of one entry tie with each other ("lampe de chevet Nuage" and "la lampe de chevet Nuage"):
     only a tie between two different entries leaves the answer open.
     """
-    ranked = rank_entities(text, list(table), list(table.values()))
+    ranked = rank_entities(text, list(table))
     if not ranked or ranked[0].score < DEFAULT_ENTITY_THRESHOLD:
         return None
     best = ranked[0]

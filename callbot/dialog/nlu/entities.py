@@ -23,9 +23,6 @@ _CODE_WEIGHT_SHARE = 0.5
 # the rest of it was not said: the score becomes 0.5 + 0.5 × the share heard.
 _UNIQUE_WORD_FLOOR = 0.5
 _UNIQUE_WORD_MATCH = 0.85
-# …if it is long enough not to hide inside everyday words: "port" (Vieux-Port) is in "porter plainte",
-# "halo" sounds like "allô"; "filament", "confluence" are nothing but the name.
-_UNIQUE_WORD_MIN_LETTERS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,17 +34,8 @@ class EntityScore:
     matched_weight: float
 
 
-# The words of a phone call's politeness are never a name, however close they sound to one ("allô" and
-# the plafonnier "Halo").
-_CALL_WORDS = frozenset({"allo", "bonjour", "bonsoir", "merci", "revoir"})
-
-
 def _query_words(text: str) -> list[str]:
-    words = [
-        word
-        for word in canonical_words(normalize(text).split())
-        if word not in FILLERS and word not in _CALL_WORDS
-    ]
+    words = [word for word in canonical_words(normalize(text).split()) if word not in FILLERS]
     # Also the pairs glued together: "x 200" → "x200", "part dieu" → "partdieu".
     return words + [left + right for left, right in itertools.pairwise(words)]
 
@@ -78,14 +66,11 @@ def _name_similarity(name_word: str, heard: str) -> float:
     return _SAME_CONSONANTS if same else similarity
 
 
-def rank_entities(text: str, names: Sequence[str], entries: Sequence[str] | None = None) -> list[EntityScore]:
+def rank_entities(text: str, names: Sequence[str]) -> list[EntityScore]:
     """Every name with its score for ``text``, best first (ties keep the order of ``names``).
 
-    ``entries`` gives each name's entry (a store, a product) when several names are one entry's aliases;
-    by default every name is its own entry. A name's words are weighted by how rare they are among the
-    entries (``1 + ln(N / df)``, N entries, df those with the word in one of their names: "part dieu"
-    tells Lyon stores apart, "lyon" does not; "filament", in four names of the one filament bulb, is as
-    telling as a word said once), model codes with digits at half weight. The score is the
+    A name's words are weighted by how rare they are among the names (``1 + ln(N / df)``: "part dieu"
+    tells Lyon stores apart, "lyon" does not), model codes with digits at half weight. The score is the
     weighted share of the name's words found in the utterance, each word matched with
     ``word_similarity`` (same stem, same sound, or close spelling: "par dieu" finds "Part-Dieu"). When a
     word that only this name has is heard ("Confluence", "Marseille"), the score is raised to
@@ -96,36 +81,27 @@ def rank_entities(text: str, names: Sequence[str], entries: Sequence[str] | None
     heard = _query_words(text)
     if not heard or not names:
         return []
-    owners = list(entries) if entries is not None else list(names)
-    if len(owners) != len(names):
-        raise ValueError("entries must give one entry per name")
     tokenised = [_name_words(name) for name in names]
-    holders: dict[str, set[str]] = {}
-    for owner, words in zip(owners, tokenised, strict=True):
+    document_frequency: dict[str, int] = {}
+    for words in tokenised:
         for stem in {light_stem(word) for word in words}:
-            holders.setdefault(stem, set()).add(owner)
-    entry_count = len(set(owners))
+            document_frequency[stem] = document_frequency.get(stem, 0) + 1
     scores: list[EntityScore] = []
     for name, words in zip(names, tokenised, strict=True):
         total = matched = 0.0
         unique_word_heard = False
         for word in words:
-            frequency = len(holders[light_stem(word)])
-            weight = 1.0 + math.log(entry_count / frequency)
+            frequency = document_frequency[light_stem(word)]
+            weight = 1.0 + math.log(len(names) / frequency)
             is_code = any(char.isdigit() for char in word)
             if is_code:
                 weight *= _CODE_WEIGHT_SHARE
             similarity = max((_name_similarity(word, candidate) for candidate in heard), default=0.0)
             total += weight
             matched += weight * similarity
-            unique_word_heard |= (
-                frequency == 1
-                and not is_code
-                and len(word) >= _UNIQUE_WORD_MIN_LETTERS
-                and similarity >= _UNIQUE_WORD_MATCH
-            )
+            unique_word_heard |= frequency == 1 and not is_code and similarity >= _UNIQUE_WORD_MATCH
         share = matched / total if total else 0.0
-        if unique_word_heard and entry_count > 1:
+        if unique_word_heard and len(names) > 1:
             share = _UNIQUE_WORD_FLOOR + (1.0 - _UNIQUE_WORD_FLOOR) * share
         scores.append(EntityScore(name, share, matched))
     order = {name: index for index, name in enumerate(names)}
