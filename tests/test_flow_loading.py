@@ -614,6 +614,7 @@ def test_a_misspelt_refusal_code_suggests_the_right_one(tmp_path: Path) -> None:
         ("day_heard: Très bien.", "must say {day}"),
         ("missing_time: À quelle heure {day} ?", "this sentence takes no placeholder"),
         ("past: ' '", "the sentence is blank"),
+        ('missing_time: "À quelle heure {{}} ?"', "write it without braces"),
     ],
 )
 def test_a_slot_sentence_is_checked_like_the_prompt_table(tmp_path: Path, line: str, expected: str) -> None:

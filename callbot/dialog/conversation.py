@@ -272,15 +272,17 @@ class Conversation(TurnDialog):
             return False
         if self._current.collect is None:
             return True
-        return transition.goto != self._state and not self._repeats_request(intent)
+        return transition.goto != self._state and not self._repeats_request(intent, transition)
 
-    def _repeats_request(self, intent: str) -> bool:
+    def _repeats_request(self, intent: str, transition: Transition) -> bool:
         """`intent` is the request whose value is being asked ("le magasin" while the store of a stock
-        question is asked): its handler would only lead back to the same question."""
-        if self._current.collect is None or not self._topics:
+        question is asked): the slot asked is one of its own, and its handler, which clears nothing,
+        would only lead back to the same question."""
+        collect = self._current.collect
+        if collect is None or not self._topics or transition.clear:
             return False
         topic = self._topics[-1]
-        return topic.intent == intent and not topic.outcome
+        return topic.intent == intent and not topic.outcome and collect in self.flow.intents[intent].slots
 
     def context(self) -> CallContext:
         """What an agent needs to take over: caller, intent, slots, transcript and a French summary."""
@@ -473,7 +475,7 @@ class Conversation(TurnDialog):
             return False
         self._turn_intent = (intent, score)
         filled = self._fill_intent_slots(intent, text)
-        if (transition.goto == self._state or self._repeats_request(intent)) and not filled:
+        if (transition.goto == self._state or self._repeats_request(intent, transition)) and not filled:
             # "ma commande" while being asked for the order number, "le magasin" while its store is
             # asked: no progress, not a fresh start.
             self._fail("no_match")

@@ -196,6 +196,9 @@ def checked_sentence(text: str, allowed: frozenset[str] = frozenset(), required:
         if allowed:
             hint = "it may use " + ", ".join(f"{{{placeholder}}}" for placeholder in sorted(allowed))
         raise ValueError(f"unknown placeholder {{{unknown[0]}}}: {hint}")
+    if not allowed and ("{" in text or "}" in text):
+        # Said as written, never filled in: "{{" would be heard as braces.
+        raise ValueError("this sentence takes no placeholder: write it without braces")
     missing = sorted(allowed - used) if required else []
     if missing:
         placeholder = f"{{{missing[0]}}}"

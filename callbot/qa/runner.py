@@ -164,7 +164,7 @@ def run_cases(
 
 
 #: Native libraries whose threads or state do not survive a fork (mapped once an engine is loaded).
-_ENGINE_LIBRARIES = ("espeak", "ttspico", "onnxruntime", "vosk", "ctranslate2")
+_ENGINE_LIBRARIES = ("espeak", "ttspico", "onnxruntime", "vosk", "ctranslate2", "libgomp", "pjsua")
 
 
 def may_fork() -> bool:

@@ -115,7 +115,7 @@ modparam("pike", "reqs_density_per_unit", {invites_per_source})
 modparam("pike", "remove_latency", 4)
 
 request_route {{
-    if (!mf_process_maxfwd_header("10")) {{
+{metrics_guard}    if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
     }}
@@ -267,6 +267,17 @@ modparam("xhttp_prom", "xhttp_prom_beginning", "callbot_front_")
 modparam("xhttp_prom", "xhttp_prom_timeout", 0)
 modparam("xhttp_prom", "prom_counter", "name=refused_requests_total; label=reason:method")"""
 
+# xhttp needs `tcp_accept_no_cl`, which is global: SIP over TCP must still carry a Content-Length
+# (RFC 3261 18.3), and the loopback metrics socket carries no SIP at all.
+_METRICS_GUARD = """    if ($Rp == {port}) {{
+        drop;
+    }}
+    if ($pr == "tcp" && !is_present_hf("Content-Length")) {{
+        sl_send_reply("400", "Content-Length Required");
+        exit;
+    }}
+"""
+
 _METRICS_ROUTE = """
 event_route[xhttp:request] {{
     # HTTP reaches every TCP socket of the front: the counters are served on the loopback port only.
@@ -304,6 +315,7 @@ def render_config(front: FrontConfig) -> str:
             f"listen=tcp:127.0.0.1:{front.metrics_port}\ntcp_accept_no_cl=yes" if front.metrics_port else ""
         ),
         metrics_modules=_METRICS_MODULES if front.metrics_port else "",
+        metrics_guard=_METRICS_GUARD.format(port=front.metrics_port) if front.metrics_port else "",
         count_refusal=(
             'prom_counter_inc("refused_requests_total", "1", "$var(refused)", "$rm");'
             if front.metrics_port
