@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -217,6 +218,14 @@ def test_a_single_worker_is_behind_the_front_too_survives_hostile_invites_and_sa
         with pytest.raises(urllib.error.HTTPError) as forbidden:  # not on the SIP port's TCP socket
             urllib.request.urlopen(f"http://127.0.0.1:{one.front_port}/metrics", timeout=5)
         assert forbidden.value.code == 403
+        # The HTTP listener needs Kamailio to accept TCP messages without Content-Length; SIP must not.
+        with socket.create_connection(("127.0.0.1", one.front_port), timeout=5) as tcp:
+            tcp.sendall(
+                b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-nocl\r\n"
+                b"From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: nocl-1\r\n"
+                b"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n"
+            )
+            assert tcp.recv(2048).startswith(b"SIP/2.0 400 Content-Length Required")
 
 
 def front_refusals(port: int) -> dict[tuple[str, str], int]:
