@@ -506,3 +506,39 @@ def test_a_call_whose_worker_died_ends_as_worker_lost_not_as_a_caller_hang_up() 
         SessionCallHandler(session, control).on_ended(ended)
     assert (lost.ended, lost.cause) == (True, "worker_lost")
     assert (hung_up.ended, hung_up.cause) == (True, "caller_hangup")
+
+
+def test_a_worker_link_is_closed_once_whichever_thread_closes_it_first() -> None:
+    """The host stopping and the link's own thread losing its worker both close the link's socket: the
+    second close must neither fail (EBADF) nor close a descriptor opened since by someone else."""
+    import multiprocessing
+    import threading
+
+    from callbot.sip.host import WorkerLink
+
+    for _ in range(50):
+        ours, theirs = multiprocessing.Pipe()
+        link = WorkerLink(host=None, conn=ours)  # type: ignore[arg-type]
+        start = threading.Barrier(3)
+        errors: list[BaseException] = []
+
+        def close(
+            link: WorkerLink = link, start: threading.Barrier = start, errors: list[BaseException] = errors
+        ) -> None:
+            start.wait()
+            try:
+                link.close_connection()
+            except BaseException as exc:
+                errors.append(exc)
+
+        closers = [threading.Thread(target=close) for _ in range(3)]
+        for thread in closers:
+            thread.start()
+        for thread in closers:
+            thread.join()
+        assert errors == [] and ours.closed
+        replacement = os.open(os.devnull, os.O_RDONLY)  # may take the closed descriptor's number
+        link.close_connection()
+        os.fstat(replacement)  # still open: the late close did not touch it
+        os.close(replacement)
+        theirs.close()

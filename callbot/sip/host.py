@@ -194,6 +194,8 @@ class WorkerLink:
         self.calls: dict[str, _CallRunner] = {}
         self.closed = threading.Event()
         self._send_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self._conn_closed = False
         self._originations: dict[str, Future[OriginateResult]] = {}
         self._ids = itertools.count(1)
 
@@ -271,9 +273,20 @@ class WorkerLink:
             if isinstance(event, CallEnded):
                 del self.calls[event.call_id]
 
+    def close_connection(self) -> None:
+        """Close the link's socket once, whichever thread asks first: the host stopping and the link's
+        own thread losing the worker may both close it, and two unguarded closes race (the second fails
+        with EBADF, or closes a descriptor another thread has since opened)."""
+        with self._close_lock:
+            if self._conn_closed:
+                return
+            self._conn_closed = True
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
     def _lost(self) -> None:
         self.closed.set()
-        self.conn.close()
+        self.close_connection()
         dead = self.hello is not None and _process_gone(self.hello.pid)
         for call_id, runner in list(self.calls.items()):
             recording = self._finish_recording(call_id) if dead else None
@@ -342,7 +355,7 @@ class HandlerHost:
         self._closed = True
         self._listener.close()
         for link in list(self.links):
-            link.conn.close()
+            link.close_connection()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.address)
 
