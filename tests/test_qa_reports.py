@@ -92,24 +92,25 @@ def test_transcript_changes_are_words_not_case() -> None:
     assert word_changes("oui", "") == ("oui", "(nothing)")
 
 
+def callbot_test(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """`callbot test ARGS…` as QA types it, in a process of its own (`env`: variables added)."""
+    return subprocess.run(
+        [sys.executable, "-m", "callbot.cli", "test", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+    )
+
+
 def test_a_baseline_that_is_not_a_report_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "old.json"
     path.write_text('{"summary": {}}', encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "callbot.cli", "test", str(tmp_path), "--baseline", str(path)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    completed = callbot_test(str(tmp_path), "--baseline", str(path))
     assert completed.returncode == 2
     assert "no recordings (*.wav)" in completed.stderr  # the suite is checked first, before any model
     (tmp_path / "a.wav").write_bytes(b"RIFF")
-    completed = subprocess.run(
-        [sys.executable, "-m", "callbot.cli", "test", str(tmp_path), "--baseline", str(path)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    completed = callbot_test(str(tmp_path), "--baseline", str(path))
     assert completed.returncode == 2
     assert (
         completed.stderr.strip() == f"callbot: {path}: not a 'callbot test --json' report (no 'calls' list)"
@@ -117,14 +118,7 @@ def test_a_baseline_that_is_not_a_report_is_refused(tmp_path: Path) -> None:
 
 
 def test_usage_mistakes_end_with_one_line_and_status_2(tmp_path: Path) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "callbot.cli", "test", *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-
+    run = callbot_test
     assert (
         run("snapshot", "x.wav").stderr
         == "callbot: snapshot: say which suite to write with --into SUITE.yaml\n"
@@ -232,12 +226,7 @@ def test_a_suite_whose_flow_is_broken_is_refused_before_any_call(tmp_path: Path)
     (tmp_path / "flow.yaml").write_text("name: essai\nstates: [\n", encoding="utf-8")
     (tmp_path / "a.wav").write_bytes(b"")
     (tmp_path / "suite.yaml").write_text("flow: flow.yaml\ncalls:\n  - recording: a.wav\n", encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "callbot.cli", "test", str(tmp_path / "suite.yaml")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    completed = callbot_test(str(tmp_path / "suite.yaml"))
     assert completed.returncode == 2
     assert completed.stderr.startswith(f"callbot: {tmp_path / 'flow.yaml'}:3: YAML syntax error")
 
@@ -247,12 +236,14 @@ def test_engines_that_cannot_load_are_reported_with_each_call(tmp_path: Path) ->
     import shutil
 
     shutil.copy(ROOT / "tests" / "fixtures" / "calls" / "conseiller.wav", tmp_path / "a.wav")
-    completed = subprocess.run(
-        [sys.executable, "-m", "callbot.cli", "test", str(tmp_path), "--asr", "vosk", "--jobs", "1"],
-        capture_output=True,
-        text=True,
+    completed = callbot_test(
+        str(tmp_path),
+        "--asr",
+        "vosk",
+        "--jobs",
+        "1",
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CALLBOT_MODELS_DIR": str(tmp_path / "models")},
+        CALLBOT_MODELS_DIR=str(tmp_path / "models"),
     )
     assert completed.returncode == 1
     assert (
