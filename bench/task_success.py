@@ -77,6 +77,30 @@ GUESSES = {
 }
 
 
+def _reasks(flow: Any) -> tuple[str, ...]:
+    """What the flow says when it did not get what it asked for: every state's and the global
+    `no_match:` sentences, and the question of a state a `not_found:` sends the caller to for the
+    value it cleared (the number no order has, asked for again)."""
+    texts = [str(t) for t in flow.global_handlers.no_match]
+    questions = set()  # a no_match that is also a plain question ("Puis-je vous aider…") is no sign
+    again = []
+    for state in flow.states.values():
+        texts += [str(t) for t in state.no_match]
+        questions |= {squash(str(t)) for t in (state.ask, state.say) if t}
+        transitions = [state.then, *state.on.values(), *state.on_dtmf.values()]
+        for transition in filter(None, transitions):
+            found = transition.not_found
+            target = flow.states[found.goto] if found is not None and found.goto else None
+            if found is not None and target is not None and target.ask and target.collect in found.clear:
+                again.append(squash(str(target.ask)))
+    return tuple(dict.fromkeys([*(squash(t) for t in texts if squash(t) not in questions), *again]))
+
+
+#: The bot says it did not get what the caller just said (--repeat-when-asked).
+REASKS = _reasks(make_call_set.FLOW)
+DIGIT_WORDS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
+
+
 class ConfirmingCaller:
     """The caller of one scripted call, who also answers a question asked back that the script did not
     plan for: yes when the bot names what the caller meant (the request's label, the store, the product,
@@ -85,14 +109,26 @@ class ConfirmingCaller:
     The answers are spoken in the call's own voice, through the same line (noise level and seed), and
     remembered with where they came, so that WER counts them as said."""
 
-    def __init__(self, call: dict[str, Any], split: str) -> None:
+    def __init__(self, call: dict[str, Any], split: str, repeats: bool = False) -> None:
         self.call = call
         self.words = CONFIRMATIONS.get(split, CONFIRMATIONS["dev"])
+        #: Also say the last scripted turn again when the bot says it did not get it (once per turn;
+        #: digit by digit when asked so), as callers do.
+        self.repeats = repeats
+        self._repeated: set[int] = set()
         self.said: list[tuple[int, str]] = []  # (before scripted turn n, text)
         self._audio: dict[str, bytes] = {}
 
     def __call__(self, bot: str, next_turn: int) -> bytes | None:
-        if len(self.said) >= MAX_UNPLANNED_ANSWERS or not ASKS_BACK.search(bot):
+        if len(self.said) >= MAX_UNPLANNED_ANSWERS:
+            return None
+        if self.repeats and next_turn > 0 and next_turn not in self._repeated:
+            again = self._again(squash(bot), self.call["turns"][next_turn - 1])
+            if again:
+                self._repeated.add(next_turn)
+                self.said.append((next_turn, again))
+                return self._speak(again)
+        if not ASKS_BACK.search(bot):
             return None
         last = self.call["turns"][max(next_turn - 1, 0)]
         right = self._right(squash(bot), last)
@@ -104,6 +140,16 @@ class ConfirmingCaller:
             text = f"{text} {last['text'].rstrip('.?! ')}."
         self.said.append((next_turn, text))
         return self._speak(text)
+
+    def _again(self, bot: str, last: dict[str, Any]) -> str | None:
+        """The last scripted turn said again when the bot says it did not get it; an order number
+        digit by digit when the bot asks for that and the call has one."""
+        if not any(reask in bot for reask in REASKS):
+            return None
+        number = self.call.get("slots", {}).get("numero_commande")
+        if number and "chiffre par chiffre" in bot:
+            return ", ".join(DIGIT_WORDS[int(d)] for d in number).capitalize() + "."
+        return str(last["text"])
 
     @staticmethod
     def _guessed(bot: str) -> bool:
@@ -458,6 +504,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the scripted caller also answers a question asked back that the script did not plan for "
         '("c\'est bien ça ?"): yes when the bot names what the caller meant, no otherwise',
     )
+    parser.add_argument(
+        "--repeat-when-asked",
+        action="store_true",
+        help="the scripted caller also says its last turn again when the bot says it did not get it (one of "
+        "the flow's no_match sentences, or the question after a value was not found), once per turn, an "
+        "order number digit by digit when asked so; implies answering confirmations like "
+        "--answer-confirmations",
+    )
     args = parser.parse_args(argv)
 
     print(f"callbot imported from {Path(callbot.__file__).parent}")
@@ -494,8 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     for call in calls:
         cpu0 = time.process_time()
         confirming = (
-            ConfirmingCaller(call, document.get("split", "dev"))
-            if args.answer_confirmations and kind == "calls"
+            ConfirmingCaller(call, document.get("split", "dev"), repeats=args.repeat_when_asked)
+            if (args.answer_confirmations or args.repeat_when_asked) and kind == "calls"
             else None
         )
         result = replay_call(stack, args.directory / call["file"], now=now, caller=caller, answer=confirming)
@@ -518,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
             "voice_engine": document.get("voice_engine"),
             "now": now.isoformat(),
             "answer_confirmations": args.answer_confirmations,
+            "repeat_when_asked": args.repeat_when_asked,
         }
         args.json.write_text(
             json.dumps(

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from callbot.asr import Hypothesis, WhisperSettings, load_engine
-from callbot.asr.whisper_decode import prompt_text, window_seconds
+from callbot.asr.whisper_decode import is_silence, prompt_text, window_seconds
 from callbot.asr.whisper_engine import WhisperEngine, WhisperRecognizer
 from callbot.audio import frames_from_pcm, read_wav, resample, silence, ulaw_decode, ulaw_encode
 
@@ -178,3 +178,13 @@ def test_encoder_window_fits_the_utterance() -> None:
     assert window_seconds(1.2, settings) == 10
     assert window_seconds(7.5, settings) == 12
     assert window_seconds(27.0, settings) is None  # faster-whisper's 30 s windows take over
+
+
+def test_sure_text_is_speech_even_when_whisper_doubts_there_is_any() -> None:
+    """Digits said one by one with pauses: no speech 0.66 but sure text (-0.19) is kept; Whisper's
+    "Merci beaucoup." on line noise (-0.93 and below) is dropped, and so is plain silence."""
+    settings = WhisperSettings()
+    assert not is_silence(0.66, -0.19, settings)
+    assert is_silence(0.67, -0.93, settings)
+    assert is_silence(0.97, -1.49, settings)
+    assert not is_silence(0.30, -1.20, settings)  # speech likely: kept, however unsure

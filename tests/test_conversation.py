@@ -280,19 +280,42 @@ def test_order_number_typed_on_the_keypad(flow: Flow) -> None:
     )
 
 
-def test_an_unknown_order_is_said_and_a_person_offered(flow: Flow) -> None:
+ASK_NUMBER_AGAIN = (
+    "Pouvez-vous me redonner le numéro, chiffre par chiffre ? Vous pouvez aussi le taper sur le clavier."
+)
+
+
+def test_an_unknown_order_number_is_asked_for_again_once_then_a_person_offered(flow: Flow) -> None:
     conversation = call(flow)
     result = conversation.hear("où en est ma commande 999999")
+    assert said(result) == f"Je ne trouve aucune commande avec le numéro 999999. {ASK_NUMBER_AGAIN}"
+    assert result.slots == {"numero_commande": "999999"}  # the turn's record keeps what was heard
+    result = conversation.hear("neuf neuf neuf un un un")
     assert said(result) == (
-        "Je ne trouve aucune commande avec le numéro 999999. Voulez-vous que je vous passe un conseiller ?"
+        "Je ne trouve pas non plus de commande avec le numéro 999111. "
+        "Voulez-vous que je vous passe un conseiller ?"
     )
     result = conversation.hear("oui s'il vous plaît")
     assert said(result) == TRANSFER_LINE
     transfer = transfer_of(result)
     assert transfer.queue == "service_client"
-    assert transfer.context.slots == {"numero_commande": "999999", "telephone_rappel": CALLER}
-    assert transfer.context.summary == "Suivi de commande 999999 : introuvable"
+    assert transfer.context.slots == {"numero_commande": "999111", "telephone_rappel": CALLER}
+    assert transfer.context.summary == "Suivi de commande 999999 puis 999111 : introuvable"
     assert conversation.ended
+
+
+def test_a_misheard_order_number_is_found_on_the_second_try(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("ma commande porte le numéro 458030")
+    result = conversation.hear("quatre cinq huit un trois zéro")
+    assert said(result).startswith("Votre commande 458130 est en cours de préparation.")
+
+
+def test_the_second_try_at_an_order_number_may_be_typed(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("ma commande porte le numéro 458030")
+    result = conversation.dtmf("458130#")
+    assert said(result).startswith("Votre commande 458130 est en cours de préparation.")
 
 
 def test_asking_again_for_an_order_asks_for_the_number_again(flow: Flow) -> None:

@@ -20,7 +20,8 @@ def test_every_state_is_a_node_and_every_transition_an_edge() -> None:
     assert graph.start == "accueil"
     assert Edge("accueil", "menu", "then") in graph.edges
     assert Edge("menu", "rappel", "#2") in graph.edges
-    assert Edge("suivi_commande", "commande_introuvable", "then (not found)") in graph.edges
+    assert Edge("suivi_commande", "commande_redire", "then (not found)") in graph.edges
+    assert Edge("commande_redire", "commande_introuvable", "then (not found)") in graph.edges
     assert {"transfer: service_client", "hang up", "call-back booked"} <= set(graph.exits)
     # Asking for a person works from anywhere: it hangs off "(any state)".
     assert any(e.source == ANY_STATE and e.target == "transfer: service_client" for e in graph.edges)

@@ -577,7 +577,7 @@ def test_flow_check_main_prints_one_line_per_issue_and_fails_on_errors(
 
 def test_flow_check_main_on_the_default_flow(capsys: pytest.CaptureFixture[str]) -> None:
     assert flow_check_main(default_flow_path()) == 0
-    assert capsys.readouterr().out == f"{default_flow_path()}: OK — 11 states, 10 intents, 2 queues\n"
+    assert capsys.readouterr().out == f"{default_flow_path()}: OK — 12 states, 10 intents, 2 queues\n"
 
 
 # -------------------------------------------------------------------------------------- prompt table

@@ -198,11 +198,9 @@ def test_a_replayed_call_back_is_stored_and_listed_with_its_context(tmp_path: Pa
     assert "decided as of 2026-11-23T10:3" in shown.stdout
 
 
-def test_a_store_answer_free_decoding_misses_is_found_among_the_expected_ones(
-    stack: SpeechStack, tmp_path: Path
-) -> None:
-    """ "À Marseille" after "Pour quel magasin ?" comes out of Whisper as "Merci."; scored against the
-    stores the question expects, Marseille is far ahead, and the caller gets Marseille's hours."""
+def spoken_call(tmp_path: Path, *turns: str) -> Path:
+    """A call of these caller turns in one Pico voice through the fixtures' phone line, each followed by
+    2.5 s of line noise for the bot to answer in."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_caller_audio", FIXTURES / "make_caller_audio.py")
@@ -211,15 +209,41 @@ def test_a_store_answer_free_decoding_misses_is_found_among_the_expected_ones(
     sys.modules[spec.name] = line  # its dataclasses look their module up
     spec.loader.exec_module(line)
     voice = line.Voice(speed=95, pitch=100, gain_db=0.0)
-    request = line.render_utterance("Quels sont vos horaires ?", voice, seed=1, tail_ms=2500).pcm
-    answer = line.render_utterance("À Marseille", voice, seed=2, tail_ms=2500).pcm
+    pcm = b"".join(
+        line.render_utterance(text, voice, seed=seed, tail_ms=2500).pcm for seed, text in enumerate(turns, 1)
+    )
     from callbot.audio import write_wav
 
-    write_wav(tmp_path / "call.wav", request + answer, 8000)
-    result = replay_call(stack, tmp_path / "call.wav", now=NOW)
+    write_wav(tmp_path / "call.wav", pcm, 8000)
+    return tmp_path / "call.wav"
+
+
+def test_a_store_answer_free_decoding_misses_is_found_among_the_expected_ones(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "À Marseille" after "Pour quel magasin ?" comes out of Whisper as "Merci."; scored against the
+    stores the question expects, Marseille is far ahead, and the caller gets Marseille's hours."""
+    recording = spoken_call(tmp_path, "Quels sont vos horaires ?", "À Marseille")
+    result = replay_call(stack, recording, now=NOW)
     [closed] = [e for e in result.events if e["event"] == "asr_closed_set"]
     assert closed["accepted"] and closed["reading"] == "Marseille Vieux-Port"
     assert "Marseille" in (result.turns[1].bot or "")
+
+
+def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
+    """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
+    by digit, before a person is offered: the second try finds the order."""
+    recording = spoken_call(
+        tmp_path,
+        "Ma commande porte le numéro quatre cent cinquante-huit mille trente, où en est-elle ?",
+        "Quatre, cinq, huit, un, trois, zéro.",
+    )
+    result = replay_call(stack, recording, now=NOW)
+    first, second = result.turns[0], result.turns[1]
+    assert (first.bot or "").startswith("Je ne trouve aucune commande avec le numéro 45")
+    assert "redonner le numéro, chiffre par chiffre" in (first.bot or "")
+    assert first.slots["numero_commande"] != "458130"  # what was heard stays in the call's record
+    assert (second.bot or "").startswith("Votre commande 458130 est en cours de préparation.")
 
 
 def test_a_replay_can_answer_what_the_recording_did_not_plan_for(stack: SpeechStack) -> None:

@@ -128,6 +128,8 @@ class _Topic:
     label: str
     slots: dict[str, str] = field(default_factory=dict)  # slot → how the agent reads it
     outcome: str = ""
+    #: Values a lookup found nothing for, still shown to the agent: "Suivi de commande 458030 puis 458130".
+    tried: dict[str, str] = field(default_factory=dict)
 
 
 class Conversation(TurnDialog):
@@ -177,6 +179,7 @@ class Conversation(TurnDialog):
         self._topics: list[_Topic] = []
         # Per-turn scratch.
         self._turn_slots: set[str] = set()
+        self._turn_values: dict[str, SlotValue] = {}
         self._entered = 0
         self._answer: Answer | None = None
         self._prefill_caller_phone()
@@ -317,6 +320,7 @@ class Conversation(TurnDialog):
 
     def _begin_turn(self) -> None:
         self._turn_slots = set()
+        self._turn_values = {}
         self._entered = 0
 
     def _listen(self) -> Listen:
@@ -328,7 +332,8 @@ class Conversation(TurnDialog):
         )
 
     def _turn_slots_filled(self) -> dict[str, Any]:
-        return {name: self._slots[name].plain() for name in self._turn_slots if name in self._slots}
+        """What this turn gave, even a value cleared since (an order number no order has)."""
+        return {name: self._turn_values[name].plain() for name in self._turn_slots}
 
     def _after_transfer_failed(self, queue: str) -> None:
         """The caller is told and offered a call-back: the call never ends in silence. Without a
@@ -712,6 +717,7 @@ class Conversation(TurnDialog):
         self._declined.clear()  # refused while this value was asked for; a later question starts afresh
         self._slots[name] = value
         self._turn_slots.add(name)
+        self._turn_values[name] = value
         self._confirmed.discard(name)
         self._pending_problem = None
         # Into the summary of the request in progress, if the value belongs to it: a call-back time said
@@ -719,7 +725,9 @@ class Conversation(TurnDialog):
         if self._topics:
             topic = self._topics[-1]
             if name in self.flow.intents[topic.intent].slots or name == self._current.collect:
-                topic.slots[name] = self._summary_form(name, value)
+                read = self._summary_form(name, value)
+                tried = topic.tried.get(name)
+                topic.slots[name] = f"{tried} puis {read}" if tried and tried != read else read
 
     @staticmethod
     def _summary_form(name: str, value: SlotValue) -> str:
@@ -797,9 +805,13 @@ class Conversation(TurnDialog):
         if state.then is not None:
             self._run(state.then, reason=f"state:{self._state}")
 
-    def _run(self, transition: Transition, reason: str) -> None:
+    def _run(self, transition: Transition, reason: str, proven_wrong: bool = False) -> None:
+        """`proven_wrong`: a lookup found nothing for this turn's values, so its `not_found:` may clear
+        even a value given in this very sentence (an order number misheard is asked for again)."""
         for name in transition.clear:
-            if name not in self._turn_slots:
+            if proven_wrong and self._topics and name in self._topics[-1].slots:
+                self._topics[-1].tried[name] = self._topics[-1].slots[name]
+            if proven_wrong or name not in self._turn_slots:
                 self._slots.pop(name, None)
                 self._confirmed.discard(name)
         if transition.answer is not None:
@@ -811,7 +823,7 @@ class Conversation(TurnDialog):
                 self._topics[-1].outcome = answer.note
             if not answer.found and transition.not_found is not None:
                 self._answer = answer
-                self._run(transition.not_found, reason)
+                self._run(transition.not_found, reason, proven_wrong=True)
                 return
             self._answer = answer
         if transition.callback is not None:
