@@ -244,6 +244,21 @@ def keypad_moment(keys: str) -> str | None:
     return f"{KEYPAD_DAYS[keys[0]]} à {hour} h" if hour <= 23 else None
 
 
+@dataclass(frozen=True)
+class WhenSentences:
+    """What a date-and-time collector says when a moment is incomplete or past: the defaults of a flow's
+    datetime slot and of the call-back call's prompt table (one source for both)."""
+
+    past: str = "Ce moment est déjà passé."
+    missing_time: str = "À quelle heure ?"
+    missing_day: str = "Quel jour et à quelle heure précisément ?"  # "la semaine prochaine"
+    #: A day said without an hour, echoed before `missing_time` ({day}: "demain, mardi 24 novembre").
+    day_heard: str = "{day}, d'accord."
+
+
+WHEN_SENTENCES = WhenSentences()
+
+
 class WhenCollector:
     """A date and time to call back (or any moment with an hour), in the future.
 
@@ -271,10 +286,10 @@ class WhenCollector:
         self.max_keys = KEYPAD_TIME_KEYS  # a day key, then the hour on two keys
         self.end_silence_ms: int | None = None
         self.check = check
-        self.past = past or "Ce moment est déjà passé."
-        self.missing_time = missing_time or "À quelle heure ?"
-        self.missing_day = missing_day or "Quel jour et à quelle heure précisément ?"
-        self.day_heard = day_heard or "{day}, d'accord."  # {day}: "demain, mardi 24 novembre"
+        self.past = past or WHEN_SENTENCES.past
+        self.missing_time = missing_time or WHEN_SENTENCES.missing_time
+        self.missing_day = missing_day or WHEN_SENTENCES.missing_day
+        self.day_heard = day_heard or WHEN_SENTENCES.day_heard
         #: The days said without an hour (first, last), waiting for the hour.
         self.days: tuple[date, date] | None = None
 

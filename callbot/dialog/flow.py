@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from callbot.dialog.answers import ENTITY_SOURCES, LOOKUPS, AnswersData, Lookup, load_answers
+from callbot.dialog.collectors import WHEN_SENTENCES
 from callbot.dialog.issues import (
     FlowError,
     FlowIssue,
@@ -249,11 +250,11 @@ class CallbackCallPrompts(_PromptTable):
         "D'accord. Quand pouvons-nous vous rappeler ? Par exemple : demain à 10 h. "
         "Si vous n'avez plus besoin d'être rappelé, dites : plus besoin."
     )
-    missing_hour: Text = "À quelle heure ?"
+    missing_hour: Text = WHEN_SENTENCES.missing_time
     #: A day said without an hour, echoed before `missing_hour` ({day}: "demain, mardi 24 novembre").
-    day_heard: Text = "{day}, d'accord."
-    missing_day: Text = "Quel jour et à quelle heure précisément ?"  # "la semaine prochaine"
-    past_time: Text = "Ce moment est déjà passé."
+    day_heard: Text = WHEN_SENTENCES.day_heard
+    missing_day: Text = WHEN_SENTENCES.missing_day  # "la semaine prochaine"
+    past_time: Text = WHEN_SENTENCES.past
     confirm_new_time: Text = "Je vous rappelle {moment}. C'est bien ça ?"
     rescheduled: Text = "C'est noté : un conseiller vous rappellera {moment}. Au revoir."
     cancelled: Text = "C'est noté, nous ne vous rappellerons pas. Merci et au revoir."
@@ -330,7 +331,7 @@ class CallbackRefusalPrompts(_PromptTable):
     PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {"offer": frozenset({"slots"})}
     REQUIRED: ClassVar[frozenset[str]] = frozenset({"offer"})
 
-    past: Text = "Ce moment est déjà passé."
+    past: Text = WHEN_SENTENCES.past
     too_soon: Text = "C'est un peu trop tôt pour organiser le rappel."
     too_far: Text = "Nous ne programmons pas de rappel aussi loin."
     closed: Text = "Nos conseillers ne sont pas disponibles à ce moment-là."
