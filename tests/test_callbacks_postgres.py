@@ -87,7 +87,7 @@ def test_migrations_on_postgresql_match_the_code_and_can_race(pg_url: str) -> No
         list(pool.map(lambda store: store.migrate(), stores))  # three gateways starting at once
     with stores[0].engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
     for store in stores:
         store.close()
 

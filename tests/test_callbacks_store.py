@@ -119,7 +119,7 @@ def test_migrations_create_exactly_the_schema_the_code_reads(store: CallbackStor
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert differences == []
-    assert version == "0003"
+    assert version == "0004"
 
 
 def test_upgrading_a_first_schema_database_keeps_its_rows_and_allows_expired(tmp_path: Path) -> None:

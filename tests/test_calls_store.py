@@ -89,7 +89,7 @@ def test_the_migration_adds_call_records_to_a_call_back_database_and_keeps_its_r
     assert old.get(kept.id).queue == "q"
     with old.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
     CallRecordStore(old).add(call(5, "bot"))
     with pytest.raises(IntegrityError):  # the database itself refuses an outcome nobody reads
         CallRecordStore(old).add(call(5, "lost"))

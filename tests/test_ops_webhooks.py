@@ -6,17 +6,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import select
 
+from callbot.callbacks.store import CallbackStore
+from callbot.calls.schema import webhook_outbox
+from callbot.clock import wall_clock
 from callbot.config import ConfigError, load_settings
+from callbot.ops.outbox import LEASE_S, WebhookOutbox
 from callbot.ops.webhooks import WebhookSender, WebhookTarget, signature
 
 SECRET = "a-secret-of-32-characters-or-so!"
@@ -25,7 +33,9 @@ SECRET = "a-secret-of-32-characters-or-so!"
 class Receiver:
     """A webhook receiver: answers the statuses in `script` in turn (then 200), keeps what it got."""
 
-    def __init__(self, script: list[int] | None = None, hold: threading.Event | None = None) -> None:
+    def __init__(
+        self, script: list[int] | None = None, hold: threading.Event | None = None, port: int = 0
+    ) -> None:
         self.script = list(script or [])
         self.hold = hold
         self.got: list[tuple[dict[str, str], bytes]] = []
@@ -44,7 +54,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
@@ -141,3 +151,91 @@ def test_bad_webhook_settings_are_refused_at_start_up(
     config.write_text(yaml.safe_dump({"webhooks": [hook]}))
     with pytest.raises(ConfigError, match=message):
         load_settings(config)
+
+
+# --------------------------------------------------------------------------- the outbox: nothing lost
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[CallbackStore]:
+    store = CallbackStore(tmp_path / "data")
+    store.migrate()
+    yield store
+    store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def after_the_lease() -> datetime:
+    """A clock for a sender that looks once the first host's lease has run out."""
+    return wall_clock() + timedelta(seconds=LEASE_S + 600)
+
+
+def test_a_delivery_left_by_a_stopped_host_is_taken_over_with_the_same_delivery_id(
+    store: CallbackStore,
+) -> None:
+    port = free_port()
+    target = WebhookTarget(url=f"http://127.0.0.1:{port}/hook", secret=SECRET)
+    first = WebhookSender([target], first_retry_s=30, outbox=WebhookOutbox(store, "host-1"))
+    first.send("callback_booked", {"call_id": "c1", "callback_at": "2026-11-24T15:00:00+01:00"})
+    outbox = WebhookOutbox(store, "reader")
+    wait_until(lambda: first.pending() == 1 and rows(store)[0]["attempts"] == 1, "first attempt failed")
+    first.close()  # the host stops with the delivery still to make: its row stays in the database
+    [left] = rows(store)
+    assert left["locked_by"] == "host-1" and left["event"] == "callback_booked"
+    assert outbox.take_over() == []  # still leased to host-1: nobody else touches it yet
+
+    receiver = Receiver(port=port)
+    try:
+        second = WebhookSender([target], outbox=WebhookOutbox(store, "host-2", clock=after_the_lease))
+        wait_until(lambda: second.delivered == 1, "delivered by the next host")
+        [(headers, body)] = receiver.got
+        assert headers["X-Callbot-Delivery"] == left["id"].hex  # receivers drop a duplicate by it
+        assert json.loads(body)["callback_at"] == "2026-11-24T15:00:00+01:00"
+        wait_until(lambda: rows(store) == [], "the row goes once delivered")
+        second.close()
+    finally:
+        receiver.close()
+
+
+def test_each_delivery_is_kept_until_delivered_or_given_up(store: CallbackStore) -> None:
+    receiver = Receiver([503] * 2)
+    try:
+        accepted = WebhookTarget(url=receiver.url, secret=SECRET)
+        refused = WebhookTarget(url=receiver.url + "?refused", secret=SECRET, max_attempts=2)
+        sender = WebhookSender([accepted], first_retry_s=0.02, outbox=WebhookOutbox(store, "h"))
+        sender.send("call_ended", {"call_id": "c1"})
+        wait_until(lambda: sender.delivered == 1, "delivered on the third try")
+        wait_until(lambda: rows(store) == [], "delivered: removed")
+        assert len({headers["X-Callbot-Delivery"] for headers, _ in receiver.got}) == 1
+        receiver.script = [503] * 5
+        sender = WebhookSender([refused], first_retry_s=0.02, outbox=WebhookOutbox(store, "h"))
+        sender.send("call_ended", {"call_id": "c2"})
+        wait_until(lambda: sender.given_up == 1, "given up")
+        wait_until(lambda: rows(store) == [], "given up: removed (and logged)")
+        sender.close()
+    finally:
+        receiver.close()
+
+
+def test_a_delivery_for_a_target_no_longer_configured_is_given_up(store: CallbackStore) -> None:
+    gone = WebhookTarget(url=f"http://127.0.0.1:{free_port()}/old", secret=SECRET)
+    WebhookOutbox(store, "host-1").add(uuid.uuid4(), "call_ended", gone.url, b'{"event": "call_ended"}')
+    receiver = Receiver()
+    try:
+        current = WebhookTarget(url=receiver.url, secret=SECRET)
+        sender = WebhookSender([current], outbox=WebhookOutbox(store, "host-2", clock=after_the_lease))
+        wait_until(lambda: rows(store) == [], "dropped with an error line")
+        assert receiver.got == [] and sender.delivered == 0
+        sender.close()
+    finally:
+        receiver.close()
+
+
+def rows(store: CallbackStore) -> list[dict[str, Any]]:
+    with store.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(select(webhook_outbox)).all()]

@@ -49,3 +49,22 @@ call_records = Table(
     Index("ix_call_records_started_at", "started_at"),
     Index("ix_call_records_call_id", "call_id"),
 )
+
+#: Webhook deliveries not yet accepted by their receiver (callbot/ops/webhooks.py): written before the
+#: event is queued, deleted once delivered or given up, so that a stop or a crash of the host loses
+#: none. `locked_by`/`locked_until` say which sender holds a row; a row whose lease ran out (its host
+#: is gone) is taken over by another sender, with the same delivery id (receivers drop duplicates).
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", Uuid(), primary_key=True),  # the X-Callbot-Delivery id
+    Column("event", String(32), nullable=False),
+    Column("target_url", Text(), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("locked_by", String(64)),
+    Column("locked_until", UtcDateTime()),
+    Index("ix_webhook_outbox_locked_until", "locked_until"),
+)

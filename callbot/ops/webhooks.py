@@ -6,8 +6,13 @@ takes it, signed `X-Callbot-Signature: sha256=HMAC(secret, body)`, with `X-Callb
 `X-Callbot-Delivery` id that stays the same across retries (receivers drop duplicates by it).
 
 Never blocking a call: `send` only queues; one background thread per process delivers, retrying a
-failure (no answer, or a status other than 2xx) after 1, 2, 4, 8… s up to `max_attempts`. A full
-queue drops the oldest delivery with a log line rather than grow without bound.
+failure (no answer, or a status other than 2xx) after 1, 2, 4, 8… s up to `max_attempts`.
+
+Nothing lost when a host stops: with an outbox (`callbot/ops/outbox.py`, the gateway's database) each
+delivery is written before it is queued and deleted once delivered or given up; deliveries left by a
+host that stopped are taken over by a running sender (at its start, then every `SWEEP_S`). Without an
+outbox a full queue drops the oldest delivery with a log line; with one, a delivery that finds the queue
+full waits in the database for the next sweep.
 """
 
 from __future__ import annotations
@@ -28,12 +33,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
+
+from callbot.ops.outbox import WebhookOutbox
 
 log = logging.getLogger("callbot.ops.webhooks")
 
 Event = Literal["call_ended", "transferred", "callback_booked"]
 EVENTS: tuple[Event, ...] = ("call_ended", "transferred", "callback_booked")
 MAX_QUEUED = 1000
+#: How often a sender with an outbox looks for deliveries a stopped host left behind.
+SWEEP_S = 30.0
 
 
 class WebhookTarget(BaseModel):
@@ -74,10 +84,15 @@ class WebhookSender:
         *,
         first_retry_s: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        outbox: WebhookOutbox | None = None,
+        sweep_s: float = SWEEP_S,
     ) -> None:
         self.targets = list(targets)
         self.first_retry_s = first_retry_s
         self._monotonic = monotonic
+        self.outbox = outbox
+        self.sweep_s = sweep_s
+        self._next_sweep = 0.0
         self._heap: list[_Delivery] = []
         self._order = itertools.count()
         self._lock = threading.Lock()
@@ -85,6 +100,8 @@ class WebhookSender:
         self._stopping = False
         self.delivered = 0
         self.given_up = 0
+        if outbox is not None:
+            self._start()  # deliveries a stopped host left behind go out without waiting for a call
 
     def send(self, event: Event, payload: dict[str, Any]) -> None:
         """Queue `event` for every target that takes it; returns at once."""
@@ -98,14 +115,38 @@ class WebhookSender:
             )
             body = json.dumps({"event": event, **data}, ensure_ascii=False, default=str).encode()
             delivery = _Delivery(self._monotonic(), next(self._order), target, event, body, uuid.uuid4().hex)
+            kept = self._keep(delivery)
             with self._lock:
                 if len(self._heap) >= MAX_QUEUED:
+                    if kept:
+                        log.warning("webhook queue full: %s to %s waits in the outbox", event, target.url)
+                        continue
                     dropped = heapq.heappop(self._heap)
                     log.error("webhook queue full: %s to %s dropped", dropped.event, dropped.target.url)
                 heapq.heappush(self._heap, delivery)
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
-                    self._thread.start()
+        self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
+                self._thread.start()
+
+    def _keep(self, delivery: _Delivery) -> bool:
+        """Write a new delivery to the outbox; False without one, or when the database fails (the
+        delivery is then only queued in memory: the call's side never waits or fails for it)."""
+        if self.outbox is None:
+            return False
+        try:
+            self.outbox.add(
+                uuid.UUID(delivery.delivery_id), delivery.event, delivery.target.url, delivery.body
+            )
+        except SQLAlchemyError as exc:
+            log.error(
+                "webhook outbox: %s to %s kept in memory only: %s", delivery.event, delivery.target.url, exc
+            )
+            return False
+        return True
 
     def pending(self) -> int:
         with self._lock:
@@ -116,12 +157,16 @@ class WebhookSender:
 
     def _run(self) -> None:
         while not self._stopping:
+            if self.outbox is not None and self._monotonic() >= self._next_sweep:
+                self._next_sweep = self._monotonic() + self.sweep_s
+                self._take_over()
             delivery = self._next_due()
             if delivery is None:
                 time.sleep(0.05)  # not Event.wait(timeout): libfaketime cannot time those out (conftest)
                 continue
             if self._post(delivery):
                 self.delivered += 1
+                self._stored("remove", delivery.delivery_id)
                 continue
             delivery.attempts += 1
             if delivery.attempts >= delivery.target.max_attempts:
@@ -132,8 +177,47 @@ class WebhookSender:
                     delivery.target.url,
                     delivery.attempts,
                 )
+                self._stored("remove", delivery.delivery_id)
                 continue
-            delivery.due = self._monotonic() + self.first_retry_s * 2 ** (delivery.attempts - 1)
+            delay = self.first_retry_s * 2 ** (delivery.attempts - 1)
+            delivery.due = self._monotonic() + delay
+            self._stored("retry_at", delivery.delivery_id, delivery.attempts, delay)
+            with self._lock:
+                heapq.heappush(self._heap, delivery)
+
+    def _stored(self, change: Literal["remove", "retry_at"], ident: str | uuid.UUID, *args: Any) -> None:
+        """Apply a change to the outbox row of a delivery, if there is an outbox; a database error is
+        logged, never fatal to the thread (the delivery goes on from memory)."""
+        if self.outbox is None:
+            return
+        try:
+            getattr(self.outbox, change)(uuid.UUID(str(ident)), *args)
+        except SQLAlchemyError as exc:
+            log.error("webhook outbox: %s", exc)
+
+    def _take_over(self) -> None:
+        """Queue the deliveries a stopped host left in the outbox (same delivery id, attempts so far)."""
+        assert self.outbox is not None
+        with self._lock:
+            room = MAX_QUEUED - len(self._heap)
+        if room <= 0:
+            return
+        try:
+            rows = self.outbox.take_over(limit=min(room, 100))
+        except SQLAlchemyError as exc:
+            log.error("webhook outbox: cannot look for deliveries left behind: %s", exc)
+            return
+        targets = {target.url: target for target in self.targets}
+        for row in rows:
+            target = targets.get(row.target_url)
+            if target is None:
+                log.error("webhook %s to %s given up: no such target any more", row.event, row.target_url)
+                self._stored("remove", row.id)
+                continue
+            log.info("webhook %s to %s taken over from a stopped host", row.event, row.target_url)
+            delivery = _Delivery(
+                self._monotonic(), next(self._order), target, row.event, row.body, row.id.hex, row.attempts
+            )
             with self._lock:
                 heapq.heappush(self._heap, delivery)
 

@@ -132,10 +132,11 @@ def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
 
 def _call_recorder(stack: SpeechStack, store: CallbackStore, options: Mapping[str, Any]) -> CallRecorder:
     """Call records in the call-back store's database, live calls under the run folder (ops page),
-    webhooks when the settings name any."""
+    webhooks when the settings name any (their outbox in the same database)."""
     from callbot.calls import CallRecordStore
     from callbot.ops.live import LiveCallBoard
     from callbot.ops.recorder import CallRecorder
+    from callbot.ops.outbox import WebhookOutbox
     from callbot.ops.webhooks import WebhookSender
 
     board = LiveCallBoard(Path(options["live_dir"])) if options.get("live_dir") else None
@@ -144,7 +145,7 @@ def _call_recorder(stack: SpeechStack, store: CallbackStore, options: Mapping[st
         CallRecordStore(store),
         board,
         stack.flow,
-        webhooks=WebhookSender(hooks) if hooks else None,
+        webhooks=WebhookSender(hooks, outbox=WebhookOutbox(store)) if hooks else None,
         redact=stack.settings.redact,
     )
 
