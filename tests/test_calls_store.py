@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import callbot.calls.schema  # noqa: F401 - registers call_records on the shared metadata
@@ -23,6 +25,7 @@ from callbot.callbacks import CallbackStore
 from callbot.callbacks import store as callbot_store
 from callbot.callbacks.schema import metadata
 from callbot.calls import CallRecord, CallRecordStore, outcome_of, percentile
+from callbot.calls.schema import webhook_outbox
 from callbot.clock import ManualClock, wall_clock
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 16:00 in Paris
@@ -165,6 +168,24 @@ def test_purge_deletes_old_calls_with_their_recording_and_event_log(
     assert records.count() == 1
     assert not old_wav.exists() and not old_wav.with_suffix(".jsonl").exists()
     assert new_wav.exists() and new_wav.with_suffix(".jsonl").exists()
+
+
+def test_purge_also_deletes_webhook_deliveries_waiting_since_before_the_retention(
+    callbacks: CallbackStore, records: CallRecordStore
+) -> None:
+    """They carry the caller's number (and the transcript, for a target that asks for it)."""
+    from callbot.ops.outbox import WebhookOutbox
+
+    def waiting_since(days: int) -> None:
+        then = ManualClock(NOW - timedelta(days=days))
+        WebhookOutbox(callbacks, clock=then).add(uuid.uuid4(), "call_ended", "http://crm/hook", b"{}")
+
+    waiting_since(31)
+    waiting_since(29)
+    records.purge(30)
+    with callbacks.engine.connect() as conn:
+        ages = [row.created_at for row in conn.execute(select(webhook_outbox)).all()]
+    assert ages == [NOW - timedelta(days=29)]
 
 
 def test_csv_export_has_one_line_per_call_in_paris_time_without_transcripts(records: CallRecordStore) -> None:

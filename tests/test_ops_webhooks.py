@@ -175,26 +175,44 @@ def after_the_lease() -> datetime:
     return wall_clock() + timedelta(seconds=LEASE_S + 600)
 
 
-def test_a_delivery_left_by_a_stopped_host_is_taken_over_with_the_same_delivery_id(
+def test_a_delivery_left_by_a_crashed_host_is_sent_by_the_next_once_its_lease_runs_out(
     store: CallbackStore,
 ) -> None:
+    receiver = Receiver()
+    try:
+        target = WebhookTarget(url=receiver.url, secret=SECRET)
+        ident = uuid.uuid4()
+        body = b'{"event": "callback_booked", "call_id": "c1"}'
+        WebhookOutbox(store, "host-1").add(ident, "callback_booked", target.url, body)  # then it crashed
+        early = WebhookSender([target], outbox=WebhookOutbox(store, "host-2"))
+        time.sleep(0.3)
+        assert receiver.got == [] and rows(store)[0]["locked_by"] == "host-1"  # its lease still runs
+        early.close()
+        later = WebhookSender([target], outbox=WebhookOutbox(store, "host-3", clock=after_the_lease))
+        wait_until(lambda: later.delivered == 1, "delivered once the lease ran out")
+        [(headers, got)] = receiver.got
+        assert headers["X-Callbot-Delivery"] == ident.hex and got == body  # receivers drop duplicates by it
+        wait_until(lambda: rows(store) == [], "the row goes once delivered")
+        later.close()
+    finally:
+        receiver.close()
+
+
+def test_a_host_that_stops_hands_its_deliveries_to_the_next_at_once(store: CallbackStore) -> None:
     port = free_port()
     target = WebhookTarget(url=f"http://127.0.0.1:{port}/hook", secret=SECRET)
     first = WebhookSender([target], first_retry_s=30, outbox=WebhookOutbox(store, "host-1"))
     first.send("callback_booked", {"call_id": "c1", "callback_at": "2026-11-24T15:00:00+01:00"})
-    outbox = WebhookOutbox(store, "reader")
-    wait_until(lambda: first.pending() == 1 and rows(store)[0]["attempts"] == 1, "first attempt failed")
-    first.close()  # the host stops with the delivery still to make: its row stays in the database
+    wait_until(lambda: rows(store)[0]["attempts"] == 1, "first attempt failed (nobody listens)")
+    first.close()  # a clean stop: the delivery is still to make, and free for the next host
     [left] = rows(store)
-    assert left["locked_by"] == "host-1" and left["event"] == "callback_booked"
-    assert outbox.take_over() == []  # still leased to host-1: nobody else touches it yet
-
+    assert left["locked_by"] is None and left["event"] == "callback_booked"
     receiver = Receiver(port=port)
     try:
-        second = WebhookSender([target], outbox=WebhookOutbox(store, "host-2", clock=after_the_lease))
+        second = WebhookSender([target], outbox=WebhookOutbox(store, "host-2"))
         wait_until(lambda: second.delivered == 1, "delivered by the next host")
         [(headers, body)] = receiver.got
-        assert headers["X-Callbot-Delivery"] == left["id"].hex  # receivers drop a duplicate by it
+        assert headers["X-Callbot-Delivery"] == left["id"].hex
         assert json.loads(body)["callback_at"] == "2026-11-24T15:00:00+01:00"
         wait_until(lambda: rows(store) == [], "the row goes once delivered")
         second.close()
@@ -202,22 +220,35 @@ def test_a_delivery_left_by_a_stopped_host_is_taken_over_with_the_same_delivery_
         receiver.close()
 
 
+def test_a_sender_whose_lease_was_taken_over_neither_sends_nor_deletes(store: CallbackStore) -> None:
+    ident = uuid.uuid4()
+    slow = WebhookOutbox(store, "host-1")
+    slow.add(ident, "call_ended", "http://127.0.0.1:9/hook", b"{}")
+    assert WebhookOutbox(store, "host-2").take_over() == []
+    [taken] = WebhookOutbox(store, "host-3", clock=after_the_lease).take_over()
+    assert taken.id == ident
+    assert not slow.hold(ident, 5.0)  # host-1 must not send it now
+    slow.remove(ident)
+    assert rows(store)[0]["locked_by"] == "host-3"
+
+
 def test_each_delivery_is_kept_until_delivered_or_given_up(store: CallbackStore) -> None:
     receiver = Receiver([503] * 2)
     try:
         accepted = WebhookTarget(url=receiver.url, secret=SECRET)
         refused = WebhookTarget(url=receiver.url + "?refused", secret=SECRET, max_attempts=2)
-        sender = WebhookSender([accepted], first_retry_s=0.02, outbox=WebhookOutbox(store, "h"))
-        sender.send("call_ended", {"call_id": "c1"})
-        wait_until(lambda: sender.delivered == 1, "delivered on the third try")
+        first = WebhookSender([accepted], first_retry_s=0.02, outbox=WebhookOutbox(store, "h1"))
+        first.send("call_ended", {"call_id": "c1"})
+        wait_until(lambda: first.delivered == 1, "delivered on the third try")
         wait_until(lambda: rows(store) == [], "delivered: removed")
         assert len({headers["X-Callbot-Delivery"] for headers, _ in receiver.got}) == 1
         receiver.script = [503] * 5
-        sender = WebhookSender([refused], first_retry_s=0.02, outbox=WebhookOutbox(store, "h"))
+        sender = WebhookSender([refused], first_retry_s=0.02, outbox=WebhookOutbox(store, "h2"))
         sender.send("call_ended", {"call_id": "c2"})
         wait_until(lambda: sender.given_up == 1, "given up")
         wait_until(lambda: rows(store) == [], "given up: removed (and logged)")
         sender.close()
+        first.close()
     finally:
         receiver.close()
 
@@ -239,3 +270,37 @@ def test_a_delivery_for_a_target_no_longer_configured_is_given_up(store: Callbac
 def rows(store: CallbackStore) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(select(webhook_outbox)).all()]
+
+
+def test_a_receiver_that_does_not_speak_http_fails_attempts_without_stopping_the_sender() -> None:
+    """A URL pointing at something else (a TLS port, a SIP port): http.client's BadStatusLine is a
+    failed attempt like any other, and the one delivery thread goes on with the next deliveries."""
+    garbage = socket.socket()
+    garbage.bind(("127.0.0.1", 0))
+    garbage.listen()
+
+    def answer_garbage() -> None:
+        while True:
+            try:
+                conn, _ = garbage.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            conn.sendall(b"SIP/2.0 400 Bad Request\r\n\r\n")
+            conn.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    receiver = Receiver()
+    try:
+        odd = WebhookTarget(
+            url=f"http://127.0.0.1:{garbage.getsockname()[1]}/", secret=SECRET, max_attempts=2
+        )
+        good = WebhookTarget(url=receiver.url, secret=SECRET)
+        sender = WebhookSender([odd, good], first_retry_s=0.02)
+        sender.send("call_ended", {"call_id": "c1"})
+        wait_until(lambda: sender.given_up == 1 and sender.delivered == 1, "one given up, one delivered")
+        sender.send("call_ended", {"call_id": "c2"})
+        wait_until(lambda: sender.delivered == 2, "the thread still delivers")
+    finally:
+        garbage.close()
+        receiver.close()

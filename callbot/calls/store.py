@@ -22,6 +22,7 @@ from sqlalchemy.engine import RowMapping
 from callbot.callbacks.store import CallbackStore
 from callbot.calls.records import CallRecord, percentile
 from callbot.calls.schema import call_records as _t
+from callbot.calls.schema import webhook_outbox
 from callbot.clock import Clock, wall_clock
 from callbot.queues.hours import PARIS
 
@@ -107,13 +108,15 @@ class CallRecordStore:
 
     def purge(self, older_than_days: int, *, delete_files: bool = True) -> int:
         """Delete the records of calls started more than `older_than_days` ago, with their recording and
-        event log when `delete_files`; returns how many records went."""
+        event log when `delete_files`, and webhook deliveries still waiting from before then (they hold
+        the same personal data); returns how many records went."""
         if older_than_days < 0:
             raise ValueError("retention must be 0 days or more")
         cutoff = self._clock() - timedelta(days=older_than_days)
         with self.engine.begin() as conn:
             old = conn.execute(select(_t.c.id, _t.c.recording_path).where(_t.c.started_at < cutoff)).all()
             conn.execute(delete(_t).where(_t.c.started_at < cutoff))
+            conn.execute(delete(webhook_outbox).where(webhook_outbox.c.created_at < cutoff))
         if delete_files:
             for _id, recording in old:
                 if recording:

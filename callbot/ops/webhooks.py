@@ -12,7 +12,7 @@ Nothing lost when a host stops: with an outbox (`callbot/ops/outbox.py`, the gat
 delivery is written before it is queued and deleted once delivered or given up; deliveries left by a
 host that stopped are taken over by a running sender (at its start, then every `SWEEP_S`). Without an
 outbox a full queue drops the oldest delivery with a log line; with one, a delivery that finds the queue
-full waits in the database for the next sweep.
+full waits, unleased, in the database for the next sweep.
 """
 
 from __future__ import annotations
@@ -25,17 +25,16 @@ import json
 import logging
 import threading
 import time
-import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import SQLAlchemyError
 
-from callbot.ops.outbox import WebhookOutbox
+if TYPE_CHECKING:  # the settings import this module: SQLAlchemy only once an outbox is used
+    from callbot.ops.outbox import WebhookOutbox
 
 log = logging.getLogger("callbot.ops.webhooks")
 
@@ -104,7 +103,7 @@ class WebhookSender:
             self._start()  # deliveries a stopped host left behind go out without waiting for a call
 
     def send(self, event: Event, payload: dict[str, Any]) -> None:
-        """Queue `event` for every target that takes it; returns at once."""
+        """Queue `event` for every target that takes it (written to the outbox first, if any)."""
         for target in self.targets:
             if event not in target.events:
                 continue
@@ -115,12 +114,13 @@ class WebhookSender:
             )
             body = json.dumps({"event": event, **data}, ensure_ascii=False, default=str).encode()
             delivery = _Delivery(self._monotonic(), next(self._order), target, event, body, uuid.uuid4().hex)
-            kept = self._keep(delivery)
+            with self._lock:
+                full = len(self._heap) >= MAX_QUEUED
+            if self._keep(delivery, leased=not full) and full:
+                log.warning("webhook queue full: %s to %s waits in the outbox", event, target.url)
+                continue
             with self._lock:
                 if len(self._heap) >= MAX_QUEUED:
-                    if kept:
-                        log.warning("webhook queue full: %s to %s waits in the outbox", event, target.url)
-                        continue
                     dropped = heapq.heappop(self._heap)
                     log.error("webhook queue full: %s to %s dropped", dropped.event, dropped.target.url)
                 heapq.heappush(self._heap, delivery)
@@ -128,20 +128,20 @@ class WebhookSender:
 
     def _start(self) -> None:
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
                 self._thread.start()
 
-    def _keep(self, delivery: _Delivery) -> bool:
+    def _keep(self, delivery: _Delivery, leased: bool) -> bool:
         """Write a new delivery to the outbox; False without one, or when the database fails (the
-        delivery is then only queued in memory: the call's side never waits or fails for it)."""
+        delivery is then only queued in memory: the call's side never fails for a webhook)."""
         if self.outbox is None:
             return False
         try:
             self.outbox.add(
-                uuid.UUID(delivery.delivery_id), delivery.event, delivery.target.url, delivery.body
+                uuid.UUID(delivery.delivery_id), delivery.event, delivery.target.url, delivery.body, leased
             )
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # SQLAlchemy, driver or disk: logged, never raised
             log.error(
                 "webhook outbox: %s to %s kept in memory only: %s", delivery.event, delivery.target.url, exc
             )
@@ -153,50 +153,72 @@ class WebhookSender:
             return len(self._heap)
 
     def close(self) -> None:
+        """Stop delivering; with an outbox, this sender's rows are released for the next sender at
+        once (a delivery in flight may then be sent twice: receivers drop it by its delivery id)."""
         self._stopping = True
+        if self.outbox is not None:
+            try:
+                self.outbox.release()
+            except Exception as exc:
+                log.error("webhook outbox: cannot release this host's deliveries: %s", exc)
 
     def _run(self) -> None:
         while not self._stopping:
-            if self.outbox is not None and self._monotonic() >= self._next_sweep:
-                self._next_sweep = self._monotonic() + self.sweep_s
-                self._take_over()
-            delivery = self._next_due()
-            if delivery is None:
-                time.sleep(0.05)  # not Event.wait(timeout): libfaketime cannot time those out (conftest)
-                continue
-            if self._post(delivery):
-                self.delivered += 1
-                self._stored("remove", delivery.delivery_id)
-                continue
-            delivery.attempts += 1
-            if delivery.attempts >= delivery.target.max_attempts:
-                self.given_up += 1
-                log.error(
-                    "webhook %s to %s given up after %d attempts",
-                    delivery.event,
-                    delivery.target.url,
-                    delivery.attempts,
-                )
-                self._stored("remove", delivery.delivery_id)
-                continue
-            delay = self.first_retry_s * 2 ** (delivery.attempts - 1)
-            delivery.due = self._monotonic() + delay
-            self._stored("retry_at", delivery.delivery_id, delivery.attempts, delay)
-            with self._lock:
-                heapq.heappush(self._heap, delivery)
+            try:
+                self._step()
+            except Exception:  # the one delivery thread must outlive any bug
+                log.exception("webhooks: unexpected error")
+                time.sleep(1.0)
 
-    def _stored(self, change: Literal["remove", "retry_at"], ident: str | uuid.UUID, *args: Any) -> None:
-        """Apply a change to the outbox row of a delivery, if there is an outbox; a database error is
-        logged, never fatal to the thread (the delivery goes on from memory)."""
-        if self.outbox is None:
+    def _step(self) -> None:
+        if self.outbox is not None and self._monotonic() >= self._next_sweep:
+            self._next_sweep = self._monotonic() + self.sweep_s
+            self._take_over()
+        delivery = self._next_due()
+        if delivery is None:
+            time.sleep(0.05)  # not Event.wait(timeout): libfaketime cannot time those out (conftest)
             return
+        if not self._stored("hold", delivery.delivery_id, delivery.target.timeout_s):
+            log.info("webhook %s to %s: taken over by another host", delivery.event, delivery.target.url)
+            return
+        if self._post(delivery):
+            self.delivered += 1
+            self._stored("remove", delivery.delivery_id)
+            return
+        delivery.attempts += 1
+        if delivery.attempts >= delivery.target.max_attempts:
+            self.given_up += 1
+            log.error(
+                "webhook %s to %s given up after %d attempts",
+                delivery.event,
+                delivery.target.url,
+                delivery.attempts,
+            )
+            self._stored("remove", delivery.delivery_id)
+            return
+        delay = self.first_retry_s * 2 ** (delivery.attempts - 1)
+        delivery.due = self._monotonic() + delay
+        self._stored("retry_at", delivery.delivery_id, delivery.attempts, delay)
+        with self._lock:
+            heapq.heappush(self._heap, delivery)
+
+    def _stored(
+        self, change: Literal["hold", "remove", "retry_at", "forget"], ident: str | uuid.UUID, *args: Any
+    ) -> bool:
+        """Apply a change to the outbox row of a delivery, if there is an outbox. A database error is
+        logged, never fatal to the thread: the delivery goes on from memory. False only when `hold`
+        finds the row held by another sender."""
+        if self.outbox is None:
+            return True
         try:
-            getattr(self.outbox, change)(uuid.UUID(str(ident)), *args)
-        except SQLAlchemyError as exc:
+            result = getattr(self.outbox, change)(uuid.UUID(str(ident)), *args)
+        except Exception as exc:
             log.error("webhook outbox: %s", exc)
+            return True
+        return result is not False
 
     def _take_over(self) -> None:
-        """Queue the deliveries a stopped host left in the outbox (same delivery id, attempts so far)."""
+        """Queue the deliveries nobody holds in the outbox (same delivery id, attempts so far)."""
         assert self.outbox is not None
         with self._lock:
             room = MAX_QUEUED - len(self._heap)
@@ -204,7 +226,7 @@ class WebhookSender:
             return
         try:
             rows = self.outbox.take_over(limit=min(room, 100))
-        except SQLAlchemyError as exc:
+        except Exception as exc:
             log.error("webhook outbox: cannot look for deliveries left behind: %s", exc)
             return
         targets = {target.url: target for target in self.targets}
@@ -212,9 +234,9 @@ class WebhookSender:
             target = targets.get(row.target_url)
             if target is None:
                 log.error("webhook %s to %s given up: no such target any more", row.event, row.target_url)
-                self._stored("remove", row.id)
+                self._stored("forget", row.id)
                 continue
-            log.info("webhook %s to %s taken over from a stopped host", row.event, row.target_url)
+            log.info("webhook %s to %s taken over from the outbox", row.event, row.target_url)
             delivery = _Delivery(
                 self._monotonic(), next(self._order), target, row.event, row.body, row.id.hex, row.attempts
             )
@@ -243,6 +265,6 @@ class WebhookSender:
         try:
             with urllib.request.urlopen(request, timeout=delivery.target.timeout_s) as response:
                 return 200 <= response.status < 300
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except Exception as exc:  # URLError, OSError, http.client BadStatusLine, InvalidURL…
             log.warning("webhook %s to %s failed: %s", delivery.event, delivery.target.url, exc)
             return False

@@ -135,8 +135,8 @@ def _call_recorder(stack: SpeechStack, store: CallbackStore, options: Mapping[st
     webhooks when the settings name any (their outbox in the same database)."""
     from callbot.calls import CallRecordStore
     from callbot.ops.live import LiveCallBoard
-    from callbot.ops.recorder import CallRecorder
     from callbot.ops.outbox import WebhookOutbox
+    from callbot.ops.recorder import CallRecorder
     from callbot.ops.webhooks import WebhookSender
 
     board = LiveCallBoard(Path(options["live_dir"])) if options.get("live_dir") else None
@@ -238,7 +238,8 @@ class GatewayCalls:
 
     def start_services(self, host: HandlerHost) -> Callable[[], None]:
         """Start what runs beside the calls: the readiness report (`/readyz`) and the call-back
-        dispatcher; returns the function that stops them."""
+        dispatcher; returns the function that stops them (and hands this host's undelivered webhooks
+        over)."""
         from callbot.ops.readiness import report_connected_workers
 
         stop_reporting = report_connected_workers(host.connected_links)
@@ -247,6 +248,8 @@ class GatewayCalls:
         def stop() -> None:
             stop_dispatching()
             stop_reporting()
+            if self.recorder is not None and self.recorder.webhooks is not None:
+                self.recorder.webhooks.close()  # its undelivered webhooks go to the next host at once
 
         return stop
 
