@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
             "split": document.get("split"),
             "voice_engine": document.get("voice_engine"),
             "now": now.isoformat(),
-            "answer_confirmations": args.answer_confirmations,
+            "answer_confirmations": args.answer_confirmations or args.repeat_when_asked,
             "repeat_when_asked": args.repeat_when_asked,
         }
         args.json.write_text(

@@ -188,3 +188,4 @@ def test_sure_text_is_speech_even_when_whisper_doubts_there_is_any() -> None:
     assert is_silence(0.67, -0.93, settings)
     assert is_silence(0.97, -1.49, settings)
     assert not is_silence(0.30, -1.20, settings)  # speech likely: kept, however unsure
+    assert is_silence(0.95, -0.10, settings)  # no speech almost certain: dropped, however sure

@@ -280,9 +280,7 @@ def test_order_number_typed_on_the_keypad(flow: Flow) -> None:
     )
 
 
-ASK_NUMBER_AGAIN = (
-    "Pouvez-vous me redonner le numéro, chiffre par chiffre ? Vous pouvez aussi le taper sur le clavier."
-)
+ASK_NUMBER_AGAIN = "Redites-moi le numéro chiffre par chiffre, ou tapez-le sur le clavier."
 
 
 def test_an_unknown_order_number_is_asked_for_again_once_then_a_person_offered(flow: Flow) -> None:
@@ -302,6 +300,30 @@ def test_an_unknown_order_number_is_asked_for_again_once_then_a_person_offered(f
     assert transfer.context.slots == {"numero_commande": "999111", "telephone_rappel": CALLER}
     assert transfer.context.summary == "Suivi de commande 999999 puis 999111 : introuvable"
     assert conversation.ended
+
+
+def test_a_caller_without_the_number_at_hand_is_offered_a_person_at_once(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("où en est ma commande 999999")
+    result = conversation.hear("non")
+    assert said(result) == "Voulez-vous que je vous passe un conseiller ?"
+    transfer = transfer_of(conversation.hear("oui"))
+    assert transfer.context.slots["numero_commande"] == "999999"  # cleared to ask again, still passed on
+    assert transfer.context.summary == "Suivi de commande 999999 : introuvable"
+
+
+def test_the_agent_sees_every_number_no_order_has_and_only_those(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("où en est ma commande 999999")
+    conversation.hear("neuf neuf neuf un un un")  # not found either: a person is offered
+    conversation.hear("je voudrais suivre ma commande 999222")
+    assert conversation.summary() == "Suivi de commande 999999 puis 999111 puis 999222 : introuvable"
+    found = call(flow)
+    found.hear("où en est ma commande 999999")
+    found.hear("quatre cinq huit un trois zéro")  # found: the failed number was a mishearing
+    found.hear("oui")
+    found.hear("et la commande 458129")
+    assert found.summary() == "Suivi de commande 458129 : expédiée"
 
 
 def test_a_misheard_order_number_is_found_on_the_second_try(flow: Flow) -> None:

@@ -459,6 +459,24 @@ def test_a_collecting_state_needs_its_question_and_what_comes_next(tmp_path: Pat
     ]
 
 
+def test_a_slot_said_by_the_transition_that_clears_it_is_an_error(tmp_path: Path) -> None:
+    """`clear:` runs first: "le numéro {numero_commande}" would be said with the number gone."""
+    text = broken("intents:\n", SLOTS)
+    text = broken(
+        "    then: {goto: accueil}",
+        "    then:\n      clear: numero_commande\n      say: Le numéro {numero_commande} est oublié.\n"
+        "      goto: accueil",
+        text,
+    )
+    path = write(tmp_path, text)
+    errors = [str(issue) for issue in check_flow(path) if issue.severity == "error"]
+    assert errors == [
+        f"{path}:{line_of(text, 'est oublié')}: {{numero_commande}} is cleared by this transition's clear: "
+        "before its say: is said — name the value another way ({answer.…} of a lookup) or clear it in the "
+        "next state"
+    ]
+
+
 def test_a_callback_needs_a_datetime_slot(tmp_path: Path) -> None:
     text = broken("intents:\n", SLOTS)
     text = broken(

@@ -241,8 +241,9 @@ def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStac
     result = replay_call(stack, recording, now=NOW)
     first, second = result.turns[0], result.turns[1]
     assert (first.bot or "").startswith("Je ne trouve aucune commande avec le numéro 45")
-    assert "redonner le numéro, chiffre par chiffre" in (first.bot or "")
-    assert first.slots["numero_commande"] != "458130"  # what was heard stays in the call's record
+    assert "Redites-moi le numéro chiffre par chiffre" in (first.bot or "")
+    heard = first.slots["numero_commande"]  # what was heard stays in the call's record
+    assert heard != "458130" and f"le numéro {heard}." in (first.bot or "")
     assert (second.bot or "").startswith("Votre commande 458130 est en cours de préparation.")
 
 

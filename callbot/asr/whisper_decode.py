@@ -55,8 +55,11 @@ class WhisperSettings:
     #: alone dropped "4, 5, 8, 1, 3, 0" (no speech 0.66, mean token log-probability -0.19), digits
     #: said one by one with pauses. Whisper's own rule keeps text down to -1.0, but on line noise its
     #: "Merci beaucoup." / "Bonjour, bonjour." score -0.93 to -1.35 here: only sure text is kept.
+    #: Past this no_speech_prob a decode is silence however sure its text: a confident "Oui." on line
+    #: noise must never confirm a call-back.
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -0.5
+    sure_text_max_no_speech: float = 0.9
     domain_prompt: str = DEFAULT_DOMAIN_PROMPT
     #: Put the dialog state's phrase hints in Whisper's prompt. Off by default: at beam 1 they made
     #: Whisper insert hint phrases the caller never said and loop (WER 39.4 → 49.1 % on unseen callers);
@@ -98,7 +101,9 @@ def window_seconds(duration_s: float, settings: WhisperSettings) -> float | None
 
 def is_silence(no_speech_prob: float, avg_logprob: float, settings: WhisperSettings) -> bool:
     """Whether a decode is of no speech: what faster-whisper and OpenAI's transcribe() skip."""
-    return no_speech_prob > settings.no_speech_threshold and avg_logprob < settings.log_prob_threshold
+    if no_speech_prob <= settings.no_speech_threshold:
+        return False
+    return avg_logprob < settings.log_prob_threshold or no_speech_prob > settings.sure_text_max_no_speech
 
 
 def prompt_text(settings: WhisperSettings, hints: tuple[str, ...]) -> str:
@@ -190,7 +195,7 @@ def decode(
             result.no_speech_prob,
             avg_logprob,
             window,
-            dropped=f"no_speech_prob {result.no_speech_prob:.2f}: {raw!r}",
+            dropped=f"no_speech_prob {result.no_speech_prob:.2f}, log-prob {avg_logprob:.2f}: {raw!r}",
         )
     primed = tokenizer.decode([token for token in prompt if token < tokenizer.eot])
     cleaned = clean_transcript(raw, primed)

@@ -128,8 +128,8 @@ class _Topic:
     label: str
     slots: dict[str, str] = field(default_factory=dict)  # slot → how the agent reads it
     outcome: str = ""
-    #: Values a lookup found nothing for, still shown to the agent: "Suivi de commande 458030 puis 458130".
-    tried: dict[str, str] = field(default_factory=dict)
+    #: Values a lookup found nothing for, still shown to the agent: "Suivi de commande 999999 puis 999111".
+    tried: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Conversation(TurnDialog):
@@ -180,6 +180,8 @@ class Conversation(TurnDialog):
         # Per-turn scratch.
         self._turn_slots: set[str] = set()
         self._turn_values: dict[str, SlotValue] = {}
+        #: The last value a lookup found nothing for, per slot (cleared from `_slots` to ask again).
+        self._tried: dict[str, SlotValue] = {}
         self._entered = 0
         self._answer: Answer | None = None
         self._prefill_caller_phone()
@@ -292,7 +294,8 @@ class Conversation(TurnDialog):
         return CallContext(
             caller=self.caller,
             intent=self._last_intent,
-            slots={name: value.plain() for name, value in self._slots.items()},
+            # A value no lookup found, cleared to be asked again, still reaches the agent.
+            slots={name: value.plain() for name, value in {**self._tried, **self._slots}.items()},
             transcript=tuple(self._transcript.lines),
             summary=self.summary(),
         )
@@ -726,8 +729,8 @@ class Conversation(TurnDialog):
             topic = self._topics[-1]
             if name in self.flow.intents[topic.intent].slots or name == self._current.collect:
                 read = self._summary_form(name, value)
-                tried = topic.tried.get(name)
-                topic.slots[name] = f"{tried} puis {read}" if tried and tried != read else read
+                tried = [t for t in topic.tried.get(name, []) if t != read]
+                topic.slots[name] = " puis ".join([*tried, read])
 
     @staticmethod
     def _summary_form(name: str, value: SlotValue) -> str:
@@ -809,8 +812,6 @@ class Conversation(TurnDialog):
         """`proven_wrong`: a lookup found nothing for this turn's values, so its `not_found:` may clear
         even a value given in this very sentence (an order number misheard is asked for again)."""
         for name in transition.clear:
-            if proven_wrong and self._topics and name in self._topics[-1].slots:
-                self._topics[-1].tried[name] = self._topics[-1].slots[name]
             if proven_wrong or name not in self._turn_slots:
                 self._slots.pop(name, None)
                 self._confirmed.discard(name)
@@ -821,6 +822,7 @@ class Conversation(TurnDialog):
                 return
             if self._topics and answer.note:
                 self._topics[-1].outcome = answer.note
+            self._note_tried(transition.answer, found=answer.found)
             if not answer.found and transition.not_found is not None:
                 self._answer = answer
                 self._run(transition.not_found, reason, proven_wrong=True)
@@ -841,6 +843,23 @@ class Conversation(TurnDialog):
             self._enter(transition.goto)
         elif transition.ask:
             self._say(self._render(transition.ask))
+
+    def _note_tried(self, lookup: str, found: bool) -> None:
+        """Remember the values a lookup found nothing for, for the agent (summary and context) even once
+        they are cleared to be asked again; a lookup that finds something starts the list afresh."""
+        for name in self.flow.lookup_slots.get(lookup, {}).values():
+            value = self._slots.get(name)
+            if found or value is None:
+                self._tried.pop(name, None)
+                if self._topics:
+                    self._topics[-1].tried.pop(name, None)
+                continue
+            self._tried[name] = value
+            if self._topics:
+                tried = self._topics[-1].tried.setdefault(name, [])
+                read = self._summary_form(name, value)
+                if not tried or tried[-1] != read:
+                    tried.append(read)
 
     def _lookup(self, lookup: str) -> Answer | None:
         data = self.flow.data

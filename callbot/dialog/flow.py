@@ -900,6 +900,14 @@ class _Checker:
                     f"unknown slot '{slot}' in clear",
                     unknown_name_fix("slot", slot, spec.slots, "slots:"),
                 )
+            for key in ("say", "ask"):
+                text = getattr(transition, key)
+                if text and f"{{{slot}}}" in text:
+                    self.error(
+                        (*where, key),
+                        f"{{{slot}}} is cleared by this transition's clear: before its {key}: is said",
+                        "name the value another way ({answer.…} of a lookup) or clear it in the next state",
+                    )
         if transition.not_found is not None and transition.answer is None:
             self.error(
                 (*where, "not_found"),
