@@ -214,15 +214,42 @@ def test_store_address(flow: Flow) -> None:
     assert said(result).startswith("Le magasin Paris Rivoli se trouve au 112 rue de Rivoli, 75001 Paris.")
 
 
+STORE_NOT_RECOGNISED = (
+    "Je n'ai pas reconnu le magasin. Dites la ville, ou tapez 1 pour Paris, 2 pour Lyon, 3 pour Marseille, "
+    "4 pour Lille."
+)
+
+
 def test_an_unknown_store_is_asked_again(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("quels sont vos horaires")
     result = conversation.hear("Bordeaux")
-    assert (
-        said(result)
-        == "Je n'ai pas reconnu le magasin. Dites simplement la ville : Paris, Lyon, Marseille ou Lille."
-    )
+    assert said(result) == STORE_NOT_RECOGNISED
     assert conversation.state == "horaires"
+
+
+def test_after_a_store_not_recognised_the_keypad_names_it(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    conversation.hear("à Bordeaux")
+    result = conversation.dtmf("3")
+    assert result.slots == {"magasin": "marseille_vieux_port"}
+    assert said(result).startswith("Le magasin Marseille Vieux-Port est ouvert aujourd'hui")
+
+
+def test_a_key_no_store_has_is_not_understood(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    result = conversation.dtmf("7")
+    assert result.slots == {} and conversation.state == "horaires"
+
+
+def test_a_store_guess_asked_back_takes_1_as_yes_not_as_the_first_store(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    conversation.hear_unsure("C'est lui, c'est ici.", "Lyon Part-Dieu")
+    result = conversation.dtmf("1")
+    assert result.slots == {"magasin": "lyon_part_dieu"}
 
 
 def test_the_request_named_again_without_its_store_is_not_understood(flow: Flow) -> None:
@@ -234,9 +261,7 @@ def test_the_request_named_again_without_its_store_is_not_understood(flow: Flow)
     conversation.hear("l'ampoule à filament")
     assert not conversation.understands("Le magasin du report s'il vous plaît.")
     result = conversation.hear("Le magasin du report s'il vous plaît.")
-    assert said(result) == (
-        "Je n'ai pas reconnu le magasin. Dites simplement la ville : Paris, Lyon, Marseille ou Lille."
-    )
+    assert said(result) == STORE_NOT_RECOGNISED
     assert "l'ampoule LED à filament est en stock au magasin Marseille Vieux-Port" in said(
         conversation.hear("Marseille")
     )

@@ -3,6 +3,7 @@ the line and the fix."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -475,6 +476,35 @@ def test_a_slot_said_by_the_transition_that_clears_it_is_an_error(tmp_path: Path
         "before its say: is said — name the value another way ({answer.…} of a lookup) or clear it in the "
         "next state"
     ]
+
+
+def test_phone_keys_only_for_an_entity_slot_and_only_1_to_9(tmp_path: Path) -> None:
+    text = broken(
+        "intents:\n",
+        SLOTS.replace("    type: order_number\n", '    type: order_number\n    keys: {"1": x}\n'),
+    )
+    path = write(tmp_path, text)
+    assert [str(issue) for issue in check_flow(path) if issue.severity == "error"] == [
+        f"{path}:{line_of(text, 'keys:')}: keys: only apply to entity slots ('numero_commande' is "
+        "order_number) — remove keys:"
+    ]
+
+
+def test_a_phone_key_names_a_store_of_the_data_file(tmp_path: Path) -> None:
+    flow_text = default_flow_path().read_text(encoding="utf-8")
+    text = flow_text.replace('"2": lyon_part_dieu', '"2": lyon_confluence').replace('"4":', '"0":')
+    shutil.copy(default_flow_path().parent / "retail-data.yaml", tmp_path / "retail-data.yaml")
+    path = write(tmp_path, text, name="retail.yaml")
+    errors = [str(issue) for issue in check_flow(path) if issue.severity == "error"]
+    assert len(errors) == 2
+    assert errors[0].endswith(
+        "unknown entry 'lyon_confluence' for key 2 of slot 'magasin' — define it under stores: in the data "
+        "file or fix the name (known: lille_grand_place, lyon_part_dieu, marseille_vieux_port, paris_rivoli)"
+    )
+    assert errors[1].endswith(
+        "'0' is not a key for slot 'magasin' — use one key from \"1\" to \"9\" "
+        "(0, * and # are the flow's own)"
+    )
 
 
 def test_a_callback_needs_a_datetime_slot(tmp_path: Path) -> None:

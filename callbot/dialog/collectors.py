@@ -176,13 +176,20 @@ class YesNoCollector(_NoMemory):
 class EntityCollector(_NoMemory):
     """One entry of a flow's data table (a store, a product) named in the turn, by any of its names."""
 
-    def __init__(self, names: Mapping[str, str], display: Callable[[str], str]) -> None:
+    def __init__(
+        self, names: Mapping[str, str], display: Callable[[str], str], keys: Mapping[str, str] | None = None
+    ) -> None:
         self.names = names  # every name and alias → the entry's key
         self.display = display
+        self.phone_keys = dict(keys or {})  # "1" → paris_rivoli: the keypad when speech fails
 
     def hear(self, text: str) -> Heard:
         key = named_entry(text, self.names)
         return None if key is None else SlotValue(key, self.display(key))
+
+    def keys(self, keys: str) -> Heard:
+        entry = self.phone_keys.get(keys[:1]) if len(keys) == 1 else None
+        return None if entry is None else SlotValue(entry, self.display(entry), "dtmf")
 
 
 class DayCollector(_NoMemory):

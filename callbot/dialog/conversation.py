@@ -446,7 +446,8 @@ class Conversation(TurnDialog):
 
     def _keys(self, keys: str) -> None:
         state = self._current
-        if state.collect is not None and not self._awaiting_confirmation:
+        # A guess asked back ("Lyon Part-Dieu, c'est bien ça ?") takes 1/2 as yes/no, not as a store key.
+        if state.collect is not None and not self._awaiting_confirmation and self._guess is None:
             keyed = self._keyed_value(state.collect, keys)
             if isinstance(keyed, SlotValue):
                 self._store(state.collect, keyed)
@@ -701,7 +702,7 @@ class Conversation(TurnDialog):
             data, table = self.flow.data, slot.from_
             if data is None or table is None:
                 return EntityCollector({}, str)
-            return EntityCollector(data.names(table), lambda key: data.display(table, key))
+            return EntityCollector(data.names(table), lambda key: data.display(table, key), slot.keys)
         if slot.type == "date":
             return DayCollector(self._clock, self.flow.timezone)
         check = self._check_callback_time if name in self._callback_slots else None

@@ -108,6 +108,9 @@ class Slot(_Strict):
     missing_day: str | None = None
     #: A day said without an hour, echoed before `missing_time`: must say {day} ("demain, mardi 24 novembre").
     day_heard: str | None = None
+    #: Entity slots: a phone key → an entry of the data list ({"1": paris_rivoli}), for a caller whose
+    #: spoken answer is not understood (the flow's prompt says which key is which).
+    keys: dict[str, str] = {}
 
     @field_validator("past", "missing_time", "missing_day", "day_heard")
     @classmethod
@@ -778,11 +781,34 @@ class _Checker:
                     f"default: caller only applies to phone slots ('{name}')",
                     "remove default:",
                 )
+            self._slot_keys(name, slot, data)
             if (slot.past or slot.missing_time or slot.missing_day) and slot.type != "datetime":
                 self.error(
                     where,
                     f"past:/missing_time:/missing_day: only apply to datetime slots ('{name}')",
                     "remove them",
+                )
+
+    def _slot_keys(self, name: str, slot: Slot, data: AnswersData | None) -> None:
+        where: YamlPath = ("slots", name, "keys")
+        if not slot.keys:
+            return
+        if slot.type != "entity":
+            self.error(where, f"keys: only apply to entity slots ('{name}' is {slot.type})", "remove keys:")
+            return
+        entries = set(data.names(slot.from_).values()) if data is not None and slot.from_ else set()
+        for key, entry in slot.keys.items():
+            if key not in "123456789" or len(key) != 1:
+                self.error(
+                    (*where, key),
+                    f"'{key}' is not a key for slot '{name}'",
+                    'use one key from "1" to "9" (0, * and # are the flow\'s own)',
+                )
+            elif entries and entry not in entries:
+                self.error(
+                    (*where, key),
+                    f"unknown entry '{entry}' for key {key} of slot '{name}'",
+                    unknown_name_fix("entry", entry, sorted(entries), f"{slot.from_}: in the data file"),
                 )
 
     def _states(self) -> None:
