@@ -228,6 +228,25 @@ def test_a_single_worker_is_behind_the_front_too_survives_hostile_invites_and_sa
             assert tcp.recv(2048).startswith(b"SIP/2.0 400 Content-Length Required")
 
 
+def test_one_address_holds_at_most_calls_per_source_calls_and_gets_its_lines_back_as_they_end(
+    tmp_path: Path,
+) -> None:
+    metrics_port = free_port()
+    limits = {"calls_per_source": 2, "front_metrics_port": metrics_port}
+    with supervised(tmp_path / "limited", 2, limits) as front:
+        four = run_sipp(front.calls(prepare_sipp_dir(tmp_path / "four"), 4, 3000), tmp_path / "four")
+        assert four.returncode == 0, four.errors  # the scenario checks Retry-After on the 503
+        assert len(front.demo.wait_for_calls(2, 5)) == 2  # eight free lines, two for this address
+        assert four.responses(503) == 2
+        assert front_refusals(metrics_port)[("source_calls", "INVITE")] == 2
+
+        # Their BYEs gave the lines back: the address may call again.
+        front.demo.reset()
+        two = run_sipp(front.calls(prepare_sipp_dir(tmp_path / "two"), 2, 1000), tmp_path / "two")
+        assert two.returncode == 0, two.errors
+        assert two.responses(503) == 0 and len(front.demo.wait_for_calls(2, 5)) == 2
+
+
 def front_refusals(port: int) -> dict[tuple[str, str], int]:
     """The front's refusal counters from its /metrics, by (reason, method)."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()

@@ -323,12 +323,22 @@ def test_run_files_hold_no_secret_and_the_worker_gets_them_from_its_environment(
 
 
 # ---------------------------------------------------------------------------------------- templates
-@pytest.mark.parametrize("metrics_port", [None, 9094], ids=["no counters", "counters on 9094"])
-def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path, metrics_port: int | None) -> None:
+@pytest.mark.parametrize(
+    ("metrics_port", "calls_per_source"),
+    [(None, None), (9094, None), (9094, 3)],
+    ids=["no counters", "counters on 9094", "counters and a per-source call limit"],
+)
+def test_the_kamailio_front_config_is_accepted_by_kamailio(
+    tmp_path: Path, metrics_port: int | None, calls_per_source: int | None
+) -> None:
     workers = (("127.0.0.1", 5071), ("127.0.0.1", 5072))
-    front = FrontConfig("127.0.0.1", 5070, workers, tmp_path, metrics_port=metrics_port)
+    front = FrontConfig(
+        "127.0.0.1", 5070, workers, tmp_path, metrics_port=metrics_port, calls_per_source=calls_per_source
+    )
     config = write_front(front)
     text = config.read_text()
+    assert ('get_profile_size("calls_from", "$si", "$var(calls)")' in text) is (calls_per_source is not None)
+    assert ("$var(calls) >= 3" in text) is (calls_per_source == 3)
     assert 'ds_select_dst("1", "4")' in text and "record_route();" in text and "Retry-After: 10" in text
     assert "$ml > 4000" in text and '"488", "Too Many Media Lines"' in text and "pike_check_req()" in text
     assert ("listen=tcp:127.0.0.1:9094" in text) is (metrics_port is not None)
@@ -341,6 +351,11 @@ def test_the_kamailio_front_config_is_accepted_by_kamailio(tmp_path: Path, metri
         timeout=30,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_per_source_call_limit_is_at_least_one() -> None:
+    with pytest.raises(ValueError, match="calls_per_source: 0 must be at least 1"):
+        FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), calls_per_source=0)
 
 
 def test_the_front_metrics_port_must_be_a_port_of_its_own() -> None:

@@ -12,8 +12,10 @@ its socket table runs out: PJSUA opens an RTP and an RTCP socket for every audio
 (up to 16) before any application callback sees the INVITE, and a closed socket's slot stays taken for
 500 ms, so three INVITEs with 16+ media lines abort a worker. The front refuses, before a worker sees
 them, requests larger than `max_message_bytes` (513), SDP bodies with more than `max_media_lines`
-`m=` lines (488), and more than `invites_per_source` new INVITEs from one address in 2 s (503 +
-Retry-After, Kamailio's pike module). See docs/sip.md for the measurements.
+`m=` lines (488), more than `invites_per_source` new INVITEs from one address in 2 s (503 +
+Retry-After, Kamailio's pike module), and, with `calls_per_source`, a new call from an address that
+already has that many in progress (503 + Retry-After, Kamailio's dialog profiles): one client cannot
+hold every line of the centre. See docs/sip.md for the measurements.
 
 What it refuses never reaches a worker, so no call record or worker metric sees it: with
 `metrics_port`, the front counts its refusals itself (`callbot_front_refused_requests_total`, by reason
@@ -51,6 +53,9 @@ class FrontConfig:
     advertised_address: str | None = None
     #: Where the front serves its refusal counters (`/metrics` on 127.0.0.1 only); None: not served.
     metrics_port: int | None = None
+    #: Calls in progress one address may hold; None: no limit (behind an operator's trunk every call
+    #: comes from the trunk's address: leave it unset there, or set it above the trunk's channels).
+    calls_per_source: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_media_lines <= 8:
@@ -62,6 +67,10 @@ class FrontConfig:
             raise ValueError(f"invites_per_source: {self.invites_per_source} must be at least 1")
         if self.metrics_port is not None and not 1024 <= self.metrics_port <= 65535:
             raise ValueError(f"front_metrics_port: {self.metrics_port} must be between 1024 and 65535")
+        if self.calls_per_source is not None and self.calls_per_source < 1:
+            raise ValueError(
+                f"calls_per_source: {self.calls_per_source} must be at least 1 (unset: no limit)"
+            )
         if self.metrics_port is not None and self.metrics_port == self.sip_port:
             raise ValueError("front_metrics_port must differ from sip_port")
 
@@ -94,7 +103,7 @@ loadmodule "sanity.so"
 loadmodule "dispatcher.so"
 loadmodule "pike.so"
 loadmodule "htable.so"
-{metrics_modules}
+{dialog_modules}{metrics_modules}
 
 modparam("tm", "fr_timer", {worker_timeout_ms})
 modparam("tm", "fr_inv_timer", 120000)
@@ -153,6 +162,7 @@ request_route {{
         exit;
     }}
     if (has_totag()) {{
+{dialog_in_dialog}
         # In-dialog: follow the Record-Route this front put in, to the worker that owns the call.
         if (loose_route()) {{
             route(RELAY);
@@ -205,7 +215,7 @@ request_route {{
         sl_send_reply("405", "Method Not Allowed");
         exit;
     }}
-    record_route();
+{dialog_limit}    record_route();
     if (!ds_select_dst("1", "4")) {{
         route(ALL_BUSY);
     }}
@@ -260,6 +270,31 @@ route[COUNT_REFUSAL] {{
     {count_refusal}
 }}
 {metrics_route}"""
+
+# Calls in progress per source address: a dialog profile keyed by the address, counted from the INVITE
+# to its BYE (or its failure). Callers that ignore Record-Route (SIPp does) send a BYE without the
+# dialog's cookie: `dlg_match_mode` 1 falls back to Call-ID and tags, and dlg_manage() in the in-dialog
+# branch lets the module see it.
+_DIALOG_MODULES = """loadmodule "dialog.so"
+modparam("dialog", "profiles_with_value", "calls_from")
+modparam("dialog", "dlg_match_mode", 1)
+modparam("dialog", "default_timeout", {dialog_timeout_s})
+"""
+
+_DIALOG_IN_DIALOG = "        dlg_manage();"
+
+_DIALOG_LIMIT = """    get_profile_size("calls_from", "$si", "$var(calls)");
+    if ($var(calls) >= {calls_per_source}) {{
+        xlog("L_WARN", "refused INVITE from $si: {calls_per_source} calls in progress already\\n");
+        $var(refused) = "source_calls";
+        route(COUNT_REFUSAL);
+        append_to_reply("Retry-After: {retry_after}\\r\\n");
+        sl_send_reply("503", "Too Many Calls From This Address");
+        exit;
+    }}
+    dlg_manage();
+    set_dlg_profile("calls_from", "$si");
+"""
 
 _METRICS_MODULES = """loadmodule "xhttp.so"
 loadmodule "xhttp_prom.so"
@@ -322,6 +357,15 @@ def render_config(front: FrontConfig) -> str:
             else "return;  # no counters: front_metrics_port is not set"
         ),
         metrics_route=_METRICS_ROUTE.format(port=front.metrics_port) if front.metrics_port else "",
+        dialog_modules=(
+            _DIALOG_MODULES.format(dialog_timeout_s=front.call_memory_s) if front.calls_per_source else ""
+        ),
+        dialog_in_dialog=_DIALOG_IN_DIALOG if front.calls_per_source else "",
+        dialog_limit=(
+            _DIALOG_LIMIT.format(calls_per_source=front.calls_per_source, retry_after=front.retry_after_s)
+            if front.calls_per_source
+            else ""
+        ),
         register_contact=(
             f'subst_hf("Contact", "/@127\\.0\\.0\\.1:[0-9]+/@{advertised}:{front.sip_port}/", "a");'
             if advertised

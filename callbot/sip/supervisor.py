@@ -62,6 +62,8 @@ class SupervisorConfig:
     max_message_bytes: int = 4000
     max_media_lines: int = 4
     invites_per_source: int = 16
+    #: Calls in progress one address may hold at the front; unset: no limit (see FrontConfig).
+    calls_per_source: int | None = None
     #: The front's refusal counters, served on 127.0.0.1 at this port (`/metrics`); unset: not served.
     front_metrics_port: int | None = None
     worker: dict[str, Any] = field(default_factory=dict)
@@ -157,6 +159,7 @@ class SupervisorConfig:
             max_message_bytes=self.max_message_bytes,
             max_media_lines=self.max_media_lines,
             invites_per_source=self.invites_per_source,
+            calls_per_source=self.calls_per_source,
             advertised_address=self.worker.get("public_address"),
             metrics_port=self.front_metrics_port,
         )
