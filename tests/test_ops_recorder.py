@@ -27,7 +27,7 @@ from callbot.ops.recorder import CallRecorder
 from callbot.ops.webhooks import WebhookSender, WebhookTarget
 from callbot.session.stack import SpeechStack
 from callbot.sip.host import CallControl, CallHandler
-from callbot.sip.protocol import CallEnded, CallStarted, Command, DtmfIn, Transfer, TransferStatus
+from callbot.sip.protocol import CallEnded, CallStarted, Command, DtmfIn, Hangup, Transfer, TransferStatus
 from callbot.sip.serve import GatewayCalls
 from callbot.tts import PicoSynthesizer
 
@@ -198,3 +198,37 @@ def test_a_transferred_call_sends_its_webhooks_when_the_refer_succeeds_and_when_
     assert transferred["event"] == "transferred" and transferred["queue"] == "service_client"
     assert transferred["caller"] == "+33612345678" and transferred["transcript"]
     assert ended["event"] == "call_ended" and ended["outcome"] == "transferred"
+
+
+def test_with_redact_the_callback_booked_webhook_masks_the_number_and_leaves_out_the_words(
+    stack: SpeechStack,
+) -> None:
+    sent: list[tuple[str, dict[str, object]]] = []
+
+    class Hooks:
+        def send(self, event: str, payload: dict[str, object]) -> None:
+            sent.append((event, payload))
+
+    assert stack.callback_store is not None
+    recorder = CallRecorder(
+        CallRecordStore(stack.callback_store),
+        None,
+        stack.flow,
+        webhooks=Hooks(),
+        redact=True,  # type: ignore[arg-type]
+    )
+    gateway = GatewayCalls(stack, None, clock=ManualClock(NOW), recorder=recorder)
+    handler, link = answer(gateway, "booked@test")
+    t = play(handler, 0, 400)
+    for keys in ("2", "114", "1"):  # a call-back, tomorrow at 14 h, yes to the read-back
+        for key in keys:
+            handler.on_dtmf(DtmfIn("booked@test", key, "rfc4733", t))
+            t = play(handler, t, 100)
+        t = play(handler, t, 1500)
+    while not any(isinstance(c, Hangup) for c in link.sent) and t < 60_000:
+        t = play(handler, t, 200)
+    handler.on_ended(CallEnded("booked@test", "bot_hangup", 200, t))
+    [booked] = [payload for event, payload in sent if event == "callback_booked"]
+    assert booked["at"] == "2026-11-24T14:00:00+01:00"
+    assert booked["caller"] != "+33612345678" and "78" in str(booked["caller"])  # masked, its end kept
+    assert booked["transcript"] == []  # what was said stays out, as in the transferred webhook

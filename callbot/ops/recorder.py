@@ -266,12 +266,12 @@ class RecordedCall(BaseCallHandler):
             )
         outcome = session.outcome
         if self.recorder.webhooks is not None and outcome is not None and outcome.type == "callback":
+            booked = {
+                **self._summary(record.queue),
+                "at": outcome.callback_at.isoformat() if outcome.callback_at else None,
+            }
             self.recorder.webhooks.send(
-                "callback_booked",
-                {
-                    **self._summary(record.queue),
-                    "at": outcome.callback_at.isoformat() if outcome.callback_at else None,
-                },
+                "callback_booked", redact_event(booked) if self.recorder.redact else booked
             )
         responses = tuple(t.response_ms for t in session.turns if t.response_ms is not None)
         computes = tuple(int(e.get("compute_ms") or 0) for e in session.log.of_type("decision"))
