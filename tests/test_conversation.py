@@ -129,20 +129,45 @@ def test_a_store_asked_back_and_denied_is_asked_for_again(flow: Flow) -> None:
     conversation.hear("quels sont vos horaires")
     conversation.hear_unsure("C'est.", "Marseille Vieux-Port")
     result = conversation.dtmf("2")  # the keys answer it too
-    assert said(result).startswith("D'accord. Pour quel magasin ?")
+    assert said(result) == f"D'accord. {STORE_NOT_RECOGNISED}"  # a failed answer: the way out is said
     assert conversation.hear("à Lille").slots == {"magasin": "lille_grand_place"}
 
 
-def test_a_store_asked_back_and_denied_again_and_again_goes_to_a_person(flow: Flow) -> None:
+def test_once_the_store_keys_were_offered_a_leaning_answer_is_not_asked_back(flow: Flow) -> None:
+    """After "tapez 1 pour Paris…", "Lyon Part-Dieu, c'est bien ça ?" would give 1 and 2 a second
+    meaning: the caller hears the keys again, and the keys name the stores."""
     conversation = call(flow)
     conversation.hear("quels sont vos horaires")
-    for _ in range(flow.settings.max_retries):
-        conversation.hear_unsure("euh bordo", "Lyon Part-Dieu")
-        assert "Transfer" not in kinds(conversation.hear("non"))
     conversation.hear_unsure("euh bordo", "Lyon Part-Dieu")
-    result = conversation.hear("non")
-    transfer = the(result, Transfer)
+    conversation.hear("non")
+    result = conversation.hear_unsure("euh bordo", "Lyon Part-Dieu")
+    assert said(result) == STORE_NOT_RECOGNISED and result.slots == {}
+    assert conversation.dtmf("1").slots == {"magasin": "paris_rivoli"}
+
+
+def test_a_store_never_understood_goes_to_a_person(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    conversation.hear_unsure("euh bordo", "Lyon Part-Dieu")
+    results = [conversation.hear("non")]
+    results += [
+        conversation.hear_unsure("euh bordo", "Lyon Part-Dieu") for _ in range(flow.settings.max_retries)
+    ]
+    transfer = the(results[-1], Transfer)
     assert isinstance(transfer, Transfer) and transfer.reason == "escalation:no_match"
+    assert all("Transfer" not in kinds(result) for result in results[:-1])
+
+
+def test_keys_typed_while_a_guess_is_asked_back_are_the_value_itself(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    conversation.hear_unsure("C'est lui, c'est ici.", "Lyon Part-Dieu")
+    assert conversation.dtmf("3").slots == {"magasin": "marseille_vieux_port"}  # 3 is no yes or no
+    orders = call(flow)
+    orders.hear("je voudrais suivre ma commande")
+    orders.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")  # a weak guess, asked back
+    result = orders.dtmf("458130#")
+    assert said(result).startswith("Votre commande 458130 est en cours de préparation.")
 
 
 def test_a_store_the_caller_said_was_wrong_is_not_offered_again(flow: Flow) -> None:
@@ -241,7 +266,7 @@ def test_a_key_no_store_has_is_not_understood(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("quels sont vos horaires")
     result = conversation.dtmf("7")
-    assert result.slots == {} and conversation.state == "horaires"
+    assert said(result) == STORE_NOT_RECOGNISED and result.slots == {}
 
 
 def test_a_store_guess_asked_back_takes_1_as_yes_not_as_the_first_store(flow: Flow) -> None:
@@ -343,6 +368,11 @@ def test_the_agent_sees_every_number_no_order_has_and_only_those(flow: Flow) -> 
     conversation.hear("neuf neuf neuf un un un")  # not found either: a person is offered
     conversation.hear("je voudrais suivre ma commande 999222")
     assert conversation.summary() == "Suivi de commande 999999 puis 999111 puis 999222 : introuvable"
+    stock = call(flow)
+    stock.hear("vous avez le lampadaire Arco à Lyon")  # out of stock there: an answer, no failed try
+    stock.hear("oui")
+    stock.hear("et à Paris")
+    assert "Lyon" not in stock.summary()
     found = call(flow)
     found.hear("où en est ma commande 999999")
     found.hear("quatre cinq huit un trois zéro")  # found: the failed number was a mishearing

@@ -492,7 +492,7 @@ def test_phone_keys_only_for_an_entity_slot_and_only_1_to_9(tmp_path: Path) -> N
 
 def test_a_phone_key_names_a_store_of_the_data_file(tmp_path: Path) -> None:
     flow_text = default_flow_path().read_text(encoding="utf-8")
-    text = flow_text.replace('"2": lyon_part_dieu', '"2": lyon_confluence').replace('"4":', '"0":')
+    text = flow_text.replace('"2": lyon_part_dieu', '"2": lyon_confluence').replace('"4":', '"44":')
     shutil.copy(default_flow_path().parent / "retail-data.yaml", tmp_path / "retail-data.yaml")
     path = write(tmp_path, text, name="retail.yaml")
     errors = [str(issue) for issue in check_flow(path) if issue.severity == "error"]
@@ -502,9 +502,22 @@ def test_a_phone_key_names_a_store_of_the_data_file(tmp_path: Path) -> None:
         "file or fix the name (known: lille_grand_place, lyon_part_dieu, marseille_vieux_port, paris_rivoli)"
     )
     assert errors[1].endswith(
-        "'0' is not a key for slot 'magasin' — use one key from \"1\" to \"9\" "
+        "'44' is not a key for slot 'magasin' — use one key from \"1\" to \"9\" "
         "(0, * and # are the flow's own)"
     )
+
+
+def test_a_slot_key_that_hides_a_key_handler_is_named(tmp_path: Path) -> None:
+    flow_text = default_flow_path().read_text(encoding="utf-8")
+    text = flow_text.replace('"4": lille_grand_place', '"0": lille_grand_place')
+    shutil.copy(default_flow_path().parent / "retail-data.yaml", tmp_path / "retail-data.yaml")
+    path = write(tmp_path, text, name="retail.yaml")
+    errors = [str(issue) for issue in check_flow(path) if issue.severity == "error"]
+    global_zero = line_starting(text, '    "0":')  # global: on_dtmf: "0" (a person)
+    assert (
+        f"{path}:{global_zero}: key 0 names an entry of slot 'magasin' in state 'horaires': this handler "
+        "would never run there — use another key here, or for that entry under slots: magasin: keys:"
+    ) in errors
 
 
 def test_a_callback_needs_a_datetime_slot(tmp_path: Path) -> None:

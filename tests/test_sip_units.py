@@ -356,6 +356,8 @@ def test_the_kamailio_front_config_is_accepted_by_kamailio(
 def test_a_per_source_call_limit_is_at_least_one() -> None:
     with pytest.raises(ValueError, match="calls_per_source: 0 must be at least 1"):
         FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), calls_per_source=0)
+    with pytest.raises(ValueError, match="calls_per_source: True must be a whole number"):  # YAML `yes`
+        FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), calls_per_source=True)
 
 
 def test_the_front_metrics_port_must_be_a_port_of_its_own() -> None:

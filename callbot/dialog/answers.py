@@ -287,6 +287,9 @@ class LookupSpec:
     not_found_fields: tuple[str, ...]
     not_found_means: str
     optional_inputs: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    #: Nothing found means the input itself is wrong (a misheard number), not an answer about it (a
+    #: product out of stock): the value is shown to the agent among those tried.
+    not_found_means_wrong_input: bool = False
 
 
 LOOKUPS: dict[str, LookupSpec] = {
@@ -308,6 +311,7 @@ LOOKUPS: dict[str, LookupSpec] = {
         fields=("order", "status", "details", "carrier", "delivery_date"),
         not_found_fields=("order",),
         not_found_means="no order has this number",
+        not_found_means_wrong_input=True,
     ),
     "product_stock": LookupSpec(
         inputs={"product": ("entity", "products"), "store": ("entity", "stores")},

@@ -446,10 +446,13 @@ class Conversation(TurnDialog):
 
     def _keys(self, keys: str) -> None:
         state = self._current
-        # A guess asked back ("Lyon Part-Dieu, c'est bien ça ?") takes 1/2 as yes/no, not as a store key.
-        if state.collect is not None and not self._awaiting_confirmation and self._guess is None:
+        # A guess asked back ("Lyon Part-Dieu, c'est bien ça ?") takes a lone 1/2 as yes/no, not as a
+        # store key; any other keys typed then (3, an order number) are the value itself.
+        answers_guess = self._guess is not None and keys in CONFIRM_KEYS
+        if state.collect is not None and not self._awaiting_confirmation and not answers_guess:
             keyed = self._keyed_value(state.collect, keys)
             if isinstance(keyed, SlotValue):
+                self._guess = None
                 self._store(state.collect, keyed)
                 self._failures.clear()
                 self._after_collected(state)
@@ -846,8 +849,12 @@ class Conversation(TurnDialog):
             self._say(self._render(transition.ask))
 
     def _note_tried(self, lookup: str, found: bool) -> None:
-        """Remember the values a lookup found nothing for, for the agent (summary and context) even once
-        they are cleared to be asked again; a lookup that finds something starts the list afresh."""
+        """Remember the values a lookup found nothing for when that means the value was wrong (an order
+        number no order has, perhaps misheard), for the agent (summary and context) even once cleared
+        to be asked again; a lookup that finds something starts the list afresh. A product out of stock
+        in a store is an answer, not a failed try."""
+        if not LOOKUPS[lookup].not_found_means_wrong_input:
+            return
         for name in self.flow.lookup_slots.get(lookup, {}).values():
             value = self._slots.get(name)
             if found or value is None:
@@ -1010,7 +1017,9 @@ class Conversation(TurnDialog):
         question again."""
         collect = self._current.collect
         value = self._extract(collect, reading) if collect and not self._awaiting_confirmation else None
-        if not isinstance(value, SlotValue):
+        if not isinstance(value, SlotValue) or (collect and self.flow.slots[collect].keys and self._failures):
+            # Once the keys were offered ("tapez 1 pour Paris"), an ask-back would give 1 and 2 a
+            # second meaning: the caller hears the keys again instead.
             self._understand(heard)
             return
         self._guess = _Guess(None, reading, self._state)
@@ -1040,7 +1049,9 @@ class Conversation(TurnDialog):
                 self._escalate(reason="no_match")
                 return True
         self._say(self.flow.prompts.guess_declined)
-        self._say(self._render(self._question()))
+        own = self._current.no_match if guess.intent is None else []
+        # A value asked back and refused is a failed answer: its no_match says the way out (the keys).
+        self._say(self._render(own[min(len(self._failures), len(own)) - 1] if own else self._question()))
         return True
 
     def _answered_offer(self, text: str) -> bool:

@@ -811,7 +811,26 @@ class _Checker:
                     unknown_name_fix("entry", entry, sorted(entries), f"{slot.from_}: in the data file"),
                 )
 
+    def _key_collisions(self) -> None:
+        """A slot's keys are read before a state's or the global `on_dtmf:` while the slot is asked."""
+        for name, state in self.spec.states.items():
+            slot = self.spec.slots.get(state.collect or "")
+            if slot is None or not slot.keys:
+                continue
+            for key in slot.keys:
+                handlers: list[YamlPath] = [("states", name, "on_dtmf", key)] if key in state.on_dtmf else []
+                if key in self.spec.global_.on_dtmf:
+                    handlers.append(("global", "on_dtmf", key))
+                for where in handlers:
+                    self.error(
+                        where,
+                        f"key {key} names an entry of slot '{state.collect}' in state '{name}': this "
+                        "handler would never run there",
+                        f"use another key here, or for that entry under slots: {state.collect}: keys:",
+                    )
+
     def _states(self) -> None:
+        self._key_collisions()
         for name, state in self.spec.states.items():
             where: YamlPath = ("states", name)
             if state.collect is not None and state.collect not in self.spec.slots:
@@ -928,7 +947,7 @@ class _Checker:
                 )
             for key in ("say", "ask"):
                 text = getattr(transition, key)
-                if text and f"{{{slot}}}" in text:
+                if text and re.search(r"\{\s*" + re.escape(slot) + r"\s*\}", text):
                     self.error(
                         (*where, key),
                         f"{{{slot}}} is cleared by this transition's clear: before its {key}: is said",

@@ -67,6 +67,10 @@ class FrontConfig:
             raise ValueError(f"invites_per_source: {self.invites_per_source} must be at least 1")
         if self.metrics_port is not None and not 1024 <= self.metrics_port <= 65535:
             raise ValueError(f"front_metrics_port: {self.metrics_port} must be between 1024 and 65535")
+        if self.calls_per_source is not None and (
+            isinstance(self.calls_per_source, bool) or not isinstance(self.calls_per_source, int)
+        ):
+            raise ValueError(f"calls_per_source: {self.calls_per_source!r} must be a whole number of calls")
         if self.calls_per_source is not None and self.calls_per_source < 1:
             raise ValueError(
                 f"calls_per_source: {self.calls_per_source} must be at least 1 (unset: no limit)"
@@ -272,9 +276,9 @@ route[COUNT_REFUSAL] {{
 {metrics_route}"""
 
 # Calls in progress per source address: a dialog profile keyed by the address, counted from the INVITE
-# to its BYE (or its failure). Callers that ignore Record-Route (SIPp does) send a BYE without the
-# dialog's cookie: `dlg_match_mode` 1 falls back to Call-ID and tags, and dlg_manage() in the in-dialog
-# branch lets the module see it.
+# to its BYE (or its failure). dlg_manage() in the in-dialog branch matches a request by Call-ID and
+# tags, so a BYE from a caller that ignores Record-Route (it lacks the dialog's cookie and goes through
+# the `calls` table) still ends the dialog.
 _DIALOG_MODULES = """loadmodule "dialog.so"
 modparam("dialog", "profiles_with_value", "calls_from")
 modparam("dialog", "dlg_match_mode", 1)
