@@ -24,6 +24,7 @@ from callbot.sip.demo import DemoFactory
 from callbot.sip.fuzz import fuzz
 from callbot.sip.host import HandlerHost
 from callbot.sip.testing import (
+    SCENARIOS,
     finish_sipp,
     free_port,
     free_port_block,
@@ -245,6 +246,41 @@ def test_one_address_holds_at_most_calls_per_source_calls_and_gets_its_lines_bac
         two = run_sipp(front.calls(prepare_sipp_dir(tmp_path / "two"), 2, 1000), tmp_path / "two")
         assert two.returncode == 0, two.errors
         assert two.responses(503) == 0 and len(front.demo.wait_for_calls(2, 5)) == 2
+
+
+def test_one_caller_number_holds_at_most_calls_per_caller_calls_other_numbers_are_free(
+    tmp_path: Path,
+) -> None:
+    """Behind a trunk every call comes from one address: the limit that still tells callers apart is
+    the number (the From user)."""
+    metrics_port = free_port()
+    limits = {"calls_per_caller": 1, "calls_per_source": 3, "front_metrics_port": metrics_port}
+    with supervised(tmp_path / "numbers", 2, limits) as front:
+        same = prepare_sipp_dir(tmp_path / "same")
+        scenario = same / "uac_one_number.xml"
+        scenario.write_text(
+            (SCENARIOS / "uac_limit.xml").read_text().replace("load[call_number]", "+33612345678")
+        )
+        three = run_sipp(
+            sipp_args(
+                str(scenario),
+                remote=front.front,
+                local_port=free_port(),
+                media_port=sipp_media_ports(3),
+                calls=3,
+                rate=50,
+                duration_ms=2500,
+            ),
+            same,
+        )
+        assert three.returncode == 0, three.errors
+        assert len(front.demo.wait_for_calls(1, 5)) == 1 and three.responses(503) == 2
+        assert front_refusals(metrics_port)[("caller_calls", "INVITE")] == 2
+
+        front.demo.reset()  # three other numbers at once: only the address's limit (3) applies
+        others = run_sipp(front.calls(prepare_sipp_dir(tmp_path / "others"), 3, 1000), tmp_path / "others")
+        assert others.returncode == 0, others.errors
+        assert others.responses(503) == 0 and len(front.demo.wait_for_calls(3, 5)) == 3
 
 
 def front_refusals(port: int) -> dict[tuple[str, str], int]:

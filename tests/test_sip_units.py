@@ -324,21 +324,29 @@ def test_run_files_hold_no_secret_and_the_worker_gets_them_from_its_environment(
 
 # ---------------------------------------------------------------------------------------- templates
 @pytest.mark.parametrize(
-    ("metrics_port", "calls_per_source"),
-    [(None, None), (9094, None), (9094, 3)],
-    ids=["no counters", "counters on 9094", "counters and a per-source call limit"],
+    ("metrics_port", "calls_per_source", "calls_per_caller"),
+    [(None, None, None), (9094, None, None), (9094, 3, 2)],
+    ids=["no counters", "counters on 9094", "counters and call limits per source and per number"],
 )
 def test_the_kamailio_front_config_is_accepted_by_kamailio(
-    tmp_path: Path, metrics_port: int | None, calls_per_source: int | None
+    tmp_path: Path, metrics_port: int | None, calls_per_source: int | None, calls_per_caller: int | None
 ) -> None:
     workers = (("127.0.0.1", 5071), ("127.0.0.1", 5072))
     front = FrontConfig(
-        "127.0.0.1", 5070, workers, tmp_path, metrics_port=metrics_port, calls_per_source=calls_per_source
+        "127.0.0.1",
+        5070,
+        workers,
+        tmp_path,
+        metrics_port=metrics_port,
+        calls_per_source=calls_per_source,
+        calls_per_caller=calls_per_caller,
     )
     config = write_front(front)
     text = config.read_text()
     assert ('get_profile_size("calls_from", "$si", "$var(calls)")' in text) is (calls_per_source is not None)
     assert ("$var(calls) >= 3" in text) is (calls_per_source == 3)
+    assert ('get_profile_size("calls_by_caller", "$fU"' in text) is (calls_per_caller is not None)
+    assert ("$var(calls) >= 2" in text) is (calls_per_caller == 2)
     assert 'ds_select_dst("1", "4")' in text and "record_route();" in text and "Retry-After: 10" in text
     assert "$ml > 4000" in text and '"488", "Too Many Media Lines"' in text and "pike_check_req()" in text
     assert ("listen=tcp:127.0.0.1:9094" in text) is (metrics_port is not None)
@@ -358,6 +366,8 @@ def test_a_per_source_call_limit_is_at_least_one() -> None:
         FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), calls_per_source=0)
     with pytest.raises(ValueError, match="calls_per_source: True must be a whole number"):  # YAML `yes`
         FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), calls_per_source=True)
+    with pytest.raises(ValueError, match="calls_per_caller: 0 must be at least 1"):
+        FrontConfig("127.0.0.1", 5070, (("127.0.0.1", 5071),), Path("run"), calls_per_caller=0)
 
 
 def test_the_front_metrics_port_must_be_a_port_of_its_own() -> None:

@@ -13,9 +13,10 @@ its socket table runs out: PJSUA opens an RTP and an RTCP socket for every audio
 500 ms, so three INVITEs with 16+ media lines abort a worker. The front refuses, before a worker sees
 them, requests larger than `max_message_bytes` (513), SDP bodies with more than `max_media_lines`
 `m=` lines (488), more than `invites_per_source` new INVITEs from one address in 2 s (503 +
-Retry-After, Kamailio's pike module), and, with `calls_per_source`, a new call from an address that
-already has that many in progress (503 + Retry-After, Kamailio's dialog profiles): one client cannot
-hold every line of the centre. See docs/sip.md for the measurements.
+Retry-After, Kamailio's pike module), and, with `calls_per_source` / `calls_per_caller`, a new call
+from an address / a caller number that already has that many in progress (503 + Retry-After, Kamailio's
+dialog profiles): one client, or one number behind a trunk, cannot hold every line of the centre. See
+docs/sip.md for the measurements.
 
 What it refuses never reaches a worker, so no call record or worker metric sees it: with
 `metrics_port`, the front counts its refusals itself (`callbot_front_refused_requests_total`, by reason
@@ -56,6 +57,9 @@ class FrontConfig:
     #: Calls in progress one address may hold; None: no limit (behind an operator's trunk every call
     #: comes from the trunk's address: leave it unset there, or set it above the trunk's channels).
     calls_per_source: int | None = None
+    #: Calls in progress one caller number (the From user) may hold; None: no limit. Works behind a
+    #: trunk; hidden numbers ("anonymous", none) are not counted together.
+    calls_per_caller: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_media_lines <= 8:
@@ -67,14 +71,12 @@ class FrontConfig:
             raise ValueError(f"invites_per_source: {self.invites_per_source} must be at least 1")
         if self.metrics_port is not None and not 1024 <= self.metrics_port <= 65535:
             raise ValueError(f"front_metrics_port: {self.metrics_port} must be between 1024 and 65535")
-        if self.calls_per_source is not None and (
-            isinstance(self.calls_per_source, bool) or not isinstance(self.calls_per_source, int)
-        ):
-            raise ValueError(f"calls_per_source: {self.calls_per_source!r} must be a whole number of calls")
-        if self.calls_per_source is not None and self.calls_per_source < 1:
-            raise ValueError(
-                f"calls_per_source: {self.calls_per_source} must be at least 1 (unset: no limit)"
-            )
+        for name in ("calls_per_source", "calls_per_caller"):
+            limit = getattr(self, name)
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+                raise ValueError(f"{name}: {limit!r} must be a whole number of calls")
+            if limit is not None and limit < 1:
+                raise ValueError(f"{name}: {limit} must be at least 1 (unset: no limit)")
         if self.metrics_port is not None and self.metrics_port == self.sip_port:
             raise ValueError("front_metrics_port must differ from sip_port")
 
@@ -280,12 +282,27 @@ route[COUNT_REFUSAL] {{
 # tags, so a BYE from a caller that ignores Record-Route (it lacks the dialog's cookie and goes through
 # the `calls` table) still ends the dialog.
 _DIALOG_MODULES = """loadmodule "dialog.so"
-modparam("dialog", "profiles_with_value", "calls_from")
+modparam("dialog", "profiles_with_value", "calls_from;calls_by_caller")
 modparam("dialog", "dlg_match_mode", 1)
 modparam("dialog", "default_timeout", {dialog_timeout_s})
 """
 
 _DIALOG_IN_DIALOG = "        dlg_manage();"
+
+_CALLER_LIMIT = """    if ($fU != $null && $fU != "" && !($(fU{{s.tolower}}) =~ "^anonymous$")) {{
+        get_profile_size("calls_by_caller", "$fU", "$var(calls)");
+        if ($var(calls) >= {calls_per_caller}) {{
+            xlog("L_WARN", "refused INVITE from $fU: {calls_per_caller} calls in progress already\\n");
+            $var(refused) = "caller_calls";
+            route(COUNT_REFUSAL);
+            append_to_reply("Retry-After: {retry_after}\\r\\n");
+            sl_send_reply("503", "Too Many Calls From This Number");
+            exit;
+        }}
+        dlg_manage();
+        set_dlg_profile("calls_by_caller", "$fU");
+    }}
+"""
 
 _DIALOG_LIMIT = """    get_profile_size("calls_from", "$si", "$var(calls)");
     if ($var(calls) >= {calls_per_source}) {{
@@ -336,6 +353,7 @@ event_route[xhttp:request] {{
 def render_config(front: FrontConfig) -> str:
     advertised = front.advertised_address or (front.bind_address if front.bind_address != "0.0.0.0" else None)
     listen = "\n".join(f"listen={t}:{front.bind_address}:{front.sip_port}" for t in front.transports)
+    dialogs = bool(front.calls_per_source or front.calls_per_caller)
     return _TEMPLATE.format(
         children=front.children,
         listen=listen,
@@ -361,13 +379,16 @@ def render_config(front: FrontConfig) -> str:
             else "return;  # no counters: front_metrics_port is not set"
         ),
         metrics_route=_METRICS_ROUTE.format(port=front.metrics_port) if front.metrics_port else "",
-        dialog_modules=(
-            _DIALOG_MODULES.format(dialog_timeout_s=front.call_memory_s) if front.calls_per_source else ""
-        ),
-        dialog_in_dialog=_DIALOG_IN_DIALOG if front.calls_per_source else "",
+        dialog_modules=_DIALOG_MODULES.format(dialog_timeout_s=front.call_memory_s) if dialogs else "",
+        dialog_in_dialog=_DIALOG_IN_DIALOG if dialogs else "",
         dialog_limit=(
             _DIALOG_LIMIT.format(calls_per_source=front.calls_per_source, retry_after=front.retry_after_s)
             if front.calls_per_source
+            else ""
+        )
+        + (
+            _CALLER_LIMIT.format(calls_per_caller=front.calls_per_caller, retry_after=front.retry_after_s)
+            if front.calls_per_caller
             else ""
         ),
         register_contact=(

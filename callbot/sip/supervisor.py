@@ -64,6 +64,8 @@ class SupervisorConfig:
     invites_per_source: int = 16
     #: Calls in progress one address may hold at the front; unset: no limit (see FrontConfig).
     calls_per_source: int | None = None
+    #: Calls in progress one caller number may hold at the front; unset: no limit (see FrontConfig).
+    calls_per_caller: int | None = None
     #: The front's refusal counters, served on 127.0.0.1 at this port (`/metrics`); unset: not served.
     front_metrics_port: int | None = None
     worker: dict[str, Any] = field(default_factory=dict)
@@ -160,6 +162,7 @@ class SupervisorConfig:
             max_media_lines=self.max_media_lines,
             invites_per_source=self.invites_per_source,
             calls_per_source=self.calls_per_source,
+            calls_per_caller=self.calls_per_caller,
             advertised_address=self.worker.get("public_address"),
             metrics_port=self.front_metrics_port,
         )
