@@ -275,6 +275,11 @@ def test_the_ops_page_shows_a_live_call_then_the_finished_call_with_its_transcri
         transcript = first.find_element("tag name", "pre").text
         assert transcript == "\n".join(finished[0]["transcript"]) and transcript.startswith("Bot : ")
         browser.save_screenshot(str(ARTIFACTS / "ops-page-finished-call.png"))
+        flow = browser.find_element("css selector", "#flow-drawing").find_element("xpath", "..")
+        flow.find_element("tag name", "summary").click()  # the flow's details, drawn offline
+        drawing = browser.find_element("css selector", "#flow-drawing svg")
+        assert drawing.size["width"] > 300 and drawing.size["height"] > 100
+        browser.save_screenshot(str(ARTIFACTS / "ops-page-flow.png"))
 
 
 # ------------------------------------------------------------------------------------------ tools

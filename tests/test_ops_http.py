@@ -161,6 +161,19 @@ def test_the_ops_page_shows_live_calls_figures_queues_and_recent_calls(
     assert "<td>accueil</td><td>then</td><td>menu</td>" in page and "flowchart TD" in page
 
 
+def test_the_ops_page_draws_the_flow_with_every_state_and_nothing_fetched(
+    server: OpsServer, context: OpsContext
+) -> None:
+    """Graphviz (Debian's graphviz, installed by scripts/setup) draws it as inline SVG: the page still
+    fetches nothing and runs no script."""
+    assert context.flow_graph is not None
+    _, _, page = get(server.url)
+    drawing = page[page.index('<figure id="flow-drawing"><svg') : page.index("</svg></figure>")]
+    for state in context.flow_graph.states:
+        assert f"<title>{state}</title>" in drawing  # one node per state (Graphviz titles its nodes)
+    assert "<script" not in page and "http://" not in drawing.replace("http://www.w3.org/", "")
+
+
 def test_a_dead_hosts_live_calls_are_not_shown(tmp_path: Path) -> None:
     board = LiveCallBoard(tmp_path)
     board.update("mine", {"call_id": "mine", "started_at": "x"})

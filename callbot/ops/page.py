@@ -22,7 +22,7 @@ h2{font-size:1.1em;margin-top:1.6em} table{border-collapse:collapse}
 td,th{padding:.25em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 .figure{display:inline-block;margin-right:2em} .figure b{display:block;font-size:1.6em}
 .open{color:#161} .closed{color:#a11} .saturated{color:#b60}
-details{max-width:60em} pre{white-space:pre-wrap;margin:.3em 0}
+details{max-width:60em} pre{white-space:pre-wrap;margin:.3em 0} #flow-drawing svg{max-width:100%;height:auto}
 """
 
 
@@ -172,12 +172,14 @@ def _flow(context: OpsContext) -> str:
     graph = context.flow_graph
     if graph is None:
         return ""
-    from callbot.dialog.graph import to_mermaid
+    from callbot.dialog.graph import to_mermaid, to_svg
 
     rows = [(escape(e.source), escape(e.label), escape(e.target)) for e in graph.edges]
     table = _table("flow", ("from", "on", "to"), rows, "The flow has no transitions.")
+    svg = to_svg(graph)  # Graphviz's own output: its labels are escaped by it
+    drawing = f'<figure id="flow-drawing">{svg}</figure>' if svg else ""
     return (
         f"<h2>Flow {escape(context.flow_name)}</h2><details><summary>{len(graph.states)} states, "
-        f"{len(graph.edges)} transitions</summary>{table}"
+        f"{len(graph.edges)} transitions</summary>{drawing}{table}"
         f"<p>Mermaid (<code>callbot flow graph</code>):</p><pre>{escape(to_mermaid(graph))}</pre></details>"
     )
