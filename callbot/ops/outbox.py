@@ -92,7 +92,6 @@ class WebhookOutbox:
                 .values(
                     attempts=attempts,
                     next_attempt_at=due,
-                    locked_by=self.owner,
                     locked_until=due + timedelta(seconds=LEASE_S),
                 )
             )
@@ -136,7 +135,3 @@ class WebhookOutbox:
                         )
                     )
         return taken
-
-    def count(self) -> int:
-        with self.engine.connect() as conn:
-            return len(conn.execute(select(_t.c.id)).all())

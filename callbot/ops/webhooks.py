@@ -23,6 +23,7 @@ import hmac
 import itertools
 import json
 import logging
+import operator
 import threading
 import time
 import urllib.request
@@ -70,7 +71,7 @@ class _Delivery:
     target: WebhookTarget = field(compare=False)
     event: str = field(compare=False)
     body: bytes = field(compare=False)
-    delivery_id: str = field(compare=False)
+    delivery_id: uuid.UUID = field(compare=False)  # X-Callbot-Delivery (hex) and the outbox row's id
     attempts: int = field(default=0, compare=False)
 
 
@@ -113,7 +114,7 @@ class WebhookSender:
                 else {k: v for k, v in payload.items() if k != "transcript"}
             )
             body = json.dumps({"event": event, **data}, ensure_ascii=False, default=str).encode()
-            delivery = _Delivery(self._monotonic(), next(self._order), target, event, body, uuid.uuid4().hex)
+            delivery = _Delivery(self._monotonic(), next(self._order), target, event, body, uuid.uuid4())
             with self._lock:
                 full = len(self._heap) >= MAX_QUEUED
             if self._keep(delivery, leased=not full) and full:
@@ -138,9 +139,7 @@ class WebhookSender:
         if self.outbox is None:
             return False
         try:
-            self.outbox.add(
-                uuid.UUID(delivery.delivery_id), delivery.event, delivery.target.url, delivery.body, leased
-            )
+            self.outbox.add(delivery.delivery_id, delivery.event, delivery.target.url, delivery.body, leased)
         except Exception as exc:  # SQLAlchemy, driver or disk: logged, never raised
             log.error(
                 "webhook outbox: %s to %s kept in memory only: %s", delivery.event, delivery.target.url, exc
@@ -178,12 +177,13 @@ class WebhookSender:
         if delivery is None:
             time.sleep(0.05)  # not Event.wait(timeout): libfaketime cannot time those out (conftest)
             return
-        if not self._stored("hold", delivery.delivery_id, delivery.target.timeout_s):
+        ident = delivery.delivery_id
+        if not self._stored(lambda box: box.hold(ident, delivery.target.timeout_s)):
             log.info("webhook %s to %s: taken over by another host", delivery.event, delivery.target.url)
             return
         if self._post(delivery):
             self.delivered += 1
-            self._stored("remove", delivery.delivery_id)
+            self._stored(lambda box: box.remove(ident))
             return
         delivery.attempts += 1
         if delivery.attempts >= delivery.target.max_attempts:
@@ -194,28 +194,25 @@ class WebhookSender:
                 delivery.target.url,
                 delivery.attempts,
             )
-            self._stored("remove", delivery.delivery_id)
+            self._stored(lambda box: box.remove(ident))
             return
         delay = self.first_retry_s * 2 ** (delivery.attempts - 1)
         delivery.due = self._monotonic() + delay
-        self._stored("retry_at", delivery.delivery_id, delivery.attempts, delay)
+        self._stored(lambda box: box.retry_at(ident, delivery.attempts, delay))
         with self._lock:
             heapq.heappush(self._heap, delivery)
 
-    def _stored(
-        self, change: Literal["hold", "remove", "retry_at", "forget"], ident: str | uuid.UUID, *args: Any
-    ) -> bool:
-        """Apply a change to the outbox row of a delivery, if there is an outbox. A database error is
-        logged, never fatal to the thread: the delivery goes on from memory. False only when `hold`
-        finds the row held by another sender."""
+    def _stored(self, change: Callable[[WebhookOutbox], object]) -> bool:
+        """Apply a change to the outbox, if there is one. A database error is logged, never fatal to the
+        thread: the delivery goes on from memory. False only when `hold` finds the row held by another
+        sender."""
         if self.outbox is None:
             return True
         try:
-            result = getattr(self.outbox, change)(uuid.UUID(str(ident)), *args)
+            return change(self.outbox) is not False
         except Exception as exc:
             log.error("webhook outbox: %s", exc)
             return True
-        return result is not False
 
     def _take_over(self) -> None:
         """Queue the deliveries nobody holds in the outbox (same delivery id, attempts so far)."""
@@ -234,11 +231,11 @@ class WebhookSender:
             target = targets.get(row.target_url)
             if target is None:
                 log.error("webhook %s to %s given up: no such target any more", row.event, row.target_url)
-                self._stored("forget", row.id)
+                self._stored(operator.methodcaller("forget", row.id))  # called at once, in the loop
                 continue
             log.info("webhook %s to %s taken over from the outbox", row.event, row.target_url)
             delivery = _Delivery(
-                self._monotonic(), next(self._order), target, row.event, row.body, row.id.hex, row.attempts
+                self._monotonic(), next(self._order), target, row.event, row.body, row.id, row.attempts
             )
             with self._lock:
                 heapq.heappush(self._heap, delivery)
@@ -258,7 +255,7 @@ class WebhookSender:
                 "Content-Type": "application/json",
                 "User-Agent": "callbot-webhooks",
                 "X-Callbot-Event": delivery.event,
-                "X-Callbot-Delivery": delivery.delivery_id,
+                "X-Callbot-Delivery": delivery.delivery_id.hex,
                 "X-Callbot-Signature": signature(delivery.target.secret, delivery.body),
             },
         )
