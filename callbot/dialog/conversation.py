@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -178,7 +178,7 @@ class Conversation(TurnDialog):
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
         # Per-turn scratch.
-        self._turn_slots: set[str] = set()
+        #: The values this turn gave (kept for its record even when cleared since).
         self._turn_values: dict[str, SlotValue] = {}
         #: The last value a lookup found nothing for, per slot (cleared from `_slots` to ask again).
         self._tried: dict[str, SlotValue] = {}
@@ -322,7 +322,6 @@ class Conversation(TurnDialog):
         self._fail("no_input")
 
     def _begin_turn(self) -> None:
-        self._turn_slots = set()
         self._turn_values = {}
         self._entered = 0
 
@@ -336,7 +335,7 @@ class Conversation(TurnDialog):
 
     def _turn_slots_filled(self) -> dict[str, Any]:
         """What this turn gave, even a value cleared since (an order number no order has)."""
-        return {name: self._turn_values[name].plain() for name in self._turn_slots}
+        return {name: value.plain() for name, value in self._turn_values.items()}
 
     def _after_transfer_failed(self, queue: str) -> None:
         """The caller is told and offered a call-back: the call never ends in silence. Without a
@@ -605,7 +604,7 @@ class Conversation(TurnDialog):
         label = self.flow.intents[intent].label or intent.replace("_", " ").capitalize()
         topic = _Topic(intent, label)
         for name in self.flow.intents[intent].slots:
-            if name in self._turn_slots and name in self._slots:
+            if name in self._turn_values and name in self._slots:
                 topic.slots[name] = self._summary_form(name, self._slots[name])
         self._topics.append(topic)
 
@@ -723,7 +722,6 @@ class Conversation(TurnDialog):
         self._open_offer = None  # the caller took up the call-back: a "non" now is about its details
         self._declined.clear()  # refused while this value was asked for; a later question starts afresh
         self._slots[name] = value
-        self._turn_slots.add(name)
         self._turn_values[name] = value
         self._confirmed.discard(name)
         self._pending_problem = None
@@ -762,7 +760,7 @@ class Conversation(TurnDialog):
         if not self._topics:
             return
         for name in self.flow.intents[self._topics[-1].intent].slots:
-            if name not in self._turn_slots:
+            if name not in self._turn_values:
                 outcome = self._extract(name, text)
                 if isinstance(outcome, SlotValue):
                     self._store(name, outcome)
@@ -816,7 +814,7 @@ class Conversation(TurnDialog):
         """`proven_wrong`: a lookup found nothing for this turn's values, so its `not_found:` may clear
         even a value given in this very sentence (an order number misheard is asked for again)."""
         for name in transition.clear:
-            if proven_wrong or name not in self._turn_slots:
+            if proven_wrong or name not in self._turn_values:
                 self._slots.pop(name, None)
                 self._confirmed.discard(name)
         if transition.answer is not None:
@@ -1051,7 +1049,7 @@ class Conversation(TurnDialog):
         self._say(self.flow.prompts.guess_declined)
         own = self._current.no_match if guess.intent is None else []
         # A value asked back and refused is a failed answer: its no_match says the way out (the keys).
-        self._say(self._render(own[min(len(self._failures), len(own)) - 1] if own else self._question()))
+        self._say(self._render(_for_try(own, len(self._failures)) if own else self._question()))
         return True
 
     def _answered_offer(self, text: str) -> bool:
@@ -1109,11 +1107,11 @@ class Conversation(TurnDialog):
             [] if self._awaiting_confirmation else (state.no_match if kind == "no_match" else state.no_input)
         )
         if own:
-            self._say(self._render(own[min(retries, len(own)) - 1]))
+            self._say(self._render(_for_try(own, retries)))
             return
         lead_ins = getattr(self.flow.global_handlers, kind)
         if lead_ins:
-            self._say(lead_ins[min(retries, len(lead_ins)) - 1])
+            self._say(_for_try(lead_ins, retries))
         self._say(self._render(self._question()))
         if self._awaiting_confirmation:
             self._say(self.flow.prompts.keys_hint)
@@ -1218,3 +1216,8 @@ def _slot_hints(flow: Flow, slot: Slot) -> list[str]:
     if slot.type == "yes_no":
         return ["oui", "non"]
     return []
+
+
+def _for_try(sentences: Sequence[str], retries: int) -> str:
+    """The sentence for the n-th failure in a row (1-based): the last one once they run out."""
+    return sentences[min(retries, len(sentences)) - 1]
