@@ -27,6 +27,7 @@ ops to see a saturated gateway or a flooding source. docs/ops.md.
 from __future__ import annotations
 
 import shutil
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,10 +278,11 @@ route[COUNT_REFUSAL] {{
 }}
 {metrics_route}"""
 
-# Calls in progress per source address: a dialog profile keyed by the address, counted from the INVITE
-# to its BYE (or its failure). dlg_manage() in the in-dialog branch matches a request by Call-ID and
-# tags, so a BYE from a caller that ignores Record-Route (it lacks the dialog's cookie and goes through
-# the `calls` table) still ends the dialog.
+# Calls in progress per source address and per caller number: dialog profiles keyed by the address
+# (`calls_from`) and the From user (`calls_by_caller`), counted from the INVITE to its BYE (or its
+# failure). dlg_manage() in the in-dialog branch matches a request by Call-ID and tags, so a BYE from a
+# caller that ignores Record-Route (it lacks the dialog's cookie and goes through the `calls` table)
+# still ends the dialog.
 _DIALOG_MODULES = """loadmodule "dialog.so"
 modparam("dialog", "profiles_with_value", "calls_from;calls_by_caller")
 modparam("dialog", "dlg_match_mode", 1)
@@ -289,33 +291,49 @@ modparam("dialog", "default_timeout", {dialog_timeout_s})
 
 _DIALOG_IN_DIALOG = "        dlg_manage();"
 
-_CALLER_LIMIT = """    if ($fU != $null && $fU != "" && !($(fU{{s.tolower}}) =~ "^anonymous$")) {{
-        get_profile_size("calls_by_caller", "$fU", "$var(calls)");
-        if ($var(calls) >= {calls_per_caller}) {{
-            xlog("L_WARN", "refused INVITE from $fU: {calls_per_caller} calls in progress already\\n");
-            $var(refused) = "caller_calls";
-            route(COUNT_REFUSAL);
-            append_to_reply("Retry-After: {retry_after}\\r\\n");
-            sl_send_reply("503", "Too Many Calls From This Number");
-            exit;
-        }}
-        dlg_manage();
-        set_dlg_profile("calls_by_caller", "$fU");
-    }}
+_CALL_LIMIT = """get_profile_size("{profile}", "{key}", "$var(calls)");
+if ($var(calls) >= {limit}) {{
+    xlog("L_WARN", "refused INVITE from {key}: {limit} calls in progress already\\n");
+    $var(refused) = "{reason}";
+    route(COUNT_REFUSAL);
+    append_to_reply("Retry-After: {retry_after}\\r\\n");
+    sl_send_reply("503", "Too Many Calls From This {whom}");
+    exit;
+}}
+dlg_manage();
+set_dlg_profile("{profile}", "{key}");
 """
 
-_DIALOG_LIMIT = """    get_profile_size("calls_from", "$si", "$var(calls)");
-    if ($var(calls) >= {calls_per_source}) {{
-        xlog("L_WARN", "refused INVITE from $si: {calls_per_source} calls in progress already\\n");
-        $var(refused) = "source_calls";
-        route(COUNT_REFUSAL);
-        append_to_reply("Retry-After: {retry_after}\\r\\n");
-        sl_send_reply("503", "Too Many Calls From This Address");
-        exit;
-    }}
-    dlg_manage();
-    set_dlg_profile("calls_from", "$si");
+# Hidden numbers (no From user, or "anonymous") are different callers: never counted together.
+_KNOWN_CALLER = """if ($fU != $null && $fU != "" && !($(fU{{s.tolower}}) =~ "^anonymous$")) {{
+{limit}}}
 """
+
+
+def _call_limits(front: FrontConfig) -> str:
+    """The request_route lines that refuse a new call past `calls_per_source` / `calls_per_caller`."""
+    lines = ""
+    if front.calls_per_source:
+        lines += _CALL_LIMIT.format(
+            profile="calls_from",
+            key="$si",
+            limit=front.calls_per_source,
+            reason="source_calls",
+            whom="Address",
+            retry_after=front.retry_after_s,
+        )
+    if front.calls_per_caller:
+        per_caller = _CALL_LIMIT.format(
+            profile="calls_by_caller",
+            key="$fU",
+            limit=front.calls_per_caller,
+            reason="caller_calls",
+            whom="Number",
+            retry_after=front.retry_after_s,
+        )
+        lines += _KNOWN_CALLER.format(limit=textwrap.indent(per_caller, "    "))
+    return textwrap.indent(lines, "    ")
+
 
 _METRICS_MODULES = """loadmodule "xhttp.so"
 loadmodule "xhttp_prom.so"
@@ -381,16 +399,7 @@ def render_config(front: FrontConfig) -> str:
         metrics_route=_METRICS_ROUTE.format(port=front.metrics_port) if front.metrics_port else "",
         dialog_modules=_DIALOG_MODULES.format(dialog_timeout_s=front.call_memory_s) if dialogs else "",
         dialog_in_dialog=_DIALOG_IN_DIALOG if dialogs else "",
-        dialog_limit=(
-            _DIALOG_LIMIT.format(calls_per_source=front.calls_per_source, retry_after=front.retry_after_s)
-            if front.calls_per_source
-            else ""
-        )
-        + (
-            _CALLER_LIMIT.format(calls_per_caller=front.calls_per_caller, retry_after=front.retry_after_s)
-            if front.calls_per_caller
-            else ""
-        ),
+        dialog_limit=_call_limits(front),
         register_contact=(
             f'subst_hf("Contact", "/@127\\.0\\.0\\.1:[0-9]+/@{advertised}:{front.sip_port}/", "a");'
             if advertised
