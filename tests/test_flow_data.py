@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbot.dialog import default_flow_path
+from callbot.dialog import default_flow_path, french
 from callbot.dialog.answers import AnswersData, load_answers, parse_opening, run_lookup, week_text
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -134,6 +134,38 @@ def test_store_address(retail: AnswersData) -> None:
         "city": "Lille",
         "phone": "03 20 55 81 47",
     }
+
+
+def test_store_answers_are_the_city_and_the_data_names_in_the_frames_callers_use(retail: AnswersData) -> None:
+    answers = retail.store_answers()
+    assert answers["Celui de Lyon"] == answers["Celui de la Part-Dieu"] == "Lyon Part-Dieu"
+    assert answers["Le magasin du Vieux-Port"] == answers["Marseille"] == "Marseille Vieux-Port"
+    assert answers["Rivoli"] == "Paris Rivoli" and "Celui de Rivoli" not in answers  # no article: bare only
+    assert "Grand-Place" not in answers and answers["Grand Place"] == "Lille Grand Place"  # one spelling
+
+
+def test_a_store_answer_two_stores_share_picks_neither(retail: AnswersData) -> None:
+    confluence = retail.stores["lyon_part_dieu"].model_copy(update={"name": "Lyon Confluence", "aliases": []})
+    data = retail.model_copy(update={"stores": {**retail.stores, "lyon_confluence": confluence}})
+    answers = data.store_answers()
+    assert "Lyon" not in answers and "Celui de Lyon" not in answers
+    assert answers["Lyon Confluence"] == "Lyon Confluence" and answers["la Part-Dieu"] == "Lyon Part-Dieu"
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("Lyon", "de Lyon"),
+        ("le Vieux-Port", "du Vieux-Port"),
+        ("la Part-Dieu", "de la Part-Dieu"),
+        ("les Halles", "des Halles"),
+        ("l'Opéra", "de l'Opéra"),
+        ("Annecy", "d'Annecy"),
+        ("Honfleur", "de Honfleur"),
+    ],
+)
+def test_de_before_a_name_is_contracted_as_french_says_it(name: str, said: str) -> None:
+    assert french.of(name) == said
 
 
 @pytest.mark.parametrize(

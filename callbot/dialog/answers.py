@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callbot.dialog import french
 from callbot.dialog.issues import FlowIssue, issues_from_validation, known_names, unknown_name_fix
+from callbot.dialog.nlu.normalize import normalize
 from callbot.dialog.yaml_lines import LocatedYaml, YamlProblem, load_located
 
 Weekday = Literal["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -168,9 +169,34 @@ class AnswersData(_Strict):
         return table
 
     def store_cities(self) -> dict[str, str]:
-        """Each store's city → the store's name: how callers most often answer "Pour quel magasin ?",
-        the closed set a recogniser can score an answer against."""
+        """Each store's city → the store's name: how callers most often answer "Pour quel magasin ?"."""
         return {store.city: store.name for store in self.stores.values()}
+
+    def store_answers(self) -> dict[str, str]:
+        """What a caller answers to "Pour quel magasin ?" → the store's name: the closed set a recogniser
+        scores an answer against. The city and the names the data gives (its name, its aliases), bare,
+        and the city or an alias with an article in the frames callers put them in ("Celui de Lyon",
+        "Le magasin du Vieux-Port"). A form two stores share (two stores in Lyon) is left out: it picks
+        no store."""
+        answers: dict[str, str] = {}
+        shared: set[str] = set()
+        for store in self.stores.values():
+            forms = [store.city, store.name, *store.aliases]
+            framed = [
+                frame.format(french.of(form))
+                for form in forms
+                if _takes_frame(form, store.city)
+                for frame in _FRAMES
+            ]
+            # One spelling per way of saying it: "Grand Place" and "Grand-Place" sound the same.
+            spellings: dict[str, str] = {}
+            for form in [*forms, *framed]:
+                spellings.setdefault(normalize(form), form)
+            for phrase in spellings.values():
+                if answers.get(phrase, store.name) != store.name:
+                    shared.add(phrase)
+                answers[phrase] = store.name
+        return {phrase: name for phrase, name in answers.items() if phrase not in shared}
 
     def display(self, source: str, key: str) -> str:
         entries: Mapping[str, Store | Product] = self.stores if source == "stores" else self.products
@@ -179,6 +205,15 @@ class AnswersData(_Strict):
 
 
 ENTITY_SOURCES: tuple[str, ...] = ("stores", "products")
+
+#: How callers frame a store's city or district when asked which store ("Celui de Lyon").
+_FRAMES = ("Celui {}", "Le magasin {}")
+
+
+def _takes_frame(form: str, city: str) -> bool:
+    """The city, or an alias that starts with its article ("le Vieux-Port"): the forms said after
+    "celui de" as they are. A bare district ("Rivoli", "rue de Rivoli") is scored bare only."""
+    return form == city or french.ARTICLE.match(form) is not None
 
 
 def load_answers(path: Path, display_path: str) -> tuple[AnswersData | None, list[FlowIssue]]:

@@ -88,7 +88,6 @@ CONFIRMATION_INTENT_SCORE = 0.75
 FailureKind = Literal["no_match", "no_input"]
 
 #: How callers answer "Pour quel magasin ?" with a city: the phrases scored against their audio.
-_STORE_ANSWERS = ("{}", "Celui de {}", "Le magasin de {}")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
 _LEADING_ANSWER = re.compile(r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon)\b\s*)+")
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
@@ -207,10 +206,7 @@ class Conversation(TurnDialog):
             # from 1360 to 2860 ms for no more calls reached.
             return {}
         return {
-            template.format(city): reading
-            for city, reading in data.store_cities().items()
-            if reading not in self._declined
-            for template in _STORE_ANSWERS
+            phrase: store for phrase, store in data.store_answers().items() if store not in self._declined
         }
 
     @property

@@ -4,10 +4,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from callbot.calendar_fr import MONTHS, WEEKDAYS
+
+#: A name's leading article: "le Vieux-Port", "la Part-Dieu", "l'Opéra".
+ARTICLE = re.compile(r"^(les(?=\s)|le(?=\s)|la(?=\s)|l')\s*", re.IGNORECASE)
 
 
 def clock(moment: time | datetime) -> str:
@@ -68,3 +72,20 @@ def euros(amount: float) -> str:
     if float(amount).is_integer():
         return f"{int(amount)} €"
     return f"{amount:.2f} €".replace(".", ",")
+
+
+def of(form: str) -> str:
+    """ "de" before a name, contracted as French says it: "de Lyon", "du Vieux-Port", "de la Part-Dieu",
+    "des Halles", "d'Annecy" (not before an h: some are aspirated)."""
+    article = ARTICLE.match(form)
+    rest = form[article.end() :] if article else form
+    match article.group(1).lower() if article else "":
+        case "le":
+            return f"du {rest}"
+        case "les":
+            return f"des {rest}"
+        case "la":
+            return f"de la {rest}"
+        case "l'":
+            return f"de l'{rest}"
+    return f"d'{rest}" if rest[:1].lower() in "aeiouyéèêâîôû" and rest[:1] else f"de {rest}"
