@@ -1357,3 +1357,41 @@ def test_naming_the_request_again_without_its_value_is_not_understood(flow: Flow
     conversation.hear("quels sont vos horaires")  # "Pour quel magasin ?"
     assert not conversation.understands("les horaires du magasin s'il vous plaît")
     assert "pas reconnu le magasin" in said(conversation.hear("les horaires du magasin s'il vous plaît"))
+
+
+@pytest.mark.parametrize(
+    "complaint",
+    [
+        "franchement je suis très déçue par votre magasin",
+        "vous vous êtes trompés, ce n'est pas la bonne couleur",
+        "on m'a facturé deux articles au lieu d'un",
+        "le pied du lampadaire est rayé",
+        "c'est scandaleux",
+    ],
+)
+def test_a_complaint_without_a_broken_product_goes_to_the_complaints_queue(
+    flow: Flow, complaint: str
+) -> None:
+    conversation = call(flow)
+    result = conversation.hear(complaint)
+    if "c'est bien ça" in said(result):  # a weak guess is confirmed before it is acted on
+        result = conversation.hear("oui")
+    assert [a.queue for a in result.actions if isinstance(a, Transfer)] == ["reclamations"]
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "comment on fait pour aller chez vous à Lille",
+        "vous pouvez m'expliquer le chemin jusqu'au magasin de Lille",
+    ],
+)
+def test_asking_the_way_to_a_store_gets_its_address(flow: Flow, asked: str) -> None:
+    assert "21 place du Général-de-Gaulle" in said(call(flow).hear(asked))
+
+
+def test_next_monday_said_on_a_monday_gets_that_day_s_hours_not_today_s(flow: Flow) -> None:
+    """ "lundi prochain" on a Monday may mean today or in seven days: the answer names the date it took
+    (30 November, when Marseille is closed for its inventory) instead of answering for today."""
+    answer = said(call(flow).hear("je passerai à Marseille lundi prochain, vous serez ouverts ?"))
+    assert "fermé le lundi 30 novembre (inventaire)" in answer

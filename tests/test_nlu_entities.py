@@ -81,3 +81,10 @@ def test_a_name_heard_with_its_vowels_wrong_is_still_found() -> None:
 
 def test_other_words_with_the_same_consonants_are_not_a_name() -> None:
     assert match_entity("il vourait s'implier à l'eau", ["ampoule LED à filament", "lampadaire Arco"]) is None
+
+
+def test_a_grammar_word_that_sounds_like_a_name_word_is_not_a_mention() -> None:
+    """ "vers" sounds like "verre": "un magasin vers chez moi" names no glass pendant."""
+    products = ["Suspension en verre Opaline", "Lampadaire Arco"]
+    assert match_entity("vous avez un magasin vers chez moi à Marseille", products) is None
+    assert match_entity("la suspension en verre", products) == "Suspension en verre Opaline"

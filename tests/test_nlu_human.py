@@ -27,6 +27,7 @@ ASKS_FOR_A_PERSON = [
     "pas à un robot",
     "j'en ai marre de ce robot",
     "je ne veux pas parler à une machine",
+    "j'ai pas envie de parler à un robot",
     "pas de robot, je veux un conseiller",
     "je ne veux pas de robot mais un conseiller",
     "je n'arrive pas à joindre un conseiller",

@@ -196,7 +196,9 @@ class DayCollector(_NoMemory):
     """The day a question is about ("vous êtes ouverts dimanche ?", "le 25 décembre", "ce soir").
 
     Read from the start of today: a bare hour ("vous êtes ouverts à 9 h ?") then stays today instead of
-    being moved to tomorrow as a call-back time already gone would be.
+    being moved to tomorrow as a call-back time already gone would be. A day French leaves open ("lundi
+    prochain" said on a Monday) is taken as its likelier reading, not dropped: the answer names the date
+    ("le lundi 30 novembre"), which the caller can correct, where dropping it answered for today.
     """
 
     def __init__(self, now: Callable[[], datetime], tz: ZoneInfo) -> None:
@@ -206,7 +208,7 @@ class DayCollector(_NoMemory):
     def hear(self, text: str) -> Heard:
         now = _local(self._clock(), self.tz)
         when = parse_when(text, now.replace(hour=0, minute=0, second=0, microsecond=0))
-        if when is None or when.ambiguous:
+        if when is None:
             return None
         day = when.at.date()
         return SlotValue(day, french.relative_day(day, now.date()).rstrip(","))

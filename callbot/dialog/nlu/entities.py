@@ -57,7 +57,16 @@ def _consonants(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", phonetic_key(word)))
 
 
+# Grammar words that sound like a name's word ("vers" / "verre", "sans" / "cent", "sur" / "sûr"): heard in
+# "un magasin vers chez moi", they are the sentence's grammar, never a partial mention of the name.
+_GRAMMAR_HEARD = frozenset(
+    {"vers", "pour", "sur", "sans", "dans", "chez", "avec", "mais", "donc", "car", "quand", "comme", "ou"}
+)
+
+
 def _name_similarity(name_word: str, heard: str) -> float:
+    if heard in _GRAMMAR_HEARD and heard != name_word:
+        return 0.0
     similarity = word_similarity(name_word, heard)
     if similarity >= _SAME_CONSONANTS or heard.isdigit() or name_word.isdigit():
         return similarity

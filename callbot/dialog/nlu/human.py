@@ -62,6 +62,7 @@ _REJECT_MACHINE = re.compile(
     rf"\b(?:pas (?:a |avec )?(?:un |une |le |la |ce |cette |votre |des |les |de |d )?{_ROBOT}"
     rf"|marre (?:de |du |des |d )?(?:ce |cette |votre |vos |la |le |les )?{_ROBOT}"
     rf"|(?:veux|voudrais|souhaite|aime|supporte) (?:plus|pas) (?:\w+ ){{0,3}}{_ROBOT}"
+    rf"|(?:pas|plus) envie (?:\w+ ){{0,4}}{_ROBOT}"
     rf"|(?:arretez|arrete|stop|stoppez) (?:le |la |ce |cette |votre )?{_ROBOT})\b"
 )
 _PEOPLE_RE = re.compile(r"\b(?:" + "|".join(_PEOPLE) + r")\b")
@@ -94,7 +95,7 @@ def wants_human(text: str) -> bool:
     "une (vraie) personne", "un agent", "un opérateur", "le standard", "un vendeur", "le responsable",
     "le service client", "parler à quelqu'un", "passez-moi quelqu'un", "un vrai" (at the end), "mettez-moi
     en relation", "transférez-moi", and rejecting the machine ("pas à un robot", "marre de ce robot",
-    "je ne veux pas parler à une machine").
+    "je ne veux pas parler à une machine", "j'ai pas envie de parler à un robot").
 
     A request is cancelled by a negation earlier in its clause ("je ne veux pas de conseiller", "pas
     besoin d'un conseiller", "sans conseiller"), unless the negation says the caller could not reach one

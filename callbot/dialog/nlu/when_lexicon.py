@@ -137,8 +137,11 @@ DURATION_BEFORE = re.compile(r"\b(?:pendant|depuis|durant|attendu|patiente|ca fa
 MERIDIEM_AFTER = re.compile(
     r"^ (?P<word>du matin|de la matinee|de l apres midi|de l aprem|du soir|de la soiree|de la nuit)\b"
 )
+# "pas maintenant", "j'ai pas le temps maintenant", "je suis occupé maintenant": now is when the caller
+# cannot talk, not the time asked for.
 IMMEDIATE_RE = re.compile(
-    r"\b(?<!pas )(?:tout de suite|maintenant|immediatement|des que possible|au plus vite|au plus tot|"
+    r"\b(?<!pas )(?<!temps )(?<!dispo )(?<!disponible )(?<!occupe )(?<!occupee )"
+    r"(?:tout de suite|maintenant|immediatement|des que possible|au plus vite|au plus tot|"
     r"le plus tot possible|le plus vite possible|rapidement|sur le champ|des maintenant|a l instant)\b"
 )
 # "dans 2 heures", "dans une demi heure", "d ici 30 minutes", "dans 15 jours", "il y a 2 heures".
