@@ -3,10 +3,12 @@
 closed-set scoring of the answers the question expects, as `CallSession` does when no free reading is
 understood.
 
-    python bench/closed_set_bench.py [N] [--seed S] [--cities-only]
+    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours]
 
 Half the answers name the city, half the district ("la Part-Dieu"). `--cities-only` scores the city
-phrases alone (what the store question offered before the data's aliases were added).
+phrases alone (what the store question offered before the data's aliases were added). `--hours` says
+hours instead ("Plutôt à quatorze heures trente"), scored against the times `Conversation.choices`
+offers once "jeudi" was said without its hour.
 
 Voices, levels and noise are drawn from the development ranges of bench/make_call_set.py. Prints, for
 each utterance, what free decoding heard and the closed-set pick with its score and margin, then how many
@@ -18,6 +20,9 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import make_caller_set  # bench/: the fixtures' telephone line
 import numpy as np
@@ -25,9 +30,11 @@ import numpy as np
 from callbot.asr import load_engine
 from callbot.asr.whisper_engine import WhisperEngine
 from callbot.audio.resample import resample
-from callbot.dialog import default_flow_path, load_flow
+from callbot.dialog import Conversation, default_flow_path, french, load_flow
 from callbot.dialog.collectors import named_entry
+from callbot.dialog.nlu import parse_when
 from callbot.session.call_session import CLOSED_SET_MIN_MARGIN, CLOSED_SET_MIN_SCORE
+from callbot.tts.french import number_to_words
 
 SAID = (
     "Celui de {c}",
@@ -37,6 +44,18 @@ SAID = (
     "{c}, s'il vous plaît",
     "Celui de {c}, s'il vous plaît",
 )
+#: How callers answer "À quelle heure ?" ({w}: the hour in words).
+HOUR_SAID = (
+    "À {w}",
+    "Plutôt à {w}",
+    "Vers {w}",
+    "{w}, s'il vous plaît",
+    "À {w}, ce serait bien",
+    "Disons {w}",
+)
+NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+#: What the caller says, the reading it stands for, and whether a free reading got it right.
+Answer = tuple[str, str, Callable[[str], bool]]
 #: What the store question offered before the data's aliases were added (--cities-only).
 CITY_ONLY = ("{c}", "Celui de {c}", "Le magasin de {c}")
 #: How callers name a store by its district (written apart from the data's aliases).
@@ -48,6 +67,39 @@ DISTRICT_SAID = {
 }
 
 
+def store_answers(args: argparse.Namespace, rng: random.Random) -> Iterator[Answer]:
+    """(what the caller says, the store it names, whether a free reading names it) for N answers."""
+    flow = load_flow(default_flow_path())
+    assert flow.data is not None
+    data, cities, names = flow.data, flow.data.store_cities(), flow.data.names("stores")
+    for index in range(args.count):
+        city = rng.choice(list(cities))
+        store = cities[city]
+        text = rng.choice(SAID).format(c=city) if index % 2 == 0 else rng.choice(DISTRICT_SAID[store])
+
+        def names_it(free: str, store: str = store) -> bool:
+            named = named_entry(free, names)
+            return named is not None and data.display("stores", named) == store
+
+        yield text, store, names_it
+
+
+def hour_answers(args: argparse.Namespace, rng: random.Random) -> Iterator[Answer]:
+    """(what the caller says, the reading of that hour on Thursday, whether a free reading gives it)."""
+    hours = [(hour, minute) for hour in range(9, 18) for minute in (0, 30)]
+    for _ in range(args.count):
+        hour, minute = rng.choice(hours)
+        words = "midi" if hour == 12 else f"{number_to_words(hour, feminine=True)} heures"
+        words += (" et demi" if hour == 12 else " trente") if minute else ""
+        at = datetime(2026, 11, 26, hour, minute, tzinfo=NOW.tzinfo)
+
+        def gives_it(free: str, at: datetime = at) -> bool:
+            when = parse_when(free, NOW)
+            return when is not None and (when.at.hour, when.at.minute) == (at.hour, at.minute)
+
+        yield rng.choice(HOUR_SAID).format(w=words), f"le 26 novembre à {french.clock(at)}", gives_it
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -55,24 +107,28 @@ def main() -> int:
     parser.add_argument("count", nargs="?", type=int, default=24)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--cities-only", action="store_true", help="score the city phrases alone")
+    parser.add_argument("--hours", action="store_true", help="answers to « À quelle heure ? » on Thursday")
     args = parser.parse_args()
     line = make_caller_set.line
     flow = load_flow(default_flow_path())
     assert flow.data is not None
-    cities = flow.data.store_cities()
-    phrases = flow.data.store_answers()
-    names = flow.data.names("stores")
+    if args.hours:
+        conversation = Conversation(flow, lambda: NOW, "+33612345678")
+        conversation.start()
+        conversation.hear("je voudrais être rappelé")
+        conversation.hear("jeudi")  # "Jeudi 26 novembre, d'accord. À quelle heure ?"
+        phrases, answers = conversation.choices, hour_answers
+    else:
+        phrases, answers = flow.data.store_answers(), store_answers
     if args.cities_only:
+        cities = flow.data.store_cities()
         phrases = {text.format(c=city): store for city, store in cities.items() for text in CITY_ONLY}
     engine = load_engine("whisper")
     assert isinstance(engine, WhisperEngine)
     rng = random.Random(args.seed)
-    free_right = picked_right = picked_wrong = 0
+    free_right = picked_right = picked_wrong = rescued = 0
     seconds = 0.0
-    for index in range(args.count):
-        city = rng.choice(list(cities))
-        store = cities[city]
-        text = rng.choice(SAID).format(c=city) if index % 2 == 0 else rng.choice(DISTRICT_SAID[store])
+    for index, (text, truth, free_is_right) in enumerate(answers(args, rng)):
         voice = line.Voice(speed=rng.randint(89, 105), pitch=rng.randint(93, 107), gain_db=rng.uniform(-3, 2))
         rendered = line.render_utterance(text, voice, seed=index, noise_dbfs=rng.choice([-60, -60, -60, -48]))
         audio = np.frombuffer(resample(rendered.pcm, 8000, 16000), "<i2").astype(np.float32) / 32768
@@ -85,16 +141,17 @@ def main() -> int:
             best[phrases[phrase]] = max(score, best.get(phrases[phrase], -99.0))
         (top, score), (_, second) = sorted(best.items(), key=lambda item: -item[1])[:2]
         accepted = score >= CLOSED_SET_MIN_SCORE and score - second >= CLOSED_SET_MIN_MARGIN
-        named = named_entry(free, names)
-        free_right += named is not None and flow.data.display("stores", named) == store
-        picked_right += accepted and top == store
-        picked_wrong += accepted and top != store
-        mark = ("taken" if accepted else "left") + ("" if top == store else " WRONG")
+        free_ok = free_is_right(free)
+        free_right += free_ok
+        picked_right += accepted and top == truth
+        picked_wrong += accepted and top != truth
+        rescued += accepted and top == truth and not free_ok
+        mark = ("taken" if accepted else "left") + ("" if top == truth else " WRONG")
         print(f"{text!r:38} free={free!r:40} closed={top} {score:.2f} (+{score - second:.2f}) {mark}")
     print(
-        f"free decoding right {free_right}/{args.count}; closed set taken and right {picked_right}, "
-        f"taken and wrong {picked_wrong}; {seconds / args.count * 1000:.0f} ms per scored answer "
-        f"({len(phrases)} phrases)"
+        f"free decoding right {free_right}/{args.count}; closed set taken and right {picked_right} "
+        f"({rescued} where free decoding was wrong), taken and wrong {picked_wrong}; "
+        f"{seconds / args.count * 1000:.0f} ms per scored answer ({len(phrases)} phrases)"
     )
     return 0
 

@@ -68,6 +68,25 @@ def test_forget_drops_the_remembered_day() -> None:
     )
 
 
+def test_once_a_day_waits_for_its_hour_its_bookable_times_are_the_closed_set_of_answers() -> None:
+    when = collector(check=lambda at: "Fermé le soir." if at.hour >= 18 else None)
+    assert when.hour_answers() == {}  # no day said yet
+    when.hear("demain")
+    answers = when.hour_answers()
+    assert answers["À 14h30."] == answers["À quatorze heures trente."] == "le 24 novembre à 14 h 30"
+    assert answers["À midi."] == "le 24 novembre à 12 h" and "À une heures." not in answers
+    assert "À 18h." not in answers and "À 17h30." in answers  # what the check refuses is not offered
+    assert isinstance(when.hear(answers["À 9h."]), SlotValue)
+
+
+def test_the_hours_offered_for_today_are_those_still_ahead() -> None:
+    when = collector()
+    when.hear("aujourd'hui")
+    assert min(when.hour_answers().values()) == "le 23 novembre à 15 h 30"
+    when.hear("la semaine prochaine")  # several days: the day is asked first, not the hour
+    assert when.hour_answers() == {}
+
+
 def test_a_moment_already_past_is_a_problem_with_the_flows_words() -> None:
     assert collector(past="C'est passé.").hear("ce matin à 10 h") == Problem("C'est passé.")
 

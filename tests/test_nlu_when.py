@@ -145,6 +145,11 @@ MONDAY_CASES = [
     C("lundi", "11-30 09:00", "day?", "09:00..18:00"),
     C("mardi prochain", "11-24 09:00", "day?", "09:00..18:00"),
     C("jeudi prochain à 14 h", "11-26 14:00", "minute"),
+    # Weekdays as Whisper writes them on an 8 kHz line, where a day fits.
+    C("Je dis à 14h30", "11-26 14:30", "minute"),
+    C("j'aimerais être rappelé je dis.", "11-26 09:00", "day", "09:00..18:00"),
+    C("plutôt jédis", "11-26 09:00", "day", "09:00..18:00"),
+    C("ça me dit à 10 heures", "11-28 10:00", "minute"),
     C("jeudi 27", "11-27 09:00", "day?", "09:00..18:00"),
     # Offsets from now, and right now.
     C("dans une heure", "11-23 11:30", "minute"),
@@ -224,6 +229,8 @@ def test_prochain_ambiguity_is_explained_with_both_dates() -> None:
         "plus tard",
         "j'ai attendu 2 heures",
         "pas maintenant",
+        "je dis ce que je pense",
+        "ça me dit rien",
         "j'ai pas le temps maintenant vous pouvez me recontacter",
         "je suis occupé maintenant, rappelez-moi",
         "dans 100000 jours",

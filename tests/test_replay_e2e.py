@@ -243,6 +243,32 @@ def test_a_store_named_by_its_district_is_found_among_the_expected_answers(
     assert "Marseille Vieux-Port" in (result.turns[1].bot or "")
 
 
+def test_thursday_heard_as_je_dis_still_books_the_call_back_on_thursday(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """Whisper base writes "jeudi" said on the line as "Je dis à 14h30": where a day fits (before a time,
+    or alone at the end) it is read as Thursday, and the call-back is booked then."""
+    recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi à quatorze heures trente", "Oui")
+    result = replay_call(stack, recording, now=NOW)
+    assert "je dis" in result.turns[1].transcript.lower()
+    assert result.outcome.type == "callback"
+    assert result.outcome.callback_at == datetime(2026, 11, 26, 14, 30, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def test_an_hour_free_decoding_misses_is_found_among_the_day_s_times(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """Once the day is known ("Jeudi 26 novembre, d'accord. À quelle heure ?"), "À dix-sept heures" that
+    Whisper writes "Adic c'est peur." is scored against that day's bookable times: 17 h is clearly ahead,
+    read back, and booked on the caller's yes."""
+    recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi", "À dix-sept heures", "Oui")
+    result = replay_call(stack, recording, now=NOW)
+    [closed] = [e for e in result.events if e["event"] == "asr_closed_set"]
+    assert closed["accepted"] and closed["reading"] == "le 26 novembre à 17 h"
+    assert result.outcome.type == "callback"
+    assert result.outcome.callback_at == datetime(2026, 11, 26, 17, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
     """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
     by digit, before a person is offered: the second try finds the order."""

@@ -552,6 +552,30 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
         )
 
 
+@pytest.mark.parametrize(("scores", "taken"), [({"À 15h.": -1.5}, True), ({"À 15h.": -4.0}, False)])
+def test_an_hour_from_the_closed_set_is_taken_when_clearly_ahead_and_never_asked_back(
+    flow, prompts, caller_voice, scores, taken
+):
+    """ "Jeudi 26 novembre, d'accord. À quelle heure ?" then an answer no free reading makes sense of:
+    the day's times are scored; a clear lead is read back as the call-back time, a mere lead is not
+    asked back (near-ties between hours were mostly wrong, and the time is read back anyway)."""
+    recognizer = ScriptedRecognizer(["je voudrais être rappelé", "jeudi", "Bisous à calendar."])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    for sentence in ("Je voudrais être rappelé.", "Jeudi.", "Plutôt à quinze heures."):
+        caller.play(say(caller_voice, sentence))
+        caller.wait_until_listening()
+    assert "À quinze heures." in recognizer.scored  # type: ignore[attr-defined]
+    [event] = caller.session.log.of_type("asr_closed_set")
+    assert (event["reading"], event["accepted"], event["ask_back"]) == ("le 26 novembre à 15 h", taken, False)
+    answer = caller.session.turns[2].bot or ""
+    if taken:
+        assert answer.startswith("Je vous rappelle jeudi 26 novembre à 15 h")
+    else:
+        assert "Je n'ai pas compris le moment" in answer
+
+
 @pytest.mark.parametrize(
     ("reworded", "expected"),
     [

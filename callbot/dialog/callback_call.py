@@ -116,6 +116,10 @@ class CallbackCallDialog(TurnDialog):
         """No closed set here: a yes/no heard as "Bon." is not rescued by scoring (facts.md)."""
         return {}
 
+    @property
+    def choice_asked_back(self) -> bool:
+        return False
+
     def understands(self, text: str) -> bool:
         """Whether `text` answers the current question (a yes/no, a time when one is asked) or says
         something this dialog acts on whatever the question (a person asked for, a voicemail)."""

@@ -195,19 +195,31 @@ class Conversation(TurnDialog):
     def choices(self) -> dict[str, str]:
         """The closed set of answers the current question expects, as phrases to score against the
         caller's audio → the reading each stands for ("Celui de Lyon" → "Lyon Part-Dieu"); empty when
-        the question is open. Used only when no free reading was understood (see CallSession)."""
+        the question is open. Used only when no free reading was understood (see CallSession). The
+        store questions, and the hour once a call-back's day is known (`WhenCollector.hour_answers`)."""
         collect = self._current.collect
         data = self.flow.data
-        if collect is None or self._awaiting_confirmation or self._guess is not None or data is None:
+        if collect is None or self._awaiting_confirmation or self._guess is not None:
             return {}  # a yes/no is expected: never score it against the stores
+        collector = self._collectors.get(collect)
+        if isinstance(collector, WhenCollector):
+            return collector.hour_answers()  # "À quelle heure ?" once the day is known
         slot = self.flow.slots[collect]
-        if slot.type != "entity" or slot.from_ != "stores":
+        if data is None or slot.type != "entity" or slot.from_ != "stores":
             # Products too were tried: 40 phrases cost 1.6 s a turn and pushed the held-out response p95
             # from 1360 to 2860 ms for no more calls reached.
             return {}
         return {
             phrase: store for phrase, store in data.store_answers().items() if store not in self._declined
         }
+
+    @property
+    def choice_asked_back(self) -> bool:
+        """Whether a closed-set answer that only leads may be asked back ("Lyon Part-Dieu, c'est bien
+        ça ?"). Not for an hour: near-ties there were mostly wrong ("10 h" for "quinze heures") and the
+        call-back's read-back would be a second confirmation; only a clear lead is taken."""
+        collect = self._current.collect
+        return collect is None or not isinstance(self._collectors.get(collect), WhenCollector)
 
     @property
     def heard_someone(self) -> bool:

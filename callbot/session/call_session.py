@@ -136,6 +136,11 @@ class Dialog(Protocol):
         """Phrases of the closed set of answers expected now → the reading each stands for (or empty)."""
         ...
 
+    @property
+    def choice_asked_back(self) -> bool:
+        """Whether a closed-set answer that only leads is asked back (else only a clear lead is taken)."""
+        ...
+
     def dtmf(self, digits: str) -> TurnResult: ...
 
     def prompt_cut(self, text: str, played_ms: int, total_ms: int) -> None:
@@ -506,7 +511,11 @@ class CallSession:
         reading, score = ranked[0]
         margin = score - ranked[1][1] if len(ranked) > 1 else math.inf
         accepted = score >= CLOSED_SET_MIN_SCORE and margin >= CLOSED_SET_MIN_MARGIN
-        leads = score >= CLOSED_SET_UNSURE_MIN_SCORE and margin >= CLOSED_SET_UNSURE_MIN_MARGIN
+        leads = (
+            self.conversation.choice_asked_back
+            and score >= CLOSED_SET_UNSURE_MIN_SCORE
+            and margin >= CLOSED_SET_UNSURE_MIN_MARGIN
+        )
         self.log.emit(
             self.now_ms,
             "asr_closed_set",

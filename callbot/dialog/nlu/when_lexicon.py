@@ -24,6 +24,16 @@ MONTH_VARIANTS = {
     "decembr": "decembre",
 }
 
+# What Whisper writes for a weekday said alone on an 8 kHz line: "jeudi" → "je dis" ("Je dis à 14h30",
+# "rappelez-moi je dis"), "jédis"; "samedi" → "ça me dit". Taken for the day only where a day fits: at
+# the end, or before a time or a part of the day ("je dis ce que je pense" stays as it is).
+_DAY_FITS_AFTER = r"(?= (?:a|vers|matin|apres midi|soir|prochain|en fin|en debut|dans l|\d)\b|$)"
+WEEKDAY_SOUND_ALIKES = (
+    (re.compile(r"\bje dis" + _DAY_FITS_AFTER), "jeudi"),
+    (re.compile(r"\bjedis?\b"), "jeudi"),
+    (re.compile(r"\b(?:ca|sa) me dit" + _DAY_FITS_AFTER), "samedi"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PartOfDay:

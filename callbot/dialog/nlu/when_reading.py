@@ -30,6 +30,7 @@ from callbot.dialog.nlu.when_lexicon import (
     PARTS_OF_DAY,
     RELATIVE_RE,
     TIME_RE,
+    WEEKDAY_SOUND_ALIKES,
     WEEKDAYS,
     WINDOW_START_BEFORE,
     WITHIN_THE_HOUR_RE,
@@ -123,7 +124,10 @@ class Reading:
 def read(text: str, today: date) -> Reading:
     """Read the date and time expressions of ``text``; days are placed on the calendar from ``today``."""
     words = [MONTH_VARIANTS.get(word, word) for word in canonical_words(normalize(text).split())]
-    masked = _Masked(" ".join(words))
+    said = " ".join(words)
+    for sound_alike, weekday in WEEKDAY_SOUND_ALIKES:
+        said = sound_alike.sub(weekday, said)
+    masked = _Masked(said)
     reading = Reading()
     _read_offset(masked, today, reading)
     if reading.offset is not None and reading.offset.elapsed is not None:
