@@ -1220,13 +1220,27 @@ def test_a_store_name_does_not_drown_the_request(flow: Flow) -> None:
 
 
 @pytest.mark.parametrize(
-    "goodbye", ["Non, merci, ça sera tout pour aujourd'hui.", "Non, merci, bonne journée.", "Au revoir."]
+    "goodbye", ["Non, merci, ça sera tout pour aujourd'hui.", "Non, merci, bonne journée."]
 )
-def test_a_goodbye_ends_the_call_even_while_a_value_is_asked(flow: Flow, goodbye: str) -> None:
+def test_a_no_thanks_goodbye_ends_the_call_even_while_a_value_is_asked(flow: Flow, goodbye: str) -> None:
     conversation = call(flow)
     conversation.hear("quels sont vos horaires")  # "Pour quel magasin ?"
     result = conversation.hear(goodbye)
     assert kinds(result)[-1] == "Hangup" and conversation.ended
+
+
+@pytest.mark.parametrize("goodbye", ["Au revoir.", "Merci, au revoir.", "Je dis au revoir."])
+def test_a_bare_goodbye_while_a_value_is_asked_is_asked_back_before_the_call_ends(
+    flow: Flow, goodbye: str
+) -> None:
+    """Whisper writes "Merci, au revoir." for a short answer it did not hear ("Vers seize heures")."""
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    conversation.hear("jeudi")  # "Jeudi 26 novembre, d'accord. À quelle heure ?"
+    result = conversation.hear(goodbye)
+    assert said(result) == "Vous souhaitez terminer l'appel, c'est bien ça ?" and not conversation.ended
+    assert said(conversation.hear("non")).startswith("D'accord. Quand souhaitez-vous être rappelé ?")
+    assert "Je vous rappelle jeudi 26 novembre à 15 h" in said(conversation.hear("à quinze heures"))
 
 
 @pytest.mark.parametrize("weak", ["Merci.", "Bon, voilà."])

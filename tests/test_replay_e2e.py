@@ -269,6 +269,18 @@ def test_an_hour_free_decoding_misses_is_found_among_the_day_s_times(
     assert result.outcome.callback_at == datetime(2026, 11, 26, 17, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
+def test_a_goodbye_whisper_makes_of_an_unheard_hour_does_not_end_the_call(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "Vers seize heures" comes out of Whisper as "Merci, au revoir.": while the hour is asked, a bare
+    goodbye is asked back ("Vous souhaitez terminer l'appel, c'est bien ça ?") instead of hanging up."""
+    recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi", "Vers seize heures")
+    result = replay_call(stack, recording, now=NOW)
+    assert "au revoir" in result.turns[2].transcript.lower()
+    assert result.turns[2].bot == "Vous souhaitez terminer l'appel, c'est bien ça ?"
+    assert result.outcome.type != "hangup"
+
+
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
     """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
     by digit, before a person is offered: the second try finds the order."""

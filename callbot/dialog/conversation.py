@@ -88,6 +88,8 @@ CONFIRMATION_INTENT_SCORE = 0.75
 FailureKind = Literal["no_match", "no_input"]
 
 #: How callers answer "Pour quel magasin ?" with a city: the phrases scored against their audio.
+#: A goodbye that starts by refusing ("non merci, ça sera tout") is no misheard answer.
+_REFUSAL = re.compile(r"^(?:non|nan)\b")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
 _LEADING_ANSWER = re.compile(r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon)\b\s*)+")
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
@@ -384,8 +386,18 @@ class Conversation(TurnDialog):
             if self._handle_intent(human, 1.0, text):
                 return
         goodbye = self._goodbye_in(text)
+        if (
+            goodbye is not None
+            and self._half_collected()
+            and not _REFUSAL.match(normalize(text))
+            and self._ask_guess(goodbye, 1.0, text)
+        ):
+            # "Merci, au revoir." is also what Whisper writes for a short answer it did not hear ("Vers
+            # seize heures"): while a value is asked for or read back, a bare goodbye is asked back
+            # first. "Non merci, bonne journée" refuses the question too: the caller is leaving.
+            return
         if goodbye is not None and self._handle_intent(goodbye, 1.0, text):
-            return  # "non merci, ça sera tout": whatever was asked, the caller is leaving
+            return  # "non merci, ça sera tout": the caller is leaving
         if self._awaiting_confirmation and self._confirmation(text):
             return
         confirming = self._awaiting_confirmation
