@@ -98,6 +98,12 @@ def _reasks(flow: Any) -> tuple[str, ...]:
 
 #: The bot says it did not get what the caller just said (--repeat-when-asked).
 REASKS = _reasks(make_call_set.FLOW)
+#: The flow's questions for a store or a product → the slot (--name-again).
+ENTITY_ASKS = {
+    squash(str(state.ask)): state.collect
+    for state in make_call_set.FLOW.states.values()
+    if state.ask and state.collect and make_call_set.FLOW.slots[state.collect].type == "entity"
+}
 DIGIT_WORDS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
 
 
@@ -109,12 +115,16 @@ class ConfirmingCaller:
     The answers are spoken in the call's own voice, through the same line (noise level and seed), and
     remembered with where they came, so that WER counts them as said."""
 
-    def __init__(self, call: dict[str, Any], split: str, repeats: bool = False) -> None:
+    def __init__(
+        self, call: dict[str, Any], split: str, repeats: bool = False, names_again: bool = False
+    ) -> None:
         self.call = call
         self.words = CONFIRMATIONS.get(split, CONFIRMATIONS["dev"])
         #: Also say the last scripted turn again when the bot says it did not get it (once per turn;
         #: digit by digit when asked so), as callers do.
         self.repeats = repeats
+        #: Also name again the store or product already named when the bot asks for it (once per turn).
+        self.names_again = names_again
         self._repeated: set[int] = set()
         self.said: list[tuple[int, str]] = []  # (before scripted turn n, text)
         self._audio: dict[str, bytes] = {}
@@ -122,8 +132,9 @@ class ConfirmingCaller:
     def __call__(self, bot: str, next_turn: int) -> bytes | None:
         if len(self.said) >= MAX_UNPLANNED_ANSWERS:
             return None
-        if self.repeats and next_turn > 0 and next_turn not in self._repeated:
-            again = self._again(squash(bot), self.call["turns"][next_turn - 1])
+        if (self.repeats or self.names_again) and next_turn > 0 and next_turn not in self._repeated:
+            again = self._again(squash(bot), self.call["turns"][next_turn - 1]) if self.repeats else None
+            again = again or (self._named_again(squash(bot), next_turn) if self.names_again else None)
             if again:
                 self._repeated.add(next_turn)
                 self.said.append((next_turn, again))
@@ -150,6 +161,24 @@ class ConfirmingCaller:
         if number and "chiffre par chiffre" in bot:
             return ", ".join(DIGIT_WORDS[int(d)] for d in number).capitalize() + "."
         return str(last["text"])
+
+    def _named_again(self, bot: str, next_turn: int) -> str | None:
+        """The store or product the caller already named, in the words it used ("Paris.", "Le
+        plafonnier Halo."), when the bot asks for it: a caller answers the question rather than wait."""
+        said = " ".join(squash(turn["text"]) for turn in self.call["turns"][:next_turn])
+        for ask, slot in ENTITY_ASKS.items():
+            key = self.call.get("slots", {}).get(slot)
+            if ask not in bot or key is None:
+                continue
+            table = make_call_set.STORES if key in make_call_set.STORES else make_call_set.PRODUCTS
+            entry = table.get(key, {})
+            forms = sorted([entry.get("name", ""), *entry.get("aliases", [])], key=len, reverse=True)
+            named = next(
+                (form for form in forms if form and re.search(rf"\b{re.escape(squash(form))}\b", said)), None
+            )
+            if named is not None:
+                return f"{named[0].upper()}{named[1:]}."
+        return None
 
     @staticmethod
     def _guessed(bot: str) -> bool:
@@ -512,6 +541,13 @@ def main(argv: list[str] | None = None) -> int:
         "order number digit by digit when asked so; implies answering confirmations like "
         "--answer-confirmations",
     )
+    parser.add_argument(
+        "--name-again",
+        action="store_true",
+        help="the scripted caller also names again the store or product it already named when the bot asks "
+        'for it ("Quel produit cherchez-vous ?" → "Le plafonnier Halo."), once per turn; implies '
+        "answering confirmations like --answer-confirmations",
+    )
     args = parser.parse_args(argv)
 
     print(f"callbot imported from {Path(callbot.__file__).parent}")
@@ -548,8 +584,13 @@ def main(argv: list[str] | None = None) -> int:
     for call in calls:
         cpu0 = time.process_time()
         confirming = (
-            ConfirmingCaller(call, document.get("split", "dev"), repeats=args.repeat_when_asked)
-            if (args.answer_confirmations or args.repeat_when_asked) and kind == "calls"
+            ConfirmingCaller(
+                call,
+                document.get("split", "dev"),
+                repeats=args.repeat_when_asked,
+                names_again=args.name_again,
+            )
+            if (args.answer_confirmations or args.repeat_when_asked or args.name_again) and kind == "calls"
             else None
         )
         result = replay_call(stack, args.directory / call["file"], now=now, caller=caller, answer=confirming)
@@ -571,8 +612,9 @@ def main(argv: list[str] | None = None) -> int:
             "split": document.get("split"),
             "voice_engine": document.get("voice_engine"),
             "now": now.isoformat(),
-            "answer_confirmations": args.answer_confirmations or args.repeat_when_asked,
+            "answer_confirmations": args.answer_confirmations or args.repeat_when_asked or args.name_again,
             "repeat_when_asked": args.repeat_when_asked,
+            "name_again": args.name_again,
         }
         args.json.write_text(
             json.dumps(
