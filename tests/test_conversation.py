@@ -1409,3 +1409,9 @@ def test_next_monday_said_on_a_monday_gets_that_day_s_hours_not_today_s(flow: Fl
     (30 November, when Marseille is closed for its inventory) instead of answering for today."""
     answer = said(call(flow).hear("je passerai à Marseille lundi prochain, vous serez ouverts ?"))
     assert "fermé le lundi 30 novembre (inventaire)" in answer
+
+
+def test_an_intensifier_is_no_sign_of_a_complaint(flow: Flow) -> None:
+    """ "très" frames any request ("je suis très pressé"): it weighs like "voudrais", whatever intent's
+    examples happen to use it ("je suis très déçu")."""
+    assert call(flow).hear("je suis très embêté avec mon coli").intent == "suivi_commande"

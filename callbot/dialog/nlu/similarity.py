@@ -34,14 +34,15 @@ STOP_WORDS = _word_set(
     bonjour bonsoir allo madame monsieur mademoiselle
     """
 )
-# Words that frame any request ("je voudrais savoir si...", "je vous appelle parce que..."). A handful of
+# Words that frame any request ("je voudrais savoir si...", "je vous appelle parce que...", "je suis très
+# pressé"): intensifiers included, which say how, not what. A handful of
 # examples may use them in one intent only, which would make them look discriminative; they are given a
 # fixed low weight instead.
 GENERIC_WORDS = _word_set(
     """
     veux veut voulez voudrais voudrait voudrions voulais voulait souhaite souhaiterais souhaitais souhaitons
     aimerais aimerait savoir sais sait saurais connaitre peux peut pouvez pourriez pourrais pourrait
-    demander demande dire besoin question appelle appele appeler parce car comme aussi juste
+    demander demande dire besoin question appelle appele appeler parce car comme aussi juste tres vraiment
     """
 )
 # Hesitations a recogniser transcribes; they carry nothing and are dropped before matching.
