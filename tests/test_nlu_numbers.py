@@ -26,6 +26,10 @@ from callbot.dialog.nlu import PhoneNumber, extract_order_number, extract_phone_
         ("ma commande 458129 et mon numéro 06 12 34 56 78", "458129"),
         ("mon téléphone c'est le 06 12 34 56 78 et la commande 4 5 8 1 2 9", "458129"),
         ("référence A 7 7 3 1 0 4 2", "7731042"),
+        # Digits written as their homophones by a recogniser that writes words, between digits only.
+        ("ma commande quatre cette deux cinq six zéro", "472560"),
+        ("quatre cinq oui un deux neuf", "458129"),
+        ("quatre si trois trois huit huit", "463388"),
     ],
 )
 def test_order_numbers(said: str, order: str) -> None:
@@ -34,7 +38,15 @@ def test_order_numbers(said: str, order: str) -> None:
 
 @pytest.mark.parametrize(
     "said",
-    ["12345", "j'ai deux commandes", "ma commande", "", "le 3 décembre à 14 h", "1 2 3 4 5 6 7 8 9 0 1 2"],
+    [
+        "12345",
+        "j'ai deux commandes",
+        "ma commande",
+        "",
+        "le 3 décembre à 14 h",
+        "1 2 3 4 5 6 7 8 9 0 1 2",
+        "oui 4 5 8 1 2",  # a homophone outside the digits is the word it is
+    ],
 )
 def test_no_order_number(said: str) -> None:
     assert extract_order_number(said) is None

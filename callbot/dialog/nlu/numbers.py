@@ -61,15 +61,46 @@ class _Run:
         return "".join(self.groups)
 
 
+# What a recogniser writes for a digit said alone on a phone line ("quatre cette deux" for "quatre sept
+# deux", "cinq oui un" for "cinq huit un"): taken for that digit only between two digits said one by one.
+_DIGIT_SOUND_ALIKES = {
+    "cette": "7",
+    "cet": "7",
+    "set": "7",
+    "sete": "7",
+    "oui": "8",
+    "wi": "8",
+    "huite": "8",
+    "si": "6",
+    "sis": "6",
+    "scie": "6",
+    "sein": "5",
+    "saint": "5",
+    "de": "2",
+    "deu": "2",
+    "noeud": "9",
+}
+
+
+def _dictated_digit(words: list[str], index: int) -> str | None:
+    """The digit a misheard word stands for, between two digits dictated one by one ("4 cette 2")."""
+    digit = _DIGIT_SOUND_ALIKES.get(words[index])
+    if digit is None or not 0 < index < len(words) - 1:
+        return None
+    around = (words[index - 1], words[index + 1])
+    return digit if all(len(word) == 1 and word.isdigit() for word in around) else None
+
+
 def _digit_runs(text: str) -> list[_Run]:
     """Runs of digit groups; hesitations and "tiret" inside a run do not end it, any other word does."""
     runs: list[_Run] = []
     groups: list[str] = []
     before: tuple[str, ...] = ()
     words: list[str] = []
-    for word in normalize(text).split():
+    said = normalize(text).split()
+    for index, word in enumerate(said):
         prefixed = _PREFIXED_DIGITS.match(word)
-        digits = word if word.isdigit() else (prefixed.group(2) if prefixed else None)
+        digits = word if word.isdigit() else (prefixed.group(2) if prefixed else _dictated_digit(said, index))
         if digits is not None:
             if not groups:
                 before = tuple(words[-_CUE_LOOKBACK:])
