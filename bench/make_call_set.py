@@ -25,9 +25,12 @@ Two splits that share no phrasing, voice range or seed:
 speed/pitch ranges disjoint) through the same line. `--first-turns` writes each call's first turn alone,
 as single utterances with a labels.json like bench/make_caller_set.py's (intent accuracy only).
 
+`--noisy-share 1` puts every call of the split on its noisy line (a development set of noisy calls
+to work on noise with, its noise range unchanged, the held-out's louder range still unseen).
+
 Usage:
   python bench/make_call_set.py OUT_DIR --split dev|heldout [--calls N] [--seed S] [--voice pico|espeak]
-                                [--first-turns]
+                                [--first-turns] [--noisy-share SHARE]
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -946,10 +949,10 @@ class Planned:
         return f"{self.script.scenario}_{self.index:03d}.wav"
 
 
-def plan(split: str, calls: int, seed: int, engine: str) -> list[Planned]:
+def plan(split: str, calls: int, seed: int, engine: str, cond: Conditions | None = None) -> list[Planned]:
     rng = random.Random(f"{split}:{seed}")
     builder = Builder(PHRASINGS[split], rng)
-    cond = CONDITIONS[split]
+    cond = cond or CONDITIONS[split]
     caller_set = _make_caller_set_sentences() if split == "heldout" else set()
     openings = PHRASINGS[split].openings
     order = list(SCENARIOS)
@@ -976,11 +979,18 @@ def plan(split: str, calls: int, seed: int, engine: str) -> list[Planned]:
 
 
 def generate(
-    out_dir: Path, split: str, calls: int, seed: int, engine: str, first_turns: bool
+    out_dir: Path,
+    split: str,
+    calls: int,
+    seed: int,
+    engine: str,
+    first_turns: bool,
+    noisy_share: float | None = None,
 ) -> dict[str, Any]:
     check_tables()
     out_dir.mkdir(parents=True, exist_ok=True)
-    items = plan(split, calls, seed, engine)
+    cond = CONDITIONS[split] if noisy_share is None else replace(CONDITIONS[split], noisy_share=noisy_share)
+    items = plan(split, calls, seed, engine, cond)
     common = {
         "generator": "bench/make_call_set.py",
         "split": split,
@@ -990,7 +1000,7 @@ def generate(
         "caller": CALLER,
         "sample_rate": line.LINE_RATE,
         "text_checked_with": str(Path(sys.modules["callbot"].__file__ or "").parent),
-        "conditions": {k: v for k, v in vars(CONDITIONS[split]).items()},
+        "conditions": {k: v for k, v in vars(cond).items()},
     }
     if first_turns:
         labels = []
@@ -1070,6 +1080,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="default: a fixed seed per split")
     parser.add_argument("--voice", choices=("pico", "espeak"), default="pico")
     parser.add_argument(
+        "--noisy-share",
+        type=float,
+        default=None,
+        help="share of calls on the split's noisy line instead of its own (1 for a set of noisy calls)",
+    )
+    parser.add_argument(
         "--first-turns",
         action="store_true",
         help="write each call's first turn alone (labels.json of single utterances)",
@@ -1081,7 +1097,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--calls must be at least 1")
     started = time.perf_counter()
     try:
-        document = generate(args.out_dir, args.split, calls, seed, args.voice, args.first_turns)
+        document = generate(
+            args.out_dir, args.split, calls, seed, args.voice, args.first_turns, args.noisy_share
+        )
     except (GeneratorError, line.FixtureError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
