@@ -98,6 +98,8 @@ def _reasks(flow: Any) -> tuple[str, ...]:
 
 #: The bot says it did not get what the caller just said (--repeat-when-asked).
 REASKS = _reasks(make_call_set.FLOW)
+#: What the bot says after a "non" to a guess asked back, before asking its question again.
+GUESS_DECLINED = squash(make_call_set.FLOW.prompts.guess_declined)
 #: The flow's questions for a store or a product → the slot (--name-again).
 ENTITY_ASKS = {
     squash(str(state.ask)): state.collect
@@ -153,9 +155,11 @@ class ConfirmingCaller:
         return self._speak(text)
 
     def _again(self, bot: str, last: dict[str, Any]) -> str | None:
-        """The last scripted turn said again when the bot says it did not get it; an order number
-        digit by digit when the bot asks for that and the call has one."""
-        if not any(reask in bot for reask in REASKS):
+        """The last scripted turn said again when the bot says it did not get it, or asks its question
+        again after the caller's "non" to a guess; an order number digit by digit when the bot asks for
+        that and the call has one."""
+        declined = bot.startswith(GUESS_DECLINED)
+        if not declined and not any(reask in bot for reask in REASKS):
             return None
         number = self.call.get("slots", {}).get("numero_commande")
         if number and "chiffre par chiffre" in bot:

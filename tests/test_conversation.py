@@ -815,7 +815,7 @@ def test_empty_recognition_counts_as_silence(flow: Flow) -> None:
 
 def test_goodbye_hangs_up(flow: Flow) -> None:
     conversation = call(flow)
-    result = conversation.hear("merci au revoir")
+    result = conversation.hear("non merci au revoir")
     assert result.intent == "au_revoir"
     assert said(result) == "Merci de votre appel et à bientôt chez Maison Lumière."
     assert kinds(result) == ["Say", "Hangup"]
@@ -1415,3 +1415,17 @@ def test_an_intensifier_is_no_sign_of_a_complaint(flow: Flow) -> None:
     """ "très" frames any request ("je suis très pressé"): it weighs like "voudrais", whatever intent's
     examples happen to use it ("je suis très déçu")."""
     assert call(flow).hear("je suis très embêté avec mon coli").intent == "suivi_commande"
+
+
+@pytest.mark.parametrize(
+    "goodbye", ["merci au revoir", "Le cas du miel au revoir.", "À qu'est-ce au revoir, Trump ?"]
+)
+def test_a_bare_goodbye_before_any_answer_is_asked_back(flow: Flow, goodbye: str) -> None:
+    """Whisper writes "au revoir" for words it did not hear ("à quatorze heures" → "À qu'est-ce au
+    revoir"): a caller not yet served is asked before the call ends; once answered, a goodbye ends it."""
+    conversation = call(flow)
+    assert said(conversation.hear(goodbye)) == "Vous souhaitez terminer l'appel, c'est bien ça ?"
+    assert kinds(conversation.hear("oui"))[-1] == "Hangup"
+    served = call(flow)
+    served.hear("quels sont vos horaires à Lyon")
+    assert kinds(served.hear(goodbye))[-1] == "Hangup"

@@ -281,6 +281,15 @@ def test_a_goodbye_whisper_makes_of_an_unheard_hour_does_not_end_the_call(
     assert result.outcome.type != "hangup"
 
 
+def test_a_goodbye_heard_before_any_answer_is_asked_back(stack: SpeechStack, tmp_path: Path) -> None:
+    """Whisper writes "au revoir" for words it did not hear ("À quatorze heures" → "À qu'est-ce au
+    revoir"): a caller who got no answer yet is asked before the call ends, and a yes ends it."""
+    recording = spoken_call(tmp_path, "Merci, au revoir.", "Oui.")
+    result = replay_call(stack, recording, now=NOW)
+    assert result.turns[0].bot == "Vous souhaitez terminer l'appel, c'est bien ça ?"
+    assert result.outcome.type == "hangup" and len(result.turns) == 2
+
+
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
     """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
     by digit, before a person is offered: the second try finds the order."""

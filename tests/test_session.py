@@ -317,9 +317,9 @@ def test_a_failure_inside_the_call_ends_in_an_apology_and_a_transfer(
 
 
 def test_the_event_log_is_json_lines_on_the_audio_clock(flow, prompts, caller_voice, tmp_path: Path) -> None:
-    caller = Caller(make_session(flow, prompts, ScriptedRecognizer(["au revoir"]), tmp_path))
+    caller = Caller(make_session(flow, prompts, ScriptedRecognizer(["non merci au revoir"]), tmp_path))
     caller.wait_until_listening()
-    caller.play(say(caller_voice, "Au revoir"))
+    caller.play(say(caller_voice, "Non merci, au revoir"))
     caller.wait_until_listening()
     caller.session.log.close()
     records = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]

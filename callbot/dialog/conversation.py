@@ -178,6 +178,8 @@ class Conversation(TurnDialog):
         self._failures: list[FailureKind] = []
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
+        #: The caller got an answer from the data (hours, an order's status…): see `_served`.
+        self._answered = False
         # Per-turn scratch.
         #: The values this turn gave (kept for its record even when cleared since).
         self._turn_values: dict[str, SlotValue] = {}
@@ -388,13 +390,14 @@ class Conversation(TurnDialog):
         goodbye = self._goodbye_in(text)
         if (
             goodbye is not None
-            and self._half_collected()
+            and (self._half_collected() or not self._served())
             and not _REFUSAL.match(normalize(text))
             and self._ask_guess(goodbye, 1.0, text)
         ):
-            # "Merci, au revoir." is also what Whisper writes for a short answer it did not hear ("Vers
-            # seize heures"): while a value is asked for or read back, a bare goodbye is asked back
-            # first. "Non merci, bonne journée" refuses the question too: the caller is leaving.
+            # "Merci, au revoir." is also what Whisper writes for words it did not hear ("Vers seize
+            # heures", "À quatorze heures" → "À qu'est-ce au revoir"): while a value is asked for or
+            # read back, or before the caller got any answer, a bare goodbye is asked back first.
+            # "Non merci, bonne journée" refuses the question too: the caller is leaving.
             return
         if goodbye is not None and self._handle_intent(goodbye, 1.0, text):
             return  # "non merci, ça sera tout": the caller is leaving
@@ -426,6 +429,8 @@ class Conversation(TurnDialog):
         if match is not None and self._half_collected() and self._ends_call(match.intent):
             match = None  # "merci", "bon, voilà" while a value is being collected: not understood
         weak = match if match is not None and match.weak else None
+        if weak is None and match is not None and not self._served() and self._ends_call(match.intent):
+            weak = match  # a goodbye before any answer ("Le cas du miel au revoir."): asked back
         if weak is not None:
             match = None  # asked back below, unless what the caller named says more
         if match is not None:
@@ -564,6 +569,10 @@ class Conversation(TurnDialog):
     def _ends_call(self, intent: str) -> bool:
         transition = self._transition_for(intent)
         return transition is not None and transition.hangup
+
+    def _served(self) -> bool:
+        """Whether the caller got an answer or a booking for one of its requests."""
+        return self._answered or any(topic.outcome for topic in self._topics)
 
     def _half_collected(self) -> bool:
         """A value is being asked for, or read back: a weak goodbye must not end the call now."""
@@ -850,6 +859,7 @@ class Conversation(TurnDialog):
                 self._run(transition.not_found, reason, proven_wrong=True)
                 return
             self._answer = answer
+            self._answered = True
         if transition.callback is not None:
             self._schedule(transition)
         if transition.transfer is not None and self._queue_decides(transition.transfer, reason):
