@@ -1378,7 +1378,7 @@ def test_naming_the_request_again_without_its_value_is_not_understood(flow: Flow
     [
         "franchement je suis très déçue par votre magasin",
         "vous vous êtes trompés, ce n'est pas la bonne couleur",
-        "on m'a facturé deux articles au lieu d'un",
+        "on m'a fait payer deux articles au lieu d'un",
         "le pied du lampadaire est rayé",
         "c'est scandaleux",
     ],
@@ -1429,3 +1429,55 @@ def test_a_bare_goodbye_before_any_answer_is_asked_back(flow: Flow, goodbye: str
     served = call(flow)
     served.hear("quels sont vos horaires à Lyon")
     assert kinds(served.hear(goodbye))[-1] == "Hangup"
+
+
+def test_a_goodbye_during_a_read_back_ends_the_call_without_booking(flow: Flow) -> None:
+    """While "C'est bien ça ?" is pending, "oui" and "non" answer it: a goodbye is not asked back there."""
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé demain à quinze heures")
+    result = conversation.hear("au revoir")
+    assert kinds(result)[-1] == "Hangup" and "ScheduleCallback" not in kinds(result)
+
+
+def test_a_goodbye_to_a_call_back_offer_ends_the_call(flow: Flow) -> None:
+    conversation = call_with_queue(flow, CLOSED)
+    conversation.hear("je veux parler à un conseiller")  # closed: a call-back is offered
+    assert kinds(conversation.hear("au revoir"))[-1] == "Hangup"
+
+
+@pytest.mark.parametrize("again", ["au revoir", "oui, au revoir", "oui merci au revoir"])
+def test_a_goodbye_is_asked_back_once_never_twice(flow: Flow, again: str) -> None:
+    conversation = call(flow)
+    conversation.hear("au revoir")
+    assert kinds(conversation.hear(again))[-1] == "Hangup"
+
+
+def test_silence_after_the_goodbye_is_asked_back_ends_the_call(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("au revoir")
+    result = conversation.no_input()
+    assert kinds(result)[-1] == "Hangup" and "Transfer" not in kinds(result)
+
+
+def test_an_invoice_asked_for_is_no_complaint(flow: Flow) -> None:
+    result = call(flow).hear("je voudrais une copie de ma facture")
+    assert "Transfer" not in kinds(result)
+
+
+@pytest.mark.parametrize(
+    ("answer", "booked"),
+    [
+        ("je suis disponible maintenant", "aujourd'hui à 10 h"),
+        ("non c'est pas ce que je dis", None),
+    ],
+)
+def test_words_about_now_and_about_what_was_said_are_read_as_such(
+    flow: Flow, answer: str, booked: str | None
+) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    text = said(conversation.hear(answer))
+    if booked:
+        assert text.startswith(f"Je vous rappelle {booked}")
+    else:
+        assert "Jeudi 26 novembre" not in text

@@ -113,13 +113,18 @@ def prompt_text(settings: WhisperSettings, hints: tuple[str, ...]) -> str:
     return " ".join(filter(None, [settings.domain_prompt.strip(), hinted]))
 
 
+def task_prompt(tokenizer: Tokenizer) -> list[int]:
+    """The task alone (French, transcribe, no timestamps), with no previous text."""
+    return [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+
+
 def build_prompt(tokenizer: Tokenizer, settings: WhisperSettings, hints: tuple[str, ...]) -> list[int]:
     """Whisper's "previous text" slot holds the prompt text (`prompt_text`), then the task."""
     text = prompt_text(settings, hints)
     prompt: list[int] = []
     if text:
         prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + text)[-_MAX_PROMPT_TOKENS:]]
-    return [*prompt, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+    return [*prompt, *task_prompt(tokenizer)]
 
 
 def score_phrases(

@@ -33,6 +33,7 @@ from callbot.asr.whisper_decode import (
     build_prompt,
     decode,
     score_phrases,
+    task_prompt,
 )
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class WhisperEngine(RecognizerEngine):
         Without the domain prompt: the phrases need no vocabulary primed, and its 48 tokens were decoded
         again for every phrase — 31 store answers cost 1235 ms with it, 495 ms without, for the same
         picks (bench/closed_set_bench.py)."""
-        task_only = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
+        task_only = task_prompt(self.tokenizer)
         return score_phrases(
             self.model, self.tokenizer, self._clean(audio), task_only, list(phrases), self.settings
         )

@@ -197,9 +197,10 @@ class DayCollector(_NoMemory):
     """The day a question is about ("vous êtes ouverts dimanche ?", "le 25 décembre", "ce soir").
 
     Read from the start of today: a bare hour ("vous êtes ouverts à 9 h ?") then stays today instead of
-    being moved to tomorrow as a call-back time already gone would be. A day French leaves open ("lundi
-    prochain" said on a Monday) is taken as its likelier reading, not dropped: the answer names the date
-    ("le lundi 30 novembre"), which the caller can correct, where dropping it answered for today.
+    being moved to tomorrow as a call-back time already gone would be. A day French leaves open ("lundi"
+    or "lundi prochain" said on a Monday: next week's; "samedi ou dimanche": the first) is taken as
+    `parse_when`'s reading, not dropped: the answer names the date ("le lundi 30 novembre"), which the
+    caller can correct, where dropping it answered for today.
     """
 
     def __init__(self, now: Callable[[], datetime], tz: ZoneInfo) -> None:

@@ -87,9 +87,9 @@ CONFIRMATION_INTENT_SCORE = 0.75
 
 FailureKind = Literal["no_match", "no_input"]
 
-#: How callers answer "Pour quel magasin ?" with a city: the phrases scored against their audio.
-#: A goodbye that starts by refusing ("non merci, ça sera tout") is no misheard answer.
-_REFUSAL = re.compile(r"^(?:non|nan)\b")
+#: A goodbye that starts by refusing ("non merci, ça sera tout", "bon ben non merci") is no misheard
+#: answer.
+_REFUSAL = re.compile(r"^(?:(?:bon|bah|ben|euh|ah|alors)\s+)*(?:non|nan)\b")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
 _LEADING_ANSWER = re.compile(r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon)\b\s*)+")
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
@@ -178,8 +178,8 @@ class Conversation(TurnDialog):
         self._failures: list[FailureKind] = []
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
-        #: The caller got an answer from the data (hours, an order's status…): see `_served`.
-        self._answered = False
+        #: The caller got an answer from the data (hours, an order's status…): a goodbye then is meant.
+        self._gave_answer = False
         # Per-turn scratch.
         #: The values this turn gave (kept for its record even when cleared since).
         self._turn_values: dict[str, SlotValue] = {}
@@ -260,7 +260,8 @@ class Conversation(TurnDialog):
                 collector.days = days
 
     def _would_understand(self, text: str) -> bool:
-        if wants_human(text) or self._goodbye_in(text) is not None:
+        goodbye = self._goodbye_in(text)
+        if wants_human(text) or (goodbye is not None and not self._asks_goodbye_back(text, self._guess)):
             return True
         if (self._awaiting_confirmation or self._guess is not None) and parse_yes_no(text) is not None:
             return True
@@ -276,7 +277,10 @@ class Conversation(TurnDialog):
             match is not None
             and not match.weak
             and self._moves_on(match.intent)
-            and not (self._half_collected() and self._ends_call(match.intent))  # a weak goodbye
+            and not (
+                self._ends_call(match.intent)
+                and (self._half_collected() or self._asks_goodbye_back(text, self._guess))
+            )
         ):
             return True
         return self._implied_intent(text) is not None
@@ -331,6 +335,12 @@ class Conversation(TurnDialog):
         self._enter(self.flow.settings.start)
 
     def _silence(self) -> None:
+        guess = self._guess
+        if guess is not None and guess.intent is not None and self._ends_call(guess.intent):
+            # Silence after "Vous souhaitez terminer l'appel ?": the caller has gone.
+            self._guess = None
+            if self._handle_intent(guess.intent, 1.0, guess.text):
+                return
         self._fail("no_input")
 
     def _begin_turn(self) -> None:
@@ -390,14 +400,9 @@ class Conversation(TurnDialog):
         goodbye = self._goodbye_in(text)
         if (
             goodbye is not None
-            and (self._half_collected() or not self._served())
-            and not _REFUSAL.match(normalize(text))
+            and self._asks_goodbye_back(text, guess)
             and self._ask_guess(goodbye, 1.0, text)
         ):
-            # "Merci, au revoir." is also what Whisper writes for words it did not hear ("Vers seize
-            # heures", "À quatorze heures" → "À qu'est-ce au revoir"): while a value is asked for or
-            # read back, or before the caller got any answer, a bare goodbye is asked back first.
-            # "Non merci, bonne journée" refuses the question too: the caller is leaving.
             return
         if goodbye is not None and self._handle_intent(goodbye, 1.0, text):
             return  # "non merci, ça sera tout": the caller is leaving
@@ -429,7 +434,12 @@ class Conversation(TurnDialog):
         if match is not None and self._half_collected() and self._ends_call(match.intent):
             match = None  # "merci", "bon, voilà" while a value is being collected: not understood
         weak = match if match is not None and match.weak else None
-        if weak is None and match is not None and not self._served() and self._ends_call(match.intent):
+        if (
+            weak is None
+            and match is not None
+            and self._ends_call(match.intent)
+            and self._asks_goodbye_back(text, guess)
+        ):
             weak = match  # a goodbye before any answer ("Le cas du miel au revoir."): asked back
         if weak is not None:
             match = None  # asked back below, unless what the caller named says more
@@ -570,9 +580,18 @@ class Conversation(TurnDialog):
         transition = self._transition_for(intent)
         return transition is not None and transition.hangup
 
-    def _served(self) -> bool:
-        """Whether the caller got an answer or a booking for one of its requests."""
-        return self._answered or any(topic.outcome for topic in self._topics)
+    def _asks_goodbye_back(self, text: str, pending: _Guess | None) -> bool:
+        """Whether a goodbye heard now is asked back ("Vous souhaitez terminer l'appel, c'est bien ça ?")
+        instead of ending the call. "Merci, au revoir." is also what Whisper writes for words it did not
+        hear ("Vers seize heures"; "À quatorze heures" → "À qu'est-ce au revoir"): a bare goodbye while
+        a value is asked for, or before the caller got any answer, is asked back once. Not a goodbye
+        that refuses ("non merci, bonne journée"), not while a yes/no is pending (a read-back, a
+        call-back offer, a guess: there "oui" and "non" answer that question), never twice running."""
+        if self._awaiting_confirmation or self._open_offer is not None or pending is not None:
+            return False
+        if _REFUSAL.match(normalize(text)):
+            return False
+        return self._current.collect is not None or not self._gave_answer
 
     def _half_collected(self) -> bool:
         """A value is being asked for, or read back: a weak goodbye must not end the call now."""
@@ -859,7 +878,7 @@ class Conversation(TurnDialog):
                 self._run(transition.not_found, reason, proven_wrong=True)
                 return
             self._answer = answer
-            self._answered = True
+            self._gave_answer |= answer.found
         if transition.callback is not None:
             self._schedule(transition)
         if transition.transfer is not None and self._queue_decides(transition.transfer, reason):

@@ -84,8 +84,6 @@ def of(form: str) -> str:
             return f"du {rest}"
         case "les":
             return f"des {rest}"
-        case "la":
-            return f"de la {rest}"
-        case "l'":
-            return f"de l'{rest}"
+        case "la" | "l'" if article is not None:  # kept as written: "de La Rochelle", "de la Part-Dieu"
+            return f"de {form}"
     return f"d'{rest}" if rest[:1].lower() in "aeiouyéèêâîôû" and rest[:1] else f"de {rest}"

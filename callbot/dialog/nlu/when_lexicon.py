@@ -26,12 +26,14 @@ MONTH_VARIANTS = {
 
 # What Whisper writes for a weekday said alone on an 8 kHz line: "jeudi" → "je dis" ("Je dis à 14h30",
 # "rappelez-moi je dis"), "jédis"; "samedi" → "ça me dit". Taken for the day only where a day fits: at
-# the end, or before a time or a part of the day ("je dis ce que je pense" stays as it is).
+# the end, or before a time or a part of the day; never where the words are the sentence's own ("je dis
+# ce que je pense", "c'est pas ce que je dis", "comme je dis", "oui ça me dit", "si ça me dit").
 _DAY_FITS_AFTER = r"(?= (?:a|vers|matin|apres midi|soir|prochain|en fin|en debut|dans l|\d)\b|$)"
+_WORDS_OF_THEIR_OWN = r"(?<!\bque )(?<!\bqu )(?<!\bce )(?<!\bcomme )(?<!\bsi )(?<!\boui )(?<!\bouais )"
 WEEKDAY_SOUND_ALIKES = (
-    (re.compile(r"\bje dis" + _DAY_FITS_AFTER), "jeudi"),
+    (re.compile(_WORDS_OF_THEIR_OWN + r"\bje dis" + _DAY_FITS_AFTER), "jeudi"),
     (re.compile(r"\bjedis?\b"), "jeudi"),
-    (re.compile(r"\b(?:ca|sa) me dit" + _DAY_FITS_AFTER), "samedi"),
+    (re.compile(_WORDS_OF_THEIR_OWN + r"\b(?:ca|sa) me dit" + _DAY_FITS_AFTER), "samedi"),
 )
 
 
@@ -147,12 +149,14 @@ DURATION_BEFORE = re.compile(r"\b(?:pendant|depuis|durant|attendu|patiente|ca fa
 MERIDIEM_AFTER = re.compile(
     r"^ (?P<word>du matin|de la matinee|de l apres midi|de l aprem|du soir|de la soiree|de la nuit)\b"
 )
-# "pas maintenant", "j'ai pas le temps maintenant", "je suis occupé maintenant": now is when the caller
-# cannot talk, not the time asked for.
 IMMEDIATE_RE = re.compile(
-    r"\b(?<!pas )(?<!temps )(?<!dispo )(?<!disponible )(?<!occupe )(?<!occupee )"
-    r"(?:tout de suite|maintenant|immediatement|des que possible|au plus vite|au plus tot|"
+    r"\b(?<!pas )(?:tout de suite|maintenant|immediatement|des que possible|au plus vite|au plus tot|"
     r"le plus tot possible|le plus vite possible|rapidement|sur le champ|des maintenant|a l instant)\b"
+)
+# "j'ai pas le temps maintenant", "je ne suis pas disponible maintenant", "je suis occupé maintenant":
+# now is when the caller cannot talk, not the time asked for ("je suis disponible maintenant" is).
+NOT_NOW_RE = re.compile(
+    r"\b(?:(?:pas|plus) (?:le temps|dispo|disponible)|occupe|occupee)\b(?: \w+){0,2} maintenant\b"
 )
 # "dans 2 heures", "dans une demi heure", "d ici 30 minutes", "dans 15 jours", "il y a 2 heures".
 RELATIVE_RE = re.compile(

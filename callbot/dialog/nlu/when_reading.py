@@ -27,6 +27,7 @@ from callbot.dialog.nlu.when_lexicon import (
     MERIDIEM_AFTER,
     MONTH_VARIANTS,
     MONTHS,
+    NOT_NOW_RE,
     PARTS_OF_DAY,
     RELATIVE_RE,
     TIME_RE,
@@ -135,7 +136,7 @@ def read(text: str, today: date) -> Reading:
     _read_clocks(masked, reading)
     _read_part_of_day(masked, reading)
     _read_day(masked, today, reading)
-    reading.immediate = bool(IMMEDIATE_RE.search(masked.text))
+    reading.immediate = bool(IMMEDIATE_RE.search(masked.text)) and not NOT_NOW_RE.search(masked.text)
     reading.later_today = bool(LATER_TODAY_RE.search(masked.text))
     return reading
 
