@@ -155,6 +155,18 @@ def test_a_day_without_an_hour_asks_the_hour_and_a_no_asks_the_time_again(
     assert "Quand pouvons-nous vous rappeler" in said(result) and not call.ended
 
 
+def test_once_the_day_is_said_its_hours_are_the_closed_set_and_a_picked_one_is_read_back(
+    prompts: CallbackCallPrompts,
+) -> None:
+    call = dialog(prompts)
+    assert call.choices == {}  # "Êtes-vous disponible ?": a yes/no, never scored
+    call.hear("non")
+    call.hear("jeudi")
+    reading = call.choices["À quatorze heures."]
+    assert call.understands(reading) and not call.choice_asked_back
+    assert said(call.hear(reading)).startswith("Je vous rappelle jeudi 26 novembre à 14 h.")
+
+
 def test_a_person_who_no_longer_needs_it_closes_the_request(prompts: CallbackCallPrompts) -> None:
     call = dialog(prompts)
     result = call.hear("non merci c'est réglé, plus besoin")

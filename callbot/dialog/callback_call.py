@@ -113,8 +113,10 @@ class CallbackCallDialog(TurnDialog):
 
     @property
     def choices(self) -> dict[str, str]:
-        """No closed set here: a yes/no heard as "Bon." is not rescued by scoring (facts.md)."""
-        return {}
+        """The day's bookable hours once a day was said without one ("Jeudi 26 novembre, d'accord. À
+        quelle heure ?"), as for an inbound call; no closed set for a yes/no: one heard as "Bon." is not
+        rescued by scoring (facts.md)."""
+        return self._when.hour_answers() if self._step == "when" else {}
 
     @property
     def choice_asked_back(self) -> bool:
