@@ -3,12 +3,13 @@
 closed-set scoring of the answers the question expects, as `CallSession` does when no free reading is
 understood.
 
-    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours]
+    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours | --products]
 
 Half the answers name the city, half the district ("la Part-Dieu"). `--cities-only` scores the city
 phrases alone (what the store question offered before the data's aliases were added). `--hours` says
 hours instead ("Plutôt à quatorze heures trente"), scored against the times `Conversation.choices`
-offers once "jeudi" was said without its hour.
+offers once "jeudi" was said without its hour; `--products` names a product ("C'est le plafonnier
+Halo"), scored against the product names the product question offers.
 
 Voices, levels and noise are drawn from the development ranges of bench/make_call_set.py. Prints, for
 each utterance, what free decoding heard and the closed-set pick with its score and margin, then how many
@@ -54,6 +55,8 @@ HOUR_SAID = (
     "Disons {w}",
 )
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+#: How callers answer "Quel produit cherchez-vous ?" ({n}: the product's name or its first alias).
+PRODUCT_SAID = ("{n}", "C'est {n}", "{n}, s'il vous plaît", "Je cherche {n}")
 #: What the caller says, the reading it stands for, and whether a free reading got it right.
 Answer = tuple[str, str, Callable[[str], bool]]
 #: What the store question offered before the data's aliases were added (--cities-only).
@@ -100,6 +103,23 @@ def hour_answers(args: argparse.Namespace, rng: random.Random) -> Iterator[Answe
         yield rng.choice(HOUR_SAID).format(w=words), f"le 26 novembre à {french.clock(at)}", gives_it
 
 
+def product_answers(args: argparse.Namespace, rng: random.Random) -> Iterator[Answer]:
+    """(what the caller says, the product's name, whether a free reading names it)."""
+    flow = load_flow(default_flow_path())
+    assert flow.data is not None
+    products, names = flow.data.products, flow.data.names("products")
+    for _ in range(args.count):
+        key = rng.choice(list(products))
+        product = products[key]
+        name = rng.choice([product.name, product.name, *product.aliases[:1]])
+        said = rng.choice(PRODUCT_SAID).format(n=name)
+
+        def names_it(free: str, key: str = key) -> bool:
+            return named_entry(free, names) == key
+
+        yield said[:1].upper() + said[1:], product.name, names_it
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -108,6 +128,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--cities-only", action="store_true", help="score the city phrases alone")
     parser.add_argument("--hours", action="store_true", help="answers to « À quelle heure ? » on Thursday")
+    parser.add_argument("--products", action="store_true", help="answers to « Quel produit cherchez-vous ? »")
     args = parser.parse_args()
     line = make_caller_set.line
     flow = load_flow(default_flow_path())
@@ -118,6 +139,11 @@ def main() -> int:
         conversation.hear("je voudrais être rappelé")
         conversation.hear("jeudi")  # "Jeudi 26 novembre, d'accord. À quelle heure ?"
         phrases, answers = conversation.choices, hour_answers
+    elif args.products:
+        conversation = Conversation(flow, lambda: NOW, "+33612345678")
+        conversation.start()
+        conversation.hear("je voudrais savoir si un article est disponible")  # "Quel produit cherchez-vous ?"
+        phrases, answers = conversation.choices, product_answers
     else:
         phrases, answers = flow.data.store_answers(), store_answers
     if args.cities_only:

@@ -290,6 +290,21 @@ def test_a_goodbye_heard_before_any_answer_is_asked_back(stack: SpeechStack, tmp
     assert result.outcome.type == "hangup" and len(result.turns) == 2
 
 
+def test_a_product_name_free_decoding_misses_is_found_among_the_product_names(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "Le plafonnier Halo" after "Quel produit cherchez-vous ?" comes out of Whisper as "Le plafondie à
+    l'eau": scored against the product names, the plafonnier leads, and the bot takes it or asks it back."""
+    recording = spoken_call(
+        tmp_path, "Je voudrais savoir si un article est disponible.", "Le plafonnier Halo"
+    )
+    result = replay_call(stack, recording, now=NOW)
+    [closed] = [e for e in result.events if e["event"] == "asr_closed_set"]
+    assert closed["reading"] == "le plafonnier Halo"
+    bot = result.turns[1].bot or ""
+    assert bot.startswith("Dans quel magasin") or bot == "Le plafonnier Halo, c'est bien ça ?"
+
+
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
     """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
     by digit, before a person is offered: the second try finds the order."""

@@ -200,7 +200,8 @@ class Conversation(TurnDialog):
         """The closed set of answers the current question expects, as phrases to score against the
         caller's audio → the reading each stands for ("Celui de Lyon" → "Lyon Part-Dieu"); empty when
         the question is open. Used only when no free reading was understood (see CallSession). The
-        store questions, and the hour once a call-back's day is known (`WhenCollector.hour_answers`)."""
+        store and product questions, and the hour once a call-back's day is known
+        (`WhenCollector.hour_answers`)."""
         collect = self._current.collect
         data = self.flow.data
         if collect is None or self._awaiting_confirmation or self._guess is not None:
@@ -209,10 +210,13 @@ class Conversation(TurnDialog):
         if isinstance(collector, WhenCollector):
             return collector.hour_answers()  # "À quelle heure ?" once the day is known
         slot = self.flow.slots[collect]
-        if data is None or slot.type != "entity" or slot.from_ != "stores":
-            # Products too were tried: 40 phrases cost 1.6 s a turn and pushed the held-out response p95
-            # from 1360 to 2860 ms for no more calls reached.
+        if data is None or slot.type != "entity":
             return {}
+        if slot.from_ == "products":
+            # The names alone ("le plafonnier Halo"): 10 phrases, 0.2 s, where every alias (50) cost 1.7 s
+            # for one more pick (bench/closed_set_bench.py --products).
+            names = (product.name for product in data.products.values())
+            return {name: name for name in names if name not in self._declined}
         return {
             phrase: store for phrase, store in data.store_answers().items() if store not in self._declined
         }
@@ -1070,7 +1074,8 @@ class Conversation(TurnDialog):
             self._understand(heard)
             return
         self._guess = _Guess(None, reading, self._state)
-        self._say(self.flow.prompts.confirm_value.format(value=value.spoken))
+        question = self.flow.prompts.confirm_value.format(value=value.spoken)
+        self._say(question[:1].upper() + question[1:])  # "Le plafonnier Halo, c'est bien ça ?"
 
     def _answered_guess(self, guess: _Guess, text: str) -> bool:
         """The answer to a guess asked back. Yes: the guessed request, with what its first sentence
