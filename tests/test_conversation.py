@@ -1486,3 +1486,35 @@ def test_words_about_now_and_about_what_was_said_are_read_as_such(
         assert text.startswith(f"Je vous rappelle {booked}")
     else:
         assert "Jeudi 26 novembre" not in text
+
+
+@pytest.mark.parametrize("answer", ["pas vraiment", "pas du tout", "merci au revoir"])
+def test_an_out_of_stock_answer_is_an_answer_and_no_thanks_then_ends_the_call(
+    flow: Flow, answer: str
+) -> None:
+    conversation = call(flow)
+    conversation.hear("je cherche le lampadaire Arco")
+    assert "n'est plus en stock" in said(conversation.hear("à Lyon"))
+    assert kinds(conversation.hear(answer))[-1] == "Hangup"
+
+
+def test_silence_after_a_goodbye_asked_back_mid_question_asks_the_question_again(flow: Flow) -> None:
+    """The goodbye was more likely misheard there: silence is not taken for a yes."""
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")  # "Pour quel magasin ?"
+    conversation.hear("merci au revoir")  # asked back
+    result = conversation.no_input()
+    assert not conversation.ended and "Hangup" not in kinds(result)
+
+
+@pytest.mark.parametrize(
+    ("complaint", "asked_back"),
+    [("je conteste ma facture", False), ("il y a une erreur sur ma facture", True)],
+)
+def test_a_billing_dispute_goes_to_complaints(flow: Flow, complaint: str, asked_back: bool) -> None:
+    conversation = call(flow)
+    result = conversation.hear(complaint)
+    if asked_back:
+        assert said(result) == "Vous souhaitez faire une réclamation, c'est bien ça ?"
+        result = conversation.hear("oui")
+    assert [a.queue for a in result.actions if isinstance(a, Transfer)] == ["reclamations"]

@@ -150,6 +150,7 @@ MONDAY_CASES = [
     C("j'aimerais être rappelé je dis.", "11-26 09:00", "day", "09:00..18:00"),
     C("plutôt jédis", "11-26 09:00", "day", "09:00..18:00"),
     C("ça me dit à 10 heures", "11-28 10:00", "minute"),
+    C("oui je dis à 16h", "11-26 16:00", "minute"),
     C("jeudi 27", "11-27 09:00", "day?", "09:00..18:00"),
     # Offsets from now, and right now.
     C("dans une heure", "11-23 11:30", "minute"),
@@ -234,6 +235,10 @@ def test_prochain_ambiguity_is_explained_with_both_dates() -> None:
         "comme je dis",
         "oui ça me dit",
         "je ne suis pas disponible maintenant",
+        "je n'ai pas le temps tout de suite",
+        "j'ai pas trop le temps maintenant",
+        "je suis occupée à l'instant",
+        "si ça me dit",
         "ça me dit rien",
         "j'ai pas le temps maintenant vous pouvez me recontacter",
         "je suis occupé maintenant, rappelez-moi",

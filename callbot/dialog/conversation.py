@@ -265,7 +265,9 @@ class Conversation(TurnDialog):
 
     def _would_understand(self, text: str) -> bool:
         goodbye = self._goodbye_in(text)
-        if wants_human(text) or (goodbye is not None and not self._asks_goodbye_back(text, self._guess)):
+        if wants_human(text) or (
+            goodbye is not None and not self._asks_goodbye_back(text, self._guess, goodbye)
+        ):
             return True
         if (self._awaiting_confirmation or self._guess is not None) and parse_yes_no(text) is not None:
             return True
@@ -283,7 +285,7 @@ class Conversation(TurnDialog):
             and self._moves_on(match.intent)
             and not (
                 self._ends_call(match.intent)
-                and (self._half_collected() or self._asks_goodbye_back(text, self._guess))
+                and (self._half_collected() or self._asks_goodbye_back(text, self._guess, match.intent))
             )
         ):
             return True
@@ -340,8 +342,14 @@ class Conversation(TurnDialog):
 
     def _silence(self) -> None:
         guess = self._guess
-        if guess is not None and guess.intent is not None and self._ends_call(guess.intent):
-            # Silence after "Vous souhaitez terminer l'appel ?": the caller has gone.
+        if (
+            guess is not None
+            and guess.intent is not None
+            and self._ends_call(guess.intent)
+            and self._current.collect is None
+        ):
+            # Silence after "Vous souhaitez terminer l'appel ?": the caller has gone. Not while a value
+            # was asked for: the goodbye was more likely misheard there, and the question is asked again.
             self._guess = None
             if self._handle_intent(guess.intent, 1.0, guess.text):
                 return
@@ -404,7 +412,7 @@ class Conversation(TurnDialog):
         goodbye = self._goodbye_in(text)
         if (
             goodbye is not None
-            and self._asks_goodbye_back(text, guess)
+            and self._asks_goodbye_back(text, guess, goodbye)
             and self._ask_guess(goodbye, 1.0, text)
         ):
             return
@@ -442,7 +450,7 @@ class Conversation(TurnDialog):
             weak is None
             and match is not None
             and self._ends_call(match.intent)
-            and self._asks_goodbye_back(text, guess)
+            and self._asks_goodbye_back(text, guess, match.intent)
         ):
             weak = match  # a goodbye before any answer ("Le cas du miel au revoir."): asked back
         if weak is not None:
@@ -584,13 +592,15 @@ class Conversation(TurnDialog):
         transition = self._transition_for(intent)
         return transition is not None and transition.hangup
 
-    def _asks_goodbye_back(self, text: str, pending: _Guess | None) -> bool:
+    def _asks_goodbye_back(self, text: str, pending: _Guess | None, intent: str) -> bool:
         """Whether a goodbye heard now is asked back ("Vous souhaitez terminer l'appel, c'est bien ça ?")
         instead of ending the call. "Merci, au revoir." is also what Whisper writes for words it did not
         hear ("Vers seize heures"; "À quatorze heures" → "À qu'est-ce au revoir"): a bare goodbye while
         a value is asked for, or before the caller got any answer, is asked back once. Not a goodbye
         that refuses ("non merci, bonne journée"), not while a yes/no is pending (a read-back, a
         call-back offer, a guess: there "oui" and "non" answer that question), never twice running."""
+        if intent in (self.flow.settings.yes_intent, self.flow.settings.no_intent):
+            return False  # "pas vraiment" to "Puis-je vous aider pour autre chose ?" is an answer
         if self._awaiting_confirmation or self._open_offer is not None or pending is not None:
             return False
         if _REFUSAL.match(normalize(text)):
@@ -877,12 +887,13 @@ class Conversation(TurnDialog):
             if self._topics and answer.note:
                 self._topics[-1].outcome = answer.note
             self._note_tried(transition.answer, found=answer.found)
+            # An answer the caller can use: found, or "out of stock" — not a number no order has.
+            self._gave_answer |= answer.found or not LOOKUPS[transition.answer].not_found_means_wrong_input
             if not answer.found and transition.not_found is not None:
                 self._answer = answer
                 self._run(transition.not_found, reason, proven_wrong=True)
                 return
             self._answer = answer
-            self._gave_answer |= answer.found
         if transition.callback is not None:
             self._schedule(transition)
         if transition.transfer is not None and self._queue_decides(transition.transfer, reason):

@@ -28,12 +28,17 @@ MONTH_VARIANTS = {
 # "rappelez-moi je dis"), "jédis"; "samedi" → "ça me dit". Taken for the day only where a day fits: at
 # the end, or before a time or a part of the day; never where the words are the sentence's own ("je dis
 # ce que je pense", "c'est pas ce que je dis", "comme je dis", "oui ça me dit", "si ça me dit").
-_DAY_FITS_AFTER = r"(?= (?:a|vers|matin|apres midi|soir|prochain|en fin|en debut|dans l|\d)\b|$)"
-_WORDS_OF_THEIR_OWN = r"(?<!\bque )(?<!\bqu )(?<!\bce )(?<!\bcomme )(?<!\bsi )(?<!\boui )(?<!\bouais )"
+_BEFORE_A_TIME = r"(?= (?:a|vers|matin|apres midi|soir|prochain|en fin|en debut|dans l|\d)\b)"
+# "ce que je dis", "que ça me dit": the verb's own object, even before a time.
+_SAID_OF_ITS_OWN = r"(?<!\bque )(?<!\bqu )(?<!\bce )"
+# At the end, also "comme je dis", "oui ça me dit", "si ça me dit" ("oui, jeudi à 16 h" keeps its day).
+_ENDS_OF_ITS_OWN = _SAID_OF_ITS_OWN + r"(?<!\bcomme )(?<!\bsi )(?<!\boui )(?<!\bouais )"
 WEEKDAY_SOUND_ALIKES = (
-    (re.compile(_WORDS_OF_THEIR_OWN + r"\bje dis" + _DAY_FITS_AFTER), "jeudi"),
+    (re.compile(_SAID_OF_ITS_OWN + r"\bje dis" + _BEFORE_A_TIME), "jeudi"),
+    (re.compile(_ENDS_OF_ITS_OWN + r"\bje dis$"), "jeudi"),
     (re.compile(r"\bjedis?\b"), "jeudi"),
-    (re.compile(_WORDS_OF_THEIR_OWN + r"\b(?:ca|sa) me dit" + _DAY_FITS_AFTER), "samedi"),
+    (re.compile(_SAID_OF_ITS_OWN + r"\b(?:ca|sa) me dit" + _BEFORE_A_TIME), "samedi"),
+    (re.compile(_ENDS_OF_ITS_OWN + r"\b(?:ca|sa) me dit$"), "samedi"),
 )
 
 
@@ -153,10 +158,12 @@ IMMEDIATE_RE = re.compile(
     r"\b(?<!pas )(?:tout de suite|maintenant|immediatement|des que possible|au plus vite|au plus tot|"
     r"le plus tot possible|le plus vite possible|rapidement|sur le champ|des maintenant|a l instant)\b"
 )
-# "j'ai pas le temps maintenant", "je ne suis pas disponible maintenant", "je suis occupé maintenant":
-# now is when the caller cannot talk, not the time asked for ("je suis disponible maintenant" is).
+# "j'ai pas (trop) le temps maintenant", "je ne suis pas disponible tout de suite", "je suis occupé à
+# l'instant": now is when the caller cannot talk, not the time asked for ("je suis disponible
+# maintenant" is).
 NOT_NOW_RE = re.compile(
-    r"\b(?:(?:pas|plus) (?:le temps|dispo|disponible)|occupe|occupee)\b(?: \w+){0,2} maintenant\b"
+    r"\b(?:(?:pas|plus)(?: \w+){0,2} (?:le temps|dispo|disponible)|occupe|occupee)\b(?: \w+){0,3}? "
+    r"(?:tout de suite|maintenant|immediatement|a l instant|des maintenant)\b"
 )
 # "dans 2 heures", "dans une demi heure", "d ici 30 minutes", "dans 15 jours", "il y a 2 heures".
 RELATIVE_RE = re.compile(
