@@ -1518,3 +1518,10 @@ def test_a_billing_dispute_goes_to_complaints(flow: Flow, complaint: str, asked_
         assert said(result) == "Vous souhaitez faire une réclamation, c'est bien ça ?"
         result = conversation.hear("oui")
     assert [a.queue for a in result.actions if isinstance(a, Transfer)] == ["reclamations"]
+
+
+def test_salut_before_any_answer_is_a_hello_and_after_one_a_goodbye(flow: Flow) -> None:
+    conversation = call(flow)
+    assert said(conversation.hear("salut")) == "Bonjour. Que puis-je faire pour vous ?"
+    conversation.hear("quels sont vos horaires à Lyon")
+    assert kinds(conversation.hear("salut"))[-1] == "Hangup"

@@ -409,6 +409,15 @@ class Conversation(TurnDialog):
                 self._store(name, value)
             if self._handle_intent(human, 1.0, text):
                 return
+        if (
+            not self._gave_answer
+            and guess is None
+            and not self._awaiting_confirmation
+            and self._open_offer is None
+            and is_greeting(text)
+        ):
+            self._greet_back()  # "salut" before any answer is a hello, not a goodbye
+            return
         goodbye = self._goodbye_in(text)
         if (
             goodbye is not None
@@ -485,10 +494,14 @@ class Conversation(TurnDialog):
             if intent is not None and self._handle_intent(intent, 1.0, text):
                 return
         if is_greeting(text):
-            self._say(self.flow.prompts.hello)
-            self._say(self._render(self._question()))
+            self._greet_back()
             return
         self._fail("no_match")
+
+    def _greet_back(self) -> None:
+        """A bare greeting is greeted back and the question asked again, without counting a failure."""
+        self._say(self.flow.prompts.hello)
+        self._say(self._render(self._question()))
 
     def _keys(self, keys: str) -> None:
         state = self._current
