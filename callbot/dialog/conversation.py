@@ -264,10 +264,10 @@ class Conversation(TurnDialog):
                 collector.days = days
 
     def _would_understand(self, text: str) -> bool:
-        goodbye = self._goodbye_in(text)
-        if wants_human(text) or (
-            goodbye is not None and not self._asks_goodbye_back(text, self._guess, goodbye)
-        ):
+        if wants_human(text):
+            return True
+        goodbye = self._goodbye_in(text)  # the intent matcher: only when no person was asked for
+        if goodbye is not None and not self._asks_goodbye_back(text, self._guess, goodbye):
             return True
         if (self._awaiting_confirmation or self._guess is not None) and parse_yes_no(text) is not None:
             return True

@@ -154,16 +154,19 @@ DURATION_BEFORE = re.compile(r"\b(?:pendant|depuis|durant|attendu|patiente|ca fa
 MERIDIEM_AFTER = re.compile(
     r"^ (?P<word>du matin|de la matinee|de l apres midi|de l aprem|du soir|de la soiree|de la nuit)\b"
 )
+# Right now, as said ("tout de suite", "à l'instant"): the immediate call-back, or the moment the caller
+# cannot talk (NOT_NOW_RE).
+_RIGHT_NOW = r"(?:tout de suite|maintenant|immediatement|des maintenant|a l instant)"
 IMMEDIATE_RE = re.compile(
-    r"\b(?<!pas )(?:tout de suite|maintenant|immediatement|des que possible|au plus vite|au plus tot|"
-    r"le plus tot possible|le plus vite possible|rapidement|sur le champ|des maintenant|a l instant)\b"
+    rf"\b(?<!pas )(?:{_RIGHT_NOW}|des que possible|au plus vite|au plus tot|le plus tot possible|"
+    r"le plus vite possible|rapidement|sur le champ)\b"
 )
 # "j'ai pas (trop) le temps maintenant", "je ne suis pas disponible tout de suite", "je suis occupé à
 # l'instant": now is when the caller cannot talk, not the time asked for ("je suis disponible
 # maintenant" is).
 NOT_NOW_RE = re.compile(
     r"\b(?:(?:pas|plus)(?: \w+){0,2} (?:le temps|dispo|disponible)|occupe|occupee)\b(?: \w+){0,3}? "
-    r"(?:tout de suite|maintenant|immediatement|a l instant|des maintenant)\b"
+    rf"{_RIGHT_NOW}\b"
 )
 # "dans 2 heures", "dans une demi heure", "d ici 30 minutes", "dans 15 jours", "il y a 2 heures".
 RELATIVE_RE = re.compile(
