@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Score speech understanding on an 8 kHz phone line: call-level task success, first-turn intent, WER.
 
-    python bench/task_success.py DIR [--asr whisper] [--json OUT] [--errors] [--limit N]
+    python bench/task_success.py DIR [--asr whisper] [--json OUT] [--errors] [--limit N] [--only FILE…]
+        [--logs DIR]   (each call's event log, to see where a failing call went wrong)
 
 DIR is either a set of multi-turn calls with `calls.json` (bench/make_call_set.py) or a set of single
 utterances with `labels.json` (bench/make_caller_set.py, or make_call_set.py --first-turns); the latter
@@ -530,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
         "--errors", action="store_true", help="list failing calls with transcripts and replies"
     )
     parser.add_argument("--limit", type=int, default=0, help="score only the first N recordings")
+    parser.add_argument("--only", nargs="+", default=[], help="score only these recordings (file names)")
+    parser.add_argument("--logs", type=Path, help="write each call's event log (JSON lines) in this folder")
     parser.add_argument("--config", type=Path, help="callbot settings file (e.g. asr: {num_hypotheses: 3})")
     parser.add_argument(
         "--answer-confirmations",
@@ -559,8 +562,12 @@ def main(argv: list[str] | None = None) -> int:
     quiet_floor = (document.get("conditions") or {}).get("quiet_noise_dbfs", -60.0)
     for call in calls:
         call["noisy"] = call.get("noise_dbfs") is not None and call["noise_dbfs"] > quiet_floor
+    if args.only:
+        calls = [call for call in calls if call["file"] in args.only or Path(call["file"]).stem in args.only]
     if args.limit:
         calls = calls[: args.limit]
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
     now = datetime.fromisoformat(document.get("now", DEFAULT_NOW))
     caller = document.get("caller", DEFAULT_REPLAY_CALLER)
 
@@ -597,7 +604,10 @@ def main(argv: list[str] | None = None) -> int:
             if (args.answer_confirmations or args.repeat_when_asked or args.name_again) and kind == "calls"
             else None
         )
-        result = replay_call(stack, args.directory / call["file"], now=now, caller=caller, answer=confirming)
+        log_path = args.logs / f"{Path(call['file']).stem}.jsonl" if args.logs else None
+        result = replay_call(
+            stack, args.directory / call["file"], now=now, caller=caller, answer=confirming, log_path=log_path
+        )
         rows.append(score_call(call, result, kind, time.process_time() - cpu0, confirming))
         mark = (
             "" if kind == "utterances" else (" ok" if rows[-1]["success"] else f" FAIL ({rows[-1]['why']})")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.dialog.nlu import match_entity, rank_entities
+from callbot.dialog.nlu import match_entity, rank_entities, sounds_like
+from callbot.dialog.nlu.entities import sound_similarity
 
 STORES = [
     "Lyon Part-Dieu",
@@ -88,3 +89,70 @@ def test_a_grammar_word_that_sounds_like_a_name_word_is_not_a_mention() -> None:
     products = ["Suspension en verre Opaline", "Lampadaire Arco"]
     assert match_entity("vous avez un magasin vers chez moi à Marseille", products) is None
     assert match_entity("la suspension en verre", products) == "Suspension en verre Opaline"
+
+
+RETAIL_PRODUCTS = {
+    "l'ampoule LED à filament": "ampoule",
+    "ampoule LED à filament": "ampoule",
+    "ampoule à filament": "ampoule",
+    "ampoule filament": "ampoule",
+    "ampoule LED": "ampoule",
+    "lampe de bureau Atelier": "lampe_atelier",
+    "lampe de chevet Nuage": "lampe_nuage",
+}
+
+
+def test_a_word_all_aliases_of_one_entry_share_is_still_that_entry_s_own() -> None:
+    """ "C'est l'ampoule à filament" comes out of Whisper as "C'est l'enthous la filament." Counted over
+    names, "filament" looks common (four aliases have it); counted over entries, only the bulb has it."""
+    names, entries = list(RETAIL_PRODUCTS), list(RETAIL_PRODUCTS.values())
+    best = rank_entities("c'est l'enthous la filament", names, entries)[0]
+    assert RETAIL_PRODUCTS[best.name] == "ampoule" and best.score >= 0.6
+    assert rank_entities("c'est l'enthous la filament", names)[0].score < 0.6
+    with pytest.raises(ValueError, match="one entry per name"):
+        rank_entities("lyon", names, entries[:2])
+
+
+def test_a_common_word_of_a_name_alone_names_nothing() -> None:
+    """ "Grand Place", "Vieux-Port": "un grand magasin" or "les frais de port" name no store."""
+    stores = ["Lille Grand Place", "Marseille Vieux-Port", "Paris Rivoli"]
+    assert match_entity("c'est un grand magasin", stores) is None
+    assert match_entity("combien coûtent les frais de port", stores) is None
+    assert match_entity("le magasin du vieux port", stores) == "Marseille Vieux-Port"
+
+
+STORE_NAMES = {
+    "Marseille Vieux-Port": "marseille",
+    "Vieux-Port": "marseille",
+    "Marseille": "marseille",
+    "Lille Grand Place": "lille",
+    "Grand Place": "lille",
+    "Lille": "lille",
+    "Lyon Part-Dieu": "lyon",
+    "Part-Dieu": "lyon",
+    "Paris Rivoli": "paris",
+    "Rivoli": "paris",
+}
+
+
+@pytest.mark.parametrize(
+    ("heard", "store"),
+    [
+        ("le magasin du vie report s'il vous plaît", "marseille"),  # Whisper on "du Vieux-Port"
+        ("le magasin du vieux report", "marseille"),
+        ("l'adresse du magasin de la grande classe", "lille"),  # on "de la Grand Place"
+        ("le magasin du report", None),  # too far from any name: the closed set's turn
+        ("les frais de port", None),
+        ("je voudrais être rappelé demain à quatorze heures", None),
+        ("non merci ça sera tout pour aujourd'hui", None),
+        ("je suis à la gare de Lyon", None),  # "lyon" is a short sound: never matched by sound alone
+    ],
+)
+def test_a_name_heard_across_word_boundaries_is_found_by_its_sound(heard: str, store: str | None) -> None:
+    assert sounds_like(heard, list(STORE_NAMES), list(STORE_NAMES.values())) == store
+
+
+def test_two_names_that_sound_alike_leave_the_answer_open() -> None:
+    assert sounds_like("au rivola", ["Rivoli", "Rivolo"], ["a", "b"]) is None
+    assert sounds_like("au rivola", ["Rivoli", "Lafayette"], ["a", "b"]) == "a"
+    assert sound_similarity("vieupor", "vieupor") == 1.0 and sound_similarity("", "vieupor") == 0.0

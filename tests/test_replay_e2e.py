@@ -198,9 +198,9 @@ def test_a_replayed_call_back_is_stored_and_listed_with_its_context(tmp_path: Pa
     assert "decided as of 2026-11-23T10:3" in shown.stdout
 
 
-def spoken_call(tmp_path: Path, *turns: str) -> Path:
-    """A call of these caller turns in one Pico voice through the fixtures' phone line, each followed by
-    2.5 s of line noise for the bot to answer in."""
+def spoken_call(tmp_path: Path, *turns: str, voice: tuple[int, int, float] = (95, 100, 0.0)) -> Path:
+    """A call of these caller turns in one Pico voice (speed, pitch, gain in dB) through the fixtures'
+    phone line, each followed by 2.5 s of line noise for the bot to answer in."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_caller_audio", FIXTURES / "make_caller_audio.py")
@@ -208,9 +208,10 @@ def spoken_call(tmp_path: Path, *turns: str) -> Path:
     line = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = line  # its dataclasses look their module up
     spec.loader.exec_module(line)
-    voice = line.Voice(speed=95, pitch=100, gain_db=0.0)
+    speed, pitch, gain_db = voice
+    caller = line.Voice(speed=speed, pitch=pitch, gain_db=gain_db)
     pcm = b"".join(
-        line.render_utterance(text, voice, seed=seed, tail_ms=2500).pcm for seed, text in enumerate(turns, 1)
+        line.render_utterance(text, caller, seed=seed, tail_ms=2500).pcm for seed, text in enumerate(turns, 1)
     )
     from callbot.audio import write_wav
 
@@ -303,6 +304,42 @@ def test_a_product_name_free_decoding_misses_is_found_among_the_product_names(
     assert closed["reading"] == "le plafonnier Halo"
     bot = result.turns[1].bot or ""
     assert bot.startswith("Dans quel magasin") or bot == "Le plafonnier Halo, c'est bien ça ?"
+
+
+#: A higher Pico voice whose names Whisper cuts into other words on the line.
+HIGH_VOICE = (95, 106, 1.4)
+
+
+def test_a_product_word_all_its_aliases_share_names_the_product(stack: SpeechStack, tmp_path: Path) -> None:
+    """ "C'est l'ampoule à filament" comes out of Whisper as "C'est l'enthous la filament.": "filament"
+    belongs to one product only (its aliases all have it), so that first reading names the bulb and the
+    store is asked (before, only a later reading of the N-best did)."""
+    recording = spoken_call(
+        tmp_path,
+        "Bonjour, j'aimerais contrôler le stock d'un de vos articles",
+        "C'est l'ampoule à filament",
+        voice=HIGH_VOICE,
+    )
+    result = replay_call(stack, recording, now=NOW)
+    assert result.turns[1].slots.get("produit") == "ampoule_filament"
+    assert (result.turns[1].bot or "").startswith("Dans quel magasin")
+    # Whisper's first reading named it: no other reading was needed, no name scored against the audio.
+    second_turn = [e for e in result.events if e["t_ms"] >= result.turns[1].end_ms]
+    assert not [e for e in second_turn if e["event"] in ("asr_rescored", "asr_closed_set")]
+
+
+def test_a_store_whisper_cuts_into_other_words_is_found_by_its_sound(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "Le magasin du Vieux-Port" while the store is asked comes out of Whisper as "Le magasin du
+    live-port", which a bare "magasin" made a stock request of: a new request that barely passes lets
+    the other readings be tried, and "… du vieux report" sounds like the Vieux-Port."""
+    recording = spoken_call(
+        tmp_path, "Quels sont vos horaires ?", "Le magasin du Vieux-Port, s'il vous plaît", voice=HIGH_VOICE
+    )
+    result = replay_call(stack, recording, now=NOW)
+    assert result.turns[1].slots.get("magasin") == "marseille_vieux_port"
+    assert "Marseille Vieux-Port est ouvert" in (result.turns[1].bot or "")
 
 
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from callbot.dialog.nlu import (
     parse_when,
     parse_yes_no,
     rank_entities,
+    sounds_like,
 )
 from callbot.dialog.nlu.entities import DEFAULT_ENTITY_THRESHOLD
 from callbot.tts.french import number_to_words
@@ -220,11 +221,13 @@ def named_entry(text: str, table: Mapping[str, str]) -> str | None:
     """The key of the entry (store, product) named in `text`, given every name and alias → key.
 
     Aliases of one entry tie with each other ("lampe de chevet Nuage" and "la lampe de chevet Nuage"):
-    only a tie between two different entries leaves the answer open.
+    only a tie between two different entries leaves the answer open. When no name is found word by word,
+    one heard across word boundaries ("du vie report" → Vieux-Port) is taken (`sounds_like`).
     """
-    ranked = rank_entities(text, list(table))
+    names, entries = list(table), list(table.values())
+    ranked = rank_entities(text, names, entries)
     if not ranked or ranked[0].score < DEFAULT_ENTITY_THRESHOLD:
-        return None
+        return sounds_like(text, names, entries)
     best = ranked[0]
     keys = {
         table[entry.name]

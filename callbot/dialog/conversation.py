@@ -84,6 +84,9 @@ WAIT_KEY = "0"
 CONFIRM_KEYS = {key: "oui" if yes else "non" for key, yes in YES_NO_KEYS.items()}
 #: While a confirmation is pending, an intent must be this sure to change the subject (or end the call).
 CONFIRMATION_INTENT_SCORE = 0.75
+#: While a value is asked for, a new request scored below this is acted on only after the recogniser's
+#: other readings and the question's closed set found nothing (see `understands`).
+_SURE_SWITCH_SCORE = 0.6
 
 FailureKind = Literal["no_match", "no_input"]
 
@@ -287,6 +290,10 @@ class Conversation(TurnDialog):
                 self._ends_call(match.intent)
                 and (self._half_collected() or self._asks_goodbye_back(text, self._guess, match.intent))
             )
+            # "Le magasin du live-port, s'il vous plaît" while the store is asked: "magasin" alone makes a
+            # stock request of it (0.47). A new request that barely passes mid-question is not taken as
+            # understood, so that the other readings and the question's closed set are tried first.
+            and (collect is None or match.score >= _SURE_SWITCH_SCORE)
         ):
             return True
         return self._implied_intent(text) is not None

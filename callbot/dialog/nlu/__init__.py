@@ -12,10 +12,10 @@ deterministic, no network, no model.
 - ``is_greeting`` — a bare "allô, bonjour", not a request.
 - ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups.
 - ``parse_when`` — a call-back time, resolved against the call's clock (Europe/Paris).
-- ``match_entity``, ``rank_entities`` — which known store / product / city was named.
+- ``match_entity``, ``rank_entities``, ``sounds_like`` — which known store / product / city was named.
 """
 
-from callbot.dialog.nlu.entities import EntityScore, match_entity, rank_entities
+from callbot.dialog.nlu.entities import EntityScore, match_entity, rank_entities, sounds_like
 from callbot.dialog.nlu.greeting import is_greeting
 from callbot.dialog.nlu.human import wants_human
 from callbot.dialog.nlu.intents import IntentMatch, IntentMatcher, IntentScore
@@ -41,6 +41,7 @@ __all__ = [
     "parse_when",
     "parse_yes_no",
     "rank_entities",
+    "sounds_like",
     "strip_accents",
     "wants_human",
     "wants_to_wait",

@@ -23,6 +23,15 @@ _CODE_WEIGHT_SHARE = 0.5
 # the rest of it was not said: the score becomes 0.5 + 0.5 × the share heard.
 _UNIQUE_WORD_FLOOR = 0.5
 _UNIQUE_WORD_MATCH = 0.85
+# Words of place and product names that callers also say for themselves: "un grand magasin", "la place",
+# "les frais de port", "en centre-ville". Heard alone, they name nothing.
+_COMMON_NAME_WORDS = frozenset(
+    {
+        "grand", "grande", "petit", "petite", "place", "rue", "avenue", "boulevard", "quai", "centre",
+        "ville", "port", "gare", "vieux", "vieille", "nouveau", "nouvelle", "saint", "sainte", "haut", "bas",
+        "bon", "bonne", "led", "noir", "noire", "blanc", "blanche", "mini", "maxi", "pro", "plus",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +84,14 @@ def _name_similarity(name_word: str, heard: str) -> float:
     return _SAME_CONSONANTS if same else similarity
 
 
-def rank_entities(text: str, names: Sequence[str]) -> list[EntityScore]:
+def rank_entities(text: str, names: Sequence[str], entries: Sequence[str] | None = None) -> list[EntityScore]:
     """Every name with its score for ``text``, best first (ties keep the order of ``names``).
 
-    A name's words are weighted by how rare they are among the names (``1 + ln(N / df)``: "part dieu"
-    tells Lyon stores apart, "lyon" does not), model codes with digits at half weight. The score is the
+    A name's words are weighted by how rare they are among the entries named (``1 + ln(N / df)``: "part
+    dieu" tells Lyon stores apart, "lyon" does not), model codes with digits at half weight. ``entries``
+    gives each name's entry when several names are aliases of one entry ("ampoule à filament" and
+    "ampoule LED à filament"): a word all the aliases of one entry share is still that entry's own word,
+    not a common one. The score is the
     weighted share of the name's words found in the utterance, each word matched with
     ``word_similarity`` (same stem, same sound, or close spelling: "par dieu" finds "Part-Dieu"). When a
     word that only this name has is heard ("Confluence", "Marseille"), the score is raised to
@@ -90,27 +102,36 @@ def rank_entities(text: str, names: Sequence[str]) -> list[EntityScore]:
     heard = _query_words(text)
     if not heard or not names:
         return []
+    if entries is not None and len(entries) != len(names):
+        raise ValueError("entries must give one entry per name")
+    owners = list(entries) if entries is not None else list(names)
     tokenised = [_name_words(name) for name in names]
-    document_frequency: dict[str, int] = {}
-    for words in tokenised:
+    entries_with: dict[str, set[str]] = {}
+    for owner, words in zip(owners, tokenised, strict=True):
         for stem in {light_stem(word) for word in words}:
-            document_frequency[stem] = document_frequency.get(stem, 0) + 1
+            entries_with.setdefault(stem, set()).add(owner)
+    entry_count = len(set(owners))
     scores: list[EntityScore] = []
     for name, words in zip(names, tokenised, strict=True):
         total = matched = 0.0
         unique_word_heard = False
         for word in words:
-            frequency = document_frequency[light_stem(word)]
-            weight = 1.0 + math.log(len(names) / frequency)
+            frequency = len(entries_with[light_stem(word)])
+            weight = 1.0 + math.log(entry_count / frequency)
             is_code = any(char.isdigit() for char in word)
             if is_code:
                 weight *= _CODE_WEIGHT_SHARE
             similarity = max((_name_similarity(word, candidate) for candidate in heard), default=0.0)
             total += weight
             matched += weight * similarity
-            unique_word_heard |= frequency == 1 and not is_code and similarity >= _UNIQUE_WORD_MATCH
+            unique_word_heard |= (
+                frequency == 1
+                and not is_code
+                and word not in _COMMON_NAME_WORDS
+                and similarity >= _UNIQUE_WORD_MATCH
+            )
         share = matched / total if total else 0.0
-        if unique_word_heard and len(names) > 1:
+        if unique_word_heard and entry_count > 1:
             share = _UNIQUE_WORD_FLOOR + (1.0 - _UNIQUE_WORD_FLOOR) * share
         scores.append(EntityScore(name, share, matched))
     order = {name: index for index, name in enumerate(names)}
@@ -162,3 +183,77 @@ def without_mention(text: str, names: Sequence[str], threshold: float = DEFAULT_
         if max((word_similarity(word, part) for part in name_words), default=0.0) < _MENTION_WORD
     ]
     return " ".join(kept)
+
+
+# --- a name heard across word boundaries --------------------------------------------------------------
+# On the line Whisper cuts a name it does not know into other words: "Vieux-Port" → "vie report", "Grand
+# Place" → "grande classe". Word by word nothing matches; said aloud, the words sound like the name. The
+# name's content words and each span of the utterance's words are compared as one sound string.
+
+#: A span must sound this close to the name (1 − weighted edit distance ÷ the longer length).
+SOUND_ALIKE_THRESHOLD = 0.75
+#: Only names this long as sounds: a short key ("lil", "pari") is found by chance in any sentence.
+_SOUND_ALIKE_MIN_KEY = 6
+#: The best entry must lead any other entry by this much.
+_SOUND_ALIKE_MARGIN = 0.1
+_KEY_VOWELS = frozenset("aeiouy")
+
+
+def _sound_key(words: Sequence[str]) -> str:
+    # "z" only marks an "s" between vowels in the key: "place" and "classe" end the same to the ear.
+    return "".join(phonetic_key(word) for word in words).replace("z", "s")
+
+
+def _substitution_cost(left: str, right: str) -> float:
+    if left == right:
+        return 0.0
+    # Vowels are what an 8 kHz line blurs most ("vie" for "vieux"): half an edit.
+    return 0.5 if left in _KEY_VOWELS and right in _KEY_VOWELS else 1.0
+
+
+def sound_similarity(left: str, right: str) -> float:
+    """1 − the weighted edit distance of two sound keys ÷ the longer one's length, in [0, 1]."""
+    if not left or not right:
+        return 0.0
+    previous = [float(index) for index in range(len(right) + 1)]
+    for row, left_char in enumerate(left, start=1):
+        current = [float(row)]
+        for column, right_char in enumerate(right, start=1):
+            current.append(
+                min(
+                    previous[column] + 1.0,
+                    current[column - 1] + 1.0,
+                    previous[column - 1] + _substitution_cost(left_char, right_char),
+                )
+            )
+        previous = current
+    return max(0.0, 1.0 - previous[-1] / max(len(left), len(right)))
+
+
+def sounds_like(text: str, names: Sequence[str], entries: Sequence[str] | None = None) -> str | None:
+    """The entry whose name the words of ``text`` sound like, heard across word boundaries ("le magasin
+    du vie report" → "Vieux-Port"), or None when no name of at least six sounds comes within
+    ``SOUND_ALIKE_THRESHOLD`` or two entries come close. A second chance, after ``rank_entities``."""
+    owners = list(entries) if entries is not None else list(names)
+    words = canonical_words(normalize(text).split())
+    best: dict[str, float] = {}
+    for name, owner in zip(names, owners, strict=True):
+        name_words = _name_words(name)
+        key = _sound_key(name_words)
+        if len(key) < _SOUND_ALIKE_MIN_KEY:
+            continue
+        longest = len(name_words) + 1
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + longest) + 1):
+                span = words[start:end]
+                if span[0] in _NAME_STOP_WORDS and len(span) > 1:
+                    continue  # the article before a name is not part of its sound
+                similarity = sound_similarity(_sound_key(span), key)
+                if similarity > best.get(owner, 0.0):
+                    best[owner] = similarity
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < SOUND_ALIKE_THRESHOLD:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < _SOUND_ALIKE_MARGIN:
+        return None
+    return ranked[0][0]
