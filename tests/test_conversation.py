@@ -1378,6 +1378,15 @@ def test_naming_the_request_again_without_its_value_is_not_understood(flow: Flow
     assert "pas reconnu le magasin" in said(conversation.hear("les horaires du magasin s'il vous plaît"))
 
 
+def test_a_near_tie_of_two_requests_is_not_taken_as_understood(flow: Flow) -> None:
+    """ "… si un produit est en stop" scores a complaint and a stock question within 0.002: the session
+    tries the N-best's other readings first; with none better, the best of the two is still acted on."""
+    conversation = call(flow)
+    assert not conversation.understands("Bonjour, je voudrais savoir si un produit est en stop.")
+    assert conversation.understands("Bonjour, je voudrais savoir si un produit est en stock.")
+    assert conversation.hear("Bonjour, je voudrais savoir si un produit est en stop.").intent is not None
+
+
 def test_a_new_request_that_barely_passes_mid_question_lets_other_readings_be_tried(flow: Flow) -> None:
     """ "Le magasin du Vieux-Port" comes out of Whisper as "Le magasin du live-port" while the store of an
     hours question is asked; "magasin" alone scores a stock request at 0.47. Not counted as understood, so

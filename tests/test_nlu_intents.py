@@ -272,3 +272,33 @@ def test_a_keyword_alone_makes_a_weak_match_to_confirm() -> None:
     assert matcher.salient_guess("je vous appelle au sujet de la livraison et des horaires") is None
     strong = matcher.match("où en est ma commande")
     assert strong is not None and not strong.weak
+
+
+@pytest.mark.parametrize(
+    "utterance", ["bonjour, je voudrais", "je voudrais savoir", "alors voilà, je vous appelle parce que"]
+)
+def test_grammar_and_request_framing_alone_name_no_request(matcher: IntentMatcher, utterance: str) -> None:
+    """A sentence cut at the caller's pause ("Bonjour, je voudrais…") matched "je voudrais être rappelé"
+    well enough to book a call-back."""
+    assert matcher.match(utterance) is None, matcher.top(utterance)
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "j'aimerais se rater demain",  # Whisper on "j'aimerais être rappelé demain"
+        "j'aimerais se rasser jeudi",
+        "vous pouvez me rassé",  # on "pouvez-vous me rappeler"
+    ],
+)
+def test_recall_heard_without_its_middle_after_a_pronoun_is_a_call_back(
+    matcher: IntentMatcher, heard: str
+) -> None:
+    match = matcher.match(heard)
+    assert match is not None and match.intent == "rappel", matcher.top(heard)
+
+
+def test_words_like_a_half_heard_recall_elsewhere_stay_themselves(matcher: IntentMatcher) -> None:
+    assert matcher.match("je vais me raser") is None
+    missed = matcher.match("le livreur est passé et il m'a raté")  # "a" stands between: no pronoun
+    assert missed is None or missed.intent != "rappel"

@@ -342,6 +342,29 @@ def test_a_store_whisper_cuts_into_other_words_is_found_by_its_sound(
     assert "Marseille Vieux-Port est ouvert" in (result.turns[1].bot or "")
 
 
+def test_a_near_tie_of_two_requests_lets_the_next_reading_decide(stack: SpeechStack, tmp_path: Path) -> None:
+    """ "Je voudrais savoir si un produit est en stock" comes out of Whisper as "… est en stop.", which
+    scores a complaint 0.536 and a stock question 0.534: a near-tie is not taken as understood, and the
+    second reading of the N-best ("… en stock.") is."""
+    recording = spoken_call(
+        tmp_path, "Bonjour, je voudrais savoir si un produit est en stock", voice=(103, 101, 0.5)
+    )
+    result = replay_call(stack, recording, now=NOW)
+    assert result.turns[0].intent == "disponibilite"
+    assert result.turns[0].bot.startswith("Quel produit cherchez-vous")
+
+
+def test_a_call_back_asked_for_with_the_verb_half_heard_is_understood(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "J'aimerais être rappelé demain" comes out of Whisper as "J'aimerais se rater demain." on this
+    voice: after its pronoun, "rater" is the "rappeler" the line swallowed, and tomorrow is kept."""
+    recording = spoken_call(tmp_path, "J'aimerais être rappelé demain", voice=(103, 105, -1.8))
+    result = replay_call(stack, recording, now=NOW)
+    assert result.turns[0].intent == "rappel"
+    assert result.turns[0].bot.startswith("Demain, mardi 24 novembre, d'accord. À quelle heure ?")
+
+
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
     """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
     by digit, before a person is offered: the second try finds the order."""

@@ -51,6 +51,7 @@ from callbot.dialog.collectors import (
 )
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
 from callbot.dialog.nlu import (
+    IntentMatch,
     IntentMatcher,
     is_greeting,
     normalize,
@@ -87,6 +88,8 @@ CONFIRMATION_INTENT_SCORE = 0.75
 #: While a value is asked for, a new request scored below this is acted on only after the recogniser's
 #: other readings and the question's closed set found nothing (see `understands`).
 _SURE_SWITCH_SCORE = 0.6
+#: Two requests scored closer than this are a near-tie (see `understands`).
+_TIE_MARGIN = 0.05
 
 FailureKind = Literal["no_match", "no_input"]
 
@@ -294,9 +297,20 @@ class Conversation(TurnDialog):
             # stock request of it (0.47). A new request that barely passes mid-question is not taken as
             # understood, so that the other readings and the question's closed set are tried first.
             and (collect is None or match.score >= _SURE_SWITCH_SCORE)
+            # "… si un produit est en stop": a complaint 0.536, a stock question 0.534. A near-tie of two
+            # requests lets the other readings ("… en stock") be tried before one of them is acted on.
+            and not self._near_tie(match)
         ):
             return True
         return self._implied_intent(text) is not None
+
+    def _near_tie(self, match: IntentMatch) -> bool:
+        """Two requests both pass and score within `_TIE_MARGIN` of each other."""
+        return (
+            match.runner_up is not None
+            and match.runner_up_score >= self.flow.settings.intent_threshold
+            and match.score - match.runner_up_score < _TIE_MARGIN
+        )
 
     def _moves_on(self, intent: str) -> bool:
         """The intent is handled here and is not the request in progress named again without its value

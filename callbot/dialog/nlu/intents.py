@@ -97,6 +97,12 @@ def _content(words: Sequence[str]) -> list[str]:
     return content or list(words)
 
 
+def _says_something(words: Sequence[str]) -> bool:
+    """Whether the words hold more than grammar and request framing: "bonjour, je voudrais" (a sentence
+    cut at the caller's pause) matched "je voudrais être rappelé" well enough to book a call-back."""
+    return any(word not in STOP_WORDS and word not in GENERIC_WORDS for word in words)
+
+
 def _trigram_set(words: Sequence[str]) -> frozenset[str]:
     padded = f" {' '.join(words)} "
     return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
@@ -131,6 +137,8 @@ class IntentMatcher:
     * Keyword boost: +0.15 (capped at 1) when U contains one of the intent's optional ``keywords``.
     * Weak guess: when no intent reaches the threshold but U's keywords point to one intent, that
       intent is returned as a ``weak`` match, for the dialog to confirm ("Vous appelez pour … ?").
+
+    Words of grammar and request framing alone ("bonjour, je voudrais") match no intent.
 
     The best intent is returned when its score reaches ``threshold``, with the runner-up and its score so
     that the dialog can ask "vous voulez X ou Y ?" when ``margin`` is small. Pure arithmetic over the
@@ -246,7 +254,7 @@ class IntentMatcher:
         """The intent of ``text``, or None when none reaches the threshold (the bot did not understand)
         and no salient word points to one intent (then a `weak` match of that intent)."""
         ranked = self.top(text, 2)
-        if not ranked:
+        if not ranked or not _says_something(_words(text)):
             return None
         if ranked[0].score < self.threshold:
             guess = self.salient_guess(text)

@@ -8,6 +8,7 @@ author actually wrote still win).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -88,10 +89,20 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+# On an 8 kHz line Whisper loses the "-pp(e)l-" of "rappelé" / "rappeler" after its pronoun: "j'aimerais
+# être rappelé jeudi" → "j'aimerais se rater, je dis", "pouvez-vous me rappeler" → "vous me rassé".
+# After a pronoun (or "être"), such a word is the verb the caller said.
+_RECALL_PRONOUNS = frozenset({"me", "m", "se", "s", "te", "t", "nous", "vous", "etre"})
+_RECALL_SOUND_ALIKE = re.compile(r"ra(?:t|ss)(?:e|er|ez|es|ee|ees)")
+
+
 def canonical_words(words: Iterable[str]) -> list[str]:
-    """``words`` with spoken variants replaced by their written form ("ouais" → "oui")."""
+    """``words`` with spoken variants replaced by their written form ("ouais" → "oui"), and "rappeler"
+    heard without its middle after a pronoun ("se rater") restored."""
     result: list[str] = []
     for word in words:
+        if result and result[-1] in _RECALL_PRONOUNS and _RECALL_SOUND_ALIKE.fullmatch(word):
+            word = "rappeler"
         result.extend(VARIANTS.get(word, word).split())
     return result
 
