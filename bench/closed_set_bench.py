@@ -3,13 +3,16 @@
 closed-set scoring of the answers the question expects, as `CallSession` does when no free reading is
 understood.
 
-    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours | --products]
+    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours | --products] [--no-prior]
 
 Half the answers name the city, half the district ("la Part-Dieu"). `--cities-only` scores the city
 phrases alone (what the store question offered before the data's aliases were added). `--hours` says
 hours instead ("Plutôt à quatorze heures trente"), scored against the times `Conversation.choices`
 offers once "jeudi" was said without its hour; `--products` names a product ("C'est le plafonnier
 Halo"), scored against the product names the product question offers.
+
+Readings are ranked as `CallSession` ranks them: each phrase's score less half its prior (its score on
+line noise alone, `WhisperEngine.prior`); `--no-prior` ranks by the scores alone.
 
 Voices, levels and noise are drawn from the development ranges of bench/make_call_set.py. Prints, for
 each utterance, what free decoding heard and the closed-set pick with its score and margin, then how many
@@ -34,7 +37,7 @@ from callbot.audio.resample import resample
 from callbot.dialog import Conversation, default_flow_path, french, load_flow
 from callbot.dialog.collectors import named_entry
 from callbot.dialog.nlu import parse_when
-from callbot.session.call_session import CLOSED_SET_MIN_MARGIN, CLOSED_SET_MIN_SCORE
+from callbot.session.closed_set import pick
 from callbot.tts.french import number_to_words
 
 SAID = (
@@ -129,6 +132,9 @@ def main() -> int:
     parser.add_argument("--cities-only", action="store_true", help="score the city phrases alone")
     parser.add_argument("--hours", action="store_true", help="answers to « À quelle heure ? » on Thursday")
     parser.add_argument("--products", action="store_true", help="answers to « Quel produit cherchez-vous ? »")
+    parser.add_argument(
+        "--no-prior", action="store_true", help="rank the phrases by their scores alone (as before the prior)"
+    )
     args = parser.parse_args()
     line = make_caller_set.line
     flow = load_flow(default_flow_path())
@@ -152,7 +158,7 @@ def main() -> int:
     engine = load_engine("whisper")
     assert isinstance(engine, WhisperEngine)
     rng = random.Random(args.seed)
-    free_right = picked_right = picked_wrong = rescued = 0
+    free_right = picked_right = picked_wrong = rescued = top_right = 0
     seconds = 0.0
     for index, (text, truth, free_is_right) in enumerate(answers(args, rng)):
         voice = line.Voice(speed=rng.randint(89, 105), pitch=rng.randint(93, 107), gain_db=rng.uniform(-3, 2))
@@ -162,21 +168,21 @@ def main() -> int:
         started = time.perf_counter()
         scores = engine.score(audio, list(phrases))
         seconds += time.perf_counter() - started
-        best: dict[str, float] = {}
-        for phrase, score in zip(phrases, scores, strict=True):
-            best[phrases[phrase]] = max(score, best.get(phrases[phrase], -99.0))
-        (top, score), (_, second) = sorted(best.items(), key=lambda item: -item[1])[:2]
-        accepted = score >= CLOSED_SET_MIN_SCORE and score - second >= CLOSED_SET_MIN_MARGIN
+        found = pick(phrases, scores, None if args.no_prior else engine.prior(list(phrases)))
+        assert found is not None
+        top, score, accepted = found.reading, found.score, found.sure
+        top_right += top == truth
         free_ok = free_is_right(free)
         free_right += free_ok
         picked_right += accepted and top == truth
         picked_wrong += accepted and top != truth
         rescued += accepted and top == truth and not free_ok
         mark = ("taken" if accepted else "left") + ("" if top == truth else " WRONG")
-        print(f"{text!r:38} free={free!r:40} closed={top} {score:.2f} (+{score - second:.2f}) {mark}")
+        print(f"{text!r:38} free={free!r:40} closed={top} {score:.2f} (+{found.margin:.2f}) {mark}")
     print(
         f"free decoding right {free_right}/{args.count}; closed set taken and right {picked_right} "
         f"({rescued} where free decoding was wrong), taken and wrong {picked_wrong}; "
+        f"ranked first and right {top_right}; "
         f"{seconds / args.count * 1000:.0f} ms per scored answer ({len(phrases)} phrases)"
     )
     return 0

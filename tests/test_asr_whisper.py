@@ -189,3 +189,23 @@ def test_sure_text_is_speech_even_when_whisper_doubts_there_is_any() -> None:
     assert is_silence(0.97, -1.49, settings)
     assert not is_silence(0.30, -1.20, settings)  # speech likely: kept, however unsure
     assert is_silence(0.95, -0.10, settings)  # no speech almost certain: dropped, however sure
+
+
+def test_a_phrase_prior_is_its_score_on_line_noise_kept_once_computed(
+    engine: WhisperEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closed set discounts what the model favours on any audio: the prior is scored once per
+    phrase, then served from memory, in the order asked."""
+    first = engine.prior(["Lyon.", "Marseille."])
+    assert len(first) == 2 and all(score < 0 for score in first)
+    scored: list[list[str]] = []
+    real_score = engine.score
+    monkeypatch.setattr(
+        engine, "score", lambda audio, phrases: scored.append(list(phrases)) or real_score(audio, phrases)
+    )
+    assert engine.prior(["Marseille.", "Lyon.", "Lille."]) == [
+        first[1],
+        first[0],
+        engine.prior(["Lille."])[0],
+    ]
+    assert scored == [["Lille."]]  # only the phrase never seen was scored

@@ -365,6 +365,18 @@ def test_a_call_back_asked_for_with_the_verb_half_heard_is_understood(
     assert result.turns[0].bot.startswith("Demain, mardi 24 novembre, d'accord. À quelle heure ?")
 
 
+def test_a_store_the_model_favours_on_any_audio_does_not_win_a_short_answer(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "Lille" alone comes out of Whisper as "Oui."; scored raw, "Marseille." led (it scores well on any
+    short sound) and was asked back; with each phrase's score on line noise discounted, Lille leads."""
+    recording = spoken_call(tmp_path, "Quels sont vos horaires ?", "Lille", voice=(98, 107, 0.5))
+    result = replay_call(stack, recording, now=NOW)
+    [closed] = [e for e in result.events if e["event"] == "asr_closed_set"]
+    assert closed["reading"] == "Lille Grand Place"
+    assert "Lille Grand Place" in result.turns[1].bot
+
+
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
     """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
     by digit, before a person is offered: the second try finds the order."""

@@ -64,6 +64,11 @@ class Recognizer(ABC):
         engine cannot say."""
         return None
 
+    def prior(self, phrases: Sequence[str]) -> list[float] | None:
+        """Each phrase's score (as `score` gives it) when nobody says anything: how much the engine
+        favours it whatever the audio, to be discounted; None when the engine cannot say."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release per-call resources."""
 

@@ -98,6 +98,8 @@ class WhisperEngine(RecognizerEngine):
         self._count_lock = threading.Lock()
         #: Decodes run by this engine since it was created (all calls together).
         self.decode_count = 0
+        self._priors: dict[str, float] = {}  # phrase → its score on line noise alone (`prior`)
+        self._priors_lock = threading.Lock()
         if self.settings.warm_up:
             self.transcribe(_warm_up_audio(), ())
 
@@ -134,6 +136,21 @@ class WhisperEngine(RecognizerEngine):
         return score_phrases(
             self.model, self.tokenizer, self._clean(audio), task_only, list(phrases), self.settings
         )
+
+    def prior(self, phrases: Sequence[str]) -> list[float]:
+        """Each phrase's score on faint line noise, where nobody says anything: how much the model
+        favours it whatever the audio. "Marseille." scores well on any short sound ("C'est." for "Lyon"
+        was scored Marseille first); discounting the prior put the right store first on 28 of 32
+        development answers instead of 23 (bench/closed_set_bench.py). Computed once per phrase and
+        kept for the life of the engine (the phrases of a flow are a few dozen)."""
+        with self._priors_lock:
+            missing = [phrase for phrase in dict.fromkeys(phrases) if phrase not in self._priors]
+        if missing:
+            scores = self.score(_null_audio(), missing)
+            with self._priors_lock:
+                self._priors.update(zip(missing, scores, strict=True))
+        with self._priors_lock:
+            return [self._priors[phrase] for phrase in phrases]
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -215,6 +232,9 @@ class WhisperRecognizer(Recognizer):
             return None
         return self.engine.score(_as_float(self._last_turn), phrases)
 
+    def prior(self, phrases: Sequence[str]) -> list[float] | None:
+        return self.engine.prior(phrases) if phrases else None
+
     def close(self) -> None:
         self._drop_speculation()
         self._buffer.clear()
@@ -277,6 +297,16 @@ def _as_float(pcm_or_audio: bytes | np.ndarray) -> np.ndarray:
     if isinstance(pcm_or_audio, np.ndarray):
         return pcm_or_audio.astype(np.float32, copy=False)
     return np.frombuffer(pcm_or_audio, dtype="<i2").astype(np.float32) / 32768.0
+
+
+#: The audio a phrase's prior is scored on: 1.5 s of noise at about -50 dBFS, a quiet phone line.
+_NULL_AUDIO_S = 1.5
+_NULL_AUDIO_RMS = 10 ** (-50 / 20)
+
+
+def _null_audio() -> np.ndarray:
+    samples = int(_NULL_AUDIO_S * SAMPLE_RATE)
+    return np.random.default_rng(0).normal(0, _NULL_AUDIO_RMS, samples).astype(np.float32)
 
 
 def _warm_up_audio() -> np.ndarray:

@@ -13,7 +13,6 @@ started when the caller paused counts from the pause, as it would live.
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 import traceback
 from collections import deque
@@ -38,6 +37,7 @@ from callbot.dialog.actions import (
 )
 from callbot.dialog.flow import CallbackRefusalPrompts, CallPrompts
 from callbot.session.channel import Channel, RecordingChannel
+from callbot.session.closed_set import pick
 from callbot.session.events import EventLog
 from callbot.tts.cache import PromptCache
 from callbot.vad import (
@@ -56,16 +56,6 @@ APOLOGY = CallPrompts().technical_fault
 #: French law expects callers to be told before a call is recorded (`prompts.recording_notice`).
 RECORDING_NOTICE = CallPrompts().recording_notice
 DIGIT_TIMEOUT_MS = 3000
-#: A closed-set answer is taken when its mean log-probability per token is at least this, and this far
-#: ahead of the next answer (bench/closed_set_bench.py: on development-range voices these thresholds took
-#: no wrong store and most right ones, where free decoding read about a third).
-CLOSED_SET_MIN_SCORE = -3.5
-CLOSED_SET_MIN_MARGIN = 0.5
-#: Below that, a leader this good and this far ahead is asked back ("Lyon Part-Dieu, c'est bien ça ?")
-#: rather than dropped. On 40 development store answers (Pico, μ-law line) the sure band took 30, all
-#: right; this band 5 more, 2 right: a yes saves the turn a "je n'ai pas reconnu" costs, a no costs one.
-CLOSED_SET_UNSURE_MIN_SCORE = -5.0
-CLOSED_SET_UNSURE_MIN_MARGIN = 0.2
 
 
 @dataclass
@@ -498,35 +488,25 @@ class CallSession:
         choices = self.conversation.choices
         try:
             scores = self.recognizer.score(list(choices)) if choices else None
+            priors = self.recognizer.prior(list(choices)) if scores else None
         except Exception as exc:  # scoring is a second chance: its failure must not cost the call
             self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
             return None
-        if not scores:
+        found = pick(choices, scores, priors) if scores else None
+        if found is None:
             return None
-        best: dict[str, float] = {}
-        for phrase, score in zip(choices, scores, strict=True):
-            reading = choices[phrase]
-            best[reading] = max(score, best.get(reading, -math.inf))
-        ranked = sorted(best.items(), key=lambda item: -item[1])
-        reading, score = ranked[0]
-        margin = score - ranked[1][1] if len(ranked) > 1 else math.inf
-        accepted = score >= CLOSED_SET_MIN_SCORE and margin >= CLOSED_SET_MIN_MARGIN
-        leads = (
-            self.conversation.choice_asked_back
-            and score >= CLOSED_SET_UNSURE_MIN_SCORE
-            and margin >= CLOSED_SET_UNSURE_MIN_MARGIN
-        )
+        leads = self.conversation.choice_asked_back and found.leads
         self.log.emit(
             self.now_ms,
             "asr_closed_set",
-            reading=reading,
-            score=round(score, 2),
-            margin=round(margin, 2),
-            accepted=accepted,
-            ask_back=leads and not accepted,
+            reading=found.reading,
+            score=round(found.score, 2),
+            margin=round(found.margin, 2),
+            accepted=found.sure,
+            ask_back=leads and not found.sure,
         )
-        if accepted or leads:
-            return reading, accepted
+        if found.sure or leads:
+            return found.reading, found.sure
         return None
 
     def _hints(self) -> tuple[str, ...]:
