@@ -512,7 +512,7 @@ def test_the_agent_reads_which_prompts_the_caller_cut_short(flow, prompts, calle
     [
         ({"Celui de Marseille": -1.2, "Celui de Lille": -3.0}, "taken"),
         ({"Celui de Marseille": -1.2, "Celui de Lille": -1.5}, "asked back"),  # ahead, not clearly
-        ({"Celui de Marseille": -4.0}, "asked back"),  # alone, but unlikely
+        ({"Celui de Marseille": -4.5}, "asked back"),  # alone, but unlikely
         ({"Celui de Marseille": -1.2, "Celui de Lille": -1.3}, "dropped"),  # too close to tell
         ({"Celui de Marseille": -5.5}, "dropped"),  # too unlikely
     ],
@@ -552,7 +552,7 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
         )
 
 
-@pytest.mark.parametrize(("scores", "taken"), [({"À 15h.": -1.5}, True), ({"À 15h.": -4.0}, False)])
+@pytest.mark.parametrize(("scores", "taken"), [({"À 15h.": -1.5}, True), ({"À 15h.": -4.5}, False)])
 def test_an_hour_from_the_closed_set_is_taken_when_clearly_ahead_and_never_asked_back(
     flow, prompts, caller_voice, scores, taken
 ):
