@@ -6,6 +6,7 @@ on the first call.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,13 +34,19 @@ class AsrSettings(_Section):
     beam_size: int = Field(default=5, ge=1, le=10)
     num_hypotheses: int = Field(default=3, ge=1, le=10)
     hints_in_prompt: bool = False
+    #: The text primed into Whisper before every turn: words of the trade it should expect. None keeps
+    #: the built-in retail prompt (`whisper_decode.DEFAULT_DOMAIN_PROMPT`); "" primes nothing.
+    domain_prompt: str | None = Field(default=None, max_length=400)
 
     def whisper(self) -> WhisperSettings:
         from callbot.asr.whisper_decode import WhisperSettings
 
-        return WhisperSettings(
+        chosen = WhisperSettings(
             beam_size=self.beam_size, num_hypotheses=self.num_hypotheses, hints_in_prompt=self.hints_in_prompt
         )
+        if self.domain_prompt is None:
+            return chosen
+        return replace(chosen, domain_prompt=self.domain_prompt)
 
 
 class TtsSettings(_Section):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,13 @@ def test_a_turn_too_long_for_one_window_is_cleaned_like_a_short_one() -> None:
     transcript = _decode_long(model, audio, [2, 3], WhisperSettings(), Tokenizer())  # type: ignore[arg-type]
     assert transcript.text == loop
     assert transcript.removed
+
+
+def test_the_whisper_domain_prompt_can_be_set_for_another_trade(tmp_path: Path) -> None:
+    from callbot.config import load_settings
+
+    path = tmp_path / "callbot.yaml"
+    path.write_text('asr: {domain_prompt: "Appel à la mutuelle. Remboursement, carte tiers payant."}\n')
+    assert load_settings(path).asr.whisper().domain_prompt.startswith("Appel à la mutuelle")
+    path.write_text("asr: {engine: whisper}\n")
+    assert load_settings(path).asr.whisper().domain_prompt == DEFAULT_DOMAIN_PROMPT
