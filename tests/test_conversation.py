@@ -1378,6 +1378,14 @@ def test_naming_the_request_again_without_its_value_is_not_understood(flow: Flow
     assert "pas reconnu le magasin" in said(conversation.hear("les horaires du magasin s'il vous plaît"))
 
 
+def test_a_runner_up_that_alone_takes_the_number_said_wins(flow: Flow) -> None:
+    """ "Où en est ma comment de 4 5 8 1 2 9" (commande misheard): "où en est" scores the address a little
+    above order tracking, but only order tracking takes an order number: the caller gets the status."""
+    conversation = call(flow)
+    result = conversation.hear("où en est ma comment de quatre cinq huit un deux neuf")
+    assert said(result).startswith("Votre commande 458129 est expédiée")
+
+
 def test_a_near_tie_of_two_requests_is_not_taken_as_understood(flow: Flow) -> None:
     """ "… si un produit est en stop" scores a complaint and a stock question within 0.002: the session
     tries the N-best's other readings first; with none better, the best of the two is still acted on."""

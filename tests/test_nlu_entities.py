@@ -113,6 +113,13 @@ def test_a_word_all_aliases_of_one_entry_share_is_still_that_entry_s_own() -> No
         rank_entities("lyon", names, entries[:2])
 
 
+def test_two_words_glued_are_matched_by_spelling_only() -> None:
+    """ "miroir soleil" glued has Marseille's consonants (m-r-s-l): it names the mirror, not the store."""
+    stores = ["Marseille", "Marseille Vieux-Port", "Lyon Part-Dieu"]
+    assert match_entity("le miroir Soleil", stores) is None
+    assert match_entity("lyon par dieu", stores) == "Lyon Part-Dieu"
+
+
 def test_a_common_word_of_a_name_alone_names_nothing() -> None:
     """ "Grand Place", "Vieux-Port": "un grand magasin" or "les frais de port" name no store."""
     stores = ["Lille Grand Place", "Marseille Vieux-Port", "Paris Rivoli"]

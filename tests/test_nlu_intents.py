@@ -302,3 +302,11 @@ def test_words_like_a_half_heard_recall_elsewhere_stay_themselves(matcher: Inten
     assert matcher.match("je vais me raser") is None
     missed = matcher.match("le livreur est passé et il m'a raté")  # "a" stands between: no pronoun
     assert missed is None or missed.intent != "rappel"
+
+
+def test_numbers_say_no_request(matcher: IntentMatcher) -> None:
+    """ "Ma commande numéro 4 5 8 1 2" (a digit missed): five unknown words drowned "ma commande" to a
+    weak guess; numbers are values for the slots, not words of the request."""
+    match = matcher.match("ma commande numéro 4 5 8 1 2")
+    assert match is not None and match.intent == "suivi_commande" and not match.weak
+    assert matcher.match("458129") is None  # a number alone: the dialog's slots decide

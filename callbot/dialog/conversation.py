@@ -284,7 +284,7 @@ class Conversation(TurnDialog):
             and isinstance(self._extract(collect, text), SlotValue)
         ):
             return True
-        match = self._matcher.match(self._request_words(text))
+        match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
         if (
             match is not None
             and not match.weak
@@ -469,7 +469,7 @@ class Conversation(TurnDialog):
             return
         if guess is not None and self._answered_guess(guess, text):
             return
-        match = self._matcher.match(self._request_words(text))
+        match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
         if match is not None and confirming and match.score < CONFIRMATION_INTENT_SCORE:
             # A half-heard answer to "C'est bien ça ?" must not end the call on a weak guess.
             match = None
@@ -650,20 +650,34 @@ class Conversation(TurnDialog):
         Guinguette", "458129"): naming a product is asking whether it is in stock. A store alone fits
         several intents (hours, address, stock): it continues the current request if that takes it, else
         implies none. Times and phone numbers are too weak a hint."""
-        heard = self._named_slots(text).keys()
-        if not heard:
-            return None
-        coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
-        best = max(coverage.values())
-        winners = [name for name, count in coverage.items() if count == best]
-        if not best:
-            return None
+        winners = self._takers(text)
         if len(winners) == 1:
             # "les ampoules à Marseille" names a product and a store: only the stock intent takes both.
             return winners[0]
         # "et à Lille ?" after the hours of Lyon: the same question about another store.
         current = self._topics[-1].intent if self._topics else None
         return current if current in winners else None
+
+    def _takers(self, text: str) -> list[str]:
+        """The intents that take the most of the values named in `text` (none when nothing is named)."""
+        heard = self._named_slots(text).keys()
+        if not heard:
+            return []
+        coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
+        best = max(coverage.values())
+        return [name for name, count in coverage.items() if count == best] if best else []
+
+    def _prefer_the_taker(self, match: IntentMatch | None, text: str) -> IntentMatch | None:
+        """ "Où en est ma comment de 4 5 8 1 2 9": the address (0.58) just ahead of order tracking
+        (0.51), but an order number was named and only order tracking takes one: the runner-up that alone
+        takes what was named wins, when it passes the threshold too."""
+        if match is None or match.weak or match.runner_up is None:
+            return match
+        if match.runner_up_score < self.flow.settings.intent_threshold:
+            return match
+        if self._takers(text) != [match.runner_up]:
+            return match
+        return IntentMatch(match.runner_up, match.runner_up_score, match.intent, match.score)
 
     def _request_words(self, text: str) -> str:
         """`text` without the store and product names it mentions: what is asked, for intent matching."""

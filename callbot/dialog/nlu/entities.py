@@ -43,10 +43,13 @@ class EntityScore:
     matched_weight: float
 
 
-def _query_words(text: str) -> list[str]:
+def _query_words(text: str) -> list[tuple[str, bool]]:
+    """The utterance's words, then the pairs glued together ("x 200" → "x200", "part dieu" →
+    "partdieu"), each with whether it is such a pair."""
     words = [word for word in canonical_words(normalize(text).split()) if word not in FILLERS]
-    # Also the pairs glued together: "x 200" → "x200", "part dieu" → "partdieu".
-    return words + [left + right for left, right in itertools.pairwise(words)]
+    return [(word, False) for word in words] + [
+        (left + right, True) for left, right in itertools.pairwise(words)
+    ]
 
 
 def _name_words(name: str) -> list[str]:
@@ -73,11 +76,13 @@ _GRAMMAR_HEARD = frozenset(
 )
 
 
-def _name_similarity(name_word: str, heard: str) -> float:
+def _name_similarity(name_word: str, heard: str, glued: bool = False) -> float:
     if heard in _GRAMMAR_HEARD and heard != name_word:
         return 0.0
     similarity = word_similarity(name_word, heard)
-    if similarity >= _SAME_CONSONANTS or heard.isdigit() or name_word.isdigit():
+    # Two words glued share a long consonant skeleton with many names by chance ("miroir soleil" and
+    # "Marseille" are both m-r-s-l): only their spelling counts.
+    if similarity >= _SAME_CONSONANTS or heard.isdigit() or name_word.isdigit() or glued:
         return similarity
     skeleton = _consonants(name_word)
     same = len(skeleton) >= 3 and skeleton == _consonants(heard) and name_word[0] == heard[0]
@@ -121,7 +126,9 @@ def rank_entities(text: str, names: Sequence[str], entries: Sequence[str] | None
             is_code = any(char.isdigit() for char in word)
             if is_code:
                 weight *= _CODE_WEIGHT_SHARE
-            similarity = max((_name_similarity(word, candidate) for candidate in heard), default=0.0)
+            similarity = max(
+                (_name_similarity(word, candidate, glued) for candidate, glued in heard), default=0.0
+            )
             total += weight
             matched += weight * similarity
             unique_word_heard |= (

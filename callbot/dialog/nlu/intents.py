@@ -89,7 +89,12 @@ class _Example:
 
 
 def _words(text: str) -> list[str]:
-    return canonical_words(word for word in normalize(text).split() if word not in FILLERS)
+    """The words that say what is asked: hesitations and numbers left out. A number is a value, not a
+    request ("ma commande numéro 4 5 8 1 2": five unknown words drowned "ma commande" to a guess); the
+    dialog reads it through its slots, and a number alone implies the request that takes it."""
+    return canonical_words(
+        word for word in normalize(text).split() if word not in FILLERS and not word.isdigit()
+    )
 
 
 def _content(words: Sequence[str]) -> list[str]:
