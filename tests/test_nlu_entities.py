@@ -113,6 +113,22 @@ def test_a_word_all_aliases_of_one_entry_share_is_still_that_entry_s_own() -> No
         rank_entities("lyon", names, entries[:2])
 
 
+def test_the_words_a_call_opens_with_name_nothing() -> None:
+    """ "Allô, bonjour." named the plafonnier Halo (its own word, once aliases count as one entry)."""
+    products = {"plafonnier Halo": "halo", "Halo": "halo", "lampadaire Arco": "arco"}
+    names, entries = list(products), list(products.values())
+    assert all(entity.score < 0.6 for entity in rank_entities("Allô, bonjour.", names, entries))
+    assert all(entity.score < 0.6 for entity in rank_entities("alo bonjour", names, entries))
+    best = rank_entities("le plafonnier Halo", names, entries)[0]  # "Halo" heard counts for nothing now
+    assert best.name == "plafonnier Halo" and best.score >= 0.6
+
+
+def test_a_name_is_heard_from_its_first_sound() -> None:
+    """ "atelier" sounds like most of "Châtelet" but not its start: no store."""
+    stores = {"Paris Rivoli": "paris", "Châtelet": "paris", "Lille": "lille"}
+    assert sounds_like("une lampe atelier en magasin", list(stores), list(stores.values())) is None
+
+
 def test_two_words_glued_are_matched_by_spelling_only() -> None:
     """ "miroir soleil" glued has Marseille's consonants (m-r-s-l): it names the mirror, not the store."""
     stores = ["Marseille", "Marseille Vieux-Port", "Lyon Part-Dieu"]

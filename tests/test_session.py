@@ -222,6 +222,23 @@ def test_the_first_reading_stays_when_the_dialog_understands_it(flow, prompts, c
     assert not caller.session.log.of_type("asr_rescored")
 
 
+def test_a_reading_the_dialog_only_acts_on_beats_a_first_reading_it_does_not_understand(
+    flow, prompts, caller_voice
+) -> None:
+    """No reading is clearly understood: the first means nothing, the second is a near-tie of two
+    requests. Rather than "Pardon, je n'ai pas compris" on the first, the dialog gets the second."""
+    near_tie = "Bonjour, je voudrais savoir si un produit est en stop."
+    recognizer = ScriptedRecognizer([("C'est possible, vous devez se raffer.", (near_tie,))])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "Bonjour, je voudrais savoir si un produit est en stock."))
+    caller.wait_until_listening()
+    turn = caller.session.turns[0]
+    assert turn.transcript == near_tie and turn.intent is not None
+    [rescored] = caller.session.log.of_type("asr_rescored")
+    assert rescored["rank"] == 2
+
+
 def test_compute_time_is_carried_onto_the_audio_clock_from_the_pause(flow, prompts, caller_voice) -> None:
     """A decode that takes 0.9 s of wall time, started speculatively at the pause, delays the answer."""
     wall = FakeWall()

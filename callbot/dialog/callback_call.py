@@ -122,9 +122,10 @@ class CallbackCallDialog(TurnDialog):
     def choice_asked_back(self) -> bool:
         return False
 
-    def understands(self, text: str) -> bool:
+    def understands(self, text: str, strict: bool = True) -> bool:
         """Whether `text` answers the current question (a yes/no, a time when one is asked) or says
-        something this dialog acts on whatever the question (a person asked for, a voicemail)."""
+        something this dialog acts on whatever the question (a person asked for, a voicemail); the same
+        whether `strict` or not."""
         if sounds_like_voicemail(text) or wrong_person(text) or no_longer_needed(text) or wants_human(text):
             return True
         if self._step == "when":

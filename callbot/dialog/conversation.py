@@ -257,19 +257,21 @@ class Conversation(TurnDialog):
             phrases[:0] = ["je patiente", "je préfère attendre"]
         return tuple(dict.fromkeys(phrases))[:_MAX_HINTS]
 
-    def understands(self, text: str) -> bool:
+    def understands(self, text: str, strict: bool = True) -> bool:
         """Whether `text` would be understood in the current state, without changing it: a value the
         state collects, an answer to its question, a request it handles, a goodbye or a person asked
-        for. The session uses it to pick among the recogniser's N-best readings."""
+        for. The session uses it to pick among the recogniser's N-best readings. Not `strict`: a near-tie
+        of two requests, or a new request that barely passes mid-question, counts too (what the dialog
+        would still act on when no reading does better)."""
         whens = [collector for collector in self._collectors.values() if isinstance(collector, WhenCollector)]
         remembered = [collector.days for collector in whens]
         try:
-            return self._would_understand(text)
+            return self._would_understand(text, strict)
         finally:  # reading a time must not change the day a collector remembers
             for collector, days in zip(whens, remembered, strict=True):
                 collector.days = days
 
-    def _would_understand(self, text: str) -> bool:
+    def _would_understand(self, text: str, strict: bool) -> bool:
         if wants_human(text):
             return True
         goodbye = self._goodbye_in(text)  # the intent matcher: only when no person was asked for
@@ -296,10 +298,10 @@ class Conversation(TurnDialog):
             # "Le magasin du live-port, s'il vous plaît" while the store is asked: "magasin" alone makes a
             # stock request of it (0.47). A new request that barely passes mid-question is not taken as
             # understood, so that the other readings and the question's closed set are tried first.
-            and (collect is None or match.score >= _SURE_SWITCH_SCORE)
+            and (not strict or collect is None or match.score >= _SURE_SWITCH_SCORE)
             # "… si un produit est en stop": a complaint 0.536, a stock question 0.534. A near-tie of two
             # requests lets the other readings ("… en stock") be tried before one of them is acted on.
-            and not self._near_tie(match)
+            and not (strict and self._near_tie(match))
         ):
             return True
         return self._implied_intent(text) is not None

@@ -117,8 +117,9 @@ class Dialog(Protocol):
         """`heard` was not understood; the closed set leans to `reading` without certainty: ask it back."""
         ...
 
-    def understands(self, text: str) -> bool:
-        """Whether `text` would be understood now (no state change): picks among N-best readings."""
+    def understands(self, text: str, strict: bool = True) -> bool:
+        """Whether `text` would be understood now (no state change): picks among N-best readings. Not
+        `strict`: also what the dialog would act on only when no reading does better."""
         ...
 
     @property
@@ -476,10 +477,17 @@ class CallSession:
                 self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
                 return alternative, None
         closed = self._closed_set_reading()
-        if closed is None:
-            return text, None
-        reading, sure = closed
-        return (reading, None) if sure else (text, reading)
+        if closed is not None:
+            reading, sure = closed
+            return (reading, None) if sure else (text, reading)
+        # Nothing better: a reading the dialog acts on all the same (a near-tie of two requests) rather
+        # than a first reading it does not understand at all.
+        if not self.conversation.understands(text, strict=False):
+            for rank, alternative in enumerate(alternatives, start=2):
+                if self.conversation.understands(alternative, strict=False):
+                    self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
+                    return alternative, None
+        return text, None
 
     def _closed_set_reading(self) -> tuple[str, bool] | None:
         """When the question expects one of a closed set ("Pour quel magasin ?") and no free reading was

@@ -73,11 +73,17 @@ def _consonants(word: str) -> str:
 # "un magasin vers chez moi", they are the sentence's grammar, never a partial mention of the name.
 _GRAMMAR_HEARD = frozenset(
     {"vers", "pour", "sur", "sans", "dans", "chez", "avec", "mais", "donc", "car", "quand", "comme", "ou"}
+    # and the words a call opens and answers with: "Allô, bonjour." named the plafonnier Halo.
+    | {"allo", "alo", "halo", "bonjour", "salut", "oui", "non", "merci"}
 )
 
 
+#: Heard, these are the call's own words even when a name is written the same ("Halo").
+_CALL_WORDS = frozenset({"allo", "alo", "halo"})
+
+
 def _name_similarity(name_word: str, heard: str, glued: bool = False) -> float:
-    if heard in _GRAMMAR_HEARD and heard != name_word:
+    if heard in _GRAMMAR_HEARD and (heard != name_word or heard in _CALL_WORDS):
         return 0.0
     similarity = word_similarity(name_word, heard)
     # Two words glued share a long consonant skeleton with many names by chance ("miroir soleil" and
@@ -255,7 +261,10 @@ def sounds_like(text: str, names: Sequence[str], entries: Sequence[str] | None =
                 span = words[start:end]
                 if span[0] in _NAME_STOP_WORDS and len(span) > 1:
                     continue  # the article before a name is not part of its sound
-                similarity = sound_similarity(_sound_key(span), key)
+                heard = _sound_key(span)
+                if heard[:1] != key[:1]:
+                    continue  # a name is heard from its first sound: "atelier" is not "Châtelet"
+                similarity = sound_similarity(heard, key)
                 if similarity > best.get(owner, 0.0):
                     best[owner] = similarity
     ranked = sorted(best.items(), key=lambda item: -item[1])
