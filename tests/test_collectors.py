@@ -226,3 +226,20 @@ def test_a_day_asked_about_stays_today_with_a_bare_hour() -> None:
     assert day.hear("vous êtes ouverts à 9 h ?") == SlotValue(MONDAY_3PM.date(), "aujourd'hui")
     sunday = day.hear("et dimanche ?")
     assert isinstance(sunday, SlotValue) and sunday.value.isoformat() == "2026-11-29"
+
+
+def test_everyday_words_of_a_name_name_no_entry() -> None:
+    """Counted per entry, "part" and "dieu" (Part-Dieu) or "bureau" (lampe de bureau) would be an entry's
+    own word; only a long one ("filament") that all an entry's aliases share counts as such."""
+    from callbot.dialog import default_flow_path, load_flow
+    from callbot.dialog.collectors import named_entry
+
+    data = load_flow(default_flow_path()).data
+    assert data is not None
+    stores, products = data.names("stores"), data.names("products")
+    for said in ("je vous appelle de la part de mon mari", "je pars en vacances", "mon dieu"):
+        assert named_entry(said, stores) is None, said
+    assert named_entry("je suis au bureau", products) is None
+    assert named_entry("c'est l'enthous la filament", products) == "ampoule_filament"
+    assert named_entry("le magasin du vie report", stores) == "marseille_vieux_port"
+    assert named_entry("le magasin du vie report", stores, by_sound=False) is None

@@ -1386,6 +1386,28 @@ def test_a_runner_up_that_alone_takes_the_number_said_wins(flow: Flow) -> None:
     assert said(result).startswith("Votre commande 458129 est expédiée")
 
 
+def test_a_request_well_ahead_stays_itself_even_when_only_another_takes_the_number(flow: Flow) -> None:
+    """A complaint about an order names the order's number: the complaint, clearly ahead, wins."""
+    conversation = call(flow)
+    result = conversation.hear("la commande 4 5 8 1 2 9 est arrivée abîmée")
+    assert result.intent == "reclamation"
+
+
+def test_a_yes_or_no_is_no_rival_for_a_near_tie(flow: Flow) -> None:
+    """ "Non, en fait c'est pour une réclamation" while the store is asked: the no scores close to the
+    complaint, but a no is not a request: the complaint is understood."""
+    conversation = call(flow)
+    conversation.hear("quels sont vos horaires")
+    assert conversation.understands("non en fait c'est pour une réclamation")
+
+
+def test_a_name_in_passing_is_matched_word_by_word_only(flow: Flow) -> None:
+    """The sound match is for the answer to the question that asks for the name: "le vieux pont" said
+    in the menu implies no store request."""
+    conversation = call(flow)
+    assert not conversation.understands("le vieux pont")
+
+
 def test_a_near_tie_of_two_requests_is_not_taken_as_understood(flow: Flow) -> None:
     """ "… si un produit est en stop" scores a complaint and a stock question within 0.002: the session
     tries the N-best's other readings first; with none better, the best of the two is still acted on."""

@@ -416,3 +416,16 @@ def test_a_replay_can_answer_what_the_recording_did_not_plan_for(stack: SpeechSt
     assert asked[0][1] == 1 and "Lyon Part-Dieu" in asked[0][0]  # after the request, before the goodbye
     assert result.outcome.type == "hangup" and result.outcome.reason == "intent:au_revoir"
     assert len(asked) == 1  # the call ended on the interjected goodbye: the recording's was never needed
+
+
+def test_closed_set_priors_are_scored_before_the_first_call(stack: SpeechStack, monkeypatch) -> None:
+    """`serve` warms the priors of every store, product and hour phrase once at start-up; a call's
+    closed set then scores only the caller's audio."""
+    assert stack.warm_closed_sets() > 50
+    engine = stack.engine
+
+    def no_more_scoring(audio, phrases):
+        raise AssertionError(f"scored again: {phrases[:3]}")
+
+    monkeypatch.setattr(engine, "score", no_more_scoring)
+    assert len(engine.prior(["À 14h30.", "À quatorze heures trente.", "Lyon"])) == 3

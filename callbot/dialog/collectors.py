@@ -189,6 +189,12 @@ class EntityCollector(_NoMemory):
         key = named_entry(text, self.names)
         return None if key is None else SlotValue(key, self.display(key))
 
+    def mentioned(self, text: str) -> SlotValue | None:
+        """The entry `text` names word by word, for a turn that was not asked for it: the sound match
+        of `hear` is for the answer to its own question ("le vieux pont" is no Vieux-Port in passing)."""
+        key = named_entry(text, self.names, by_sound=False)
+        return None if key is None else SlotValue(key, self.display(key))
+
     def keys(self, keys: str) -> Heard:
         entry = self.phone_keys.get(keys[:1]) if len(keys) == 1 else None
         return None if entry is None else SlotValue(entry, self.display(entry), "dtmf")
@@ -217,17 +223,18 @@ class DayCollector(_NoMemory):
         return SlotValue(day, french.relative_day(day, now.date()).rstrip(","))
 
 
-def named_entry(text: str, table: Mapping[str, str]) -> str | None:
+def named_entry(text: str, table: Mapping[str, str], by_sound: bool = True) -> str | None:
     """The key of the entry (store, product) named in `text`, given every name and alias → key.
 
     Aliases of one entry tie with each other ("lampe de chevet Nuage" and "la lampe de chevet Nuage"):
     only a tie between two different entries leaves the answer open. When no name is found word by word,
-    one heard across word boundaries ("du vie report" → Vieux-Port) is taken (`sounds_like`).
+    one heard across word boundaries ("du vie report" → Vieux-Port) is taken (`sounds_like`), unless
+    not `by_sound`.
     """
     names, entries = list(table), list(table.values())
     ranked = rank_entities(text, names, entries)
     if not ranked or ranked[0].score < DEFAULT_ENTITY_THRESHOLD:
-        return sounds_like(text, names, entries)
+        return sounds_like(text, names, entries) if by_sound else None
     best = ranked[0]
     keys = {
         table[entry.name]
@@ -379,6 +386,11 @@ class WhenCollector:
 
 #: The hours whose full and half hours are offered as a closed set when a day's hour is asked.
 _ANSWER_HOURS = range(8, 20)
+
+
+def hour_phrases() -> list[str]:
+    """Every phrase `WhenCollector.hour_answers` may offer, whatever the day."""
+    return [phrase for hour in _ANSWER_HOURS for minute in (0, 30) for phrase in _said_times(hour, minute)]
 
 
 def _said_times(hour: int, minute: int) -> tuple[str, str]:

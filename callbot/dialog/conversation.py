@@ -90,6 +90,8 @@ CONFIRMATION_INTENT_SCORE = 0.75
 _SURE_SWITCH_SCORE = 0.6
 #: Two requests scored closer than this are a near-tie (see `understands`).
 _TIE_MARGIN = 0.05
+#: A runner-up that alone takes the value said wins when it trails by this much at most.
+_TAKER_MARGIN = 0.1
 
 FailureKind = Literal["no_match", "no_input"]
 
@@ -307,11 +309,16 @@ class Conversation(TurnDialog):
         return self._implied_intent(text) is not None
 
     def _near_tie(self, match: IntentMatch) -> bool:
-        """Two requests both pass and score within `_TIE_MARGIN` of each other."""
+        """Two requests both pass and score within `_TIE_MARGIN` of each other (a yes or a no, or a
+        runner-up the dialog would not act on here, is no rival)."""
+        settings = self.flow.settings
+        runner_up = match.runner_up
         return (
-            match.runner_up is not None
-            and match.runner_up_score >= self.flow.settings.intent_threshold
-            and match.score - match.runner_up_score < _TIE_MARGIN
+            runner_up is not None
+            and runner_up not in (settings.yes_intent, settings.no_intent)
+            and match.runner_up_score >= settings.intent_threshold
+            and 0.0 <= match.score - match.runner_up_score < _TIE_MARGIN
+            and self._moves_on(runner_up)
         )
 
     def _moves_on(self, intent: str) -> bool:
@@ -672,11 +679,14 @@ class Conversation(TurnDialog):
     def _prefer_the_taker(self, match: IntentMatch | None, text: str) -> IntentMatch | None:
         """ "Où en est ma comment de 4 5 8 1 2 9": the address (0.58) just ahead of order tracking
         (0.51), but an order number was named and only order tracking takes one: the runner-up that alone
-        takes what was named wins, when it passes the threshold too."""
+        takes what was named wins, when it passes the threshold too and trails by `_TAKER_MARGIN` at
+        most."""
         if match is None or match.weak or match.runner_up is None:
             return match
         if match.runner_up_score < self.flow.settings.intent_threshold:
             return match
+        if match.score - match.runner_up_score > _TAKER_MARGIN:
+            return match  # "la commande 458129 est arrivée abîmée": a complaint well ahead stays one
         if self._takers(text) != [match.runner_up]:
             return match
         return IntentMatch(match.runner_up, match.runner_up_score, match.intent, match.score)
@@ -697,7 +707,12 @@ class Conversation(TurnDialog):
         found: dict[str, SlotValue] = {}
         for name, slot in self.flow.slots.items():
             if slot.type in ("entity", "order_number"):
-                value = self._extract(name, text)
+                collector = self._collector(name)
+                # Only the question's own answer is matched by sound; in passing, names word by word.
+                if isinstance(collector, EntityCollector) and name != self._current.collect:
+                    value: Heard = collector.mentioned(text)
+                else:
+                    value = self._extract(name, text)
                 if isinstance(value, SlotValue):
                     found[name] = value
         return found

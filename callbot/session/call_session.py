@@ -496,10 +496,14 @@ class CallSession:
         choices = self.conversation.choices
         try:
             scores = self.recognizer.score(list(choices)) if choices else None
-            priors = self.recognizer.prior(list(choices)) if scores else None
         except Exception as exc:  # scoring is a second chance: its failure must not cost the call
             self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
             return None
+        try:
+            priors = self.recognizer.prior(list(choices)) if scores else None
+        except Exception as exc:  # the scores stand without their priors
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"prior: {type(exc).__name__}: {exc}")
+            priors = None
         found = pick(choices, scores, priors) if scores else None
         if found is None:
             return None

@@ -18,6 +18,7 @@ from callbot.config import Settings
 from callbot.dialog import Conversation, Flow, default_flow_path, load_flow
 from callbot.dialog.actions import ScheduleCallback
 from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
+from callbot.dialog.collectors import hour_phrases
 from callbot.dialog.conversation import QueueUnavailable
 from callbot.dialog.flow import CallbackRefusalPrompts, flow_file_sha256
 from callbot.queues import QueueDirectory
@@ -72,6 +73,20 @@ class SpeechStack:
                 *self._stores_asked_back(),
             ]
         )
+
+    def warm_closed_sets(self) -> int:
+        """Score the priors of the phrases the flow's closed sets hold (stores, products, hours) now,
+        so that the first caller whose answer needs one does not wait for them (about 2 s for the
+        retail flow, once per process). Returns how many phrases were scored; 0 for an engine
+        without priors."""
+        prior = getattr(self.engine, "prior", None)
+        data = self.flow.data
+        if prior is None or data is None:
+            return 0
+        products = [product.name for product in data.products.values()]
+        phrases = [*data.store_answers(), *products, *hour_phrases()]
+        prior(phrases)
+        return len(phrases)
 
     def _stores_asked_back(self) -> list[str]:
         """ "Lyon Part-Dieu, c'est bien ça ?" for every store: a store heard without certainty is asked

@@ -126,6 +126,7 @@ def build_session_factory(options: Mapping[str, Any]) -> GatewayCalls:
     stack = SpeechStack(settings, callback_store=store)
     for line in stack.banner():
         print(f"callbot handler | {line}", file=sys.stderr, flush=True)
+    stack.warm_closed_sets()  # before the first call, not during it
     recording_dir = Path(options["recording_dir"]) if options.get("recording_dir") else None
     return GatewayCalls(stack, recording_dir, recorder=_call_recorder(stack, store, options))
 

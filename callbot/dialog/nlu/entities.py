@@ -23,6 +23,10 @@ _CODE_WEIGHT_SHARE = 0.5
 # the rest of it was not said: the score becomes 0.5 + 0.5 × the share heard.
 _UNIQUE_WORD_FLOOR = 0.5
 _UNIQUE_WORD_MATCH = 0.85
+# A word several aliases of one entry share counts as that entry's own only when it is a long one
+# ("filament"): "part" and "dieu" of "Part-Dieu", "bureau" of "lampe de bureau" are everyday words too
+# ("de la part de mon mari", "je suis au bureau").
+_OWN_WORD_MIN_LETTERS = 7
 # Words of place and product names that callers also say for themselves: "un grand magasin", "la place",
 # "les frais de port", "en centre-ville". Heard alone, they name nothing.
 _COMMON_NAME_WORDS = frozenset(
@@ -118,9 +122,11 @@ def rank_entities(text: str, names: Sequence[str], entries: Sequence[str] | None
     owners = list(entries) if entries is not None else list(names)
     tokenised = [_name_words(name) for name in names]
     entries_with: dict[str, set[str]] = {}
+    names_with: dict[str, int] = {}
     for owner, words in zip(owners, tokenised, strict=True):
         for stem in {light_stem(word) for word in words}:
             entries_with.setdefault(stem, set()).add(owner)
+            names_with[stem] = names_with.get(stem, 0) + 1
     entry_count = len(set(owners))
     scores: list[EntityScore] = []
     for name, words in zip(names, tokenised, strict=True):
@@ -141,6 +147,7 @@ def rank_entities(text: str, names: Sequence[str], entries: Sequence[str] | None
                 frequency == 1
                 and not is_code
                 and word not in _COMMON_NAME_WORDS
+                and (names_with[light_stem(word)] == 1 or len(word) >= _OWN_WORD_MIN_LETTERS)
                 and similarity >= _UNIQUE_WORD_MATCH
             )
         share = matched / total if total else 0.0

@@ -92,8 +92,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 # On an 8 kHz line Whisper loses the "-pp(e)l-" of "rappelé" / "rappeler" after its pronoun: "j'aimerais
 # être rappelé jeudi" → "j'aimerais se rater, je dis", "pouvez-vous me rappeler" → "vous me rassé".
 # After a pronoun (or "être"), such a word is the verb the caller said.
-_RECALL_PRONOUNS = frozenset({"me", "m", "se", "s", "te", "t", "nous", "vous", "etre"})
-_RECALL_SOUND_ALIKE = re.compile(r"ra(?:t|ss)(?:e|er|ez|es|ee|ees)")
+_RECALL_PRONOUNS = frozenset({"me", "m", "se", "s", "te", "t", "etre"})
+_RECALL_SOUND_ALIKE = re.compile(r"ra(?:t|ss)(?:e|er|ee|ees)")
 
 
 def canonical_words(words: Iterable[str]) -> list[str]:
