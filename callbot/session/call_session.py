@@ -470,24 +470,27 @@ class CallSession:
         later one of its N-best: what the current state expects breaks the recogniser's near-ties. Then
         the closed set's answer when it is sure; when it only leans, the free reading with the answer it
         leans to, to be asked back."""
-        if self.conversation.understands(text):
-            return text, None
-        for rank, alternative in enumerate(alternatives, start=2):
-            if self.conversation.understands(alternative):
-                self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
-                return alternative, None
+        understood = self._understood_reading(text, alternatives, strict=True)
+        if understood is not None:
+            return understood, None
         closed = self._closed_set_reading()
         if closed is not None:
             reading, sure = closed
             return (reading, None) if sure else (text, reading)
         # Nothing better: a reading the dialog acts on all the same (a near-tie of two requests) rather
         # than a first reading it does not understand at all.
-        if not self.conversation.understands(text, strict=False):
-            for rank, alternative in enumerate(alternatives, start=2):
-                if self.conversation.understands(alternative, strict=False):
-                    self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
-                    return alternative, None
-        return text, None
+        return self._understood_reading(text, alternatives, strict=False) or text, None
+
+    def _understood_reading(self, text: str, alternatives: tuple[str, ...], strict: bool) -> str | None:
+        """The first of the N-best readings the dialog understands (`strict` as `understands` takes it),
+        logged as `asr_rescored` when it is not the first; None when none is."""
+        if self.conversation.understands(text, strict):
+            return text
+        for rank, alternative in enumerate(alternatives, start=2):
+            if self.conversation.understands(alternative, strict):
+                self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)
+                return alternative
+        return None
 
     def _closed_set_reading(self) -> tuple[str, bool] | None:
         """When the question expects one of a closed set ("Pour quel magasin ?") and no free reading was

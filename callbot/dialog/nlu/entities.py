@@ -77,17 +77,16 @@ def _consonants(word: str) -> str:
 # "un magasin vers chez moi", they are the sentence's grammar, never a partial mention of the name.
 _GRAMMAR_HEARD = frozenset(
     {"vers", "pour", "sur", "sans", "dans", "chez", "avec", "mais", "donc", "car", "quand", "comme", "ou"}
-    # and the words a call opens and answers with: "Allô, bonjour." named the plafonnier Halo.
-    | {"allo", "alo", "halo", "bonjour", "salut", "oui", "non", "merci"}
+    # and the words a call opens and answers with.
+    | {"bonjour", "salut", "oui", "non", "merci"}
 )
-
-
-#: Heard, these are the call's own words even when a name is written the same ("Halo").
+#: "Allô" as the recogniser writes it: the call's own word even where a name is written the same
+#: ("Allô, bonjour." named the plafonnier Halo).
 _CALL_WORDS = frozenset({"allo", "alo", "halo"})
 
 
 def _name_similarity(name_word: str, heard: str, glued: bool = False) -> float:
-    if heard in _GRAMMAR_HEARD and (heard != name_word or heard in _CALL_WORDS):
+    if heard in _CALL_WORDS or (heard in _GRAMMAR_HEARD and heard != name_word):
         return 0.0
     similarity = word_similarity(name_word, heard)
     # Two words glued share a long consonant skeleton with many names by chance ("miroir soleil" and
