@@ -44,7 +44,7 @@ class _SilentEngine:
 
 
 class _SilentRecognizer(Recognizer):
-    def start_turn(self, hints: Sequence[str] = ()) -> None:
+    def start_turn(self, hints: Sequence[str] = (), primer: str = "") -> None:
         pass
 
     def accept(self, pcm: bytes) -> Hypothesis | None:

@@ -173,6 +173,16 @@ def test_hints_stay_out_of_the_prompt_unless_asked(engine: WhisperEngine) -> Non
     assert "Kerguelen, Plougastel." in prompt_text(hinted, ("Kerguelen", "Plougastel"))
 
 
+def test_a_primer_ends_the_prompt_nearest_the_caller_s_words(engine: WhisperEngine) -> None:
+    """The answer's kind ("Rappelez-moi demain à 14 heures…") comes after the domain prompt, and a turn
+    without one gets the domain prompt alone."""
+    primed = engine.tokenizer.decode(engine.prompt_for([], "Demain à 14 heures."))
+    assert primed.rstrip().endswith("au revoir. Demain à 14 heures.")
+    assert "Demain à 14 heures" not in engine.tokenizer.decode(engine.prompt_for([]))
+    hinted = WhisperSettings(hints_in_prompt=True)
+    assert prompt_text(hinted, ("Lyon",), "Demain.").endswith("Lyon. Demain.")
+
+
 def test_encoder_window_fits_the_utterance() -> None:
     settings = WhisperSettings(min_window_s=10, pad_s=4)
     assert window_seconds(1.2, settings) == 10

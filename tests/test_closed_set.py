@@ -40,6 +40,16 @@ def test_a_close_leader_is_only_asked_back_and_a_tie_not_even_that() -> None:
     assert tie is not None and not tie.leads
 
 
+def test_an_answer_read_back_before_use_is_taken_from_a_good_score_with_a_smaller_lead() -> None:
+    """A call-back hour is read back with its day before anything is booked: that is its ask-back."""
+    good = pick(STORES, [-2.5, -6.0, -2.85, -6.0])
+    assert good is not None and not good.sure and good.sure_when_read_back
+    poorer = pick(STORES, [-3.5, -6.0, -3.9, -6.0])
+    assert poorer is not None and not poorer.sure_when_read_back
+    near_tie = pick(STORES, [-2.5, -6.0, -2.7, -6.0])
+    assert near_tie is not None and not near_tie.sure_when_read_back
+
+
 def test_nothing_to_pick_from() -> None:
     assert pick({}, []) is None
     assert pick(STORES, [-1.0]) is None  # scores that do not match the phrases

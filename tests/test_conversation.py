@@ -13,6 +13,7 @@ import pytest
 
 from callbot.dialog import Conversation, Flow, QueueUnavailable, default_flow_path, load_flow
 from callbot.dialog.actions import Hangup, Listen, Say, ScheduleCallback, Transfer, TurnResult
+from callbot.dialog.conversation import SLOT_PRIMERS
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
@@ -1276,6 +1277,26 @@ def test_a_no_between_two_bon_resets_the_weak_yes(flow: Flow) -> None:
     conversation.hear("pardon ?")
     result = conversation.hear("Bon.")
     assert "ScheduleCallback" not in kinds(result)
+
+
+def test_a_time_is_primed_into_the_recogniser_while_the_call_back_time_is_asked(flow: Flow) -> None:
+    """ "Quand souhaitez-vous être rappelé ?": Whisper's prompt ends with a time, so that "quatorze
+    heures" is not written "qu'est-ce au revoir"; the read-back expects a yes or a no, and gets none."""
+    conversation = call(flow)
+    asked = the(conversation.hear("je voudrais être rappelé"), Listen)
+    assert isinstance(asked, Listen) and asked.primer == SLOT_PRIMERS["datetime"]
+    read_back = the(conversation.hear("demain à 15 h"), Listen)
+    assert isinstance(read_back, Listen) and read_back.primer == ""
+    assert call(flow).primer == ""  # the menu: no slot asked
+
+
+@pytest.mark.parametrize(("primer", "expected"), [("", ""), ("Le 3 mars à 9 h.", "Le 3 mars à 9 h.")])
+def test_a_flow_words_or_turns_off_a_slot_s_primer(flow: Flow, primer: str, expected: str) -> None:
+    slots = dict(flow.slots)
+    slots["creneau_rappel"] = slots["creneau_rappel"].model_copy(update={"primer": primer})
+    conversation = call(dataclasses.replace(flow, slots=slots))
+    asked = the(conversation.hear("je voudrais être rappelé"), Listen)
+    assert isinstance(asked, Listen) and asked.primer == expected
 
 
 def test_a_call_back_can_be_booked_on_the_keypad_alone_after_speech_fails_twice(flow: Flow) -> None:

@@ -151,6 +151,12 @@ MONDAY_CASES = [
     C("plutôt jédis", "11-26 09:00", "day", "09:00..18:00"),
     C("ça me dit à 10 heures", "11-28 10:00", "minute"),
     C("oui je dis à 16h", "11-26 16:00", "minute"),
+    # "demain" and "mercredi" before a clock time, as Whisper writes them with a time primed.
+    C("Je demande à 14 heures.", "11-24 14:00", "minute"),
+    C("Je demande à 14h30.", "11-24 14:30", "minute"),
+    C("Dommage à 16 heures.", "11-24 16:00", "minute"),
+    C("Merci d'hiver 13h.", "11-25 13:00", "hour", "12:30..13:30"),
+    C("Merci d'hiver 15h30.", "11-25 15:30", "hour", "15:00..16:00"),
     C("jeudi 27", "11-27 09:00", "day?", "09:00..18:00"),
     # Offsets from now, and right now.
     C("dans une heure", "11-23 11:30", "minute"),
@@ -231,6 +237,9 @@ def test_prochain_ambiguity_is_explained_with_both_dates() -> None:
         "j'ai attendu 2 heures",
         "pas maintenant",
         "je dis ce que je pense",
+        "je demande à parler à un conseiller",
+        "c'est dommage",
+        "merci d'hiver",
         "non c'est pas ce que je dis",
         "comme je dis",
         "oui ça me dit",

@@ -20,6 +20,7 @@ import yaml
 
 from callbot.audio import read_wav
 from callbot.config import Settings
+from callbot.dialog import conversation
 from callbot.replay import replay_call
 from callbot.session.call_session import APOLOGY
 from callbot.session.stack import SpeechStack
@@ -248,16 +249,25 @@ def test_a_store_named_by_its_district_is_found_among_the_expected_answers(
     assert "Marseille Vieux-Port" in (result.turns[1].bot or "")
 
 
-def test_thursday_heard_as_je_dis_still_books_the_call_back_on_thursday(
-    stack: SpeechStack, tmp_path: Path
+def test_a_time_primed_into_whisper_is_heard_and_je_dis_still_reads_as_thursday(
+    stack: SpeechStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Whisper base writes "jeudi" said on the line as "Je dis à 14h30": where a day fits (before a time,
-    or alone at the end) it is read as Thursday, and the call-back is booked then."""
+    """While the call-back time is asked, Whisper's prompt ends with a time ("Rappelez-moi demain à 14
+    heures, ou jeudi vers 9h30."): "Jeudi à quatorze heures trente" is written "Jeudi à 14h30.". Without
+    that primer the same audio comes out "Je dis à 14h30": where a day fits (before a time, or alone at
+    the end) "je dis" is read as Thursday, and the call-back is booked then all the same."""
     recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi à quatorze heures trente", "Oui")
-    result = replay_call(stack, recording, now=NOW)
-    assert "je dis" in result.turns[1].transcript.lower()
-    assert result.outcome.type == "callback"
-    assert result.outcome.callback_at == datetime(2026, 11, 26, 14, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    primed = replay_call(stack, recording, now=NOW)
+    listens = [e for e in primed.events if e["event"] == "listen"]
+    assert listens[1]["primer"] == conversation.SLOT_PRIMERS["datetime"]
+    assert "primer" not in listens[0] and "primer" not in listens[2]  # the menu; the read-back's yes or no
+    assert primed.turns[1].transcript.startswith("Jeudi")
+    monkeypatch.setattr(conversation, "SLOT_PRIMERS", {})
+    unprimed = replay_call(stack, recording, now=NOW)
+    assert "je dis" in unprimed.turns[1].transcript.lower()
+    for result in (primed, unprimed):
+        assert result.outcome.type == "callback"
+        assert result.outcome.callback_at == datetime(2026, 11, 26, 14, 30, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 def test_an_hour_free_decoding_misses_is_found_among_the_day_s_times(
@@ -275,17 +285,23 @@ def test_an_hour_free_decoding_misses_is_found_among_the_day_s_times(
 
 
 def test_a_goodbye_whisper_makes_of_an_unheard_hour_neither_ends_the_call_nor_hides_the_hour(
-    stack: SpeechStack, tmp_path: Path
+    stack: SpeechStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "Vers seize heures" comes out of Whisper as "Merci, au revoir.": while the hour is asked, a bare
-    goodbye is not taken as understood (it would only be asked back: "Vous souhaitez terminer l'appel,
-    c'est bien ça ?"), so the day's times are scored, and 16 h is read back."""
+    """ "Vers seize heures" comes out of Whisper as "Merci, au revoir." when no time is primed (the
+    domain prompt ends with "au revoir"): while the hour is asked, a bare goodbye is not taken as
+    understood (it would only be asked back: "Vous souhaitez terminer l'appel, c'est bien ça ?"), so the
+    day's times are scored, and 16 h is read back. With the time primed, Whisper hears the hour."""
     recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi", "Vers seize heures")
-    result = replay_call(stack, recording, now=NOW)
-    [heard] = [e for e in result.events if e["event"] == "asr_final" and "revoir" in e["text"].lower()]
+    primed = replay_call(stack, recording, now=NOW)
+    assert "revoir" not in primed.turns[2].transcript.lower()
+    monkeypatch.setattr(conversation, "SLOT_PRIMERS", {})
+    unprimed = replay_call(stack, recording, now=NOW)
+    [heard] = [e for e in unprimed.events if e["event"] == "asr_final" and "revoir" in e["text"].lower()]
     assert heard["text"] == "Merci, au revoir."
-    assert result.turns[2].bot.startswith("Je vous rappelle jeudi 26 novembre à 16 h")
-    assert result.outcome.type != "hangup"
+    for result in (primed, unprimed):
+        read_back = result.turns[2].bot or ""  # "… vers 16 h" as heard, "… à 16 h" from the closed set
+        assert read_back.startswith("Je vous rappelle jeudi 26 novembre") and " 16 h," in read_back
+        assert result.outcome.type != "hangup"
 
 
 def test_a_goodbye_heard_before_any_answer_is_asked_back(stack: SpeechStack, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import pytest
 from callbot.asr.base import Hypothesis, Recognizer
 from callbot.audio import FRAME_MS, AudioFrame, frames_from_pcm, silence
 from callbot.dialog import Conversation, default_flow_path, load_flow
+from callbot.dialog.conversation import SLOT_PRIMERS
 from callbot.session import AudioClock, CallSession, EventLog, RecordingChannel
 from callbot.tts import PicoSynthesizer, PromptCache
 from callbot.vad import Endpointer, EndpointerConfig, WebRtcDetector
@@ -45,14 +46,16 @@ class ScriptedRecognizer(Recognizer):
         self.lines = list(lines)
         self.turn_audio: list[bytes] = []
         self.hints: list[tuple[str, ...]] = []
+        self.primers: list[str] = []
         self.pauses = 0
         self.wall = wall
         self.decode_s = decode_s
         self.fail_on_finish = False
 
-    def start_turn(self, hints: Sequence[str] = ()) -> None:
+    def start_turn(self, hints: Sequence[str] = (), primer: str = "") -> None:
         self.turn_audio.append(b"")
         self.hints.append(tuple(hints))
+        self.primers.append(primer)
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         self.turn_audio[-1] += pcm
@@ -569,13 +572,35 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
         )
 
 
-@pytest.mark.parametrize(("scores", "taken"), [({"À 15h.": -1.5}, True), ({"À 15h.": -4.5}, False)])
+def test_the_recogniser_is_primed_with_the_kind_of_answer_the_question_expects(flow, prompts, caller_voice):
+    """The dialog's `Listen.primer` reaches the recogniser at the start of the caller's next turn: a
+    time while the call-back time is asked, nothing at the menu or for the read-back's yes or no."""
+    recognizer = ScriptedRecognizer(["je voudrais être rappelé", "demain à 15 h", "oui"])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    for sentence in ("Je voudrais être rappelé.", "Demain à quinze heures.", "Oui."):
+        caller.play(say(caller_voice, sentence))
+        caller.wait_until_listening()
+    assert recognizer.primers == ["", SLOT_PRIMERS["datetime"], ""]
+
+
+@pytest.mark.parametrize(
+    ("scores", "taken"),
+    [
+        ({"À 15h.": -1.5}, True),
+        ({"À 15h.": -2.5, "À 15h30.": -2.85}, True),  # a good score, a smaller lead: the read-back confirms
+        ({"À 15h.": -2.5, "À 15h30.": -2.7}, False),  # a near-tie
+        ({"À 15h.": -3.5, "À 15h30.": -3.9}, False),  # a poorer score needs the full lead
+        ({"À 15h.": -4.5}, False),
+    ],
+)
 def test_an_hour_from_the_closed_set_is_taken_when_clearly_ahead_and_never_asked_back(
     flow, prompts, caller_voice, scores, taken
 ):
     """ "Jeudi 26 novembre, d'accord. À quelle heure ?" then an answer no free reading makes sense of:
-    the day's times are scored; a clear lead is read back as the call-back time, a mere lead is not
-    asked back (near-ties between hours were mostly wrong, and the time is read back anyway)."""
+    the day's times are scored; a clear lead is read back as the call-back time, and so is a good score
+    a little ahead (the read-back is its confirmation); a near-tie is not asked back (near-ties between
+    hours were mostly wrong, and the time is read back anyway)."""
     recognizer = ScriptedRecognizer(["je voudrais être rappelé", "jeudi", "Bisous à calendar."])
     recognizer.closed_set = scores  # type: ignore[attr-defined]
     caller = Caller(make_session(flow, prompts, recognizer))

@@ -44,8 +44,9 @@ class Recognizer(ABC):
     sample_rate: int = 16000
 
     @abstractmethod
-    def start_turn(self, hints: Sequence[str] = ()) -> None:
-        """Forget the previous turn; `hints` are phrases likely in this dialog state."""
+    def start_turn(self, hints: Sequence[str] = (), primer: str = "") -> None:
+        """Forget the previous turn; `hints` are phrases likely in this dialog state, `primer` an answer
+        of the kind the question expects (`Listen.primer`), for an engine that takes a prompt."""
 
     @abstractmethod
     def accept(self, pcm: bytes) -> Hypothesis | None:

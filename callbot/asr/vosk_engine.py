@@ -164,7 +164,7 @@ class VoskRecognizer(Recognizer):
         grammar = self._live().grammar
         return tuple(json.loads(grammar)[:-1]) if grammar else None
 
-    def start_turn(self, hints: Sequence[str] = ()) -> None:
+    def start_turn(self, hints: Sequence[str] = (), primer: str = "") -> None:
         kaldi = self._live()
         kaldi.flush()
         wanted = None

@@ -106,11 +106,12 @@ def is_silence(no_speech_prob: float, avg_logprob: float, settings: WhisperSetti
     return avg_logprob < settings.log_prob_threshold or no_speech_prob > settings.sure_text_max_no_speech
 
 
-def prompt_text(settings: WhisperSettings, hints: tuple[str, ...]) -> str:
-    """The text primed into Whisper's "previous text" slot: the domain prompt, and the state's hints
-    when `hints_in_prompt`."""
+def prompt_text(settings: WhisperSettings, hints: tuple[str, ...], primer: str = "") -> str:
+    """The text primed into Whisper's "previous text" slot: the domain prompt, the state's hints when
+    `hints_in_prompt`, then the question's `primer` (an answer of the kind expected), nearest the
+    caller's words."""
     hinted = ", ".join(hints) + "." if hints and settings.hints_in_prompt else ""
-    return " ".join(filter(None, [settings.domain_prompt.strip(), hinted]))
+    return " ".join(filter(None, [settings.domain_prompt.strip(), hinted, primer.strip()]))
 
 
 def task_prompt(tokenizer: Tokenizer) -> list[int]:
@@ -118,9 +119,11 @@ def task_prompt(tokenizer: Tokenizer) -> list[int]:
     return [*tokenizer.sot_sequence, tokenizer.no_timestamps]
 
 
-def build_prompt(tokenizer: Tokenizer, settings: WhisperSettings, hints: tuple[str, ...]) -> list[int]:
+def build_prompt(
+    tokenizer: Tokenizer, settings: WhisperSettings, hints: tuple[str, ...], primer: str = ""
+) -> list[int]:
     """Whisper's "previous text" slot holds the prompt text (`prompt_text`), then the task."""
-    text = prompt_text(settings, hints)
+    text = prompt_text(settings, hints, primer)
     prompt: list[int] = []
     if text:
         prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + text)[-_MAX_PROMPT_TOKENS:]]

@@ -115,8 +115,8 @@ class WhisperEngine(RecognizerEngine):
     def new_recognizer(self) -> WhisperRecognizer:
         return WhisperRecognizer(self)
 
-    def prompt_for(self, hints: Sequence[str]) -> list[int]:
-        return build_prompt(self.tokenizer, self.settings, tuple(hints))
+    def prompt_for(self, hints: Sequence[str], primer: str = "") -> list[int]:
+        return build_prompt(self.tokenizer, self.settings, tuple(hints), primer)
 
     def transcribe(self, pcm_or_audio: bytes | np.ndarray, hints: Sequence[str] = ()) -> Transcript:
         """Decode one utterance on the calling thread (PCM16 bytes or float32 samples at 16 kHz)."""
@@ -189,10 +189,10 @@ class WhisperRecognizer(Recognizer):
         self.last_transcript: Transcript | None = None
         self._last_turn = b""  # the audio of the last finished turn, for `score`
 
-    def start_turn(self, hints: Sequence[str] = ()) -> None:
+    def start_turn(self, hints: Sequence[str] = (), primer: str = "") -> None:
         self._drop_speculation()
         self._buffer.clear()
-        self._prompt = self.engine.prompt_for(hints)
+        self._prompt = self.engine.prompt_for(hints, primer)
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         self._buffer += pcm

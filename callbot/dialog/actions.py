@@ -25,6 +25,9 @@ class Listen:
     #: Trailing silence that ends the caller's turn here; None = the gateway's setting. Longer while a
     #: number is being read out, since callers pause between digit groups.
     end_silence_ms: int | None = None
+    #: An answer of the kind the question expects, written as the recogniser writes it ("Demain à 14
+    #: heures."), for a recogniser that takes a prompt (Whisper) to prime its vocabulary with; "" = none.
+    primer: str = ""
 
 
 @dataclass(frozen=True, slots=True)

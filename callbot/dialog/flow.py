@@ -111,6 +111,9 @@ class Slot(_Strict):
     #: Entity slots: a phone key → an entry of the data list ({"1": paris_rivoli}), for a caller whose
     #: spoken answer is not understood (the flow's prompt says which key is which).
     keys: dict[str, str] = {}
+    #: An answer of the kind this slot expects, written as Whisper writes it, primed into the recogniser
+    #: while the slot is asked; None = the slot type's default (`Conversation.primer`), "" = none.
+    primer: str | None = Field(None, max_length=200)
 
     @field_validator("past", "missing_time", "missing_day", "day_heard")
     @classmethod

@@ -414,7 +414,7 @@ class CallSession:
         self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
         self._no_input_deadline = None
         self._speculation = None
-        self.recognizer.start_turn(self._hints())
+        self.recognizer.start_turn(self._hints(), self._listen.primer if self._listen is not None else "")
         self.log.emit(event.at_ms, "speech_start", barge_in=event.barge_in)
         for frame in event.preroll:
             self._accept(frame)
@@ -510,18 +510,21 @@ class CallSession:
         found = pick(choices, scores, priors) if scores else None
         if found is None:
             return None
-        leads = self.conversation.choice_asked_back and found.leads
+        # An hour is read back with the call-back's day before anything is booked: that is its ask-back.
+        asked_back = self.conversation.choice_asked_back
+        sure = found.sure if asked_back else found.sure_when_read_back
+        leads = asked_back and found.leads
         self.log.emit(
             self.now_ms,
             "asr_closed_set",
             reading=found.reading,
             score=round(found.score, 2),
             margin=round(found.margin, 2),
-            accepted=found.sure,
-            ask_back=leads and not found.sure,
+            accepted=sure,
+            ask_back=leads and not sure,
         )
-        if found.sure or leads:
-            return found.reading, found.sure
+        if sure or leads:
+            return found.reading, sure
         return None
 
     def _hints(self) -> tuple[str, ...]:
@@ -647,7 +650,13 @@ class CallSession:
                 self._listen = action
                 self._use_end_silence(action.end_silence_ms)
                 self._arm_no_input()
-                self.log.emit(self.now_ms, "listen", timeout_ms=action.timeout_ms, hints=len(action.hints))
+                self.log.emit(
+                    self.now_ms,
+                    "listen",
+                    timeout_ms=action.timeout_ms,
+                    hints=len(action.hints),
+                    **({"primer": action.primer} if action.primer else {}),
+                )
             elif isinstance(action, Transfer):
                 self.log.emit(
                     self.now_ms,

@@ -33,12 +33,19 @@ _BEFORE_A_TIME = r"(?= (?:a|vers|matin|apres midi|soir|prochain|en fin|en debut|
 _SAID_OF_ITS_OWN = r"(?<!\bque )(?<!\bqu )(?<!\bce )"
 # At the end, also "comme je dis", "oui ça me dit", "si ça me dit" ("oui, jeudi à 16 h" keeps its day).
 _ENDS_OF_ITS_OWN = _SAID_OF_ITS_OWN + r"(?<!\bcomme )(?<!\bsi )(?<!\boui )(?<!\bouais )"
-WEEKDAY_SOUND_ALIKES = (
+# Right before a clock time only (a time primed into Whisper, `Conversation.primer`, brings these out):
+# "demain à quatorze heures" → "Je demande à 14 heures.", "demain à seize heures" → "Dommage à 16
+# heures.", "mercredi vers treize heures" → "Merci d'hiver 13h." (development answers, 5 of 80).
+_BEFORE_A_CLOCK = r"(?= (?:a |vers )?\d)"
+DAY_SOUND_ALIKES = (
     (re.compile(_SAID_OF_ITS_OWN + r"\bje dis" + _BEFORE_A_TIME), "jeudi"),
     (re.compile(_ENDS_OF_ITS_OWN + r"\bje dis$"), "jeudi"),
     (re.compile(r"\bjedis?\b"), "jeudi"),
     (re.compile(_SAID_OF_ITS_OWN + r"\b(?:ca|sa) me dit" + _BEFORE_A_TIME), "samedi"),
     (re.compile(_ENDS_OF_ITS_OWN + r"\b(?:ca|sa) me dit$"), "samedi"),
+    (re.compile(r"\bje demande" + _BEFORE_A_CLOCK), "demain"),
+    (re.compile(r"\bdommage" + _BEFORE_A_CLOCK), "demain"),
+    (re.compile(r"\bmerci d hiver" + _BEFORE_A_CLOCK), "mercredi vers"),
 )
 
 

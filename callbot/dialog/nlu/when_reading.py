@@ -18,6 +18,7 @@ from callbot.dialog.nlu.normalize import normalize
 from callbot.dialog.nlu.when_lexicon import (
     APPROXIMATE_AFTER,
     APPROXIMATE_BEFORE,
+    DAY_SOUND_ALIKES,
     DURATION_BEFORE,
     EARLIEST_BEFORE,
     IMMEDIATE_RE,
@@ -31,7 +32,6 @@ from callbot.dialog.nlu.when_lexicon import (
     PARTS_OF_DAY,
     RELATIVE_RE,
     TIME_RE,
-    WEEKDAY_SOUND_ALIKES,
     WEEKDAYS,
     WINDOW_START_BEFORE,
     WITHIN_THE_HOUR_RE,
@@ -126,7 +126,7 @@ def read(text: str, today: date) -> Reading:
     """Read the date and time expressions of ``text``; days are placed on the calendar from ``today``."""
     words = [MONTH_VARIANTS.get(word, word) for word in canonical_words(normalize(text).split())]
     said = " ".join(words)
-    for sound_alike, weekday in WEEKDAY_SOUND_ALIKES:
+    for sound_alike, weekday in DAY_SOUND_ALIKES:
         said = sound_alike.sub(weekday, said)
     masked = _Masked(said)
     reading = Reading()
