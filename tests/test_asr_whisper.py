@@ -174,7 +174,7 @@ def test_hints_stay_out_of_the_prompt_unless_asked(engine: WhisperEngine) -> Non
 
 
 def test_a_primer_ends_the_prompt_nearest_the_caller_s_words(engine: WhisperEngine) -> None:
-    """The answer's kind ("Rappelez-moi demain à 14 heures…") comes after the domain prompt, and a turn
+    """The answer's kind ("Rappelez-moi mercredi à 14 heures…") comes after the domain prompt, and a turn
     without one gets the domain prompt alone."""
     primed = engine.tokenizer.decode(engine.prompt_for([], "Demain à 14 heures."))
     assert primed.rstrip().endswith("au revoir. Demain à 14 heures.")

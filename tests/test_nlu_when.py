@@ -154,7 +154,10 @@ MONDAY_CASES = [
     # "demain" and "mercredi" before a clock time, as Whisper writes them with a time primed.
     C("Je demande à 14 heures.", "11-24 14:00", "minute"),
     C("Je demande à 14h30.", "11-24 14:30", "minute"),
+    C("Il demande à 14 heures.", "11-24 14:00", "minute"),
+    C("J'ai demandé à 15 heures.", "11-24 15:00", "minute"),
     C("Dommage à 16 heures.", "11-24 16:00", "minute"),
+    C("après de nous en début d'après-midi", "11-25 14:00", "part_of_day", "13:30..15:00"),
     C("Merci d'hiver 13h.", "11-25 13:00", "hour", "12:30..13:30"),
     C("Merci d'hiver 15h30.", "11-25 15:30", "hour", "15:00..16:00"),
     C("jeudi 27", "11-27 09:00", "day?", "09:00..18:00"),
@@ -240,6 +243,7 @@ def test_prochain_ambiguity_is_explained_with_both_dates() -> None:
         "je demande à parler à un conseiller",
         "c'est dommage",
         "merci d'hiver",
+        "venez après de nous voir",
         "non c'est pas ce que je dis",
         "comme je dis",
         "oui ça me dit",

@@ -252,8 +252,8 @@ def test_a_store_named_by_its_district_is_found_among_the_expected_answers(
 def test_a_time_primed_into_whisper_is_heard_and_je_dis_still_reads_as_thursday(
     stack: SpeechStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """While the call-back time is asked, Whisper's prompt ends with a time ("Rappelez-moi demain à 14
-    heures, ou jeudi vers 9h30."): "Jeudi à quatorze heures trente" is written "Jeudi à 14h30.". Without
+    """While the call-back time is asked, Whisper's prompt ends with a time ("Rappelez-moi mercredi à 14
+    heures, ou vendredi à 10h30."): "Jeudi à quatorze heures trente" is written "Jeudi à 14h30.". Without
     that primer the same audio comes out "Je dis à 14h30": where a day fits (before a time, or alone at
     the end) "je dis" is read as Thursday, and the call-back is booked then all the same."""
     recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi à quatorze heures trente", "Oui")

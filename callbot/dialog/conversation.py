@@ -85,12 +85,15 @@ WAIT_KEY = "0"
 CONFIRM_KEYS = {key: "oui" if yes else "non" for key, yes in YES_NO_KEYS.items()}
 #: While a confirmation is pending, an intent must be this sure to change the subject (or end the call).
 CONFIRMATION_INTENT_SCORE = 0.75
-#: What Whisper is primed with while a slot of this type is asked (`Conversation.primer`). A time: of 40
-#: spoken times ("Demain vers seize heures", "À treize heures trente"), development-range Pico voices
-#: through the line, read right by free decoding: 14 → 19 with this after the domain prompt, wrong
-#: times 4 → 6 (read back before booking), none put into 8 answers that held no time (seed 22; on seed
-#: 21, with it in place of the domain prompt's requests, 9 → 20).
-SLOT_PRIMERS: dict[str, str] = {"datetime": "Rappelez-moi demain à 14 heures, ou jeudi vers 9h30."}
+#: What Whisper is primed with while a slot of this type is asked (`Conversation.primer`). A time: of 160
+#: spoken times ("Vendredi à seize heures", "Vers treize heures trente"), development-range Pico voices
+#: through the line (prompts.py-style probe, seeds 22 to 25), free decoding read day and hour right 30
+#: times with the domain prompt alone, 55 with this sentence after it (50 with "… demain à 14 heures,
+#: ou jeudi vers 9h30.", whose "vers 9h30" was copied into four answers; hours in words did worse);
+#: wrong times 16 → 28, read back before booking; a day put into 1 of 97 answers that named none, and
+#: no time into 32 answers that held none. Weekdays are primed because "vendredi" and "mercredi" were
+#: the days most often lost ("Je vous en redis à 13h", "Merci d'hiver 16 heures").
+SLOT_PRIMERS: dict[str, str] = {"datetime": "Rappelez-moi mercredi à 14 heures, ou vendredi à 10h30."}
 #: While a value is asked for, a new request scored below this is acted on only after the recogniser's
 #: other readings and the question's closed set found nothing (see `understands`).
 _SURE_SWITCH_SCORE = 0.6

@@ -28,14 +28,16 @@ MONTH_VARIANTS = {
 # "rappelez-moi je dis"), "jédis"; "samedi" → "ça me dit". Taken for the day only where a day fits: at
 # the end, or before a time or a part of the day; never where the words are the sentence's own ("je dis
 # ce que je pense", "c'est pas ce que je dis", "comme je dis", "oui ça me dit", "si ça me dit").
-_BEFORE_A_TIME = r"(?= (?:a|vers|matin|apres midi|soir|prochain|en fin|en debut|dans l|\d)\b)"
+_A_TIME_WORD = r"(?:a|vers|matin|apres midi|soir|prochain|en fin|en debut|dans l|\d)\b"
+_BEFORE_A_TIME = r"(?= " + _A_TIME_WORD + ")"
 # "ce que je dis", "que ça me dit": the verb's own object, even before a time.
 _SAID_OF_ITS_OWN = r"(?<!\bque )(?<!\bqu )(?<!\bce )"
 # At the end, also "comme je dis", "oui ça me dit", "si ça me dit" ("oui, jeudi à 16 h" keeps its day).
 _ENDS_OF_ITS_OWN = _SAID_OF_ITS_OWN + r"(?<!\bcomme )(?<!\bsi )(?<!\boui )(?<!\bouais )"
 # Right before a clock time only (a time primed into Whisper, `Conversation.primer`, brings these out):
-# "demain à quatorze heures" → "Je demande à 14 heures.", "demain à seize heures" → "Dommage à 16
-# heures.", "mercredi vers treize heures" → "Merci d'hiver 13h." (development answers, 5 of 80).
+# "demain à quatorze heures" → "Je demande à 14 heures." ("Il demande…", "J'ai demandé…"), "demain à
+# seize heures" → "Dommage à 16 heures.", "mercredi vers treize heures" → "Merci d'hiver 13h."
+# (development answers).
 _BEFORE_A_CLOCK = r"(?= (?:a |vers )?\d)"
 DAY_SOUND_ALIKES = (
     (re.compile(_SAID_OF_ITS_OWN + r"\bje dis" + _BEFORE_A_TIME), "jeudi"),
@@ -43,9 +45,11 @@ DAY_SOUND_ALIKES = (
     (re.compile(r"\bjedis?\b"), "jeudi"),
     (re.compile(_SAID_OF_ITS_OWN + r"\b(?:ca|sa) me dit" + _BEFORE_A_TIME), "samedi"),
     (re.compile(_ENDS_OF_ITS_OWN + r"\b(?:ca|sa) me dit$"), "samedi"),
-    (re.compile(r"\bje demande" + _BEFORE_A_CLOCK), "demain"),
+    (re.compile(r"\b(?:je |il |j ai )?demande" + _BEFORE_A_CLOCK), "demain"),
     (re.compile(r"\bdommage" + _BEFORE_A_CLOCK), "demain"),
     (re.compile(r"\bmerci d hiver" + _BEFORE_A_CLOCK), "mercredi vers"),
+    # "après-demain en début d'après-midi" → "… après de nous en début d'après-midi." (a noisy line)
+    (re.compile(r"\bapres de nous(?= " + _A_TIME_WORD + "|$)"), "apres demain"),
 )
 
 
