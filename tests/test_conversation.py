@@ -1279,6 +1279,19 @@ def test_a_no_between_two_bon_resets_the_weak_yes(flow: Flow) -> None:
     assert "ScheduleCallback" not in kinds(result)
 
 
+def test_another_request_while_a_value_is_asked_changes_the_subject(flow: Flow) -> None:
+    """What the session weighs against the question's closed set: a new request, not the value, a
+    person or a goodbye; and nothing changes the subject when nothing is asked."""
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    conversation.hear("jeudi")  # "Jeudi 26 novembre, d'accord. À quelle heure ?"
+    assert conversation.changes_subject("quels sont vos horaires")
+    for answer in ("à 15 h", "je veux parler à un conseiller", "au revoir", "euh"):
+        assert not conversation.changes_subject(answer), answer
+    assert said(conversation.hear("à 15 h")).startswith("Je vous rappelle jeudi 26 novembre à 15 h")
+    assert not call(flow).changes_subject("quels sont vos horaires")  # the menu asks for a request
+
+
 def test_a_time_is_primed_into_the_recogniser_while_the_call_back_time_is_asked(flow: Flow) -> None:
     """ "Quand souhaitez-vous être rappelé ?": Whisper's prompt ends with a time, so that "quatorze
     heures" is not written "qu'est-ce au revoir"; the read-back expects a yes or a no, and gets none."""

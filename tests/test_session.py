@@ -572,6 +572,26 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
         )
 
 
+@pytest.mark.parametrize(("scores", "answered"), [({"À 15h.": -1.5}, True), ({"À 15h.": -4.5}, False)])
+def test_a_reading_that_changes_the_subject_gives_way_to_a_sure_answer_of_the_closed_set(
+    flow, prompts, caller_voice, scores, answered
+):
+    """ "À quelle heure ?" then a reading that is another request (an opening-hours question): the day's
+    times are scored; a sure hour is taken as the answer, else the new request is."""
+    recognizer = ScriptedRecognizer(["je voudrais être rappelé", "jeudi", "quels sont vos horaires"])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    for sentence in ("Je voudrais être rappelé.", "Jeudi.", "Vers quinze heures."):
+        caller.play(say(caller_voice, sentence))
+        caller.wait_until_listening()
+    answer = caller.session.turns[2].bot or ""
+    if answered:
+        assert answer.startswith("Je vous rappelle jeudi 26 novembre à 15 h")
+    else:
+        assert answer.startswith("Pour quel magasin ?")
+
+
 def test_the_recogniser_is_primed_with_the_kind_of_answer_the_question_expects(flow, prompts, caller_voice):
     """The dialog's `Listen.primer` reaches the recogniser at the start of the caller's next turn: a
     time while the call-back time is asked, nothing at the menu or for the read-back's yes or no."""

@@ -122,6 +122,10 @@ class CallbackCallDialog(TurnDialog):
     def choice_asked_back(self) -> bool:
         return False
 
+    def changes_subject(self, text: str) -> bool:
+        """No other request is taken on a call-back: only its questions, a person, a voicemail."""
+        return False
+
     def understands(self, text: str, strict: bool = True) -> bool:
         """Whether `text` answers the current question (a yes/no, a time when one is asked) or says
         something this dialog acts on whatever the question (a person asked for, a voicemail); the same

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -287,11 +288,32 @@ class Conversation(TurnDialog):
         for. The session uses it to pick among the recogniser's N-best readings. Not `strict`: a near-tie
         of two requests, or a new request that barely passes mid-question, counts too (what the dialog
         would still act on when no reading does better)."""
+        with self._trying():
+            return self._would_understand(text, strict)
+
+    def changes_subject(self, text: str) -> bool:
+        """Whether `text`, said while a value is asked, is understood only as another request: not the
+        value, not a person asked for, not a goodbye. The session then lets a sure closed-set answer
+        win ("Vers seize heures" heard "Vertez-les heures." reads as an opening-hours question, and
+        the day's times put 16 h clearly ahead): a caller asked a question mostly answers it."""
+        collect = self._current.collect
+        if collect is None or self._awaiting_confirmation or self._guess is not None:
+            return False
+        if wants_human(text) or self._goodbye_in(text) is not None:
+            return False
+        with self._trying():
+            if isinstance(self._extract(collect, text), SlotValue):
+                return False
+            return self._would_understand(text, strict=True)
+
+    @contextmanager
+    def _trying(self) -> Iterator[None]:
+        """Reading a text on trial must not change the day a time collector remembers."""
         whens = [collector for collector in self._collectors.values() if isinstance(collector, WhenCollector)]
         remembered = [collector.days for collector in whens]
         try:
-            return self._would_understand(text, strict)
-        finally:  # reading a time must not change the day a collector remembers
+            yield
+        finally:
             for collector, days in zip(whens, remembered, strict=True):
                 collector.days = days
 

@@ -122,6 +122,10 @@ class Dialog(Protocol):
         `strict`: also what the dialog would act on only when no reading does better."""
         ...
 
+    def changes_subject(self, text: str) -> bool:
+        """Whether `text`, while a value is asked, is understood only as another request."""
+        ...
+
     @property
     def choices(self) -> Mapping[str, str]:
         """Phrases of the closed set of answers expected now → the reading each stands for (or empty)."""
@@ -469,9 +473,15 @@ class CallSession:
         """The recogniser's best reading, unless the dialog does not understand it and does understand a
         later one of its N-best: what the current state expects breaks the recogniser's near-ties. Then
         the closed set's answer when it is sure; when it only leans, the free reading with the answer it
-        leans to, to be asked back."""
+        leans to, to be asked back. A reading understood only as another request, while a value is
+        asked, gives way to a sure closed-set answer."""
         understood = self._understood_reading(text, alternatives, strict=True)
         if understood is not None:
+            if self.conversation.choices and self.conversation.changes_subject(understood):
+                # A caller asked a question mostly answers it: a sure answer of the closed set wins.
+                closed = self._closed_set_reading()
+                if closed is not None and closed[1]:
+                    return closed[0], None
             return understood, None
         closed = self._closed_set_reading()
         if closed is not None:
