@@ -249,25 +249,37 @@ def test_a_store_named_by_its_district_is_found_among_the_expected_answers(
     assert "Marseille Vieux-Port" in (result.turns[1].bot or "")
 
 
-def test_a_time_primed_into_whisper_is_heard_and_je_dis_still_reads_as_thursday(
+def test_thursday_heard_as_je_dis_still_books_the_call_back_on_thursday(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """Whisper base writes "jeudi" said on the line as "Je dis à 14h30": where a day fits (before a time,
+    or alone at the end) it is read as Thursday, and the call-back is booked then."""
+    recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi à quatorze heures trente", "Oui")
+    result = replay_call(stack, recording, now=NOW)
+    assert "je dis" in result.turns[1].transcript.lower()
+    assert result.outcome.type == "callback"
+    assert result.outcome.callback_at == datetime(2026, 11, 26, 14, 30, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def test_a_time_primed_into_whisper_is_heard_with_its_day(
     stack: SpeechStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While the call-back time is asked, Whisper's prompt ends with a time ("Rappelez-moi mercredi à 14
-    heures, ou vendredi à 10h30."): "Jeudi à quatorze heures trente" is written "Jeudi à 14h30.". Without
-    that primer the same audio comes out "Je dis à 14h30": where a day fits (before a time, or alone at
-    the end) "je dis" is read as Thursday, and the call-back is booked then all the same."""
-    recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Jeudi à quatorze heures trente", "Oui")
+    heures, ou vendredi à 10h30."): "Mercredi à quinze heures trente" is written "Mercredi à 15h30." and
+    booked then. Without that primer the same audio came out "Merci dix à quinze heures prendre.", and
+    today at 15 h was read back."""
+    recording = spoken_call(tmp_path, "Je voudrais être rappelé", "Mercredi à quinze heures trente", "Oui")
     primed = replay_call(stack, recording, now=NOW)
     listens = [e for e in primed.events if e["event"] == "listen"]
     assert listens[1]["primer"] == conversation.SLOT_PRIMERS["datetime"]
     assert "primer" not in listens[0] and "primer" not in listens[2]  # the menu; the read-back's yes or no
-    assert primed.turns[1].transcript.startswith("Jeudi")
+    assert primed.turns[1].transcript.startswith("Mercredi")
+    assert primed.outcome.type == "callback"
+    assert primed.outcome.callback_at == datetime(2026, 11, 25, 15, 30, tzinfo=ZoneInfo("Europe/Paris"))
     monkeypatch.setattr(conversation, "SLOT_PRIMERS", {})
     unprimed = replay_call(stack, recording, now=NOW)
-    assert "je dis" in unprimed.turns[1].transcript.lower()
-    for result in (primed, unprimed):
-        assert result.outcome.type == "callback"
-        assert result.outcome.callback_at == datetime(2026, 11, 26, 14, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    assert not unprimed.turns[1].transcript.startswith("Mercredi")
+    assert unprimed.outcome.callback_at != primed.outcome.callback_at
 
 
 def test_an_hour_free_decoding_misses_is_found_among_the_day_s_times(
