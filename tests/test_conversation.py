@@ -322,6 +322,25 @@ def test_order_status_with_the_number_in_a_second_turn(flow: Flow) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("sentence", "not_caught"),
+    [
+        ("J'appelle au sujet de ma commande numéro 412, 1500, 600, 600.", True),  # 13 digits: none of ours
+        ("ma commande numéro quatre cinq huit un", True),  # too short for an order number
+        ("je voudrais suivre ma commande", False),
+        ("où en est ma commande du 3 décembre", False),  # a date is no number
+    ],
+)
+def test_a_number_said_with_the_request_and_not_caught_is_said_so(
+    flow: Flow, sentence: str, not_caught: bool
+) -> None:
+    """The caller who gave a number hears that it was not caught, not a question that sounds as if
+    they had said nothing."""
+    asked = said(call(flow).hear(sentence))
+    assert asked.startswith("Je n'ai pas saisi le numéro. Quel est votre numéro de commande ?") == not_caught
+    assert "Quel est votre numéro de commande ?" in asked
+
+
 def test_order_number_typed_on_the_keypad(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("c'est pour le suivi de ma commande")

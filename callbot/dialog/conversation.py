@@ -98,6 +98,8 @@ SLOT_PRIMERS: dict[str, str] = {"datetime": "Rappelez-moi mercredi à 14 heures,
 #: While a value is asked for, a new request scored below this is acted on only after the recogniser's
 #: other readings and the question's closed set found nothing (see `understands`).
 _SURE_SWITCH_SCORE = 0.6
+#: Digits in a request that mean a number was said with it (a date's day or a time has fewer).
+_NUMBER_SAID_DIGITS = 4
 #: Two requests scored closer than this are a near-tie (see `understands`).
 _TIE_MARGIN = 0.05
 #: A runner-up that alone takes the value said wins when it trails by this much at most.
@@ -921,6 +923,10 @@ class Conversation(TurnDialog):
                 filled = True
             elif isinstance(outcome, Problem):
                 problems.append(outcome)
+            elif self.flow.slots[name].type == "order_number" and _said_a_number(text):
+                # "… ma commande numéro 412, 1500, 600, 600": a number was said and not caught; the
+                # caller hears so, rather than a question that sounds as if they had said nothing.
+                problems.append(Problem(self.flow.prompts.number_not_caught))
         if problems:
             # Said when the state that collects the slot asks for it ("Ce moment est déjà passé.").
             self._pending_problem = problems[0].prompt
@@ -1368,6 +1374,11 @@ def _callback_time_slots(flow: Flow) -> frozenset[str]:
         if transition.not_found is not None:
             transitions.append(transition.not_found)
     return frozenset(names)
+
+
+def _said_a_number(text: str) -> bool:
+    """Four digits or more in the sentence (number words count, as `normalize` writes them)."""
+    return sum(char.isdigit() for char in normalize(text)) >= _NUMBER_SAID_DIGITS
 
 
 def _slot_hints(flow: Flow, slot: Slot) -> list[str]:

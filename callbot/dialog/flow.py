@@ -298,6 +298,8 @@ class CallPrompts(_PromptTable):
     confirm_guess: Text = "Vous appelez pour : {label}, c'est bien ça ?"
     #: A value heard without certainty (a store name scored against the audio), asked back.
     confirm_value: Text = "{value}, c'est bien ça ?"
+    #: An order number said with the request but not caught, before the number is asked for.
+    number_not_caught: Text = "Je n'ai pas saisi le numéro."
     guess_declined: Text = "D'accord."
     callback_accepted: Text = "Très bien."
     transfer_failed: Text = "Je n'arrive pas à joindre un conseiller pour le moment."
