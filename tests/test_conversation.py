@@ -328,7 +328,9 @@ def test_order_status_with_the_number_in_a_second_turn(flow: Flow) -> None:
         ("J'appelle au sujet de ma commande numéro 412, 1500, 600, 600.", True),  # 13 digits: none of ours
         ("ma commande numéro quatre cinq huit un", True),  # too short for an order number
         ("je voudrais suivre ma commande", False),
-        ("où en est ma commande du 3 décembre", False),  # a date is no number
+        ("où en est ma commande du 3 décembre à 14h30", False),  # a date and a time are no number
+        ("ma commande de 1500 euros", False),
+        ("ma commande de 2 lampes et 3 guirlandes passée il y a 15 jours", False),
     ],
 )
 def test_a_number_said_with_the_request_and_not_caught_is_said_so(
@@ -339,6 +341,15 @@ def test_a_number_said_with_the_request_and_not_caught_is_said_so(
     asked = said(call(flow).hear(sentence))
     assert asked.startswith("Je n'ai pas saisi le numéro. Quel est votre numéro de commande ?") == not_caught
     assert "Quel est votre numéro de commande ?" in asked
+
+
+def test_a_number_not_caught_is_said_only_where_the_number_is_asked(flow: Flow) -> None:
+    """Said when the order number is asked, never later in another question."""
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    conversation.hear("ma commande numéro 12345")  # too short: the number is asked again
+    later = said(conversation.hear("laissez tomber, quels sont les horaires du magasin"))
+    assert "Je n'ai pas saisi le numéro" not in later and "Pour quel magasin ?" in later
 
 
 def test_order_number_typed_on_the_keypad(flow: Flow) -> None:

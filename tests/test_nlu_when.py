@@ -241,6 +241,7 @@ def test_prochain_ambiguity_is_explained_with_both_dates() -> None:
         "pas maintenant",
         "je dis ce que je pense",
         "je demande à parler à un conseiller",
+        "je demande 2 choses",
         "c'est dommage",
         "merci d'hiver",
         "venez après de nous voir",

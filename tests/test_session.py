@@ -276,6 +276,21 @@ def test_the_caller_can_interrupt_the_bot(flow, prompts, caller_voice) -> None:
     assert len(recognizer.turn_audio) == 1 and len(recognizer.turn_audio[0]) // 32 > 1000
 
 
+def test_a_caller_who_talks_over_the_question_gets_its_primer_too(flow, prompts, caller_voice) -> None:
+    """ "Quand souhaitez-vous être rappelé ? Par exemple…" cut short by the time: the recogniser is primed
+    for a time all the same (the Listen only comes once the question has been played)."""
+    recognizer = ScriptedRecognizer(["je voudrais être rappelé", "demain à 15 h"])
+    caller = Caller(make_session(flow, prompts, recognizer))
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "Je voudrais être rappelé."))
+    caller.wait(900)  # the question is playing
+    assert caller.session.bot_speaking
+    caller.play(say(caller_voice, "Demain à quinze heures."))
+    caller.wait_until_listening()
+    assert caller.session.log.of_type("barge_in")
+    assert recognizer.primers == ["", SLOT_PRIMERS["datetime"]]
+
+
 def test_the_bots_own_echo_does_not_interrupt_it(flow, prompts) -> None:
     session = make_session(flow, prompts, ScriptedRecognizer([]))
     session.start()
@@ -572,13 +587,21 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
         )
 
 
-@pytest.mark.parametrize(("scores", "answered"), [({"À 15h.": -1.5}, True), ({"À 15h.": -4.5}, False)])
-def test_a_reading_that_changes_the_subject_gives_way_to_a_sure_answer_of_the_closed_set(
-    flow, prompts, caller_voice, scores, answered
+@pytest.mark.parametrize(
+    ("heard", "scores", "answered"),
+    [
+        (("Bisous à calendar.", ("quels sont vos horaires",)), {"À 15h.": -1.5}, True),
+        (("Bisous à calendar.", ("quels sont vos horaires",)), {"À 15h.": -4.5}, False),  # no sure hour
+        (("quels sont vos horaires", ()), {"À 15h.": -1.5}, False),  # the first reading keeps its meaning
+    ],
+)
+def test_a_later_reading_that_changes_the_subject_gives_way_to_a_sure_hour(
+    flow, prompts, caller_voice, heard, scores, answered
 ):
-    """ "À quelle heure ?" then a reading that is another request (an opening-hours question): the day's
-    times are scored; a sure hour is taken as the answer, else the new request is."""
-    recognizer = ScriptedRecognizer(["je voudrais être rappelé", "jeudi", "quels sont vos horaires"])
+    """ "À quelle heure ?" then an N-best whose first reading means nothing and whose next one is another
+    request (an opening-hours question): the day's times are scored; a sure hour is taken as the
+    answer, else the new request is. A first reading that is another request is taken as said."""
+    recognizer = ScriptedRecognizer(["je voudrais être rappelé", "jeudi", heard])
     recognizer.closed_set = scores  # type: ignore[attr-defined]
     caller = Caller(make_session(flow, prompts, recognizer))
     caller.wait_until_listening()

@@ -118,9 +118,11 @@ class WhisperEngine(RecognizerEngine):
     def prompt_for(self, hints: Sequence[str], primer: str = "") -> list[int]:
         return build_prompt(self.tokenizer, self.settings, tuple(hints), primer)
 
-    def transcribe(self, pcm_or_audio: bytes | np.ndarray, hints: Sequence[str] = ()) -> Transcript:
+    def transcribe(
+        self, pcm_or_audio: bytes | np.ndarray, hints: Sequence[str] = (), primer: str = ""
+    ) -> Transcript:
         """Decode one utterance on the calling thread (PCM16 bytes or float32 samples at 16 kHz)."""
-        return self._decode(_as_float(pcm_or_audio), self.prompt_for(hints))
+        return self._decode(_as_float(pcm_or_audio), self.prompt_for(hints, primer))
 
     def submit(self, audio: np.ndarray, prompt: list[int]) -> Future[Transcript]:
         """Decode on the engine's worker thread(s)."""

@@ -122,6 +122,11 @@ class CallbackCallDialog(TurnDialog):
     def choice_asked_back(self) -> bool:
         return False
 
+    @property
+    def primer(self) -> str:
+        """No primer on a call-back: its answers are short (a yes, a no, a new time)."""
+        return ""
+
     def changes_subject(self, text: str) -> bool:
         """No other request is taken on a call-back: only its questions, a person, a voicemail."""
         return False

@@ -88,18 +88,18 @@ CONFIRM_KEYS = {key: "oui" if yes else "non" for key, yes in YES_NO_KEYS.items()
 CONFIRMATION_INTENT_SCORE = 0.75
 #: What Whisper is primed with while a slot of this type is asked (`Conversation.primer`). A time: of 160
 #: spoken times ("Vendredi à seize heures", "Vers treize heures trente"), development-range Pico voices
-#: through the line (prompts.py-style probe, seeds 22 to 25), free decoding read day and hour right 30
-#: times with the domain prompt alone, 55 with this sentence after it (50 with "… demain à 14 heures,
+#: through the line (bench/primer_bench.py, seeds 22 to 25), free decoding read day and hour right 31
+#: times with the domain prompt alone, 56 with this sentence after it (50 with "… demain à 14 heures,
 #: ou jeudi vers 9h30.", whose "vers 9h30" was copied into four answers; hours in words did worse);
-#: wrong times 16 → 28, read back before booking; a day put into 1 of 97 answers that named none, and
+#: wrong times 16 → 28, read back before booking; a day put into 1 of 65 answers that named none, and
 #: no time into 32 answers that held none. Weekdays are primed because "vendredi" and "mercredi" were
 #: the days most often lost ("Je vous en redis à 13h", "Merci d'hiver 16 heures").
 SLOT_PRIMERS: dict[str, str] = {"datetime": "Rappelez-moi mercredi à 14 heures, ou vendredi à 10h30."}
 #: While a value is asked for, a new request scored below this is acted on only after the recogniser's
 #: other readings and the question's closed set found nothing (see `understands`).
 _SURE_SWITCH_SCORE = 0.6
-#: Digits in a request that mean a number was said with it (a date's day or a time has fewer).
-_NUMBER_SAID_DIGITS = 4
+#: A number given with a request: after "numéro" / "n°", or four digits or more said one by one.
+_NUMBER_GIVEN = re.compile(r"\b(?:numero|n)(?: de commande)? \d|(?:\b\d\b[ ,]*){4,}")
 #: Two requests scored closer than this are a near-tie (see `understands`).
 _TIE_MARGIN = 0.05
 #: A runner-up that alone takes the value said wins when it trails by this much at most.
@@ -194,7 +194,8 @@ class Conversation(TurnDialog):
         self._confirm_answer = YesNoCollector(weak_yes=True)
         # Slot → its collector (a datetime one remembers a day said without an hour: "demain").
         self._collectors: dict[str, Collector] = {}
-        self._pending_problem: str | None = None
+        # (slot, what to say): a problem with a value said with the request, said when its state asks.
+        self._pending_problem: tuple[str, str] | None = None
         self._failures: list[FailureKind] = []
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
@@ -915,21 +916,22 @@ class Conversation(TurnDialog):
     def _fill_intent_slots(self, intent: str, text: str) -> bool:
         """Fill the intent's slots from the request itself ("où en est ma commande 458129")."""
         filled = False
-        problems: list[Problem] = []
+        problems: list[tuple[str, str]] = []
         for name in self.flow.intents[intent].slots:
             outcome = self._extract(name, text)
             if isinstance(outcome, SlotValue):
                 self._store(name, outcome)
                 filled = True
             elif isinstance(outcome, Problem):
-                problems.append(outcome)
+                problems.append((name, outcome.prompt))
             elif self.flow.slots[name].type == "order_number" and _said_a_number(text):
                 # "… ma commande numéro 412, 1500, 600, 600": a number was said and not caught; the
                 # caller hears so, rather than a question that sounds as if they had said nothing.
-                problems.append(Problem(self.flow.prompts.number_not_caught))
+                problems.append((name, self.flow.prompts.number_not_caught))
         if problems:
-            # Said when the state that collects the slot asks for it ("Ce moment est déjà passé.").
-            self._pending_problem = problems[0].prompt
+            # Said when the state that collects the slot asks for it ("Ce moment est déjà passé."), and
+            # only then: a state that asks something else drops it.
+            self._pending_problem = problems[0]
         return filled
 
     def _fill_topic_slots(self, text: str) -> None:
@@ -962,13 +964,16 @@ class Conversation(TurnDialog):
         self._state = name
         self._awaiting_confirmation = False
         state = self._current
+        pending = self._pending_problem
+        if state.collect is not None or state.ask:  # a state that asks: said now or never
+            self._pending_problem = None
         if state.say:
             self._say(self._render(state.say))
         if state.collect is not None:
             if state.collect in self._slots:
                 self._after_collected(state)
                 return
-            problem, self._pending_problem = self._pending_problem, None
+            problem = pending[1] if pending is not None and pending[0] == state.collect else None
             if problem:
                 self._say(problem)
             if not problem or not problem.endswith("?"):
@@ -1377,8 +1382,10 @@ def _callback_time_slots(flow: Flow) -> frozenset[str]:
 
 
 def _said_a_number(text: str) -> bool:
-    """Four digits or more in the sentence (number words count, as `normalize` writes them)."""
-    return sum(char.isdigit() for char in normalize(text)) >= _NUMBER_SAID_DIGITS
+    """A number given as one: digits right after "numéro" ("numéro 412, 1500"), or four digits said one
+    by one ("4 5 8 1"); not a price, a quantity, a date or a time (number words count, as `normalize`
+    writes them)."""
+    return bool(_NUMBER_GIVEN.search(normalize(text)))
 
 
 def _slot_hints(flow: Flow, slot: Slot) -> list[str]:

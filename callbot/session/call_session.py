@@ -105,6 +105,11 @@ class Dialog(Protocol):
     def hints(self) -> tuple[str, ...]: ...
 
     @property
+    def primer(self) -> str:
+        """An answer of the kind the current question expects, for the recogniser's prompt ("" = none)."""
+        ...
+
+    @property
     def heard_someone(self) -> bool:
         """Whether a person answered (speech or keys) at some point of the call."""
         ...
@@ -418,7 +423,7 @@ class CallSession:
         self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
         self._no_input_deadline = None
         self._speculation = None
-        self.recognizer.start_turn(self._hints(), self._listen.primer if self._listen is not None else "")
+        self.recognizer.start_turn(self._hints(), self._primer())
         self.log.emit(event.at_ms, "speech_start", barge_in=event.barge_in)
         for frame in event.preroll:
             self._accept(frame)
@@ -473,13 +478,12 @@ class CallSession:
         """The recogniser's best reading, unless the dialog does not understand it and does understand a
         later one of its N-best: what the current state expects breaks the recogniser's near-ties. Then
         the closed set's answer when it is sure; when it only leans, the free reading with the answer it
-        leans to, to be asked back. A reading understood only as another request, while a value is
-        asked, gives way to a sure closed-set answer."""
+        leans to, to be asked back. A later reading understood only as another request, while the hour
+        is asked, gives way to a sure closed-set answer (`_answer_more_likely`)."""
         understood = self._understood_reading(text, alternatives, strict=True)
         if understood is not None:
-            if self.conversation.choices and self.conversation.changes_subject(understood):
-                # A caller asked a question mostly answers it: a sure answer of the closed set wins.
-                closed = self._closed_set_reading()
+            if self._answer_more_likely(text, understood):
+                closed = self._closed_set_reading(clear_lead_only=True)
                 if closed is not None and closed[1]:
                     return closed[0], None
             return understood, None
@@ -490,6 +494,19 @@ class CallSession:
         # Nothing better: a reading the dialog acts on all the same (a near-tie of two requests) rather
         # than a first reading it does not understand at all.
         return self._understood_reading(text, alternatives, strict=False) or text, None
+
+    def _answer_more_likely(self, first: str, understood: str) -> bool:
+        """While the hour is asked ("À quelle heure ?"), a later reading of the N-best that only changes
+        the subject ("Vertez-les heures.", an opening-hours question, for "Vers seize heures") is less
+        likely than an answer: a caller asked a question mostly answers it. The first reading, a
+        person asked for, a goodbye, and any other question keep their meaning."""
+        conversation = self.conversation
+        return (
+            understood != first
+            and bool(conversation.choices)
+            and not conversation.choice_asked_back  # the hour question
+            and conversation.changes_subject(understood)
+        )
 
     def _understood_reading(self, text: str, alternatives: tuple[str, ...], strict: bool) -> str | None:
         """The first of the N-best readings the dialog understands (`strict` as `understands` takes it),
@@ -502,10 +519,11 @@ class CallSession:
                 return alternative
         return None
 
-    def _closed_set_reading(self) -> tuple[str, bool] | None:
+    def _closed_set_reading(self, clear_lead_only: bool = False) -> tuple[str, bool] | None:
         """When the question expects one of a closed set ("Pour quel magasin ?") and no free reading was
         understood: the answer whose phrases the audio supports best, and whether it is clearly ahead of
-        the others (sure) or only ahead (to be asked back); None when nothing leads."""
+        the others (sure) or only ahead (to be asked back); None when nothing leads. `clear_lead_only`:
+        sure only with the full lead (`ClosedSetPick.sure`), even for an answer read back."""
         choices = self.conversation.choices
         try:
             scores = self.recognizer.score(list(choices)) if choices else None
@@ -522,7 +540,7 @@ class CallSession:
             return None
         # An hour is read back with the call-back's day before anything is booked: that is its ask-back.
         asked_back = self.conversation.choice_asked_back
-        sure = found.sure if asked_back else found.sure_when_read_back
+        sure = found.sure if asked_back or clear_lead_only else found.sure_when_read_back
         leads = asked_back and found.leads
         self.log.emit(
             self.now_ms,
@@ -541,6 +559,11 @@ class CallSession:
         if self._listen is not None and self._listen.hints:
             return self._listen.hints
         return tuple(self.conversation.hints)
+
+    def _primer(self) -> str:
+        """The Listen's primer; a caller who talks over the question gets the dialog's own (the Listen
+        comes once the question has been played)."""
+        return self._listen.primer if self._listen is not None else self.conversation.primer
 
     # ------------------------------------------------------------------ timers and DTMF
     def _check_timers(self) -> None:

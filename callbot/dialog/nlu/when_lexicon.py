@@ -34,20 +34,22 @@ _BEFORE_A_TIME = r"(?= " + _A_TIME_WORD + ")"
 _SAID_OF_ITS_OWN = r"(?<!\bque )(?<!\bqu )(?<!\bce )"
 # At the end, also "comme je dis", "oui ça me dit", "si ça me dit" ("oui, jeudi à 16 h" keeps its day).
 _ENDS_OF_ITS_OWN = _SAID_OF_ITS_OWN + r"(?<!\bcomme )(?<!\bsi )(?<!\boui )(?<!\bouais )"
-# Right before a clock time only (a time primed into Whisper, `Conversation.primer`, brings these out):
-# "demain à quatorze heures" → "Je demande à 14 heures." ("Il demande…", "J'ai demandé…"), "demain à
-# seize heures" → "Dommage à 16 heures.", "mercredi vers treize heures" → "Merci d'hiver 13h."
-# (development answers).
-_BEFORE_A_CLOCK = r"(?= (?:a |vers )?\d)"
+# At the start of a sentence that names no day, right before a clock time (a time primed into Whisper,
+# `Conversation.primer`, brings these out): "demain à quatorze heures" → "Je demande à 14 heures." ("Il
+# demande…", "J'ai demandé…"), "demain à seize heures" → "Dommage à 16 heures.", "mercredi vers treize
+# heures" → "Merci d'hiver 13h." (development answers). Never "vendredi matin, je demande 10 minutes",
+# "non, dommage, à 17 h je travaille" or "je demande 2 choses".
+_NO_DAY_NAMED = r"^(?!.*\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|aujourd hui)\b)"
+_BEFORE_A_CLOCK = r"(?= (?:a |vers )?\d+ ?(?:h|heures?)\b)"
 DAY_SOUND_ALIKES = (
     (re.compile(_SAID_OF_ITS_OWN + r"\bje dis" + _BEFORE_A_TIME), "jeudi"),
     (re.compile(_ENDS_OF_ITS_OWN + r"\bje dis$"), "jeudi"),
     (re.compile(r"\bjedis?\b"), "jeudi"),
     (re.compile(_SAID_OF_ITS_OWN + r"\b(?:ca|sa) me dit" + _BEFORE_A_TIME), "samedi"),
     (re.compile(_ENDS_OF_ITS_OWN + r"\b(?:ca|sa) me dit$"), "samedi"),
-    (re.compile(r"\b(?:je |il |j ai )?demande" + _BEFORE_A_CLOCK), "demain"),
-    (re.compile(r"\bdommage" + _BEFORE_A_CLOCK), "demain"),
-    (re.compile(r"\bmerci d hiver" + _BEFORE_A_CLOCK), "mercredi vers"),
+    (re.compile(_NO_DAY_NAMED + r"(?:je |il |j ai )?demande" + _BEFORE_A_CLOCK), "demain"),
+    (re.compile(_NO_DAY_NAMED + r"dommage" + _BEFORE_A_CLOCK), "demain"),
+    (re.compile(_NO_DAY_NAMED + r"merci d hiver" + _BEFORE_A_CLOCK), "mercredi vers"),
     # "après-demain en début d'après-midi" → "… après de nous en début d'après-midi." (a noisy line)
     (re.compile(r"\bapres de nous(?= " + _A_TIME_WORD + "|$)"), "apres demain"),
 )
