@@ -175,6 +175,29 @@ def test_nonsense_is_not_understood(matcher: IntentMatcher, utterance: str) -> N
 
 
 @pytest.mark.parametrize(
+    "utterance",
+    [
+        "je ne sais pas",
+        "Je sais pas.",
+        "euh je ne sais pas",
+        "aucune idée",
+        "non je sais pas du tout",
+        "je ne m'en souviens plus",
+        "j'en sais rien",
+    ],
+)
+def test_not_knowing_is_no_request(matcher: IntentMatcher, utterance: str) -> None:
+    """ "Je ne sais pas" (to "Quel est votre numéro de commande ?") sent the caller to complaints (0.70,
+    "ne … pas" as in "ça ne marche pas"), and "je sais pas" was a no."""
+    assert matcher.match(utterance) is None, matcher.top(utterance)
+
+
+def test_not_knowing_where_something_is_still_asks_for_it(matcher: IntentMatcher) -> None:
+    match = matcher.match("je ne sais pas où est ma commande")
+    assert match is not None and match.intent == "suivi_commande"
+
+
+@pytest.mark.parametrize(
     ("intent", "example"),
     [(intent, example) for intent, examples in RETAIL_EXAMPLES.items() for example in examples],
 )

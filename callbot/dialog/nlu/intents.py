@@ -8,6 +8,7 @@ and a small synonym lexicon, with word weights learnt from the examples themselv
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -100,6 +101,22 @@ def _words(text: str) -> list[str]:
 def _content(words: Sequence[str]) -> list[str]:
     content = [word for word in words if word not in STOP_WORDS]
     return content or list(words)
+
+
+#: "Je ne sais pas" as a whole answer: no request. It matched complaints (0.70: "ne … pas", as in "ça ne
+#: marche pas") and sent a caller who did not know their order number to the complaints queue; "je sais
+#: pas" matched a no.
+_DONT_KNOW = re.compile(
+    r"(?:(?:euh|bah|ben|alors|oh|ah|non|oui|hm) )*"
+    r"(?:je (?:ne )?(?:le |l )?sai[st]? (?:pas|plus|rien)|j en sai[st]? rien|aucune idee"
+    r"|je (?:ne )?(?:m en |me |m )?(?:souviens|rappelle) (?:pas|plus))"
+    r"(?: du tout| trop)?(?: (?:desole|desolee|franchement))?"
+)
+
+
+def says_dont_know(text: str) -> bool:
+    """The whole answer is "je ne sais pas" (or "aucune idée", "je ne m'en souviens plus")."""
+    return bool(_DONT_KNOW.fullmatch(normalize(text).strip()))
 
 
 def _says_something(words: Sequence[str]) -> bool:
@@ -259,7 +276,7 @@ class IntentMatcher:
         """The intent of ``text``, or None when none reaches the threshold (the bot did not understand)
         and no salient word points to one intent (then a `weak` match of that intent)."""
         ranked = self.top(text, 2)
-        if not ranked or not _says_something(_words(text)):
+        if not ranked or not _says_something(_words(text)) or says_dont_know(text):
             return None
         if ranked[0].score < self.threshold:
             guess = self.salient_guess(text)
