@@ -160,6 +160,16 @@ def say(voice: PicoSynthesizer, text: str) -> bytes:
     return voice.synthesize(text, RATE) + silence(RATE, 900)
 
 
+def caller_saying(session: CallSession, voice: PicoSynthesizer, *sentences: str) -> Caller:
+    """A caller who says each sentence in turn, each once the bot listens again."""
+    caller = Caller(session)
+    caller.wait_until_listening()
+    for sentence in sentences:
+        caller.play(say(voice, sentence))
+        caller.wait_until_listening()
+    return caller
+
+
 def test_the_greeting_plays_at_once_then_the_bot_listens(flow, prompts) -> None:
     caller = Caller(make_session(flow, prompts, ScriptedRecognizer([])))
     caller.wait(200)
@@ -559,11 +569,12 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
     against the stores the question expects."""
     recognizer = ScriptedRecognizer(["quels sont vos horaires", "C'est lui, c'est ici.", "oui"])
     recognizer.closed_set = scores  # type: ignore[attr-defined]
-    caller = Caller(make_session(flow, prompts, recognizer))
-    caller.wait_until_listening()
-    for sentence in ("Quels sont vos horaires ?", "Celui de Marseille."):
-        caller.play(say(caller_voice, sentence))
-        caller.wait_until_listening()
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Quels sont vos horaires ?",
+        "Celui de Marseille.",
+    )
     answer = caller.session.turns[1]
     assert "Celui de Marseille" in recognizer.scored  # type: ignore[attr-defined]
     [event] = caller.session.log.of_type("asr_closed_set")
@@ -603,11 +614,13 @@ def test_a_later_reading_that_changes_the_subject_gives_way_to_a_sure_hour(
     answer, else the new request is. A first reading that is another request is taken as said."""
     recognizer = ScriptedRecognizer(["je voudrais être rappelé", "jeudi", heard])
     recognizer.closed_set = scores  # type: ignore[attr-defined]
-    caller = Caller(make_session(flow, prompts, recognizer))
-    caller.wait_until_listening()
-    for sentence in ("Je voudrais être rappelé.", "Jeudi.", "Vers quinze heures."):
-        caller.play(say(caller_voice, sentence))
-        caller.wait_until_listening()
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Je voudrais être rappelé.",
+        "Jeudi.",
+        "Vers quinze heures.",
+    )
     answer = caller.session.turns[2].bot or ""
     if answered:
         assert answer.startswith("Je vous rappelle jeudi 26 novembre à 15 h")
@@ -619,11 +632,13 @@ def test_the_recogniser_is_primed_with_the_kind_of_answer_the_question_expects(f
     """The dialog's `Listen.primer` reaches the recogniser at the start of the caller's next turn: a
     time while the call-back time is asked, nothing at the menu or for the read-back's yes or no."""
     recognizer = ScriptedRecognizer(["je voudrais être rappelé", "demain à 15 h", "oui"])
-    caller = Caller(make_session(flow, prompts, recognizer))
-    caller.wait_until_listening()
-    for sentence in ("Je voudrais être rappelé.", "Demain à quinze heures.", "Oui."):
-        caller.play(say(caller_voice, sentence))
-        caller.wait_until_listening()
+    caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Je voudrais être rappelé.",
+        "Demain à quinze heures.",
+        "Oui.",
+    )
     assert recognizer.primers == ["", SLOT_PRIMERS["datetime"], ""]
 
 
@@ -646,11 +661,13 @@ def test_an_hour_from_the_closed_set_is_taken_when_clearly_ahead_and_never_asked
     hours were mostly wrong, and the time is read back anyway)."""
     recognizer = ScriptedRecognizer(["je voudrais être rappelé", "jeudi", "Bisous à calendar."])
     recognizer.closed_set = scores  # type: ignore[attr-defined]
-    caller = Caller(make_session(flow, prompts, recognizer))
-    caller.wait_until_listening()
-    for sentence in ("Je voudrais être rappelé.", "Jeudi.", "Plutôt à quinze heures."):
-        caller.play(say(caller_voice, sentence))
-        caller.wait_until_listening()
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Je voudrais être rappelé.",
+        "Jeudi.",
+        "Plutôt à quinze heures.",
+    )
     assert "À quinze heures." in recognizer.scored  # type: ignore[attr-defined]
     [event] = caller.session.log.of_type("asr_closed_set")
     assert (event["reading"], event["accepted"], event["ask_back"]) == ("le 26 novembre à 15 h", taken, False)

@@ -106,6 +106,9 @@ _TIE_MARGIN = 0.05
 _TAKER_MARGIN = 0.1
 
 FailureKind = Literal["no_match", "no_input"]
+#: What a text would be understood as (`Conversation._understood_as`): a person asked for, a goodbye,
+#: an answer to the question (its value, or a yes or a no), or a request.
+_Understood = Literal["person", "goodbye", "answer", "request"]
 
 #: A goodbye that starts by refusing ("non merci, ça sera tout", "bon ben non merci") is no misheard
 #: answer.
@@ -262,11 +265,17 @@ class Conversation(TurnDialog):
         Whisper writes it, primed after the domain prompt: "quatorze heures" on the line came back "qu'est-ce
         au revoir" (the domain prompt's goodbye) until a time was primed. The slot's own `primer`, else
         its type's (`SLOT_PRIMERS`)."""
-        collect = self._current.collect
-        if collect is None or self._awaiting_confirmation or self._guess is not None:
+        collect = self._value_asked()
+        if collect is None:
             return ""
         slot = self.flow.slots[collect]
         return SLOT_PRIMERS.get(slot.type, "") if slot.primer is None else slot.primer
+
+    def _value_asked(self) -> str | None:
+        """The slot the current question asks for, unless a read-back or a guess awaits a yes or a no."""
+        if self._awaiting_confirmation or self._guess is not None:
+            return None
+        return self._current.collect
 
     @property
     def hints(self) -> tuple[str, ...]:
@@ -292,22 +301,17 @@ class Conversation(TurnDialog):
         of two requests, or a new request that barely passes mid-question, counts too (what the dialog
         would still act on when no reading does better)."""
         with self._trying():
-            return self._would_understand(text, strict)
+            return self._understood_as(text, strict) is not None
 
     def changes_subject(self, text: str) -> bool:
         """Whether `text`, said while a value is asked, is understood only as another request: not the
         value, not a person asked for, not a goodbye. The session then lets a sure closed-set answer
         win ("Vers seize heures" heard "Vertez-les heures." reads as an opening-hours question, and
         the day's times put 16 h clearly ahead): a caller asked a question mostly answers it."""
-        collect = self._current.collect
-        if collect is None or self._awaiting_confirmation or self._guess is not None:
-            return False
-        if wants_human(text) or self._goodbye_in(text) is not None:
-            return False
+        if self._value_asked() is None or self._goodbye_in(text) is not None:
+            return False  # a goodbye, even one that would be asked back, is no other request
         with self._trying():
-            if isinstance(self._extract(collect, text), SlotValue):
-                return False
-            return self._would_understand(text, strict=True)
+            return self._understood_as(text, strict=True) == "request"
 
     @contextmanager
     def _trying(self) -> Iterator[None]:
@@ -320,21 +324,22 @@ class Conversation(TurnDialog):
             for collector, days in zip(whens, remembered, strict=True):
                 collector.days = days
 
-    def _would_understand(self, text: str, strict: bool) -> bool:
+    def _understood_as(self, text: str, strict: bool) -> _Understood | None:
+        """How `text` would be understood now (see `understands`), or None when it would not be."""
         if wants_human(text):
-            return True
+            return "person"
         goodbye = self._goodbye_in(text)  # the intent matcher: only when no person was asked for
         if goodbye is not None and not self._asks_goodbye_back(text, self._guess, goodbye):
-            return True
+            return "goodbye"
         if (self._awaiting_confirmation or self._guess is not None) and parse_yes_no(text) is not None:
-            return True
+            return "answer"
         collect = self._current.collect
         if (
             collect is not None
             and not self._awaiting_confirmation
             and isinstance(self._extract(collect, text), SlotValue)
         ):
-            return True
+            return "answer"
         match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
         if (
             match is not None
@@ -352,8 +357,8 @@ class Conversation(TurnDialog):
             # requests lets the other readings ("… en stock") be tried before one of them is acted on.
             and not (strict and self._near_tie(match))
         ):
-            return True
-        return self._implied_intent(text) is not None
+            return "request"
+        return "request" if self._implied_intent(text) is not None else None
 
     def _near_tie(self, match: IntentMatch) -> bool:
         """Two requests both pass and score within `_TIE_MARGIN` of each other (a yes or a no, or a

@@ -39,7 +39,7 @@ _ENDS_OF_ITS_OWN = _SAID_OF_ITS_OWN + r"(?<!\bcomme )(?<!\bsi )(?<!\boui )(?<!\b
 # demande…", "J'ai demandé…"), "demain à seize heures" → "Dommage à 16 heures.", "mercredi vers treize
 # heures" → "Merci d'hiver 13h." (development answers). Never "vendredi matin, je demande 10 minutes",
 # "non, dommage, à 17 h je travaille" or "je demande 2 choses".
-_NO_DAY_NAMED = r"^(?!.*\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|aujourd hui)\b)"
+_NO_DAY_NAMED = r"^(?!.*\b(?:" + "|".join((*WEEKDAYS, "demain", "aujourd hui")) + r")\b)"
 _BEFORE_A_CLOCK = r"(?= (?:a |vers )?\d+ ?(?:h|heures?)\b)"
 DAY_SOUND_ALIKES = (
     (re.compile(_SAID_OF_ITS_OWN + r"\bje dis" + _BEFORE_A_TIME), "jeudi"),
