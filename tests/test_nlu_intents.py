@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from callbot.dialog.nlu import IntentMatcher
+from callbot.dialog.nlu.similarity import DEVOICED_SIMILARITY, word_similarity
 
 RETAIL_EXAMPLES = {
     "horaires": [
@@ -335,3 +336,33 @@ def test_numbers_say_no_request(matcher: IntentMatcher) -> None:
     match = matcher.match("ma commande numéro 4 5 8 1 2")
     assert match is not None and match.intent == "suivi_commande" and not match.weak
     assert matcher.match("458129") is None  # a number alone: the dialog's slots decide
+
+
+@pytest.mark.parametrize(
+    ("heard", "intent"),
+    [
+        ("Je voudrais l'attresse d'un de vos magasins.", "adresse_magasin"),  # Whisper on a noisy line
+        ("Bonjour, je voudrais l'atresse du magasin.", "adresse_magasin"),
+    ],
+)
+def test_a_consonant_heard_with_the_wrong_voicing_keeps_its_word(
+    matcher: IntentMatcher, heard: str, intent: str
+) -> None:
+    """ "adresse" came back "attresse" on an 8 kHz line and the request went to product availability."""
+    match = matcher.match(heard)
+    assert match is not None and match.intent == intent, matcher.top(heard)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "near"),
+    [
+        ("attresse", "adresse", True),
+        ("pougie", "bougie", True),
+        ("vendre", "fendre", True),
+        ("tout", "doux", False),  # too short to tell a misheard word from another word
+        ("faire", "verre", False),  # both "fer": "… la mission à faire" named the "suspension en verre"
+        ("adresse", "caresse", False),
+    ],
+)
+def test_voicing_folds_only_long_sound_keys(left: str, right: str, near: bool) -> None:
+    assert (word_similarity(left, right) >= DEVOICED_SIMILARITY) is near

@@ -144,7 +144,8 @@ class IntentMatcher:
       known word takes that word's weight; a word no example knows weighs 0.6 × the rarest word's weight,
       so unexplained content lowers every score without drowning the request.
     * Soft word match (``Lexicon.similarity``): 1 same word; 0.95 same stem ("rappelé"/"rappeler"); 0.9
-      same sound key ("horraire"/"oraire"); 0.85 one stem prefixes the other; 0.8 synonyms
+      same sound key ("horraire"/"oraire"); 0.85 the same key but for a consonant's voicing
+      ("attresse"/"adresse", keys of five sounds or more), or one stem prefixing the other; 0.8 synonyms
       ("souci"/"problème"); else character-trigram similarity when at least 0.55 ("commende"/"commande");
       else 0.
     * Example score (60 %): for each example E of I, precision = weighted share of U's words found in E,

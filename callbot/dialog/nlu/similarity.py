@@ -157,6 +157,27 @@ def phonetic_key(word: str) -> str:
     return key or word
 
 
+# On an 8 kHz line a consonant's voicing is often lost or gained ("adresse" → "attresse", "bougie" →
+# "pougie"): words whose sound keys differ only there are near-homophones, when the keys are long
+# enough not to meet by chance.
+_DEVOICED = str.maketrans("dbgvz", "tpkfs")
+_MIN_DEVOICED = 5
+
+
+@lru_cache(maxsize=65536)
+def devoiced_key(word: str) -> str:
+    """``phonetic_key`` with voiced consonants folded onto their voiceless pairs (d/t, b/p, g/k, v/f,
+    z/s), and doubled letters that folding makes (ttr) collapsed."""
+    return re.sub(r"(.)\1+", r"\1", phonetic_key(word).translate(_DEVOICED))
+
+
+def _same_devoiced(left: str, right: str) -> bool:
+    """Same `devoiced_key` of five sounds or more: shorter keys meet by chance ("faire" and "verre" are
+    both "fer")."""
+    key = devoiced_key(left)
+    return len(key) >= _MIN_DEVOICED and key == devoiced_key(right)
+
+
 @lru_cache(maxsize=65536)
 def _trigrams(word: str) -> frozenset[str]:
     padded = f"#{word}#"
@@ -177,6 +198,7 @@ def trigram_similarity(left: str, right: str) -> float:
 # Below this trigram similarity two different words are not the same word misheard; short words share
 # trigrams by chance ("par"/"paris"), so they need more.
 FUZZY_FLOOR = 0.55
+DEVOICED_SIMILARITY = 0.85
 _SHORT_WORD = 4
 _SHORT_FUZZY_FLOOR = 0.7
 
@@ -185,8 +207,9 @@ _SHORT_FUZZY_FLOOR = 0.7
 def word_similarity(left: str, right: str) -> float:
     """How likely two normalised words are the same word, in [0, 1].
 
-    1.0 for equal words; 0.95 for equal stems (inflection); 0.9 for equal sound keys (homophones); 0.85 when
-    one stem of at least five letters starts the other ("rembours" / "remboursement"); otherwise the
+    1.0 for equal words; 0.95 for equal stems (inflection); 0.9 for equal sound keys (homophones); 0.85 for
+    sound keys equal once voicing is folded (`devoiced_key`, keys of five sounds or more) or when one
+    stem of at least five letters starts the other ("rembours" / "remboursement"); otherwise the
     trigram similarity when it reaches FUZZY_FLOOR (0.7 when a word has four letters or fewer), else 0.
     Numbers only ever match themselves.
     """
@@ -199,6 +222,8 @@ def word_similarity(left: str, right: str) -> float:
         return 0.95
     if min(len(left), len(right)) >= 3 and phonetic_key(left) == phonetic_key(right):
         return 0.9
+    if min(len(left), len(right)) >= _MIN_DEVOICED and _same_devoiced(left, right):
+        return DEVOICED_SIMILARITY
     shorter, longer = sorted((stem_left, stem_right), key=len)
     if len(shorter) >= 5 and longer.startswith(shorter):
         return 0.85
