@@ -628,6 +628,36 @@ def test_a_later_reading_that_changes_the_subject_gives_way_to_a_sure_hour(
         assert answer.startswith("Pour quel magasin ?")
 
 
+@pytest.mark.parametrize(
+    ("scores", "answered"),
+    [
+        ({"Celui de Lyon": -1.7}, True),
+        ({"Celui de Lyon": -4.5}, False),  # only leading: the other request is taken as heard
+    ],
+)
+def test_a_later_reading_that_changes_the_subject_gives_way_to_a_sure_store(
+    flow, prompts, caller_voice, scores, answered
+):
+    """ "Quel magasin ?" then "Celui de Lyon" heard "C'est lui, c'est lié de lui.", whose third reading
+    "C'est lui, c'est le client." matched a transfer to customer service (0.72): the stores are scored
+    first, and a sure one is the answer."""
+    readings = ("C'est lui, c'est lié de Louis.", "C'est lui, c'est le client.")
+    heard = ("C'est lui, c'est lié de lui.", readings)
+    recognizer = ScriptedRecognizer(["je voudrais l'adresse d'un magasin", heard])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Je voudrais l'adresse d'un de vos magasins.",
+        "Celui de Lyon.",
+    )
+    answer = caller.session.turns[1].bot or ""
+    if answered:
+        assert "Lyon Part-Dieu se trouve" in answer
+    else:
+        assert answer.startswith("Je vous passe un conseiller")
+
+
 def test_the_recogniser_is_primed_with_the_kind_of_answer_the_question_expects(flow, prompts, caller_voice):
     """The dialog's `Listen.primer` reaches the recogniser at the start of the caller's next turn: a
     time while the call-back time is asked, nothing at the menu or for the read-back's yes or no."""

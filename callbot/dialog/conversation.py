@@ -307,7 +307,8 @@ class Conversation(TurnDialog):
         """Whether `text`, said while a value is asked, is understood only as another request: not the
         value, not a person asked for, not a goodbye. The session then lets a sure closed-set answer
         win ("Vers seize heures" heard "Vertez-les heures." reads as an opening-hours question, and
-        the day's times put 16 h clearly ahead): a caller asked a question mostly answers it."""
+        the day's times put 16 h clearly ahead; a store heard as a transfer to customer service): a
+        caller asked a question mostly answers it."""
         if self._value_asked() is None or self._goodbye_in(text) is not None:
             return False  # a goodbye, even one that would be asked back, is no other request
         with self._trying():

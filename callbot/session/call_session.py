@@ -478,8 +478,9 @@ class CallSession:
         """The recogniser's best reading, unless the dialog does not understand it and does understand a
         later one of its N-best: what the current state expects breaks the recogniser's near-ties. Then
         the closed set's answer when it is sure; when it only leans, the free reading with the answer it
-        leans to, to be asked back. A later reading understood only as another request, while the hour
-        is asked, gives way to a sure closed-set answer (`_answer_more_likely`)."""
+        leans to, to be asked back. A later reading understood only as another request, while a closed
+        set is asked for (an hour, a store, a product), gives way to a sure closed-set answer
+        (`_answer_more_likely`)."""
         understood = self._understood_reading(text, alternatives, strict=True)
         if understood is not None:
             if self._answer_more_likely(text, understood):
@@ -496,17 +497,14 @@ class CallSession:
         return self._understood_reading(text, alternatives, strict=False) or text, None
 
     def _answer_more_likely(self, first: str, understood: str) -> bool:
-        """While the hour is asked ("À quelle heure ?"), a later reading of the N-best that only changes
-        the subject ("Vertez-les heures.", an opening-hours question, for "Vers seize heures") is less
-        likely than an answer: a caller asked a question mostly answers it. The first reading, a
-        person asked for, a goodbye, and any other question keep their meaning."""
+        """While a closed set is asked for, a later reading of the N-best that only changes the subject
+        is less likely than an answer: a caller asked a question mostly answers it. "Vers seize heures"
+        came back "Vertez-les heures." (an opening-hours question) to "À quelle heure ?", "Celui de
+        Lyon" came back "C'est lui, c'est le client." (a transfer, third reading) to "Quel magasin ?".
+        Only a sure closed-set answer wins (the full lead: a store is not read back). The first
+        reading, a person asked for and a goodbye keep their meaning."""
         conversation = self.conversation
-        return (
-            understood != first
-            and bool(conversation.choices)
-            and not conversation.choice_asked_back  # the hour question
-            and conversation.changes_subject(understood)
-        )
+        return understood != first and bool(conversation.choices) and conversation.changes_subject(understood)
 
     def _understood_reading(self, text: str, alternatives: tuple[str, ...], strict: bool) -> str | None:
         """The first of the N-best readings the dialog understands (`strict` as `understands` takes it),
