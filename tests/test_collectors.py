@@ -57,6 +57,23 @@ def test_another_day_with_its_hour_replaces_the_remembered_one() -> None:
     assert isinstance(thursday, SlotValue) and thursday.value.day == 26
 
 
+@pytest.mark.parametrize("heard", ["Je demande à 16 heures.", "Dommage à 16 heures."])
+def test_once_the_day_is_given_what_only_sounds_like_tomorrow_is_the_hour_for_that_day(heard: str) -> None:
+    """Whisper writes "Je demande à 16 heures." for "Demain à seize heures", so such a sentence is read
+    as tomorrow; but after "Jeudi" and "À quelle heure ?" it answers the hour, for the day said."""
+    when = collector()
+    when.hear("jeudi")
+    thursday = when.hear(heard)
+    assert isinstance(thursday, SlotValue) and thursday.value == datetime(2026, 11, 26, 16, 0, tzinfo=PARIS)
+
+
+def test_a_day_already_given_does_not_stop_tomorrow_said_in_so_many_words() -> None:
+    when = collector()
+    when.hear("jeudi")
+    tomorrow = when.hear("Finalement demain à 16 heures.")
+    assert isinstance(tomorrow, SlotValue) and tomorrow.value.day == 24
+
+
 def test_forget_drops_the_remembered_day() -> None:
     when = collector()
     when.hear("demain")

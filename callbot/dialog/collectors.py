@@ -373,12 +373,12 @@ class WhenCollector:
         return SlotValue(at, spoken, "speech", for_agents=f"{french.full_date(at.date(), now.date())} {hour}")
 
     def _read(self, text: str, now: datetime) -> When | None:
-        when = parse_when(text, now)
+        when = parse_when(text, now, day_known=self.days is not None)
         if self.days is not None and when is not None and not self.days[0] <= when.at.date() <= self.days[1]:
             # "demain" then "à 15 h": read from the start of the days said before, a bare time or weekday
             # lands inside them, while "jeudi à 10 h" (after "demain") keeps its own day.
             first, last = self.days
-            inside = parse_when(text, datetime.combine(first, time(0), tzinfo=self.tz))
+            inside = parse_when(text, datetime.combine(first, time(0), tzinfo=self.tz), day_known=True)
             if inside is not None and first <= inside.at.date() <= last:
                 return inside
         return when

@@ -52,7 +52,7 @@ class When:
     explanation: str
 
 
-def parse_when(text: str, now: datetime) -> When | None:
+def parse_when(text: str, now: datetime, *, day_known: bool = False) -> When | None:
     """Resolve a spoken French call-back time against ``now``; None when there is none or it is past.
 
     Reads, in any order and combination: days ("aujourd'hui", "demain", "après-demain", "jeudi", "lundi
@@ -81,11 +81,13 @@ def parse_when(text: str, now: datetime) -> When | None:
       days and clock times are wall-clock times in Europe/Paris. A clock time that does not exist (spring
       forward) moves forward by an hour, one that exists twice (fall back) is the first; both are marked
       ambiguous.
+    - ``day_known``: the caller already gave the day and is asked the hour, so a sentence that only
+      sounds like "demain" ("Je demande à 15 heures") is not read as tomorrow.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("parse_when needs an aware 'now', e.g. datetime.now(ZoneInfo('Europe/Paris'))")
     now = now.astimezone(PARIS)
-    reading = read(text, now.date())
+    reading = read(text, now.date(), tomorrow_sound_alikes=not day_known)
     if reading.too_far:
         return None
     if reading.offset is not None and reading.offset.elapsed is not None:

@@ -122,12 +122,14 @@ class Reading:
     too_far: bool = False
 
 
-def read(text: str, today: date) -> Reading:
-    """Read the date and time expressions of ``text``; days are placed on the calendar from ``today``."""
+def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
+    """Read the date and time expressions of ``text``; days are placed on the calendar from ``today``.
+    Not `tomorrow_sound_alikes`: what only sounds like "demain" ("je demande à 15 h") stays as said."""
     words = [MONTH_VARIANTS.get(word, word) for word in canonical_words(normalize(text).split())]
     said = " ".join(words)
     for sound_alike, weekday in DAY_SOUND_ALIKES:
-        said = sound_alike.sub(weekday, said)
+        if tomorrow_sound_alikes or weekday != "demain":
+            said = sound_alike.sub(weekday, said)
     masked = _Masked(said)
     reading = Reading()
     _read_offset(masked, today, reading)
