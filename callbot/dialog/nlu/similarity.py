@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from callbot.dialog.nlu.french_words import is_french_word
+
 
 def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -159,7 +161,7 @@ def phonetic_key(word: str) -> str:
 
 # On an 8 kHz line a consonant's voicing is often lost or gained ("adresse" → "attresse", "bougie" →
 # "pougie"): words whose sound keys differ only there are near-homophones, when the keys are long
-# enough not to meet by chance.
+# enough not to meet by chance and one of them is no French word.
 _DEVOICED = str.maketrans("dbgvz", "tpkfs")
 _MIN_DEVOICED = 5
 
@@ -172,10 +174,13 @@ def devoiced_key(word: str) -> str:
 
 
 def _same_devoiced(left: str, right: str) -> bool:
-    """Same `devoiced_key` of five sounds or more: shorter keys meet by chance ("faire" and "verre" are
-    both "fer")."""
+    """Same `devoiced_key` of five sounds or more (shorter keys meet by chance: "faire" and "verre" are
+    both "fer"), and one of the two is no French word: "vendue" and "fendu", "rendre" and "rentre" are
+    two words, not one misheard."""
     key = devoiced_key(left)
-    return len(key) >= _MIN_DEVOICED and key == devoiced_key(right)
+    if len(key) < _MIN_DEVOICED or key != devoiced_key(right):
+        return False
+    return not (is_french_word(left) and is_french_word(right))
 
 
 @lru_cache(maxsize=65536)
@@ -208,7 +213,8 @@ def word_similarity(left: str, right: str) -> float:
     """How likely two normalised words are the same word, in [0, 1].
 
     1.0 for equal words; 0.95 for equal stems (inflection); 0.9 for equal sound keys (homophones); 0.85 for
-    sound keys equal once voicing is folded (`devoiced_key`, keys of five sounds or more) or when one
+    sound keys equal once voicing is folded (`devoiced_key`, keys of five sounds or more, one of the two
+    no French word) or when one
     stem of at least five letters starts the other ("rembours" / "remboursement"); otherwise the
     trigram similarity when it reaches FUZZY_FLOOR (0.7 when a word has four letters or fewer), else 0.
     Numbers only ever match themselves.
