@@ -57,7 +57,9 @@ def test_another_day_with_its_hour_replaces_the_remembered_one() -> None:
     assert isinstance(thursday, SlotValue) and thursday.value.day == 26
 
 
-@pytest.mark.parametrize("heard", ["Je demande à 16 heures.", "Dommage à 16 heures."])
+@pytest.mark.parametrize(
+    "heard", ["Je demande à 16 heures.", "Dommage à 16 heures.", "Après de nous à 16 heures."]
+)
 def test_once_the_day_is_given_what_only_sounds_like_tomorrow_is_the_hour_for_that_day(heard: str) -> None:
     """Whisper writes "Je demande à 16 heures." for "Demain à seize heures", so such a sentence is read
     as tomorrow; but after "Jeudi" and "À quelle heure ?" it answers the hour, for the day said."""

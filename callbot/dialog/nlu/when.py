@@ -82,7 +82,8 @@ def parse_when(text: str, now: datetime, *, day_known: bool = False) -> When | N
       forward) moves forward by an hour, one that exists twice (fall back) is the first; both are marked
       ambiguous.
     - ``day_known``: the caller already gave the day and is asked the hour, so a sentence that only
-      sounds like "demain" ("Je demande à 15 heures") is not read as tomorrow.
+      sounds like "demain" or "après-demain" ("Je demande à 15 heures", "Après de nous à 16 heures")
+      is not read as that day.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("parse_when needs an aware 'now', e.g. datetime.now(ZoneInfo('Europe/Paris'))")

@@ -124,11 +124,12 @@ class Reading:
 
 def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
     """Read the date and time expressions of ``text``; days are placed on the calendar from ``today``.
-    Not `tomorrow_sound_alikes`: what only sounds like "demain" ("je demande à 15 h") stays as said."""
+    Not `tomorrow_sound_alikes`: what only sounds like "demain" or "après-demain" ("je demande à 15 h",
+    "après de nous") stays as said."""
     words = [MONTH_VARIANTS.get(word, word) for word in canonical_words(normalize(text).split())]
     said = " ".join(words)
     for sound_alike, weekday in DAY_SOUND_ALIKES:
-        if tomorrow_sound_alikes or weekday != "demain":
+        if tomorrow_sound_alikes or not weekday.endswith("demain"):  # "demain", "apres demain"
             said = sound_alike.sub(weekday, said)
     masked = _Masked(said)
     reading = Reading()
