@@ -3,6 +3,8 @@
 
     python bench/task_success.py DIR [--asr whisper] [--json OUT] [--errors] [--limit N] [--only FILE…]
         [--logs DIR]   (each call's event log, to see where a failing call went wrong)
+        [--answer-confirmations] [--repeat-when-asked] [--name-again] [--correct-read-backs]
+                       (a scripted caller who also answers what its script did not plan for)
 
 DIR is either a set of multi-turn calls with `calls.json` (bench/make_call_set.py) or a set of single
 utterances with `labels.json` (bench/make_caller_set.py, or make_call_set.py --first-turns); the latter
@@ -42,6 +44,8 @@ from make_call_set import answer_found, squash  # bench/: the generator's own te
 
 import callbot
 from callbot.config import Settings, load_settings
+from callbot.dialog import french
+from callbot.dialog.nlu import parse_when
 from callbot.replay import replay_call
 from callbot.replay.replay import DEFAULT_REPLAY_CALLER
 from callbot.session.stack import SpeechStack
@@ -58,6 +62,10 @@ except ImportError:  # pragma: no cover
 
 #: The bot asks something back: a guess of the request, a value heard without certainty.
 ASKS_BACK = re.compile(r"c'est bien (?:ça|cela) \?\s*$")
+#: The bot reads back a call-back time before booking it (the flow's confirm sentence).
+READ_BACK = re.compile(r"\bJe vous rappelle (?!au ).*\bC'est bien ça \?\s*$", re.DOTALL)
+#: A time window read back ("entre 9 h et 12 h").
+WINDOW = re.compile(r"\bentre (\d{1,2}) h(?: (\d{2}))? et (\d{1,2}) h(?: (\d{2}))?")
 #: How the scripted caller answers what the script did not plan for; the held-out set has its own words.
 CONFIRMATIONS = {
     "dev": ("Oui, c'est ça.", "Non, ce n'est pas ça."),
@@ -119,7 +127,13 @@ class ConfirmingCaller:
     remembered with where they came, so that WER counts them as said."""
 
     def __init__(
-        self, call: dict[str, Any], split: str, repeats: bool = False, names_again: bool = False
+        self,
+        call: dict[str, Any],
+        split: str,
+        repeats: bool = False,
+        names_again: bool = False,
+        corrects_read_backs: bool = False,
+        now: datetime | None = None,
     ) -> None:
         self.call = call
         self.words = CONFIRMATIONS.get(split, CONFIRMATIONS["dev"])
@@ -128,7 +142,11 @@ class ConfirmingCaller:
         self.repeats = repeats
         #: Also name again the store or product already named when the bot asks for it (once per turn).
         self.names_again = names_again
+        #: Also say "non" to a call-back time read back wrong, with the time again (once per turn).
+        self.corrects_read_backs = corrects_read_backs
+        self.now = now or datetime.fromisoformat(DEFAULT_NOW)
         self._repeated: set[int] = set()
+        self._corrected: set[int] = set()
         self.said: list[tuple[int, str]] = []  # (before scripted turn n, text)
         self._audio: dict[str, bytes] = {}
 
@@ -142,9 +160,18 @@ class ConfirmingCaller:
                 self._repeated.add(next_turn)
                 self.said.append((next_turn, again))
                 return self._speak(again)
+        last = self.call["turns"][max(next_turn - 1, 0)]
+        if self.corrects_read_backs and next_turn not in self._corrected and self._wrong_time(bot):
+            # "Je vous rappelle mercredi 25 novembre à 14 h ?" for "Demain vers quatorze heures": callers
+            # say no and the time again in one breath; the script's planned "oui" comes after.
+            self._corrected.add(next_turn)
+            # Every scripted turn that said when ("Jeudi." then "À quinze heures."), not only the last.
+            said = [t["text"] for t in self.call["turns"][:next_turn] if parse_when(t["text"], self.now)]
+            text = " ".join([self.words[1], *(f"{t.rstrip('.?! ')}." for t in said or [last["text"]])])
+            self.said.append((next_turn, text))
+            return self._speak(text)
         if not ASKS_BACK.search(bot):
             return None
-        last = self.call["turns"][max(next_turn - 1, 0)]
         right = self._right(squash(bot), last)
         if right is None:
             return None  # a question the script answers (the call-back read back), or none of ours
@@ -184,6 +211,23 @@ class ConfirmingCaller:
             if named is not None:
                 return f"{named[0].upper()}{named[1:]}."
         return None
+
+    def _wrong_time(self, bot: str) -> bool:
+        """Whether `bot` reads back a call-back time ("Je vous rappelle …") that is not the call's: its
+        day ("24 novembre", or "aujourd'hui") and its hour ("à 14 h", "vers 14 h", or a window that
+        holds it, "entre 13 h 30 et 15 h" for 14 h)."""
+        expected = self.call.get("outcome", {}).get("callback_at")
+        if not expected or not READ_BACK.search(bot):
+            return False
+        at = datetime.fromisoformat(expected)
+        days = [french.day_and_month(at.date())] + (["aujourd'hui"] if at.date() == self.now.date() else [])
+        day_right = any(re.search(rf"\b{day}\b", bot) for day in days)
+        hour_right = bool(re.search(rf"\b(?:à|vers) {french.clock(at)}(?! \d)", bot))
+        for window in WINDOW.finditer(bot):
+            start = int(window[1]) * 60 + int(window[2] or 0)
+            end = int(window[3]) * 60 + int(window[4] or 0)
+            hour_right = hour_right or start <= at.hour * 60 + at.minute <= end
+        return not (day_right and hour_right)
 
     @staticmethod
     def _guessed(bot: str) -> bool:
@@ -555,6 +599,13 @@ def main(argv: list[str] | None = None) -> int:
         'for it ("Quel produit cherchez-vous ?" → "Le plafonnier Halo."), once per turn; implies '
         "answering confirmations like --answer-confirmations",
     )
+    parser.add_argument(
+        "--correct-read-backs",
+        action="store_true",
+        help="the scripted caller also says no to a call-back time read back wrong, with its time again "
+        '("Non, ce n\'est pas ça. Demain vers quatorze heures."), once per turn; implies answering '
+        "confirmations like --answer-confirmations",
+    )
     args = parser.parse_args(argv)
 
     print(f"callbot imported from {Path(callbot.__file__).parent}")
@@ -600,8 +651,16 @@ def main(argv: list[str] | None = None) -> int:
                 document.get("split", "dev"),
                 repeats=args.repeat_when_asked,
                 names_again=args.name_again,
+                corrects_read_backs=args.correct_read_backs,
+                now=now,
             )
-            if (args.answer_confirmations or args.repeat_when_asked or args.name_again) and kind == "calls"
+            if (
+                args.answer_confirmations
+                or args.repeat_when_asked
+                or args.name_again
+                or args.correct_read_backs
+            )
+            and kind == "calls"
             else None
         )
         log_path = args.logs / f"{Path(call['file']).stem}.jsonl" if args.logs else None
@@ -626,9 +685,13 @@ def main(argv: list[str] | None = None) -> int:
             "split": document.get("split"),
             "voice_engine": document.get("voice_engine"),
             "now": now.isoformat(),
-            "answer_confirmations": args.answer_confirmations or args.repeat_when_asked or args.name_again,
+            "answer_confirmations": args.answer_confirmations
+            or args.repeat_when_asked
+            or args.name_again
+            or args.correct_read_backs,
             "repeat_when_asked": args.repeat_when_asked,
             "name_again": args.name_again,
+            "correct_read_backs": args.correct_read_backs,
         }
         args.json.write_text(
             json.dumps(

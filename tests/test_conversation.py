@@ -1322,6 +1322,66 @@ def test_another_request_while_a_value_is_asked_changes_the_subject(flow: Flow) 
     assert not call(flow).changes_subject("quels sont vos horaires")  # the menu asks for a request
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Est-ce que la lampe de bureau est vendue chez vous ?",
+        "La bougie Figuier est vendue chez vous ?",
+        "Vous avez vendu le dernier ?",
+    ],
+)
+def test_a_french_word_one_voicing_away_from_a_complaint_keyword_is_no_complaint(
+    flow: Flow, said: str
+) -> None:
+    """ "vendue" is no "fendu" (a complaint keyword, "le verre est fendu"): both are French words, two
+    meanings, where "attresse" is no word and is the address."""
+    result = call(flow).hear(said)
+    assert result.intent != "reclamation", said
+
+
+def test_a_request_ending_on_a_word_that_names_no_store_offers_the_store_endings(flow: Flow) -> None:
+    """ "… au magasin de Lille ?" heard "… magasin de lui.": the session may score the stores' endings
+    after the request's own words; each stands for the request with that store named."""
+    heard = "Bonjour, il vous reste un lampadaire Arco au magasin de lui."
+    found = call(flow).store_at_the_end(heard)
+    assert found is not None
+    prefix = found.prefix
+    assert prefix == "Bonjour, il vous reste un lampadaire Arco au magasin"
+    assert found.heard == "de lui"  # scored too: a store must not fit far worse than what was heard
+    assert found.endings["de Lille"] == f"{prefix} de Lille Grand Place."
+    assert found.endings["du Vieux-Port"] == f"{prefix} de Marseille Vieux-Port."
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Quels sont les horaires du magasin de Lyon ?",  # the store is named
+        "Je voudrais l'adresse d'un de vos magasins.",  # "de vos magasins": no name follows
+        "Quels sont les horaires d'ouverture ?",  # the request's own words
+        "Je voudrais être rappelé au sujet de lui",  # a call-back takes no store
+        "Bonjour de la part de lui",  # no request
+        "Est-ce qu'il vous reste de la guirlande Guinguette ?",  # the ending names the product
+        "Quels sont les horaires du samedi matin ?",  # the ending is a day
+        "Vous avez des ampoules de 60 watts ?",  # a number
+        "Je voudrais l'adresse du magasin le plus près de chez moi",
+    ],
+)
+def test_the_store_endings_are_offered_only_for_a_request_that_takes_a_store_and_names_none(
+    flow: Flow, heard: str
+) -> None:
+    assert call(flow).store_at_the_end(heard) is None
+
+
+def test_no_store_endings_while_a_question_is_asked(flow: Flow) -> None:
+    """ "Quel magasin ?" has its own closed set of answers."""
+    conversation = call(flow)
+    conversation.hear("je voudrais l'adresse d'un magasin")
+    request = "Est-ce qu'il vous reste un lampadaire Arco au magasin de lui ?"
+    assert conversation.understands(request)  # another request, which the menu would offer endings for
+    assert call(flow).store_at_the_end(request) is not None
+    assert conversation.store_at_the_end(request) is None
+
+
 def test_a_time_is_primed_into_the_recogniser_while_the_call_back_time_is_asked(flow: Flow) -> None:
     """ "Quand souhaitez-vous être rappelé ?": Whisper's prompt ends with a time, so that "quatorze
     heures" is not written "qu'est-ce au revoir"; the read-back expects a yes or a no, and gets none."""

@@ -144,6 +144,18 @@ def test_store_answers_are_the_city_and_the_data_names_in_the_frames_callers_use
     assert "Grand-Place" not in answers and answers["Grand Place"] == "Lille Grand Place"  # one spelling
 
 
+def test_store_tails_are_how_a_request_ends_on_each_store(retail: AnswersData) -> None:
+    tails = retail.store_tails()
+    assert tails["de Lille"] == tails["de la Grand-Place"] == "Lille Grand Place"
+    assert tails["du Vieux-Port"] == tails["de Marseille"] == "Marseille Vieux-Port"
+    assert tails["de Rivoli"] == "Paris Rivoli"
+    assert "de Part-Dieu" not in tails  # the data says "la Part-Dieu": said with its article
+    assert "de rue de Rivoli" not in tails  # said "de la rue de Rivoli"
+    confluence = retail.stores["lyon_part_dieu"].model_copy(update={"name": "Lyon Confluence", "aliases": []})
+    shared = retail.model_copy(update={"stores": {**retail.stores, "lyon_confluence": confluence}})
+    assert "de Lyon" not in shared.store_tails()  # two stores: it names neither
+
+
 def test_a_store_answer_two_stores_share_picks_neither(retail: AnswersData) -> None:
     confluence = retail.stores["lyon_part_dieu"].model_copy(update={"name": "Lyon Confluence", "aliases": []})
     data = retail.model_copy(update={"stores": {**retail.stores, "lyon_confluence": confluence}})

@@ -64,9 +64,10 @@ class ScriptedRecognizer(Recognizer):
     def pause(self) -> None:
         self.pauses += 1
 
-    def score(self, phrases: Sequence[str]) -> list[float] | None:
+    def score(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         """Closed-set scores from `self.closed_set` (phrase → score), when a test sets it."""
         self.scored = list(phrases)
+        self.scored_after = prefix
         scores = getattr(self, "closed_set", None)
         return None if scores is None else [scores.get(phrase, -9.0) for phrase in phrases]
 
@@ -656,6 +657,34 @@ def test_a_later_reading_that_changes_the_subject_gives_way_to_a_sure_store(
         assert "Lyon Part-Dieu se trouve" in answer
     else:
         assert answer.startswith("Je vous passe un conseiller")
+
+
+@pytest.mark.parametrize(
+    ("scores", "found"),
+    [
+        ({"de Lille": -1.5, "de lui": -1.0}, True),
+        ({"de Lille": -3.5, "de lui": -0.5}, False),  # far below what was heard: a store forced on
+        ({"de Lille": -1.5, "de Lyon": -1.6, "de lui": -1.0}, False),  # too close to tell
+    ],
+)
+def test_a_store_lost_at_the_end_of_a_request_is_scored_among_the_store_endings(
+    flow, prompts, caller_voice, scores, found
+):
+    """ "Je voudrais l'adresse du magasin de Lille" heard "… du magasin de lui.": the stores' endings
+    are scored after the request's own words, and a clear winner not far below what was heard names
+    the store."""
+    recognizer = ScriptedRecognizer(["Je voudrais l'adresse du magasin de lui."])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer), caller_voice, "Je voudrais l'adresse du magasin de Lille."
+    )
+    assert recognizer.scored_after == "Je voudrais l'adresse du magasin"  # type: ignore[attr-defined]
+    assert recognizer.scored[0] == "de lui" and "de la Grand-Place" in recognizer.scored  # type: ignore[attr-defined]
+    answer = caller.session.turns[0].bot or ""
+    if found:
+        assert "21 place du Général-de-Gaulle" in answer
+    else:
+        assert answer.startswith("Quel magasin ?")
 
 
 def test_the_recogniser_is_primed_with_the_kind_of_answer_the_question_expects(flow, prompts, caller_voice):

@@ -59,13 +59,13 @@ class Recognizer(ABC):
     def finish(self) -> Hypothesis:
         """End of the caller's turn: the final hypothesis (empty text when nothing was understood)."""
 
-    def score(self, phrases: Sequence[str]) -> list[float] | None:
+    def score(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         """How well each phrase matches the last finished turn's audio (mean log-probability per token,
-        higher is better), for a dialog that expects one of a closed set of answers; None when the
-        engine cannot say."""
+        higher is better), for a dialog that expects one of a closed set of answers; with a `prefix`,
+        how well each ends the turn after those words. None when the engine cannot say."""
         return None
 
-    def prior(self, phrases: Sequence[str]) -> list[float] | None:
+    def prior(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         """Each phrase's score (as `score` gives it) when nobody says anything: how much the engine
         favours it whatever the audio, to be discounted; None when the engine cannot say."""
         return None

@@ -137,20 +137,25 @@ def score_phrases(
     prompt: list[int],
     phrases: list[str],
     settings: WhisperSettings,
+    prefix: str = "",
 ) -> list[float]:
     """Teacher-forced mean log-probability per token of each phrase under the audio (one encoder pass,
     one batched `align`): closed-set scoring, which finds a city name in "Celui de Lyon" where free
-    decoding heard "C'est lui, c'est lié" (facts.md)."""
+    decoding heard "C'est lui, c'est lié" (facts.md). With a `prefix`, each phrase is forced right
+    after the prefix's words ("Je voudrais l'adresse du magasin" + " de Lille") and only the phrase's
+    own tokens are averaged."""
     import ctranslate2
 
     window = window_seconds(len(audio) / SAMPLE_RATE, settings) or _MAX_WINDOW_S
     encoded, frames = _encode(model, audio, window)
     repeated = np.repeat(np.array(encoded), len(phrases), axis=0)
     batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(repeated))
-    tokens = [tokenizer.encode(" " + phrase.strip()) for phrase in phrases]
+    before = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
+    tokens = [[*before, *tokenizer.encode(" " + phrase.strip())] for phrase in phrases]
     results = model.model.align(batch, prompt, tokens, [frames] * len(phrases))
     return [
-        float(np.mean(np.log(np.maximum(np.asarray(result.text_token_probs), 1e-9)))) for result in results
+        float(np.mean(np.log(np.maximum(np.asarray(result.text_token_probs[len(before) :]), 1e-9))))
+        for result in results
     ]
 
 

@@ -128,23 +128,28 @@ class WhisperEngine(RecognizerEngine):
         """Decode on the engine's worker thread(s)."""
         return self._executor.submit(self._decode, audio, prompt)
 
-    def score(self, audio: np.ndarray, phrases: Sequence[str]) -> list[float]:
+    def score(self, audio: np.ndarray, phrases: Sequence[str], prefix: str = "") -> list[float]:
         """Closed-set scores of `phrases` for one utterance (see `score_phrases`), on the calling thread.
+        With a `prefix` (the words heard before, "… au magasin"), each phrase is scored as the end of
+        the utterance right after them ("de Lille", "de Lyon"): only the end's tokens count.
 
         Without the domain prompt: the phrases need no vocabulary primed, and its 48 tokens were decoded
         again for every phrase — 31 store answers cost 1235 ms with it, 495 ms without, for the same
         picks (bench/closed_set_bench.py)."""
         task_only = task_prompt(self.tokenizer)
         return score_phrases(
-            self.model, self.tokenizer, self._clean(audio), task_only, list(phrases), self.settings
+            self.model, self.tokenizer, self._clean(audio), task_only, list(phrases), self.settings, prefix
         )
 
-    def prior(self, phrases: Sequence[str]) -> list[float]:
+    def prior(self, phrases: Sequence[str], prefix: str = "") -> list[float]:
         """Each phrase's score on faint line noise, where nobody says anything: how much the model
         favours it whatever the audio. "Marseille." scores well on any short sound ("C'est." for "Lyon"
         was scored Marseille first); discounting the prior put the right store first on 28 of 32
         development answers instead of 23 (bench/closed_set_bench.py). Computed once per phrase and
-        kept for the life of the engine (the phrases of a flow are a few dozen)."""
+        kept for the life of the engine (the phrases of a flow are a few dozen); those after a `prefix`
+        (a sentence of one call) are not kept."""
+        if prefix.strip():
+            return self.score(_null_audio(), phrases, prefix)
         with self._priors_lock:
             missing = [phrase for phrase in dict.fromkeys(phrases) if phrase not in self._priors]
         if missing:
@@ -229,13 +234,13 @@ class WhisperRecognizer(Recognizer):
         self.last_transcript = transcript
         return _hypothesis(transcript, span)
 
-    def score(self, phrases: Sequence[str]) -> list[float] | None:
+    def score(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         if not self._last_turn or not phrases:
             return None
-        return self.engine.score(_as_float(self._last_turn), phrases)
+        return self.engine.score(_as_float(self._last_turn), phrases, prefix)
 
-    def prior(self, phrases: Sequence[str]) -> list[float] | None:
-        return self.engine.prior(phrases) if phrases else None
+    def prior(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
+        return self.engine.prior(phrases, prefix) if phrases else None
 
     def close(self) -> None:
         self._drop_speculation()

@@ -198,6 +198,29 @@ class AnswersData(_Strict):
                 answers[phrase] = store.name
         return {phrase: name for phrase, name in answers.items() if phrase not in shared}
 
+    def store_tails(self) -> dict[str, str]:
+        """How a request ends on a store ("… au magasin de Lille", "… celui du Vieux-Port") → the
+        store's name: "de" before the city, the store's name and the names the data gives that are
+        said as they are (capitalised, or with their article). A form two stores share is left out."""
+        tails: dict[str, str] = {}
+        shared: set[str] = set()
+        for store in self.stores.values():
+            forms = [store.city, store.name, *store.aliases]
+            # "Part-Dieu" is said with its article when the data gives one: "de la Part-Dieu" only.
+            with_article = {
+                normalize(french.ARTICLE.sub("", form)) for form in forms if french.ARTICLE.match(form)
+            }
+            spellings: dict[str, str] = {}  # "de Grand Place" and "de Grand-Place" sound the same
+            for form in forms:
+                if normalize(form) in with_article or not (form[:1].isupper() or french.ARTICLE.match(form)):
+                    continue  # nor is "rue de Rivoli" said "de rue de Rivoli"
+                spellings.setdefault(normalize(french.of(form)), french.of(form))
+            for phrase in spellings.values():
+                if tails.get(phrase, store.name) != store.name:
+                    shared.add(phrase)
+                tails[phrase] = store.name
+        return {phrase: name for phrase, name in tails.items() if phrase not in shared}
+
     def display(self, source: str, key: str) -> str:
         entries: Mapping[str, Store | Product] = self.stores if source == "stores" else self.products
         entry = entries.get(key)

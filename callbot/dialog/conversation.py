@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from callbot.dialog import french
 from callbot.dialog.actions import (
     CallContext,
     Hangup,
@@ -62,7 +63,7 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import without_mention
-from callbot.dialog.turns import TurnDialog
+from callbot.dialog.turns import StoreEndings, TurnDialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +314,50 @@ class Conversation(TurnDialog):
             return False  # a goodbye, even one that would be asked back, is no other request
         with self._trying():
             return self._understood_as(text, strict=True) == "request"
+
+    def store_at_the_end(self, text: str) -> StoreEndings | None:
+        """When `text` is a request that takes a store and names none, but ends on "de" and a few words
+        that say nothing the dialog knows (no request words, date, number or value: "… au magasin de
+        lui ?" for "… de Lille", "… de l'huile"): the
+        words before that "de", how it ended as heard, and the ways of ending it on a store ("de
+        Lille") → the sentence with that store named in full. The session scores the endings against
+        the turn's audio (the request's own words forced before them) and reads the sentence with a
+        clear winner, rather than ask "Dans quel magasin ?" of a caller who said it. None otherwise."""
+        data = self.flow.data
+        ending = _STORE_ENDING.match(text.strip().replace("’", "'"))
+        if data is None or ending is None:
+            return None
+        tail = ending["tail"]
+        first = tail.split()[0].lower()
+        if first in _NOT_A_NAME or first[:1].isdigit() or self._matcher.knows(tail):
+            return None  # "… de vos magasins", "… de 60 watts", "… les horaires d'ouverture"
+        if parse_when(tail, self._now) is not None or self._named_slots(tail):
+            return None  # "… du samedi matin", "… de la guirlande Guinguette": the ending says something
+        if self._value_asked() is not None or self._awaiting_confirmation:
+            return None  # a question is asked: its own closed set is scored
+        with self._trying():
+            if self._understood_as(text, strict=True) != "request":
+                return None
+            match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
+            # "… une bougie, s'arçut métiguée au nabiaisant de l'huile": the product named is the request
+            intent = match.intent if match is not None else self._implied_intent(text)
+            named = self._named_slots(text)
+        if intent is None:
+            return None
+        stores = [
+            name
+            for name in self.flow.intents[intent].slots
+            if self.flow.slots[name].type == "entity" and self.flow.slots[name].from_ == "stores"
+        ]
+        if not stores or any(name in named for name in stores):
+            return None
+        prefix = ending["prefix"]
+        of = ending["of"].strip().lower()
+        heard = f"{of}{tail}" if of == "d'" else f"{of} {tail}"
+        endings = {tail: f"{prefix} {french.of(store)}." for tail, store in data.store_tails().items()}
+        return StoreEndings(
+            prefix, heard, {tail: reading for tail, reading in endings.items() if tail != heard}
+        )
 
     @contextmanager
     def _trying(self) -> Iterator[None]:
@@ -1353,6 +1398,21 @@ class Conversation(TurnDialog):
 
 
 # ---------------------------------------------------------------------------------------- helpers
+
+
+#: A sentence ending on "de" (or "du", "d'") and at most three words: where callers name the store
+#: their request is about ("… au magasin de Lille ?").
+_STORE_ENDING = re.compile(
+    r"^(?P<prefix>.*\S)\s+(?P<of>de\s|du\s|d')\s*(?P<tail>[^\s,;.?!]+(?:\s+[^\s,;.?!]+){0,2})[\s.?!]*$",
+    re.IGNORECASE,
+)
+#: Words that start "… de vos magasins", "… d'un article": what follows them is no name.
+_NOT_A_NAME = frozenset(
+    {
+        "vos", "nos", "mes", "ses", "leurs", "votre", "notre", "mon", "ma", "son", "sa", "leur", "ce", "cet",
+        "cette", "ces", "un", "une", "des", "plus", "moins", "temps", "suite", "chez",
+    }
+)  # fmt: skip
 
 
 _MATCHERS: weakref.WeakKeyDictionary[Flow, IntentMatcher] = weakref.WeakKeyDictionary()

@@ -12,12 +12,25 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from callbot.dialog.actions import Action, CallContext, Listen, Say, TurnResult
 from callbot.dialog.transcript import Transcript
+
+
+@dataclass(frozen=True, slots=True)
+class StoreEndings:
+    """A request that may end on a store it was heard without (`Conversation.store_at_the_end`)."""
+
+    #: The request's words before its last "de" ("Je voudrais l'adresse du magasin").
+    prefix: str
+    #: How it ended as heard ("de lui").
+    heard: str
+    #: Each way of ending it on a store ("de Lille") → the request with that store named in full.
+    endings: dict[str, str]
 
 
 class TurnDialog(ABC):

@@ -36,8 +36,9 @@ from callbot.dialog.actions import (
     TurnResult,
 )
 from callbot.dialog.flow import CallbackRefusalPrompts, CallPrompts
+from callbot.dialog.turns import StoreEndings
 from callbot.session.channel import Channel, RecordingChannel
-from callbot.session.closed_set import pick
+from callbot.session.closed_set import ending_taken, pick
 from callbot.session.events import EventLog
 from callbot.tts.cache import PromptCache
 from callbot.vad import (
@@ -129,6 +130,11 @@ class Dialog(Protocol):
 
     def changes_subject(self, text: str) -> bool:
         """Whether `text`, while a value is asked, is understood only as another request."""
+        ...
+
+    def store_at_the_end(self, text: str) -> StoreEndings | None:
+        """For a request that takes a store, names none and ends on "de" and a few words: the words
+        before, how it ended, and the store endings to score after them."""
         ...
 
     @property
@@ -487,7 +493,7 @@ class CallSession:
                 closed = self._closed_set_reading(clear_lead_only=True)
                 if closed is not None and closed[1]:
                     return closed[0], None
-            return understood, None
+            return self._with_store_at_the_end(understood), None
         closed = self._closed_set_reading()
         if closed is not None:
             reading, sure = closed
@@ -495,6 +501,45 @@ class CallSession:
         # Nothing better: a reading the dialog acts on all the same (a near-tie of two requests) rather
         # than a first reading it does not understand at all.
         return self._understood_reading(text, alternatives, strict=False) or text, None
+
+    def _with_store_at_the_end(self, reading: str) -> str:
+        """`reading`, or the same request with its store named, when it ends on "de" and words that
+        name no store ("… au magasin de lui ?") and one store's ending ("de Lille") is clearly the best
+        end of the turn's audio after the request's own words (`Conversation.store_at_the_end`), and
+        not far behind what was heard (`ending_taken`)."""
+        try:
+            found = self.conversation.store_at_the_end(reading)
+            if found is None:
+                return reading
+            phrases = [found.heard, *found.endings]
+            scores = self.recognizer.score(phrases, found.prefix)
+        except Exception as exc:  # a second chance: its failure must not cost the call
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
+            return reading
+        if not scores:
+            return reading
+        try:
+            priors = self.recognizer.prior(phrases, found.prefix)
+        except Exception as exc:  # the scores stand without their priors
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"prior: {type(exc).__name__}: {exc}")
+            priors = None
+        best = pick(found.endings, scores[1:], priors[1:] if priors else None)
+        if best is None:
+            return reading
+        taken = ending_taken(best, scores[0])
+        self.log.emit(
+            self.now_ms,
+            "asr_closed_set",
+            reading=best.reading,
+            score=round(best.score, 2),
+            margin=round(best.margin, 2),
+            accepted=taken,
+            ask_back=False,
+            after=found.prefix,
+            heard=found.heard,
+            heard_score=round(scores[0], 2),
+        )
+        return best.reading if taken else reading
 
     def _answer_more_likely(self, first: str, understood: str) -> bool:
         """While a closed set is asked for, a later reading of the N-best that only changes the subject
@@ -539,7 +584,7 @@ class CallSession:
         # An hour is read back with the call-back's day before anything is booked: that is its ask-back.
         asked_back = self.conversation.choice_asked_back
         sure = found.sure if asked_back or clear_lead_only else found.sure_when_read_back
-        leads = asked_back and found.leads
+        leads = asked_back and found.leads and not clear_lead_only  # only then is it asked back
         self.log.emit(
             self.now_ms,
             "asr_closed_set",

@@ -211,6 +211,14 @@ class IntentMatcher:
                 )
             self._keywords[intent] = tuple(word for keyword in words for word in _content(_words(keyword)))
 
+    def knows(self, words: str) -> bool:
+        """Whether `words` hold content words (not grammar) and the examples use every one of them
+        ("ouverture", "d'ouverture"), whatever the intent."""
+        content = [word for word in _words(words) if word not in STOP_WORDS]
+        return bool(content) and all(
+            any(word in vocabulary for vocabulary in self._vocabulary.values()) for word in content
+        )
+
     @property
     def intents(self) -> tuple[str, ...]:
         """The intent names, in the order given."""

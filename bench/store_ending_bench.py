@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Requests that name their store at the end ("Est-ce qu'il vous reste un lampadaire Arco au magasin de
+Lille ?") on an 8 kHz line: how often free decoding loses the store, and how often scoring the store
+endings after the request's own words (`Conversation.store_at_the_end`, `CallSession`) gets it back.
+
+    python bench/store_ending_bench.py [N] [--seed S]
+
+Each seed draws N requests for hours, an address or stock that end on a store ("… au magasin de Lyon",
+"… du Vieux-Port"), and as many that end on "de" and something else ("… vos horaires de Noël", "… la
+bougie de la vitrine"), in development-range Pico voices through the fixtures' phone line (a quarter on
+a noisy line). Each is decoded with the menu's prompt as in a call; where the dialog offers store
+endings, they are scored and picked as the session does (priors discounted, a clear lead only).
+Prints each request, then: stores named by free decoding, stores the endings gave back (right and
+wrong), stores put into requests that named none, and the scoring's cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import make_caller_set  # bench/: the fixtures' telephone line
+import numpy as np
+
+from callbot.asr import load_engine
+from callbot.asr.whisper_engine import WhisperEngine
+from callbot.audio.resample import resample
+from callbot.dialog import Conversation, default_flow_path, load_flow
+from callbot.session.closed_set import ending_taken, pick
+
+NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+#: Requests that end on a store ({s}: "de Lyon", "du Vieux-Port"…), written apart from the flow's examples.
+WITH_STORE = (
+    "Est-ce qu'il vous reste un lampadaire Arco au magasin {s} ?",
+    "Je voudrais l'adresse du magasin {s}",
+    "Vous ouvrez à quelle heure au magasin {s} ?",
+    "Quels sont les horaires du magasin {s} ?",
+    "Avez-vous encore la suspension Opaline au magasin {s} ?",
+    "Pouvez-vous me donner l'adresse de celui {s} ?",
+)
+#: The store endings callers say ({s} above), and the store each names.
+ENDINGS = {
+    "de Paris": "Paris Rivoli",
+    "de Rivoli": "Paris Rivoli",
+    "de Lyon": "Lyon Part-Dieu",
+    "de la Part-Dieu": "Lyon Part-Dieu",
+    "de Marseille": "Marseille Vieux-Port",
+    "du Vieux-Port": "Marseille Vieux-Port",
+    "de Lille": "Lille Grand Place",
+    "de la Grand-Place": "Lille Grand Place",
+}
+#: Requests that end on "de" and no store.
+WITHOUT_STORE = (
+    "Quels sont vos horaires de Noël ?",
+    "Est-ce que vous avez la bougie de la vitrine ?",
+    "Je voudrais l'adresse du magasin le plus près de chez moi",
+    "Vous êtes ouverts le jour de l'an ?",
+    "Est-ce qu'il vous reste des ampoules de rechange ?",
+    "Quelle est l'adresse de votre entrepôt de Rungis ?",
+    "Avez-vous encore le lampadaire de la photo ?",
+    "Vous fermez à quelle heure le soir de Noël ?",
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("count", nargs="?", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=41)
+    args = parser.parse_args()
+    flow = load_flow(default_flow_path())
+    assert flow.data is not None
+    engine = load_engine("whisper")
+    assert isinstance(engine, WhisperEngine)
+    line = make_caller_set.line
+    rng = random.Random(args.seed)
+    items: list[tuple[str, str | None]] = []
+    for _ in range(args.count):
+        ending = rng.choice(list(ENDINGS))
+        items.append((rng.choice(WITH_STORE).format(s=ending), ENDINGS[ending]))
+        items.append((rng.choice(WITHOUT_STORE), None))
+    tally = {"free": 0, "given back": 0, "given back wrong": 0, "put in": 0, "offered": 0}
+    seconds = 0.0
+    for index, (text, store) in enumerate(items):
+        voice = line.Voice(speed=rng.randint(89, 105), pitch=rng.randint(93, 107), gain_db=rng.uniform(-3, 2))
+        rendered = line.render_utterance(
+            text, voice, seed=args.seed * 1000 + index, noise_dbfs=rng.choice([-60, -60, -60, -48])
+        )
+        audio = np.frombuffer(resample(rendered.pcm, 8000, 16000), "<i2").astype(np.float32) / 32768
+        conversation = Conversation(flow, now=lambda: NOW)
+        conversation.start()
+        free = engine.transcribe(audio, conversation.hints).text
+        # The store the dialog takes from the free reading, as a call would (a fresh conversation).
+        heard = Conversation(flow, now=lambda: NOW)
+        heard.start()
+        key = heard.hear(free).slots.get("magasin")
+        named = flow.data.display("stores", key) if key is not None else None
+        tally["free"] += store is not None and named == store
+        found = conversation.store_at_the_end(free)
+        verdict = ""
+        if found is not None:
+            tally["offered"] += 1
+            phrases = [found.heard, *found.endings]
+            started = time.perf_counter()
+            scores = engine.score(audio, phrases, found.prefix)
+            priors = engine.prior(phrases, found.prefix)
+            seconds += time.perf_counter() - started
+            chosen = pick(found.endings, scores[1:], priors[1:])
+            stores = {
+                found.endings[tail]: name
+                for tail, name in flow.data.store_tails().items()
+                if tail in found.endings
+            }
+            if chosen is not None:
+                got = stores[chosen.reading]
+                described = (
+                    f"{got} ({chosen.score:.2f}, +{chosen.margin:.2f}; heard {found.heard!r} {scores[0]:.2f})"
+                )
+                if ending_taken(chosen, scores[0]):
+                    tally["given back"] += got == store
+                    tally["given back wrong"] += store is not None and got != store
+                    tally["put in"] += store is None
+                    verdict = f"→ {described}" + ("" if got == store else " WRONG")
+                else:
+                    verdict = f"left: {described}"
+        print(f"{text!r:64} free={free!r} {verdict}", flush=True)
+    print(
+        f"{args.count} requests naming a store, {args.count} ending on something else; seed {args.seed}\n"
+        f"  store named by free decoding {tally['free']}; endings scored on {tally['offered']} requests: "
+        f"store given back {tally['given back']}, given back wrong {tally['given back wrong']}, put into a "
+        f"request that named none {tally['put in']}; "
+        f"{seconds / max(tally['offered'], 1) * 1000:.0f} ms per scored request"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
