@@ -62,6 +62,17 @@ WITHOUT_STORE = (
     "Quelle est l'adresse de votre entrepôt de Rungis ?",
     "Avez-vous encore le lampadaire de la photo ?",
     "Vous fermez à quelle heure le soir de Noël ?",
+    # written after the rule was tuned (seeds 47 and 53 count them): cities without a store among them
+    "Je voudrais l'adresse du magasin de Bordeaux",
+    "Quels sont les horaires du magasin de Nantes ?",
+    "Vous avez un magasin du côté de Toulouse ?",
+    "Est-ce que vous avez la lampe de chevet ?",
+    "Il vous reste des ampoules de cuisine ?",
+    "Avez-vous encore le plafonnier de la vitrine de gauche ?",
+    "Vous avez des bougies de couleur ?",
+    "Est-ce qu'il vous reste des lampes de jardin ?",
+    "Quelle est l'adresse de votre dépôt de Lens ?",
+    "Avez-vous encore la suspension de la publicité ?",
 )
 
 

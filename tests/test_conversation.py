@@ -1355,6 +1355,19 @@ def test_a_request_ending_on_a_word_that_names_no_store_offers_the_store_endings
 @pytest.mark.parametrize(
     "heard",
     [
+        "Je voudrais l'adresse du magasin de lui, s'il vous plaît.",
+        "Je voudrais l'adresse du magasin de lui…",
+        "Je voudrais l'adresse du magasin de lui, euh",
+    ],
+)
+def test_the_store_ending_is_found_before_politeness_and_hesitation(flow: Flow, heard: str) -> None:
+    found = call(flow).store_at_the_end(heard)
+    assert found is not None and (found.prefix, found.heard) == ("Je voudrais l'adresse du magasin", "de lui")
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
         "Quels sont les horaires du magasin de Lyon ?",  # the store is named
         "Je voudrais l'adresse d'un de vos magasins.",  # "de vos magasins": no name follows
         "Quels sont les horaires d'ouverture ?",  # the request's own words
@@ -1364,6 +1377,13 @@ def test_a_request_ending_on_a_word_that_names_no_store_offers_the_store_endings
         "Quels sont les horaires du samedi matin ?",  # the ending is a day
         "Vous avez des ampoules de 60 watts ?",  # a number
         "Je voudrais l'adresse du magasin le plus près de chez moi",
+        "Quels sont vos horaires de Noël ?",  # the ending says when
+        "Vous êtes ouverts le lundi de Pâques ?",
+        "Vos horaires du week-end ?",
+        "Vous avez des ampoules de deux watts ?",  # a number in words
+        "Vous avez le lampadaire d'à côté ?",
+        "Au revoir, merci pour l'adresse du magasin de lui.",  # a goodbye, no request
+        "Au magasin de Lyon, il vous reste des ampoules de rechange ?",  # the store is named earlier
     ],
 )
 def test_the_store_endings_are_offered_only_for_a_request_that_takes_a_store_and_names_none(

@@ -391,8 +391,9 @@ def test_a_store_lost_at_the_end_of_the_request_is_found_among_the_store_endings
     result = replay_call(stack, recording, now=NOW)
     [heard] = [e["text"] for e in result.events if e["event"] == "asr_final"]
     assert "lille" not in heard.lower()  # free decoding lost the store
-    [closed] = [e for e in result.events if e["event"] == "asr_closed_set"]
-    assert closed["accepted"] and closed["reading"].endswith("de Lille Grand Place.")
+    [ending] = [e for e in result.events if e["event"] == "asr_store_ending"]
+    assert ending["accepted"] and ending["reading"].endswith("de Lille Grand Place.")
+    assert ending["heard"] == "de lui" and ending["score"] >= ending["heard_score"] - 2.5
     assert result.turns[0].intent == "adresse_magasin"
     assert "21 place du Général-de-Gaulle" in (result.turns[0].bot or "")
 

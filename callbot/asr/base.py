@@ -62,7 +62,7 @@ class Recognizer(ABC):
     def score(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         """How well each phrase matches the last finished turn's audio (mean log-probability per token,
         higher is better), for a dialog that expects one of a closed set of answers; with a `prefix`,
-        how well each ends the turn after those words. None when the engine cannot say."""
+        how well each follows those words in the turn. None when the engine cannot say."""
         return None
 
     def prior(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:

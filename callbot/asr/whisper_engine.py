@@ -130,8 +130,8 @@ class WhisperEngine(RecognizerEngine):
 
     def score(self, audio: np.ndarray, phrases: Sequence[str], prefix: str = "") -> list[float]:
         """Closed-set scores of `phrases` for one utterance (see `score_phrases`), on the calling thread.
-        With a `prefix` (the words heard before, "… au magasin"), each phrase is scored as the end of
-        the utterance right after them ("de Lille", "de Lyon"): only the end's tokens count.
+        With a `prefix` (the words heard before, "… au magasin"), each phrase is scored right after
+        them ("de Lille", "de Lyon"): only the phrase's tokens count (not the end of the text).
 
         Without the domain prompt: the phrases need no vocabulary primed, and its 48 tokens were decoded
         again for every phrase — 31 store answers cost 1235 ms with it, 495 ms without, for the same

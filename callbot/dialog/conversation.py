@@ -324,13 +324,15 @@ class Conversation(TurnDialog):
         the turn's audio (the request's own words forced before them) and reads the sentence with a
         clear winner, rather than ask "Dans quel magasin ?" of a caller who said it. None otherwise."""
         data = self.flow.data
-        ending = _STORE_ENDING.match(text.strip().replace("’", "'"))
+        ending = _STORE_ENDING.match(_without_closing_words(text))
         if data is None or ending is None:
             return None
         tail = ending["tail"]
-        first = tail.split()[0].lower()
-        if first in _NOT_A_NAME or first[:1].isdigit() or self._matcher.knows(tail):
+        words = normalize(tail).split()  # number words as digits: "de deux watts" → "2 watts"
+        if not words or words[0] in _NOT_A_NAME or words[0].isdigit() or self._matcher.knows(tail):
             return None  # "… de vos magasins", "… de 60 watts", "… les horaires d'ouverture"
+        if _WHEN_WORDS.intersection(words):
+            return None  # "… vos horaires de Noël", "… du week-end": the ending says when
         if parse_when(tail, self._now) is not None or self._named_slots(tail):
             return None  # "… du samedi matin", "… de la guirlande Guinguette": the ending says something
         if self._value_asked() is not None or self._awaiting_confirmation:
@@ -1406,11 +1408,34 @@ _STORE_ENDING = re.compile(
     r"^(?P<prefix>.*\S)\s+(?P<of>de\s|du\s|d')\s*(?P<tail>[^\s,;.?!]+(?:\s+[^\s,;.?!]+){0,2})[\s.?!]*$",
     re.IGNORECASE,
 )
-#: Words that start "… de vos magasins", "… d'un article": what follows them is no name.
+#: What may close a request after the store ("… de Lille, s'il vous plaît", "… de Lille, euh"), and
+#: what a transcript wraps it in (an ellipsis, quotes).
+_CLOSING_WORDS = re.compile(
+    r"(?:[\s,.…!?\"«»]+|\b(?:s'il vous pla[iî]t|svp|merci|euh|quoi)\b)+$", re.IGNORECASE
+)
+
+
+def _without_closing_words(text: str) -> str:
+    """`text` without the politeness, hesitation and punctuation that may follow its last word."""
+    plain = text.strip().replace("’", "'")
+    return _CLOSING_WORDS.sub("", plain) or plain
+
+
+#: Words of an ending that says when, not where ("… vos horaires de Noël", "… du week-end", "… d'été").
+_WHEN_WORDS = frozenset(
+    {
+        "noel", "paques", "toussaint", "pentecote", "ascension", "assomption", "armistice", "reveillon",
+        "an", "fete", "fetes", "ferie", "feries", "week", "weekend", "veille", "semaine", "mois", "soir",
+        "soiree", "matin", "matinee", "midi", "apres", "nuit", "journee", "ete", "hiver", "printemps",
+        "automne", "vacances", "soldes", "rentree",
+    }
+)  # fmt: skip
+#: Words that start "… de vos magasins", "… d'un article", "… d'à côté": what follows them is no name.
 _NOT_A_NAME = frozenset(
     {
         "vos", "nos", "mes", "ses", "leurs", "votre", "notre", "mon", "ma", "son", "sa", "leur", "ce", "cet",
-        "cette", "ces", "un", "une", "des", "plus", "moins", "temps", "suite", "chez",
+        "cette", "ces", "un", "une", "des", "plus", "moins", "temps", "suite", "chez", "a", "au", "aux",
+        "coin",
     }
 )  # fmt: skip
 

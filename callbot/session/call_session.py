@@ -529,12 +529,11 @@ class CallSession:
         taken = ending_taken(best, scores[0])
         self.log.emit(
             self.now_ms,
-            "asr_closed_set",
+            "asr_store_ending",
             reading=best.reading,
             score=round(best.score, 2),
             margin=round(best.margin, 2),
             accepted=taken,
-            ask_back=False,
             after=found.prefix,
             heard=found.heard,
             heard_score=round(scores[0], 2),

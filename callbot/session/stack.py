@@ -21,6 +21,7 @@ from callbot.dialog.callback_call import CallbackCallDialog, CallbackCallRequest
 from callbot.dialog.collectors import hour_phrases
 from callbot.dialog.conversation import QueueUnavailable
 from callbot.dialog.flow import CallbackRefusalPrompts, flow_file_sha256
+from callbot.dialog.nlu.french_words import french_words
 from callbot.queues import QueueDirectory
 from callbot.queues.directory import QueueSentences
 
@@ -77,8 +78,9 @@ class SpeechStack:
     def warm_closed_sets(self) -> int:
         """Score the priors of the phrases the flow's closed sets hold (stores, products, hours) now,
         so that the first caller whose answer needs one does not wait for them (about 2 s for the
-        retail flow, once per process). Returns how many phrases were scored; 0 for an engine
-        without priors."""
+        retail flow, once per process), and read the French word list. Returns how many phrases
+        were scored; 0 for an engine without priors."""
+        french_words()  # the word list the voicing fold consults (callbot/dialog/nlu/french_words.py)
         prior = getattr(self.engine, "prior", None)
         data = self.flow.data
         if prior is None or data is None:
