@@ -23,6 +23,7 @@ from callbot.config import Settings
 from callbot.dialog import conversation
 from callbot.replay import replay_call
 from callbot.session.call_session import APOLOGY
+from callbot.session.closed_set import ENDING_MAX_BELOW_HEARD
 from callbot.session.stack import SpeechStack
 
 pytestmark = pytest.mark.slow
@@ -393,7 +394,7 @@ def test_a_store_lost_at_the_end_of_the_request_is_found_among_the_store_endings
     assert "lille" not in heard.lower()  # free decoding lost the store
     [ending] = [e for e in result.events if e["event"] == "asr_store_ending"]
     assert ending["accepted"] and ending["reading"].endswith("de Lille Grand Place.")
-    assert ending["heard"] == "de lui" and ending["score"] >= ending["heard_score"] - 2.5
+    assert ending["heard"] == "de lui" and ending["score"] >= ending["heard_score"] - ENDING_MAX_BELOW_HEARD
     assert result.turns[0].intent == "adresse_magasin"
     assert "21 place du Général-de-Gaulle" in (result.turns[0].bot or "")
 

@@ -664,6 +664,7 @@ def test_a_later_reading_that_changes_the_subject_gives_way_to_a_sure_store(
     [
         ({"de Lille": -1.5, "de lui": -1.0}, True),
         ({"de Lille": -3.5, "de lui": -0.5}, False),  # far below what was heard: a store forced on
+        ({"de Lille": -2.85, "de lui": -0.5}, False),  # "… de Nantes" heard "de nôme" got Lyon, 2.35 below
         ({"de Lille": -1.5, "de Lyon": -1.6, "de lui": -1.0}, False),  # too close to tell
     ],
 )

@@ -83,10 +83,12 @@ def pick(
 #: A store ending ("de Lille", scored after the request's own words) is taken when it is sure and at most
 #: this far below the ending as heard ("de lui"): the model always prefers what it decoded, but a
 #: store said comes out a near-miss, where a store forced onto other words scores far below them.
-#: bench/store_ending_bench.py, seeds 41 and 43 (48 requests naming a store, 48 not): stores given back
-#: were 0.3 to 1.1 below what was heard (one 2.5), stores forced onto "le jour de l'an" or "le soir de
-#: Noël" 3.5 to 3.6 below (sure picks all the same): 1.0 short of those.
-ENDING_MAX_BELOW_HEARD = 2.5
+#: bench/store_ending_bench.py, seeds 41 and 43: stores given back were 0.3 to 1.1 below what was heard
+#: (one 2.5), stores forced onto "le jour de l'an" or "le soir de Noël" 3.5 to 3.6 below; 2.5 was
+#: chosen there. With requests written afterwards, seeds 47 and 53 forced Lyon onto two cities with no
+#: store ("du magasin de Nantes" heard "de nôme", 2.35 below; "dépôt de Lens" heard "de lance", 2.18):
+#: 2.0, which leaves a few stores said 2.3 to 2.5 below to the question "Quel magasin ?".
+ENDING_MAX_BELOW_HEARD = 2.0
 
 
 def ending_taken(best: ClosedSetPick, heard_score: float) -> bool:
