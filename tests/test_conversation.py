@@ -1384,6 +1384,7 @@ def test_the_store_ending_is_found_before_politeness_and_hesitation(flow: Flow, 
         "Vous avez le lampadaire d'à côté ?",
         "Au revoir, merci pour l'adresse du magasin de lui.",  # a goodbye, no request
         "Au magasin de Lyon, il vous reste des ampoules de rechange ?",  # the store is named earlier
+        "Je voudrais l'adresse de l'autre",  # a pronoun ("La suspension Opaline" heard "… de l'autre")
     ],
 )
 def test_the_store_endings_are_offered_only_for_a_request_that_takes_a_store_and_names_none(

@@ -333,6 +333,8 @@ class Conversation(TurnDialog):
             return None  # "… de vos magasins", "… de 60 watts", "… les horaires d'ouverture"
         if _WHEN_WORDS.intersection(words):
             return None  # "… vos horaires de Noël", "… du week-end": the ending says when
+        if _OTHER_ONE.intersection(words):
+            return None  # "… la situation de l'autre": a pronoun, no name
         if parse_when(tail, self._now) is not None or self._named_slots(tail):
             return None  # "… du samedi matin", "… de la guirlande Guinguette": the ending says something
         if self._value_asked() is not None or self._awaiting_confirmation:
@@ -1430,6 +1432,8 @@ _WHEN_WORDS = frozenset(
         "automne", "vacances", "soldes", "rentree",
     }
 )  # fmt: skip
+#: "L'autre", "le même": what a caller says of a thing already named, never a store's name.
+_OTHER_ONE = frozenset({"autre", "autres", "meme", "memes"})
 #: Words that start "… de vos magasins", "… d'un article", "… d'à côté": what follows them is no name.
 _NOT_A_NAME = frozenset(
     {
