@@ -642,6 +642,10 @@ def main(argv: list[str] | None = None) -> int:
     for kind_, text, example in overlap if args.errors else exact:
         print(f"  {kind_}: {text!r} ~ example {example!r}")
 
+    # Each of these options implies answering confirmations like --answer-confirmations.
+    answers_confirmations = (
+        args.answer_confirmations or args.repeat_when_asked or args.name_again or args.correct_read_backs
+    )
     rows = []
     for call in calls:
         cpu0 = time.process_time()
@@ -654,13 +658,7 @@ def main(argv: list[str] | None = None) -> int:
                 corrects_read_backs=args.correct_read_backs,
                 now=now,
             )
-            if (
-                args.answer_confirmations
-                or args.repeat_when_asked
-                or args.name_again
-                or args.correct_read_backs
-            )
-            and kind == "calls"
+            if answers_confirmations and kind == "calls"
             else None
         )
         log_path = args.logs / f"{Path(call['file']).stem}.jsonl" if args.logs else None
@@ -685,10 +683,7 @@ def main(argv: list[str] | None = None) -> int:
             "split": document.get("split"),
             "voice_engine": document.get("voice_engine"),
             "now": now.isoformat(),
-            "answer_confirmations": args.answer_confirmations
-            or args.repeat_when_asked
-            or args.name_again
-            or args.correct_read_backs,
+            "answer_confirmations": answers_confirmations,
             "repeat_when_asked": args.repeat_when_asked,
             "name_again": args.name_again,
             "correct_read_backs": args.correct_read_backs,

@@ -178,8 +178,7 @@ class AnswersData(_Strict):
         and the city or an alias with an article in the frames callers put them in ("Celui de Lyon",
         "Le magasin du Vieux-Port"). A form two stores share (two stores in Lyon) is left out: it picks
         no store."""
-        answers: dict[str, str] = {}
-        shared: set[str] = set()
+        said: list[tuple[str, list[str]]] = []
         for store in self.stores.values():
             forms = [store.city, store.name, *store.aliases]
             framed = [
@@ -188,38 +187,33 @@ class AnswersData(_Strict):
                 if _takes_frame(form, store.city)
                 for frame in _FRAMES
             ]
-            # One spelling per way of saying it: "Grand Place" and "Grand-Place" sound the same.
-            spellings: dict[str, str] = {}
-            for form in [*forms, *framed]:
-                spellings.setdefault(normalize(form), form)
-            for phrase in spellings.values():
-                if answers.get(phrase, store.name) != store.name:
-                    shared.add(phrase)
-                answers[phrase] = store.name
-        return {phrase: name for phrase, name in answers.items() if phrase not in shared}
+            said.append((store.name, [*forms, *framed]))
+        return _naming_one_store(said)
 
     def store_tails(self) -> dict[str, str]:
         """How a request ends on a store ("… au magasin de Lille", "… celui du Vieux-Port") → the
         store's name: "de" before the city, the store's name and the names the data gives that are
         said as they are (capitalised, or with their article). A form two stores share is left out."""
-        tails: dict[str, str] = {}
-        shared: set[str] = set()
+        said: list[tuple[str, list[str]]] = []
         for store in self.stores.values():
             forms = [store.city, store.name, *store.aliases]
             # "Part-Dieu" is said with its article when the data gives one: "de la Part-Dieu" only.
             with_article = {
                 normalize(french.ARTICLE.sub("", form)) for form in forms if french.ARTICLE.match(form)
             }
-            spellings: dict[str, str] = {}  # "de Grand Place" and "de Grand-Place" sound the same
-            for form in forms:
-                if normalize(form) in with_article or not (form[:1].isupper() or french.ARTICLE.match(form)):
-                    continue  # nor is "rue de Rivoli" said "de rue de Rivoli"
-                spellings.setdefault(normalize(french.of(form)), french.of(form))
-            for phrase in spellings.values():
-                if tails.get(phrase, store.name) != store.name:
-                    shared.add(phrase)
-                tails[phrase] = store.name
-        return {phrase: name for phrase, name in tails.items() if phrase not in shared}
+            said.append(
+                (
+                    store.name,
+                    [
+                        french.of(form)
+                        for form in forms
+                        # nor is "rue de Rivoli" said "de rue de Rivoli"
+                        if normalize(form) not in with_article
+                        and (form[:1].isupper() or french.ARTICLE.match(form))
+                    ],
+                )
+            )
+        return _naming_one_store(said)
 
     def display(self, source: str, key: str) -> str:
         entries: Mapping[str, Store | Product] = self.stores if source == "stores" else self.products
@@ -231,6 +225,23 @@ ENTITY_SOURCES: tuple[str, ...] = ("stores", "products")
 
 #: How callers frame a store's city or district when asked which store ("Celui de Lyon").
 _FRAMES = ("Celui {}", "Le magasin {}")
+
+
+def _naming_one_store(said: list[tuple[str, list[str]]]) -> dict[str, str]:
+    """Each store's phrases (store name, phrases) → phrase → the store it names: one spelling per way of
+    saying it ("Grand Place" and "Grand-Place" sound the same), and a phrase two stores share (two
+    stores in Lyon) left out: it names neither."""
+    named: dict[str, str] = {}
+    shared: set[str] = set()
+    for store, phrases in said:
+        spellings: dict[str, str] = {}
+        for phrase in phrases:
+            spellings.setdefault(normalize(phrase), phrase)
+        for phrase in spellings.values():
+            if named.get(phrase, store) != store:
+                shared.add(phrase)
+            named[phrase] = store
+    return {phrase: store for phrase, store in named.items() if phrase not in shared}
 
 
 def _takes_frame(form: str, city: str) -> bool:

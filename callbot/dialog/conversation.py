@@ -342,7 +342,7 @@ class Conversation(TurnDialog):
         with self._trying():
             if self._understood_as(text, strict=True) != "request":
                 return None
-            match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
+            match = self._request_match(text)
             # "… une bougie, s'arçut métiguée au nabiaisant de l'huile": the product named is the request
             intent = match.intent if match is not None else self._implied_intent(text)
             named = self._named_slots(text)
@@ -390,7 +390,7 @@ class Conversation(TurnDialog):
             and isinstance(self._extract(collect, text), SlotValue)
         ):
             return "answer"
-        match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
+        match = self._request_match(text)
         if (
             match is not None
             and not match.weak
@@ -581,7 +581,7 @@ class Conversation(TurnDialog):
             return
         if guess is not None and self._answered_guess(guess, text):
             return
-        match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
+        match = self._request_match(text)
         if match is not None and confirming and match.score < CONFIRMATION_INTENT_SCORE:
             # A half-heard answer to "C'est bien ça ?" must not end the call on a weak guess.
             match = None
@@ -778,6 +778,11 @@ class Conversation(TurnDialog):
         coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
         best = max(coverage.values())
         return [name for name, count in coverage.items() if count == best] if best else []
+
+    def _request_match(self, text: str) -> IntentMatch | None:
+        """The request `text` makes: the intent matcher on its words without the names it mentions,
+        the runner-up that alone takes what was named preferred (`_prefer_the_taker`)."""
+        return self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
 
     def _prefer_the_taker(self, match: IntentMatch | None, text: str) -> IntentMatch | None:
         """ "Où en est ma comment de 4 5 8 1 2 9": the address (0.58) just ahead of order tracking

@@ -509,20 +509,15 @@ class CallSession:
         not far behind what was heard (`ending_taken`)."""
         try:
             found = self.conversation.store_at_the_end(reading)
-            if found is None:
-                return reading
-            phrases = [found.heard, *found.endings]
-            scores = self.recognizer.score(phrases, found.prefix)
         except Exception as exc:  # a second chance: its failure must not cost the call
             self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
             return reading
-        if not scores:
+        if found is None:
             return reading
-        try:
-            priors = self.recognizer.prior(phrases, found.prefix)
-        except Exception as exc:  # the scores stand without their priors
-            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"prior: {type(exc).__name__}: {exc}")
-            priors = None
+        scored = self._scores_and_priors([found.heard, *found.endings], found.prefix)
+        if scored is None:
+            return reading
+        scores, priors = scored
         best = pick(found.endings, scores[1:], priors[1:] if priors else None)
         if best is None:
             return reading
@@ -567,17 +562,8 @@ class CallSession:
         the others (sure) or only ahead (to be asked back); None when nothing leads. `clear_lead_only`:
         sure only with the full lead (`ClosedSetPick.sure`), even for an answer read back."""
         choices = self.conversation.choices
-        try:
-            scores = self.recognizer.score(list(choices)) if choices else None
-        except Exception as exc:  # scoring is a second chance: its failure must not cost the call
-            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
-            return None
-        try:
-            priors = self.recognizer.prior(list(choices)) if scores else None
-        except Exception as exc:  # the scores stand without their priors
-            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"prior: {type(exc).__name__}: {exc}")
-            priors = None
-        found = pick(choices, scores, priors) if scores else None
+        scored = self._scores_and_priors(list(choices)) if choices else None
+        found = pick(choices, *scored) if scored is not None else None
         if found is None:
             return None
         # An hour is read back with the call-back's day before anything is booked: that is its ask-back.
@@ -596,6 +582,26 @@ class CallSession:
         if sure or leads:
             return found.reading, sure
         return None
+
+    def _scores_and_priors(
+        self, phrases: list[str], prefix: str = ""
+    ) -> tuple[list[float], list[float] | None] | None:
+        """The recogniser's closed-set scores of `phrases` for the last turn and their priors; None
+        when it gives no scores or fails (scoring is a second chance: its failure must not cost the
+        call); the scores stand without their priors when only those fail."""
+        try:
+            scores = self.recognizer.score(phrases, prefix)
+        except Exception as exc:
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
+            return None
+        if not scores:
+            return None
+        try:
+            priors = self.recognizer.prior(phrases, prefix)
+        except Exception as exc:
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"prior: {type(exc).__name__}: {exc}")
+            priors = None
+        return scores, priors
 
     def _hints(self) -> tuple[str, ...]:
         if self._listen is not None and self._listen.hints:
