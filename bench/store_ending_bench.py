@@ -2,16 +2,19 @@
 """Requests that name their store at the end ("Est-ce qu'il vous reste un lampadaire Arco au magasin de
 Lille ?") on an 8 kHz line: how often free decoding loses the store, and how often scoring the store
 endings after the request's own words (`Conversation.store_at_the_end`, `CallSession`) gets it back.
+With --products, the same for a product named in a stock request ("Avez-vous encore la lampe de bureau
+Atelier en rayon ?", `Conversation.product_in_the_request`).
 
-    python bench/store_ending_bench.py [N] [--seed S]
+    python bench/store_ending_bench.py [N] [--seed S] [--products]
 
 Each seed draws N requests for hours, an address or stock that end on a store ("… au magasin de Lyon",
 "… du Vieux-Port"), and as many that end on "de" and something else ("… vos horaires de Noël", "… la
-bougie de la vitrine"), in development-range Pico voices through the fixtures' phone line (a quarter on
-a noisy line). Each is decoded with the menu's prompt as in a call; where the dialog offers store
-endings, they are scored and picked as the session does (priors discounted, a clear lead only).
-Prints each request, then: stores named by free decoding, stores the endings gave back (right and
-wrong), stores put into requests that named none, and the scoring's cost.
+bougie de la vitrine"); with --products, N stock requests naming a product of the catalogue and N naming
+one it does not hold ("la lampe Tizio", "un canapé d'angle"), in development-range Pico voices through
+the fixtures' phone line (a quarter on a noisy line). Each is decoded with the menu's prompt as in a
+call; where the dialog offers endings, they are scored and picked as the session does (priors
+discounted, a clear lead only). Prints each request, then: names found by free decoding, names the
+endings gave back (right and wrong), names put into requests that named none, and the scoring's cost.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from callbot.asr import load_engine
 from callbot.asr.whisper_engine import WhisperEngine
 from callbot.audio.resample import resample
 from callbot.dialog import Conversation, default_flow_path, load_flow
+from callbot.dialog.turns import RequestEndings
 from callbot.session.closed_set import ending_taken, pick
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
@@ -75,6 +79,44 @@ WITHOUT_STORE = (
     "Avez-vous encore la suspension de la publicité ?",
 )
 
+#: Stock requests naming a product ({p}), written apart from the flow's examples.
+WITH_PRODUCT = (
+    "Est-ce qu'il vous reste {p} au magasin de Lyon ?",
+    "Bonjour, avez-vous encore {p} en rayon ?",
+    "Je voudrais savoir si vous avez {p} en stock",
+    "Vous auriez {p} ?",
+    "Je cherche {p}, il vous en reste ?",
+    "Est-ce que {p} est disponible ?",
+)
+#: How callers name the catalogue's products ({p} above), and the product each names.
+PRODUCTS = {
+    "un lampadaire Arco": "le lampadaire Arco",
+    "la suspension Opaline": "la suspension Opaline",
+    "une lampe de chevet Nuage": "la lampe de chevet Nuage",
+    "l'applique murale Laiton": "l'applique murale Laiton",
+    "une guirlande Guinguette": "la guirlande Guinguette",
+    "l'ampoule LED à filament": "l'ampoule LED à filament",
+    "la lampe de bureau Atelier": "la lampe de bureau Atelier",
+    "une bougie parfumée Figuier": "la bougie parfumée Figuier",
+    "le miroir Soleil": "le miroir Soleil",
+    "un plafonnier Halo": "le plafonnier Halo",
+}
+#: Stock requests naming a product the catalogue does not hold.
+WITHOUT_PRODUCT = (
+    "Est-ce qu'il vous reste la lampe Tizio au magasin de Lyon ?",
+    "Avez-vous encore des tabourets de bar en rayon ?",
+    "Je voudrais savoir si vous avez un canapé d'angle en stock",
+    "Vous auriez une table basse en chêne ?",
+    "Est-ce que vous avez le fauteuil Eames ?",
+    "Je cherche un tapis berbère, il vous en reste ?",
+    "Avez-vous la lampe de la vitrine en stock ?",
+    "Vous avez encore le modèle de la publicité ?",
+    "Est-ce qu'il vous reste une lampe à poser rouge ?",
+    "Je voudrais savoir si vous avez un abat-jour en lin",
+    "Vous auriez des spots encastrables ?",
+    "Est-ce que la chaise Tulipe est disponible ?",
+)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -82,7 +124,9 @@ def main() -> int:
     )
     parser.add_argument("count", nargs="?", type=int, default=24)
     parser.add_argument("--seed", type=int, default=41)
+    parser.add_argument("--products", action="store_true", help="products named in stock requests")
     args = parser.parse_args()
+    source, slot = ("products", "produit") if args.products else ("stores", "magasin")
     flow = load_flow(default_flow_path())
     assert flow.data is not None
     engine = load_engine("whisper")
@@ -91,9 +135,14 @@ def main() -> int:
     rng = random.Random(args.seed)
     items: list[tuple[str, str | None]] = []
     for _ in range(args.count):
-        ending = rng.choice(list(ENDINGS))
-        items.append((rng.choice(WITH_STORE).format(s=ending), ENDINGS[ending]))
-        items.append((rng.choice(WITHOUT_STORE), None))
+        if args.products:
+            said = rng.choice(list(PRODUCTS))
+            items.append((rng.choice(WITH_PRODUCT).format(p=said), PRODUCTS[said]))
+            items.append((rng.choice(WITHOUT_PRODUCT), None))
+        else:
+            ending = rng.choice(list(ENDINGS))
+            items.append((rng.choice(WITH_STORE).format(s=ending), ENDINGS[ending]))
+            items.append((rng.choice(WITHOUT_STORE), None))
     tally = {"free": 0, "given back": 0, "given back wrong": 0, "put in": 0, "offered": 0}
     seconds = 0.0
     for index, (text, store) in enumerate(items):
@@ -108,10 +157,11 @@ def main() -> int:
         # The store the dialog takes from the free reading, as a call would (a fresh conversation).
         heard = Conversation(flow, now=lambda: NOW)
         heard.start()
-        key = heard.hear(free).slots.get("magasin")
-        named = flow.data.display("stores", key) if key is not None else None
+        key = heard.hear(free).slots.get(slot)
+        named = flow.data.display(source, key) if key is not None else None
         tally["free"] += store is not None and named == store
-        found = conversation.store_at_the_end(free)
+        find = conversation.product_in_the_request if args.products else conversation.store_at_the_end
+        found: RequestEndings | None = find(free)
         verdict = ""
         if found is not None:
             tally["offered"] += 1
@@ -121,17 +171,16 @@ def main() -> int:
             priors = engine.prior(phrases, found.prefix)
             seconds += time.perf_counter() - started
             chosen = pick(found.endings, scores[1:], priors[1:])
-            stores = {
-                found.endings[tail]: name
-                for tail, name in flow.data.store_tails().items()
-                if tail in found.endings
-            }
             if chosen is not None:
-                got = stores[chosen.reading]
+                # the dialog names it in the reading as it would in the call
+                again = Conversation(flow, now=lambda: NOW)
+                again.start()
+                picked = again.hear(chosen.reading).slots.get(slot)
+                got = flow.data.display(source, picked) if picked is not None else "(none)"
                 described = (
                     f"{got} ({chosen.score:.2f}, +{chosen.margin:.2f}; heard {found.heard!r} {scores[0]:.2f})"
                 )
-                if ending_taken(chosen, scores[0]):
+                if ending_taken(chosen, scores[0], source):
                     tally["given back"] += got == store
                     tally["given back wrong"] += store is not None and got != store
                     tally["put in"] += store is None
@@ -139,10 +188,11 @@ def main() -> int:
                 else:
                     verdict = f"left: {described}"
         print(f"{text!r:64} free={free!r} {verdict}", flush=True)
+    what = "product" if args.products else "store"
     print(
-        f"{args.count} requests naming a store, {args.count} ending on something else; seed {args.seed}\n"
-        f"  store named by free decoding {tally['free']}; endings scored on {tally['offered']} requests: "
-        f"store given back {tally['given back']}, given back wrong {tally['given back wrong']}, put into a "
+        f"{args.count} requests naming a {what}, {args.count} naming none; seed {args.seed}\n"
+        f"  {what} named by free decoding {tally['free']}; endings scored on {tally['offered']} requests: "
+        f"{what} given back {tally['given back']}, given back wrong {tally['given back wrong']}, put into a "
         f"request that named none {tally['put in']}; "
         f"{seconds / max(tally['offered'], 1) * 1000:.0f} ms per scored request"
     )

@@ -688,6 +688,48 @@ def test_a_store_lost_at_the_end_of_a_request_is_scored_among_the_store_endings(
         assert answer.startswith("Quel magasin ?")
 
 
+_AFFICURA = "une afficura de l'effort aux magasins de Lille"
+
+
+@pytest.mark.parametrize(
+    ("scores", "found"),
+    [
+        ({"une applique murale Laiton aux magasins de Lille": -2.15, _AFFICURA: -0.93}, True),
+        ({"une applique murale Laiton aux magasins de Lille": -3.5, _AFFICURA: -0.5}, False),  # far below
+        (
+            {
+                "une applique murale Laiton aux magasins de Lille": -1.5,
+                "une ampoule LED à filament aux magasins de Lille": -1.6,
+                _AFFICURA: -1.0,
+            },
+            False,  # too close to tell
+        ),
+    ],
+)
+def test_a_product_lost_in_a_stock_request_is_scored_among_the_products_said_there(
+    flow, prompts, caller_voice, scores, found
+):
+    """ "Est-ce qu'il vous reste une applique murale Laiton au magasin de Lille ?" heard "… une afficura
+    de l'effort aux magasins de Lille.": each product is scored where the unknown words were, after the
+    request's own words, and a clear winner not far below what was heard names the product."""
+    recognizer = ScriptedRecognizer(["Oui, il vous reste une afficura de l'effort aux magasins de Lille."])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Est-ce qu'il vous reste une applique murale Laiton au magasin de Lille ?",
+    )
+    assert recognizer.scored_after == "Oui, il vous reste"  # type: ignore[attr-defined]
+    assert recognizer.scored[0] == _AFFICURA  # type: ignore[attr-defined]
+    [event] = caller.session.log.of_type("asr_product_in_request")
+    assert event["accepted"] is found
+    answer = caller.session.turns[0].bot or ""
+    if found:
+        assert "applique murale Laiton" in answer and "Lille Grand Place" in answer
+    else:
+        assert answer.startswith("Quel produit")
+
+
 def test_the_recogniser_is_primed_with_the_kind_of_answer_the_question_expects(flow, prompts, caller_voice):
     """The dialog's `Listen.primer` reaches the recogniser at the start of the caller's next turn: a
     time while the call-back time is asked, nothing at the menu or for the read-back's yes or no."""

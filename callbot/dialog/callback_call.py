@@ -35,7 +35,7 @@ from callbot.dialog.collectors import CallbackTimeCheck, Problem, WhenCollector,
 from callbot.dialog.flow import CallbackCallPrompts
 from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
 from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
-from callbot.dialog.turns import StoreEndings, TurnDialog
+from callbot.dialog.turns import RequestEndings, TurnDialog
 
 #: `Hangup.reason`s of a call-back call, read by the dispatcher (callbot/callbacks/outbound.py).
 VOICEMAIL = "voicemail"
@@ -131,8 +131,12 @@ class CallbackCallDialog(TurnDialog):
         """No other request is taken on a call-back: only its questions, a person, a voicemail."""
         return False
 
-    def store_at_the_end(self, text: str) -> StoreEndings | None:
+    def store_at_the_end(self, text: str) -> RequestEndings | None:
         """No store is asked about on a call-back."""
+        return None
+
+    def product_in_the_request(self, text: str) -> RequestEndings | None:
+        """Nor a product."""
         return None
 
     def understands(self, text: str, strict: bool = True) -> bool:

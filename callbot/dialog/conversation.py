@@ -52,6 +52,7 @@ from callbot.dialog.collectors import (
     YesNoCollector,
 )
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
+from callbot.dialog.heard_names import product_places, store_ending
 from callbot.dialog.nlu import (
     IntentMatch,
     IntentMatcher,
@@ -63,7 +64,7 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import without_mention
-from callbot.dialog.turns import StoreEndings, TurnDialog
+from callbot.dialog.turns import RequestEndings, TurnDialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,53 +316,74 @@ class Conversation(TurnDialog):
         with self._trying():
             return self._understood_as(text, strict=True) == "request"
 
-    def store_at_the_end(self, text: str) -> StoreEndings | None:
+    def store_at_the_end(self, text: str) -> RequestEndings | None:
         """When `text` is a request that takes a store and names none, but ends on "de" and a few words
         that say nothing the dialog knows (no request words, date, number or value: "… au magasin de
-        lui ?" for "… de Lille", "… de l'huile"): the
-        words before that "de", how it ended as heard, and the ways of ending it on a store ("de
-        Lille") → the sentence with that store named in full. The session scores the endings against
-        the turn's audio (the request's own words forced before them) and reads the sentence with a
-        clear winner, rather than ask "Dans quel magasin ?" of a caller who said it. None otherwise."""
+        lui ?" for "… de Lille", "… de l'huile"): the words before that "de", how it ended as heard,
+        and the ways of ending it on a store ("de Lille") → the sentence with that store named in full.
+        The session scores the endings against the turn's audio (the request's own words forced before
+        them) and reads the sentence with a clear winner, rather than ask "Dans quel magasin ?" of a
+        caller who said it. None otherwise."""
         data = self.flow.data
-        ending = _STORE_ENDING.match(_without_closing_words(text))
-        if data is None or ending is None:
+        ending = store_ending(text)
+        if data is None or ending is None or not self._may_be_a_name(ending.tail):
             return None
-        tail = ending["tail"]
-        words = normalize(tail).split()  # number words as digits: "de deux watts" → "2 watts"
-        if not words or words[0] in _NOT_A_NAME or words[0].isdigit() or self._matcher.knows(tail):
-            return None  # "… de vos magasins", "… de 60 watts", "… les horaires d'ouverture"
-        if _WHEN_WORDS.intersection(words):
-            return None  # "… vos horaires de Noël", "… du week-end": the ending says when
-        if _OTHER_ONE.intersection(words):
-            return None  # "… la situation de l'autre": a pronoun, no name
-        if parse_when(tail, self._now) is not None or self._named_slots(tail):
-            return None  # "… du samedi matin", "… de la guirlande Guinguette": the ending says something
+        if not self._lacks_a_name(text, "stores"):
+            return None
+        heard = ending.heard
+        endings = {
+            tail: f"{ending.prefix} {french.of(store)}."
+            for tail, store in data.store_tails().items()
+            if tail != heard
+        }
+        return RequestEndings("stores", ending.prefix, heard, endings)
+
+    def product_in_the_request(self, text: str) -> RequestEndings | None:
+        """When `text` is a request that takes a product and names none, but an article starts a few
+        words that say nothing the dialog knows ("Il vous reste une afficura de l'effort aux magasins de
+        Lille ?" for "une applique murale Laiton"): the words before the article, the product as heard
+        with what followed it, and each product said there with what followed → the sentence with that
+        product. Scored by the session as the store endings are. None otherwise."""
+        data = self.flow.data
+        if data is None or not data.products:
+            return None
+        place = next((place for place in product_places(text) if self._may_be_a_name(place.name)), None)
+        if place is None or not self._lacks_a_name(text, "products"):
+            return None
+        heard = place.heard
+        endings: dict[str, str] = {}
+        for product in data.products.values():
+            said = place.said(product.name)
+            if said != heard:
+                endings[said] = " ".join(part for part in (place.prefix, said) if part) + "."
+        return RequestEndings("products", place.prefix, heard, endings)
+
+    def _may_be_a_name(self, words: str) -> bool:
+        """Whether `words` say nothing the dialog knows: no request words ("les horaires d'ouverture"),
+        no date or time ("du samedi matin"), no name or number it would take ("de la guirlande
+        Guinguette")."""
+        return not (self._matcher.knows(words) or parse_when(words, self._now) or self._named_slots(words))
+
+    def _lacks_a_name(self, text: str, source: str) -> bool:
+        """Whether `text` is a request (and no answer to a question asked) whose intent takes a name from
+        `source` ("stores", "products") and names none."""
         if self._value_asked() is not None or self._awaiting_confirmation:
-            return None  # a question is asked: its own closed set is scored
+            return False  # a question is asked: its own closed set is scored
         with self._trying():
             if self._understood_as(text, strict=True) != "request":
-                return None
+                return False
             match = self._request_match(text)
             # "… une bougie, s'arçut métiguée au nabiaisant de l'huile": the product named is the request
             intent = match.intent if match is not None else self._implied_intent(text)
             named = self._named_slots(text)
         if intent is None:
-            return None
-        stores = [
+            return False
+        takes = [
             name
             for name in self.flow.intents[intent].slots
-            if self.flow.slots[name].type == "entity" and self.flow.slots[name].from_ == "stores"
+            if self.flow.slots[name].type == "entity" and self.flow.slots[name].from_ == source
         ]
-        if not stores or any(name in named for name in stores):
-            return None
-        prefix = ending["prefix"]
-        of = ending["of"].strip().lower()
-        heard = f"{of}{tail}" if of == "d'" else f"{of} {tail}"
-        endings = {tail: f"{prefix} {french.of(store)}." for tail, store in data.store_tails().items()}
-        return StoreEndings(
-            prefix, heard, {tail: reading for tail, reading in endings.items() if tail != heard}
-        )
+        return bool(takes) and not any(name in named for name in takes)
 
     @contextmanager
     def _trying(self) -> Iterator[None]:
@@ -1407,46 +1429,6 @@ class Conversation(TurnDialog):
 
 
 # ---------------------------------------------------------------------------------------- helpers
-
-
-#: A sentence ending on "de" (or "du", "d'") and at most three words: where callers name the store
-#: their request is about ("… au magasin de Lille ?").
-_STORE_ENDING = re.compile(
-    r"^(?P<prefix>.*\S)\s+(?P<of>de\s|du\s|d')\s*(?P<tail>[^\s,;.?!]+(?:\s+[^\s,;.?!]+){0,2})[\s.?!]*$",
-    re.IGNORECASE,
-)
-#: What may close a request after the store ("… de Lille, s'il vous plaît", "… de Lille, euh"), and
-#: what a transcript wraps it in (an ellipsis, quotes).
-_CLOSING_WORDS = re.compile(
-    r"(?:[\s,.…!?\"«»]+|\b(?:s'il vous pla[iî]t|svp|merci|euh|quoi)\b)+$", re.IGNORECASE
-)
-
-
-def _without_closing_words(text: str) -> str:
-    """`text` without the politeness, hesitation and punctuation that may follow its last word."""
-    plain = text.strip().replace("’", "'")
-    return _CLOSING_WORDS.sub("", plain) or plain
-
-
-#: Words of an ending that says when, not where ("… vos horaires de Noël", "… du week-end", "… d'été").
-_WHEN_WORDS = frozenset(
-    {
-        "noel", "paques", "toussaint", "pentecote", "ascension", "assomption", "armistice", "reveillon",
-        "an", "fete", "fetes", "ferie", "feries", "week", "weekend", "veille", "semaine", "mois", "soir",
-        "soiree", "matin", "matinee", "midi", "apres", "nuit", "journee", "ete", "hiver", "printemps",
-        "automne", "vacances", "soldes", "rentree",
-    }
-)  # fmt: skip
-#: "L'autre", "le même": what a caller says of a thing already named, never a store's name.
-_OTHER_ONE = frozenset({"autre", "autres", "meme", "memes"})
-#: Words that start "… de vos magasins", "… d'un article", "… d'à côté": what follows them is no name.
-_NOT_A_NAME = frozenset(
-    {
-        "vos", "nos", "mes", "ses", "leurs", "votre", "notre", "mon", "ma", "son", "sa", "leur", "ce", "cet",
-        "cette", "ces", "un", "une", "des", "plus", "moins", "temps", "suite", "chez", "a", "au", "aux",
-        "coin",
-    }
-)  # fmt: skip
 
 
 _MATCHERS: weakref.WeakKeyDictionary[Flow, IntentMatcher] = weakref.WeakKeyDictionary()

@@ -22,14 +22,18 @@ from callbot.dialog.transcript import Transcript
 
 
 @dataclass(frozen=True, slots=True)
-class StoreEndings:
-    """A request that may end on a store it was heard without (`Conversation.store_at_the_end`)."""
+class RequestEndings:
+    """A request that may hold a name it was heard without: a store at its end
+    (`Conversation.store_at_the_end`), a product in its middle (`Conversation.product_in_the_request`).
+    The session scores each ending against the turn's audio, the prefix forced before it."""
 
-    #: The request's words before its last "de" ("Je voudrais l'adresse du magasin").
+    #: Where the names come from: "stores" or "products".
+    source: str
+    #: The request's words before the name ("Je voudrais l'adresse du magasin").
     prefix: str
-    #: How it ended as heard ("de lui").
+    #: How it went on as heard ("de lui").
     heard: str
-    #: Each way of ending it on a store ("de Lille") → the request with that store named in full.
+    #: Each way of going on with a name ("de Lille") → the request with that name said in full.
     endings: dict[str, str]
 
 

@@ -36,7 +36,7 @@ from callbot.dialog.actions import (
     TurnResult,
 )
 from callbot.dialog.flow import CallbackRefusalPrompts, CallPrompts
-from callbot.dialog.turns import StoreEndings
+from callbot.dialog.turns import RequestEndings
 from callbot.session.channel import Channel, RecordingChannel
 from callbot.session.closed_set import ending_taken, pick
 from callbot.session.events import EventLog
@@ -57,6 +57,8 @@ APOLOGY = CallPrompts().technical_fault
 #: French law expects callers to be told before a call is recorded (`prompts.recording_notice`).
 RECORDING_NOTICE = CallPrompts().recording_notice
 DIGIT_TIMEOUT_MS = 3000
+#: The event that logs a scored ending, by where its names come from.
+_ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_request"}
 
 
 @dataclass
@@ -132,9 +134,14 @@ class Dialog(Protocol):
         """Whether `text`, while a value is asked, is understood only as another request."""
         ...
 
-    def store_at_the_end(self, text: str) -> StoreEndings | None:
+    def store_at_the_end(self, text: str) -> RequestEndings | None:
         """For a request that takes a store, names none and ends on "de" and a few words: the words
         before, how it ended, and the store endings to score after them."""
+        ...
+
+    def product_in_the_request(self, text: str) -> RequestEndings | None:
+        """For a request that takes a product and names none, where an article starts a few unknown
+        words: the words before, the product as heard, and each product said there."""
         ...
 
     @property
@@ -493,7 +500,7 @@ class CallSession:
                 closed = self._closed_set_reading(clear_lead_only=True)
                 if closed is not None and closed[1]:
                     return closed[0], None
-            return self._with_store_at_the_end(understood), None
+            return self._with_names_heard(understood), None
         closed = self._closed_set_reading()
         if closed is not None:
             reading, sure = closed
@@ -502,18 +509,24 @@ class CallSession:
         # than a first reading it does not understand at all.
         return self._understood_reading(text, alternatives, strict=False) or text, None
 
-    def _with_store_at_the_end(self, reading: str) -> str:
-        """`reading`, or the same request with its store named, when it ends on "de" and words that
-        name no store ("… au magasin de lui ?") and one store's ending ("de Lille") is clearly the best
-        end of the turn's audio after the request's own words (`Conversation.store_at_the_end`), and
-        not far behind what was heard (`ending_taken`)."""
-        try:
-            found = self.conversation.store_at_the_end(reading)
-        except Exception as exc:  # a second chance: its failure must not cost the call
-            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
-            return reading
-        if found is None:
-            return reading
+    def _with_names_heard(self, reading: str) -> str:
+        """`reading`, or the same request with the product or the store it was heard without, when the
+        turn's audio clearly says it there: a product in its middle ("… une afficura de l'effort …" for
+        "une applique murale Laiton", `Conversation.product_in_the_request`), a store at its end ("… au
+        magasin de lui ?" for "de Lille", `Conversation.store_at_the_end`)."""
+        for find in (self.conversation.product_in_the_request, self.conversation.store_at_the_end):
+            try:
+                found = find(reading)
+            except Exception as exc:  # a second chance: its failure must not cost the call
+                self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
+                return reading
+            if found is not None:
+                reading = self._with_ending_scored(reading, found)
+        return reading
+
+    def _with_ending_scored(self, reading: str, found: RequestEndings) -> str:
+        """The request with the name whose ending is clearly the best end of the turn's audio after the
+        request's own words, and not far behind what was heard (`ending_taken`); else `reading`."""
         scored = self._scores_and_priors([found.heard, *found.endings], found.prefix)
         if scored is None:
             return reading
@@ -521,10 +534,10 @@ class CallSession:
         best = pick(found.endings, scores[1:], priors[1:] if priors else None)
         if best is None:
             return reading
-        taken = ending_taken(best, scores[0])
+        taken = ending_taken(best, scores[0], found.source)
         self.log.emit(
             self.now_ms,
-            "asr_store_ending",
+            _ENDING_EVENTS[found.source],
             reading=best.reading,
             score=round(best.score, 2),
             margin=round(best.margin, 2),

@@ -89,8 +89,12 @@ def pick(
 #: store ("du magasin de Nantes" heard "de nôme", 2.35 below; "dépôt de Lens" heard "de lance", 2.18):
 #: 2.0, which leaves a few stores said 2.3 to 2.5 below to the question "Quel magasin ?".
 ENDING_MAX_BELOW_HEARD = 2.0
+#: The same for a product said in a request ("une applique murale Laiton aux magasins de Lille", scored
+#: against "une afficura de l'effort aux magasins de Lille"): bench/store_ending_bench.py --products.
+PRODUCT_MAX_BELOW_HEARD = 2.0
 
 
-def ending_taken(best: ClosedSetPick, heard_score: float) -> bool:
-    """Whether the best store ending replaces how the request ended as heard."""
-    return best.sure and best.score >= heard_score - ENDING_MAX_BELOW_HEARD
+def ending_taken(best: ClosedSetPick, heard_score: float, source: str = "stores") -> bool:
+    """Whether the best ending (a store's, or a product's: `source`) replaces the request as heard."""
+    limit = PRODUCT_MAX_BELOW_HEARD if source == "products" else ENDING_MAX_BELOW_HEARD
+    return best.sure and best.score >= heard_score - limit
