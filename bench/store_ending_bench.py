@@ -44,6 +44,9 @@ WITH_STORE = (
     "Quels sont les horaires du magasin {s} ?",
     "Avez-vous encore la suspension Opaline au magasin {s} ?",
     "Pouvez-vous me donner l'adresse de celui {s} ?",
+    # the store inside the request, written after the endings were tuned
+    "Le magasin {s} ouvre à quelle heure samedi ?",
+    "Le magasin {s} est ouvert jusqu'à quelle heure ?",
 )
 #: The store endings callers say ({s} above), and the store each names.
 ENDINGS = {
@@ -77,6 +80,11 @@ WITHOUT_STORE = (
     "Est-ce qu'il vous reste des lampes de jardin ?",
     "Quelle est l'adresse de votre dépôt de Lens ?",
     "Avez-vous encore la suspension de la publicité ?",
+    # "magasin de" inside the request, and no store of the chain
+    "Le magasin de Bordeaux ouvre à quelle heure ?",
+    "Le magasin de meubles d'à côté est ouvert le dimanche ?",
+    "Le magasin de Nantes est ouvert jusqu'à quelle heure ?",
+    "Le magasin de bricolage ouvre à quelle heure ?",
 )
 
 #: Stock requests naming a product ({p}), written apart from the flow's examples.

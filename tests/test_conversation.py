@@ -1352,6 +1352,20 @@ def test_a_request_ending_on_a_word_that_names_no_store_offers_the_store_endings
     assert found.endings["du Vieux-Port"] == f"{prefix} de Marseille Vieux-Port."
 
 
+def test_a_store_heard_as_other_words_after_magasin_de_inside_the_request_offers_the_stores(
+    flow: Flow,
+) -> None:
+    """ "Le magasin du Vieux-Port est ouvert jusqu'à quelle heure ?" heard "Le magasin du lieu pour les
+    couverts jusqu'à qu'elle a.": each store is scored after "Le magasin", and stands for the request
+    with that store said in place of "du lieu"."""
+    found = call(flow).store_at_the_end("Le magasin du lieu pour les couverts jusqu'à qu'elle a.")
+    assert found is not None and (found.prefix, found.heard) == ("Le magasin", "du lieu")
+    assert (
+        found.endings["du Vieux-Port"]
+        == "Le magasin de Marseille Vieux-Port pour les couverts jusqu'à qu'elle a."
+    )
+
+
 @pytest.mark.parametrize(
     "heard",
     [
@@ -1385,6 +1399,9 @@ def test_the_store_ending_is_found_before_politeness_and_hesitation(flow: Flow, 
         "Au revoir, merci pour l'adresse du magasin de lui.",  # a goodbye, no request
         "Au magasin de Lyon, il vous reste des ampoules de rechange ?",  # the store is named earlier
         "Je voudrais l'adresse de l'autre",  # a pronoun ("La suspension Opaline" heard "… de l'autre")
+        "Le magasin du dimanche ouvre à quelle heure ?",  # a day inside
+        "Le magasin de Lyon ouvre à quelle heure ?",  # the store is named inside
+        "Le magasin d'ouverture est où ?",  # the request's own words inside
     ],
 )
 def test_the_store_endings_are_offered_only_for_a_request_that_takes_a_store_and_names_none(

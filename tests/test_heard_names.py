@@ -5,15 +5,49 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.dialog.heard_names import product_places, store_ending
+from callbot.dialog.heard_names import product_places, store_endings
 
 
 def test_a_store_ending_is_the_words_after_the_last_de() -> None:
-    found = store_ending("Bonjour, il vous reste un lampadaire Arco au magasin de lui ?")
-    assert found is not None
-    assert (found.prefix, found.heard) == ("Bonjour, il vous reste un lampadaire Arco au magasin", "de lui")
-    elided = store_ending("Je voudrais l'adresse du magasin d'Annecy")
-    assert elided is not None and elided.heard == "d'Annecy"
+    [found] = store_endings("Bonjour, il vous reste un lampadaire Arco au magasin de lui ?")
+    assert (found.prefix, found.heard, found.after) == (
+        "Bonjour, il vous reste un lampadaire Arco au magasin",
+        "de lui",
+        "",
+    )
+    [elided] = store_endings("Je voudrais l'adresse du magasin d'Annecy")
+    assert elided.heard == "d'Annecy"
+
+
+@pytest.mark.parametrize(
+    ("text", "heard", "after"),
+    [
+        (
+            "Le magasin du lieu pour les couverts jusqu'à qu'elle a.",
+            "du lieu",
+            "pour les couverts jusqu'à qu'elle a",
+        ),
+        (
+            "Le magasin de la rue d'Orifolie ouvriaquait leur samedi.",
+            "de la rue d'Orifolie",
+            "ouvriaquait leur samedi",
+        ),
+        ("Celui de lui est ouvert dimanche ?", "de lui", "est ouvert dimanche"),
+    ],
+)
+def test_a_store_may_stand_after_magasin_de_inside_the_request(text: str, heard: str, after: str) -> None:
+    [found] = store_endings(text)
+    assert (found.heard, found.after) == (heard, after)
+
+
+def test_the_end_of_the_request_comes_first() -> None:
+    end, inside = store_endings("Le magasin de lui a une lampe de lui ?")
+    assert (end.heard, end.after, inside.heard, inside.after) == (
+        "de lui",
+        "",
+        "de lui",
+        "a une lampe de lui",
+    )
 
 
 @pytest.mark.parametrize(
@@ -25,10 +59,11 @@ def test_a_store_ending_is_the_words_after_the_last_de() -> None:
         "Quels sont vos horaires de Noël ?",  # a word of when
         "Je voudrais l'adresse de l'autre",  # a pronoun
         "Bonjour, je voudrais l'adresse",  # no "de" at the end
+        "Le magasin de vos rêves est ouvert ?",  # a possessive inside
     ],
 )
 def test_no_store_ending_where_the_words_cannot_be_a_name(text: str) -> None:
-    assert store_ending(text) is None
+    assert store_endings(text) == []
 
 
 def test_a_product_is_placed_from_its_article_to_where_it_is_asked_about() -> None:

@@ -52,7 +52,7 @@ from callbot.dialog.collectors import (
     YesNoCollector,
 )
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
-from callbot.dialog.heard_names import product_places, store_ending
+from callbot.dialog.heard_names import product_places, store_endings
 from callbot.dialog.nlu import (
     IntentMatch,
     IntentMatcher,
@@ -319,20 +319,21 @@ class Conversation(TurnDialog):
     def store_at_the_end(self, text: str) -> RequestEndings | None:
         """When `text` is a request that takes a store and names none, but ends on "de" and a few words
         that say nothing the dialog knows (no request words, date, number or value: "… au magasin de
-        lui ?" for "… de Lille", "… de l'huile"): the words before that "de", how it ended as heard,
-        and the ways of ending it on a store ("de Lille") → the sentence with that store named in full.
+        lui ?" for "… de Lille", "… de l'huile"), or has them after "magasin de" ("Le magasin du lieu
+        pour les couverts …" for "du Vieux-Port"): the words before that "de", the store as heard, and
+        the ways of saying a store there ("de Lille") → the sentence with that store named in full.
         The session scores the endings against the turn's audio (the request's own words forced before
         them) and reads the sentence with a clear winner, rather than ask "Dans quel magasin ?" of a
         caller who said it. None otherwise."""
         data = self.flow.data
-        ending = store_ending(text)
-        if data is None or ending is None or not self._may_be_a_name(ending.tail):
+        if data is None:
             return None
-        if not self._lacks_a_name(text, "stores"):
+        ending = next((place for place in store_endings(text) if self._may_be_a_name(place.tail)), None)
+        if ending is None or not self._lacks_a_name(text, "stores"):
             return None
         heard = ending.heard
         endings = {
-            tail: f"{ending.prefix} {french.of(store)}."
+            tail: " ".join(part for part in (ending.prefix, french.of(store), ending.after) if part) + "."
             for tail, store in data.store_tails().items()
             if tail != heard
         }

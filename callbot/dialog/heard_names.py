@@ -21,6 +21,14 @@ _STORE_ENDING = re.compile(
     r"^(?P<prefix>.*\S)\s+(?P<of>de\s|du\s|d')\s*(?P<tail>[^\s,;.?!]+(?:\s+[^\s,;.?!]+){0,2})[\s.?!]*$",
     re.IGNORECASE,
 )
+#: "magasin de" and a few words up to what is said of the store, inside a sentence ("Le magasin du lieu
+#: pour les couverts ?" for "… du Vieux-Port est ouvert …"): with an article, three words at most, else two.
+_STORE_INSIDE = re.compile(
+    r"(?P<prefix>^.*?\b(?:magasins?|boutiques?|celui))\s+(?P<of>de\s|du\s|d')\s*"
+    r"(?P<tail>(?:(?:la|le|l')\s*)?[^\s,;.?!]+(?:\s+(?!(?:au|aux|en|est|a|à|pour|ouvre|ferme|le|la|les)\b)"
+    r"[^\s,;.?!]+)?)",
+    re.IGNORECASE,
+)
 #: What may close a request after the name ("… de Lille, s'il vous plaît", "… de Lille, euh"), and
 #: what a transcript wraps it in (an ellipsis, quotes).
 _CLOSING_WORDS = re.compile(
@@ -63,11 +71,13 @@ _MAX_PRODUCT_WORDS = 6
 
 @dataclass(frozen=True, slots=True)
 class StoreEnding:
-    """ "… au magasin de lui ?" → prefix "… au magasin", of "de", tail "lui"."""
+    """ "… au magasin de lui ?" → prefix "… au magasin", of "de", tail "lui"; "Le magasin du lieu pour
+    les couverts ?" → prefix "Le magasin", of "du", tail "lieu", after "pour les couverts"."""
 
     prefix: str
     of: str
     tail: str
+    after: str = ""
 
     @property
     def heard(self) -> str:
@@ -119,20 +129,29 @@ def without_closing_words(text: str) -> str:
     return _CLOSING_WORDS.sub("", plain) or plain
 
 
-def store_ending(text: str) -> StoreEnding | None:
-    """Where `text` ends on "de" and at most three words that may be a store's name: not "de vos
-    magasins", "de 60 watts", "de Noël", "de l'autre" (the dialog checks the request's words, dates
-    and names). None otherwise."""
-    found = _STORE_ENDING.match(without_closing_words(text))
-    if found is None:
-        return None
-    tail = found["tail"]
+def store_endings(text: str) -> list[StoreEnding]:
+    """Where a store's name may stand in `text`: after its last "de" when at most three words follow
+    ("… au magasin de lui ?"), and after "magasin de" (or "boutique", "celui") anywhere, up to where
+    something is said of it ("Le magasin du lieu pour les couverts jusqu'à quelle heure ?"); the end
+    first. Not "de vos magasins", "de 60 watts", "de Noël", "de l'autre" (the dialog checks the
+    request's words, dates and names)."""
+    plain = without_closing_words(text)
+    places: list[StoreEnding] = []
+    found = _STORE_ENDING.match(plain)
+    if found is not None:
+        places.append(StoreEnding(found["prefix"], found["of"].strip().lower(), found["tail"]))
+    for inside in _STORE_INSIDE.finditer(plain):
+        tail, after = inside["tail"], plain[inside.end() :].strip(" ,")
+        if after and not any(place.prefix == inside["prefix"] for place in places):
+            places.append(StoreEnding(inside["prefix"], inside["of"].strip().lower(), tail, after))
+    return [place for place in places if _may_be_a_store(place.tail)]
+
+
+def _may_be_a_store(tail: str) -> bool:
     words = normalize(tail).split()  # number words as digits: "de deux watts" → "2 watts"
     if not words or words[0] in NOT_A_NAME or words[0].isdigit():
-        return None
-    if WHEN_WORDS.intersection(words) or OTHER_ONE.intersection(words):
-        return None
-    return StoreEnding(found["prefix"], found["of"].strip().lower(), tail)
+        return False
+    return not (WHEN_WORDS.intersection(words) or OTHER_ONE.intersection(words))
 
 
 def product_places(text: str) -> list[ProductPlace]:
