@@ -3,13 +3,16 @@
 closed-set scoring of the answers the question expects, as `CallSession` does when no free reading is
 understood.
 
-    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours | --products] [--no-prior]
+    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours | --products | --one-word]
+        [--no-prior]
 
 Half the answers name the city, half the district ("la Part-Dieu"). `--cities-only` scores the city
 phrases alone (what the store question offered before the data's aliases were added). `--hours` says
 hours instead ("Plutôt à quatorze heures trente"), scored against the times `Conversation.choices`
 offers once "jeudi" was said without its hour; `--products` names a product ("C'est le plafonnier
 Halo"), scored against the product names the product question offers.
+
+`--one-word` says the store answers as callers say them shortest ("Lyon", "Euh, Lille", "À Paris").
 
 Readings are ranked as `CallSession` ranks them: each phrase's score less half its prior (its score on
 line noise alone, `WhisperEngine.prior`); `--no-prior` ranks by the scores alone.
@@ -62,6 +65,8 @@ NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
 PRODUCT_SAID = ("{n}", "C'est {n}", "{n}, s'il vous plaît", "Je cherche {n}")
 #: What the caller says, the reading it stands for, and whether a free reading got it right.
 Answer = tuple[str, str, Callable[[str], bool]]
+#: The shortest store answers (--one-word).
+ONE_WORD_SAID = ("{c}", "{c}", "Euh, {c}", "{c}, s'il vous plaît", "À {c}")
 #: What the store question offered before the data's aliases were added (--cities-only).
 CITY_ONLY = ("{c}", "Celui de {c}", "Le magasin de {c}")
 #: How callers name a store by its district (written apart from the data's aliases).
@@ -81,7 +86,10 @@ def store_answers(args: argparse.Namespace, rng: random.Random) -> Iterator[Answ
     for index in range(args.count):
         city = rng.choice(list(cities))
         store = cities[city]
-        text = rng.choice(SAID).format(c=city) if index % 2 == 0 else rng.choice(DISTRICT_SAID[store])
+        if args.one_word:
+            text = rng.choice(ONE_WORD_SAID).format(c=city)
+        else:
+            text = rng.choice(SAID).format(c=city) if index % 2 == 0 else rng.choice(DISTRICT_SAID[store])
 
         def names_it(free: str, store: str = store) -> bool:
             named = named_entry(free, names)
@@ -132,6 +140,7 @@ def main() -> int:
     parser.add_argument("--cities-only", action="store_true", help="score the city phrases alone")
     parser.add_argument("--hours", action="store_true", help="answers to « À quelle heure ? » on Thursday")
     parser.add_argument("--products", action="store_true", help="answers to « Quel produit cherchez-vous ? »")
+    parser.add_argument("--one-word", action="store_true", help="the shortest store answers (« Lyon »)")
     parser.add_argument(
         "--no-prior", action="store_true", help="rank the phrases by their scores alone (as before the prior)"
     )
