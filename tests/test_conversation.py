@@ -1420,6 +1420,60 @@ def test_no_store_endings_while_a_question_is_asked(flow: Flow) -> None:
     assert conversation.store_at_the_end(request) is None
 
 
+def test_a_stock_request_with_an_unknown_product_offers_the_products_said_in_its_place(flow: Flow) -> None:
+    """ "Est-ce qu'il vous reste une applique murale Laiton au magasin de Lille ?" heard "… une afficura
+    de l'effort aux magasins de Lille.": each product, said where the unknown words were (with the
+    article as heard and its own gender), then what followed, may be scored by the session."""
+    heard = "Oui, il vous reste une afficura de l'effort aux magasins de Lille."
+    found = call(flow).product_in_the_request(heard)
+    assert found is not None and found.source == "products"
+    assert (found.prefix, found.heard) == (
+        "Oui, il vous reste",
+        "une afficura de l'effort aux magasins de Lille",
+    )
+    assert found.endings["une applique murale Laiton aux magasins de Lille"] == (
+        "Oui, il vous reste une applique murale Laiton aux magasins de Lille."
+    )
+    assert "un lampadaire Arco aux magasins de Lille" in found.endings
+    # the catalogue's 10 products, "l'applique" and "l'ampoule" with "un" and "une"
+    assert len(found.endings) == 12 and len(set(found.endings.values())) == 12
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Est-ce qu'il vous reste la suspension Opaline au magasin de Lyon ?",  # the product is named
+        "J'aimerais contrôler le stock d'un de vos articles",  # the request's own words
+        "Quels sont les horaires du magasin de Lyon le samedi ?",  # hours take no product
+        "Je voudrais être rappelé pour la lampe de demain",  # a call-back takes no product
+        "Bonjour, la petite sorption au salimant.",  # no request
+        "Vous avez des ampoules de 60 watts ?",  # a product of the catalogue ("ampoule")
+        "Et vous l'avez au magasin de Lille ?",  # a pronoun, no product
+    ],
+)
+def test_the_products_are_offered_only_for_a_request_that_takes_one_and_names_none(
+    flow: Flow, heard: str
+) -> None:
+    assert call(flow).product_in_the_request(heard) is None
+
+
+def test_no_products_offered_while_a_question_is_asked(flow: Flow) -> None:
+    """ "Quel produit cherchez-vous ?" has its own closed set of answers."""
+    conversation = call(flow)
+    conversation.hear("je voudrais savoir si un article est en stock")
+    request = "Oui, il vous reste une afficura de l'effort aux magasins de Lille."
+    assert call(flow).product_in_the_request(request) is not None
+    assert conversation.product_in_the_request(request) is None
+
+
+def test_a_store_inside_a_request_keeps_what_is_asked_of_it(flow: Flow) -> None:
+    """ "Le magasin du lieu ouvre quand ?": the store stands for "du lieu", not for "du lieu ouvre quand"
+    (which read "Le magasin de Marseille Vieux-Port." and lost the hours question)."""
+    found = call(flow).store_at_the_end("Le magasin du lieu ouvre quand ?")
+    assert found is not None and found.heard == "du lieu"
+    assert found.endings["du Vieux-Port"] == "Le magasin de Marseille Vieux-Port ouvre quand."
+
+
 def test_a_time_is_primed_into_the_recogniser_while_the_call_back_time_is_asked(flow: Flow) -> None:
     """ "Quand souhaitez-vous être rappelé ?": Whisper's prompt ends with a time, so that "quatorze
     heures" is not written "qu'est-ce au revoir"; the read-back expects a yes or a no, and gets none."""

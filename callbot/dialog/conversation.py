@@ -326,14 +326,14 @@ class Conversation(TurnDialog):
         them) and reads the sentence with a clear winner, rather than ask "Dans quel magasin ?" of a
         caller who said it. None otherwise."""
         data = self.flow.data
-        if data is None:
-            return None
+        if data is None or self._value_asked() is not None or self._awaiting_confirmation:
+            return None  # a question is asked: its own closed set is scored
         ending = next((place for place in store_endings(text) if self._may_be_a_name(place.tail)), None)
         if ending is None or not self._lacks_a_name(text, "stores"):
             return None
         heard = ending.heard
         endings = {
-            tail: " ".join(part for part in (ending.prefix, french.of(store), ending.after) if part) + "."
+            tail: ending.reading(french.of(store))
             for tail, store in data.store_tails().items()
             if tail != heard
         }
@@ -346,17 +346,23 @@ class Conversation(TurnDialog):
         with what followed it, and each product said there with what followed → the sentence with that
         product. Scored by the session as the store endings are. None otherwise."""
         data = self.flow.data
-        if data is None or not data.products:
-            return None
+        if (
+            data is None
+            or not data.products
+            or self._value_asked() is not None
+            or self._awaiting_confirmation
+        ):
+            return None  # a question is asked: its own closed set is scored
         place = next((place for place in product_places(text) if self._may_be_a_name(place.name)), None)
         if place is None or not self._lacks_a_name(text, "products"):
             return None
         heard = place.heard
-        endings: dict[str, str] = {}
-        for product in data.products.values():
-            said = place.said(product.name)
-            if said != heard:
-                endings[said] = " ".join(part for part in (place.prefix, said) if part) + "."
+        endings = {
+            said: place.reading(said)
+            for product in data.products.values()
+            for said in place.said(product.name)
+            if said != heard
+        }
         return RequestEndings("products", place.prefix, heard, endings)
 
     def _may_be_a_name(self, words: str) -> bool:
@@ -366,10 +372,8 @@ class Conversation(TurnDialog):
         return not (self._matcher.knows(words) or parse_when(words, self._now) or self._named_slots(words))
 
     def _lacks_a_name(self, text: str, source: str) -> bool:
-        """Whether `text` is a request (and no answer to a question asked) whose intent takes a name from
-        `source` ("stores", "products") and names none."""
-        if self._value_asked() is not None or self._awaiting_confirmation:
-            return False  # a question is asked: its own closed set is scored
+        """Whether `text` is a request whose intent takes a name from `source` ("stores", "products")
+        and names none (asked when no question is: the callers check that first)."""
         with self._trying():
             if self._understood_as(text, strict=True) != "request":
                 return False

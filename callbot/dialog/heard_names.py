@@ -24,15 +24,15 @@ _STORE_ENDING = re.compile(
 #: "magasin de" and a few words up to what is said of the store, inside a sentence ("Le magasin du lieu
 #: pour les couverts ?" for "… du Vieux-Port est ouvert …"): with an article, three words at most, else two.
 _STORE_INSIDE = re.compile(
-    r"(?P<prefix>^.*?\b(?:magasins?|boutiques?|celui))\s+(?P<of>de\s|du\s|d')\s*"
-    r"(?P<tail>(?:(?:la|le|l')\s*)?[^\s,;.?!]+(?:\s+(?!(?:au|aux|en|est|a|à|pour|ouvre|ferme|le|la|les)\b)"
-    r"[^\s,;.?!]+)?)",
+    r"\b(?:magasins?|boutiques?|celui)\s+(?P<of>de\s|du\s|d')\s*"
+    r"(?P<tail>(?:(?:la|le|l')\s*)?[^\s,;.?!…]+"
+    r"(?:\s+(?!(?:au|aux|en|est|a|à|pour|ouvre|ferme|le|la|les|de|du|d')\b)[^\s,;.?!…]+)?)",
     re.IGNORECASE,
 )
 #: What may close a request after the name ("… de Lille, s'il vous plaît", "… de Lille, euh"), and
 #: what a transcript wraps it in (an ellipsis, quotes).
 _CLOSING_WORDS = re.compile(
-    r"(?:[\s,.…!?\"«»]+|\b(?:s'il vous pla[iî]t|svp|merci|euh|quoi)\b)+$", re.IGNORECASE
+    r"(?:[\s,.…!?\"«»]|\b(?:s'il vous pla[iî]t|svp|merci|euh|quoi)\b)+$", re.IGNORECASE
 )
 #: Words that say when, not where or what ("… vos horaires de Noël", "… du week-end", "… d'été").
 WHEN_WORDS = frozenset(
@@ -77,12 +77,18 @@ class StoreEnding:
     prefix: str
     of: str
     tail: str
+    #: The words after the store up to the end of its sentence, then the text's further sentences.
     after: str = ""
+    rest: str = ""
 
     @property
     def heard(self) -> str:
-        """How the request ended as heard: "de lui", "d'Annecy"."""
+        """How the store was heard: "de lui", "d'Annecy"."""
         return f"{self.of}{self.tail}" if self.of == "d'" else f"{self.of} {self.tail}"
+
+    def reading(self, store: str) -> str:
+        """The request with `store` said in its place ("de Marseille Vieux-Port")."""
+        return _sentence(self.prefix, store, self.after, self.rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,34 +99,49 @@ class ProductPlace:
     prefix: str
     article: str
     name: str
+    #: The words after the product up to the end of its sentence (scored with it), then the text's
+    #: further sentences (kept in the reading, not scored).
     after: str
+    rest: str = ""
 
     @property
     def heard(self) -> str:
-        """The product as heard with its article, and what followed it: "une afficura de l'effort aux
-        magasins de lisse"."""
-        return " ".join(part for part in (self.with_article(self.name), self.after) if part)
+        """The product as heard with its article, and what followed it in its sentence: "une afficura
+        de l'effort aux magasins de lisse"."""
+        name = f"{self.article}{self.name}" if self.article == "l'" else f"{self.article} {self.name}"
+        return " ".join(part for part in (name, self.after) if part)
 
-    def with_article(self, name: str) -> str:
-        """`name` after the article as heard: "une applique"; "l'" is written against its word."""
-        return f"{self.article}{name}" if self.article == "l'" else f"{self.article} {name}"
-
-    def said(self, product_name: str) -> str:
+    def said(self, product_name: str) -> list[str]:
         """A product's name (with its own article: "l'applique murale Laiton") said where this one was
-        heard, and what followed it: the definite article is the name's own ("la lampe de chevet
-        Nuage"), an indefinite one as heard ("une applique murale Laiton")."""
+        heard, with what followed it in its sentence: the definite article is the name's own ("la lampe
+        de chevet Nuage"); an indefinite one takes the name's gender ("un lampadaire Arco", "une
+        suspension Opaline"), both when the name's "l'" does not say it ("un/une applique …")."""
         own = ARTICLE_AT_START.match(product_name)
         bare = product_name[own.end() :] if own else product_name
-        if self.article in _INDEFINITE:
-            # "un lampadaire", "une suspension": the name's own article gives the gender, "l'" does not
-            gender = {"le": "un", "la": "une"}.get(own.group().strip().lower() if own else "", self.article)
-            named = f"{gender} {bare}"
+        if self.article not in _INDEFINITE:
+            named = [product_name]
+        elif self.article == "des":
+            named = [f"des {bare}"]
         else:
-            named = product_name
-        return " ".join(part for part in (named, self.after) if part)
+            gender = {"le": ["un"], "la": ["une"]}.get(
+                own.group().strip().lower() if own else "", ["un", "une"]
+            )
+            named = [f"{article} {bare}" for article in gender]
+        return [" ".join(part for part in (name, self.after) if part) for name in named]
+
+    def reading(self, said: str) -> str:
+        """The request with `said` (from `said`) in the product's place."""
+        return _sentence(self.prefix, said, "", self.rest)
 
 
 ARTICLE_AT_START = re.compile(r"^(?:les|le|la|l')\s*(?=\S)", re.IGNORECASE)
+#: Where a sentence ends inside a transcript ("Il vous reste une afficura ? Je suis au magasin …").
+_SENTENCE_END = re.compile(r"\s*[.?!…]")
+#: Words after which an article is no product's: a subject pronoun ("vous l'avez", "je la cherche"), a
+#: preposition or "de" ("une lampe pour le salon", "la lampe de la vitrine").
+_NOT_BEFORE_A_PRODUCT = frozenset(
+    {"je", "j", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles", "ne", "n"}
+)
 
 
 def without_closing_words(text: str) -> str:
@@ -129,22 +150,37 @@ def without_closing_words(text: str) -> str:
     return _CLOSING_WORDS.sub("", plain) or plain
 
 
+def _sentence(prefix: str, name: str, after: str, rest: str) -> str:
+    """The request read again with a name: its words, then the text's further sentences, if any."""
+    words = " ".join(part for part in (prefix, name, after) if part)
+    return f"{words}{rest}" if rest else f"{words}."
+
+
+def _split_sentence(text: str) -> tuple[str, str]:
+    """`text` up to its first sentence end, and what follows from there ("? Je suis …")."""
+    found = _SENTENCE_END.search(text)
+    return (text, "") if found is None else (text[: found.start()], text[found.start() :])
+
+
 def store_endings(text: str) -> list[StoreEnding]:
     """Where a store's name may stand in `text`: after its last "de" when at most three words follow
-    ("… au magasin de lui ?"), and after "magasin de" (or "boutique", "celui") anywhere, up to where
-    something is said of it ("Le magasin du lieu pour les couverts jusqu'à quelle heure ?"); the end
-    first. Not "de vos magasins", "de 60 watts", "de Noël", "de l'autre" (the dialog checks the
-    request's words, dates and names)."""
+    ("… au magasin de lui ?"), and after each "magasin de" (or "boutique", "celui") up to where
+    something is said of it ("Le magasin du lieu pour les couverts jusqu'à quelle heure ?"), the end
+    first unless it is the same "de" said of something. Not "de vos magasins", "de 60 watts", "de
+    Noël", "de l'autre" (the dialog checks the request's words, dates and names)."""
     plain = without_closing_words(text)
+    inside: list[StoreEnding] = []
+    for found in _STORE_INSIDE.finditer(plain):
+        after, rest = _split_sentence(plain[found.end() :])
+        after = after.strip(" ,")
+        if after or rest:  # else the end of the text: the end's place
+            prefix = plain[: found.start("of")].rstrip()
+            inside.append(StoreEnding(prefix, found["of"].strip().lower(), found["tail"], after, rest))
     places: list[StoreEnding] = []
-    found = _STORE_ENDING.match(plain)
-    if found is not None:
-        places.append(StoreEnding(found["prefix"], found["of"].strip().lower(), found["tail"]))
-    for inside in _STORE_INSIDE.finditer(plain):
-        tail, after = inside["tail"], plain[inside.end() :].strip(" ,")
-        if after and not any(place.prefix == inside["prefix"] for place in places):
-            places.append(StoreEnding(inside["prefix"], inside["of"].strip().lower(), tail, after))
-    return [place for place in places if _may_be_a_store(place.tail)]
+    end = _STORE_ENDING.match(plain)
+    if end is not None and not any(place.prefix == end["prefix"] for place in inside):
+        places.append(StoreEnding(end["prefix"], end["of"].strip().lower(), end["tail"]))
+    return [place for place in [*places, *inside] if _may_be_a_store(place.tail)]
 
 
 def _may_be_a_store(tail: str) -> bool:
@@ -155,15 +191,20 @@ def _may_be_a_store(tail: str) -> bool:
 
 
 def product_places(text: str) -> list[ProductPlace]:
-    """Each place in `text` where an article starts a product's name of at most six words, up to where it
-    is asked about ("au magasin", "en rayon") or the end: "Avez-vous encore l'Afrique Murelle
-    Léton-Rillon ?" → ("Avez-vous encore", "l'", "Afrique Murelle Léton-Rillon", ""). Names with a
-    number, a word of when, a pronoun or a possessive are left out; the dialog checks the rest."""
+    """Each place in `text` where an article starts a product's name of at most six words, up to a
+    word after which it is asked about ("au magasin", "en rayon"), the next such word, or the end of
+    its sentence: "Avez-vous encore l'Afrique Murelle Léton-Rillon ?" → ("Avez-vous encore", "l'",
+    "Afrique Murelle Léton-Rillon", ""). Not after a subject pronoun ("vous l'avez"), a preposition or
+    "de" ("pour le salon"); names with a number, a word of when, a pronoun or a possessive are left
+    out; the dialog checks the rest."""
     plain = without_closing_words(text)
     words = list(re.finditer(r"\S+", plain))
     places: list[ProductPlace] = []
     for index, word in enumerate(words):
         token = word.group().lower()
+        before = words[index - 1].group().lower().strip(",").replace("'", "") if index else ""
+        if before in _NOT_BEFORE_A_PRODUCT or before in _AFTER_A_PRODUCT or before in _OF:
+            continue
         if token.startswith("l'") and len(token) > 2:
             article, first = "l'", word.start() + 2
         elif token in _DEFINITE or token in _INDEFINITE:
@@ -172,19 +213,30 @@ def product_places(text: str) -> list[ProductPlace]:
             article, first = token, words[index + 1].start()
         else:
             continue
-        end = len(plain)
-        for later in words[index + 1 :]:
-            if later.start() > first and later.group().lower().strip(",") in _AFTER_A_PRODUCT:
-                end = later.start()
-                break
-        name = plain[first:end].strip(" ,")
-        name_words = normalize(name).split()
-        if not name_words or len(name_words) > _MAX_PRODUCT_WORDS:
-            continue
-        if name_words[0] in NOT_A_NAME or name_words[0] in _OF or any(w.isdigit() for w in name_words):
-            continue
-        if WHEN_WORDS.intersection(name_words) or OTHER_ONE.intersection(name_words):
-            continue
-        after = plain[end:].strip()
-        places.append(ProductPlace(plain[: word.start()].rstrip(), article, name, after))
+        sentence, rest = _split_sentence(plain[first:])
+        for end in _name_ends(sentence):
+            name = sentence[:end].strip(" ,")
+            if _may_be_a_product(name):
+                after = sentence[end:].strip(" ,")
+                places.append(ProductPlace(plain[: word.start()].rstrip(), article, name, after, rest))
     return places
+
+
+def _name_ends(sentence: str) -> list[int]:
+    """Where a product's name may end in `sentence` (which starts with it): before each of the first two
+    words it is asked about by ("au", "en", "est"…), and at the sentence's end."""
+    ends = [
+        found.start()
+        for found in re.finditer(r"\S+", sentence)
+        if found.start() > 0 and found.group().lower().strip(",") in _AFTER_A_PRODUCT
+    ][:2]
+    return [*ends, len(sentence)]
+
+
+def _may_be_a_product(name: str) -> bool:
+    words = normalize(name).split()
+    if not words or len(words) > _MAX_PRODUCT_WORDS:
+        return False
+    if words[0] in NOT_A_NAME or words[0] in _OF or any(word.isdigit() for word in words):
+        return False
+    return not (WHEN_WORDS.intersection(words) or OTHER_ONE.intersection(words))

@@ -519,7 +519,7 @@ class CallSession:
                 found = find(reading)
             except Exception as exc:  # a second chance: its failure must not cost the call
                 self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
-                return reading
+                continue
             if found is not None:
                 reading = self._with_ending_scored(reading, found)
         return reading
