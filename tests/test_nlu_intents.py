@@ -367,3 +367,20 @@ def test_a_consonant_heard_with_the_wrong_voicing_keeps_its_word(
 )
 def test_voicing_folds_only_long_sound_keys(left: str, right: str, near: bool) -> None:
     assert (word_similarity(left, right) >= DEVOICED_SIMILARITY) is near
+
+
+def test_a_keyword_heard_across_a_word_boundary_is_heard() -> None:
+    """ "Je voudrais savoir où en est ma livraison" came out of Whisper as "… vous prendre les
+    malives raisons." on the line: no word is "livraison", but "malives raisons" holds its sounds ("liv"
+    + "rezon"), so the keyword points to order tracking, to be asked back as a weak guess."""
+    heard = "Je voudrais savoir vous prendre les malives raisons."
+    assert IntentMatcher(RETAIL_EXAMPLES).match(heard) is None
+    match = IntentMatcher(RETAIL_EXAMPLES, keywords={"suivi_commande": ["livraison"]}).match(heard)
+    assert match is not None and (match.intent, match.weak) == ("suivi_commande", True)
+
+
+def test_a_short_keyword_is_not_looked_for_across_word_boundaries() -> None:
+    """ "stock" is four sounds: two glued words hold it by chance ("des sto kilos")."""
+    heard = "Je voudrais des sto kilos de bougies."
+    keywords = {"disponibilite": ["stock"]}
+    assert IntentMatcher(RETAIL_EXAMPLES, keywords=keywords).salient_guess(heard) is None

@@ -23,7 +23,7 @@ from callbot.config import Settings
 from callbot.dialog import conversation
 from callbot.replay import replay_call
 from callbot.session.call_session import APOLOGY
-from callbot.session.closed_set import ENDING_MAX_BELOW_HEARD, PRODUCT_MAX_BELOW_HEARD
+from callbot.session.closed_set import ENDING_MAX_BELOW_HEARD
 from callbot.session.stack import SpeechStack
 
 pytestmark = pytest.mark.slow
@@ -204,9 +204,15 @@ def test_a_replayed_call_back_is_stored_and_listed_with_its_context(tmp_path: Pa
 HIGH_VOICE = (95, 106, 1.4)
 
 
-def spoken_call(tmp_path: Path, *turns: str, voice: tuple[int, int, float] = (95, 100, 0.0)) -> Path:
+def spoken_call(
+    tmp_path: Path,
+    *turns: str,
+    voice: tuple[int, int, float] = (95, 100, 0.0),
+    noise_dbfs: float | None = None,
+) -> Path:
     """A call of these caller turns in one Pico voice (speed, pitch, gain in dB) through the fixtures'
-    phone line, each followed by 2.5 s of line noise for the bot to answer in."""
+    phone line (its usual line noise, or `noise_dbfs`), each followed by 2.5 s of line noise for the bot
+    to answer in."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_caller_audio", FIXTURES / "make_caller_audio.py")
@@ -216,8 +222,10 @@ def spoken_call(tmp_path: Path, *turns: str, voice: tuple[int, int, float] = (95
     spec.loader.exec_module(line)
     speed, pitch, gain_db = voice
     caller = line.Voice(speed=speed, pitch=pitch, gain_db=gain_db)
+    noise = {} if noise_dbfs is None else {"noise_dbfs": noise_dbfs}
     pcm = b"".join(
-        line.render_utterance(text, caller, seed=seed, tail_ms=2500).pcm for seed, text in enumerate(turns, 1)
+        line.render_utterance(text, caller, seed=seed, tail_ms=2500, **noise).pcm
+        for seed, text in enumerate(turns, 1)
     )
     from callbot.audio import write_wav
 
@@ -403,15 +411,15 @@ def test_a_stock_question_heard_without_its_product_and_its_store_gets_both_back
     stack: SpeechStack, tmp_path: Path
 ) -> None:
     """ "Est-ce qu'il vous reste un lampadaire Arco au magasin de Lille ?" comes out as "… un lampe à
-    des rarcoes au magasin de l'huile ?": the products said in place of the unknown words put the
-    lampadaire clearly first, then the store endings put Lille first, and the caller gets the answer
-    instead of two questions."""
+    des rarcoes au magasin de l'huile ?": the products said in place of "lampe à des rarcoes" (the
+    known "lampe" alone is no place) put the lampadaire clearly first, then the store endings put
+    Lille first, and the caller gets the answer instead of two questions."""
     recording = spoken_call(tmp_path, "Est-ce qu'il vous reste un lampadaire Arco au magasin de Lille ?")
     result = replay_call(stack, recording, now=NOW)
     [heard] = [e["text"] for e in result.events if e["event"] == "asr_final"]
     assert "lampadaire" not in heard.lower() and "lille" not in heard.lower()  # free decoding lost both
     [product] = [e for e in result.events if e["event"] == "asr_product_in_request"]
-    assert product["accepted"] and product["score"] >= product["heard_score"] - PRODUCT_MAX_BELOW_HEARD
+    assert product["accepted"] and product["after"] == "Est-ce qu'il vous reste"  # "lampe à des rarcoes" too
     [store] = [e for e in result.events if e["event"] == "asr_store_ending"]
     assert store["accepted"] and store["reading"].endswith("de Lille Grand Place.")
     assert (result.turns[0].slots.get("produit"), result.turns[0].slots.get("magasin")) == (
@@ -436,6 +444,22 @@ def test_a_store_heard_as_other_words_inside_the_request_is_found(stack: SpeechS
     assert result.turns[0].intent == "horaires"
     assert result.turns[0].slots.get("magasin") == "marseille_vieux_port"
     assert "Marseille Vieux-Port" in (result.turns[0].bot or "")
+
+
+def test_a_keyword_cut_across_two_words_is_heard(stack: SpeechStack, tmp_path: Path) -> None:
+    """ "Alors voilà, je voudrais savoir où en est ma livraison" comes out of Whisper as "… vous prendre
+    mes malives raisons." on this voice and noisy line: "malives raisons" holds the sounds of
+    "livraison", so the caller is taken for order tracking instead of "Pardon, je n'ai pas compris"."""
+    recording = spoken_call(
+        tmp_path,
+        "Alors voilà, je voudrais savoir où en est ma livraison",
+        voice=(96, 101, 1.7),
+        noise_dbfs=-46.0,
+    )
+    result = replay_call(stack, recording, now=NOW)
+    [heard] = [e["text"] for e in result.events if e["event"] == "asr_final"]
+    assert "livraison" not in heard.lower()  # free decoding cut the keyword
+    assert result.turns[0].intent == "suivi_commande"
 
 
 def test_a_near_tie_of_two_requests_lets_the_next_reading_decide(stack: SpeechStack, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from callbot.dialog.nlu.lexicon import Lexicon, canonical_words
 from callbot.dialog.nlu.normalize import normalize
-from callbot.dialog.nlu.similarity import FILLERS, GENERIC_WORDS, STOP_WORDS, light_stem
+from callbot.dialog.nlu.similarity import FILLERS, GENERIC_WORDS, STOP_WORDS, light_stem, phonetic_key
 
 # On the retail set of tests/test_nlu_intents.py (10 intents, 6 examples each), unseen paraphrases with
 # recognition errors score 0.43 to 1.0 (median 0.73) and unrelated sentences at most about 0.33; a
@@ -43,6 +43,11 @@ _POLARITY_MISMATCH = 0.7
 # around the key word).
 _SALIENT_SIMILARITY = 0.9
 _SALIENT_SHARE = 0.75
+# A keyword heard across a word boundary ("ma livraison" → "les malives raisons": the sounds "liv" +
+# "rezon" of two words hold "livrezon") counts as heard this well. Only keywords of this many sounds: a
+# short key ("stok", "rapel") turns up in two glued words by chance.
+_GLUED_SIMILARITY = 0.9
+_GLUED_MIN_KEY = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,13 +245,30 @@ class IntentMatcher:
         words = [word for word in _content(_words(text)) if word not in STOP_WORDS]
         for intent, keywords in self._keywords.items():
             for keyword in keywords:
-                similarity = self._lexicon.best(keyword, words)
+                similarity = self._keyword_heard(keyword, words)
                 if similarity >= _SALIENT_SIMILARITY:
                     evidence[intent] = evidence.get(intent, 0.0) + similarity
         if not evidence:
             return None
         best = max(evidence, key=lambda intent: evidence[intent])
         return best if evidence[best] >= _SALIENT_SHARE * sum(evidence.values()) else None
+
+    def _keyword_heard(self, keyword: str, words: Sequence[str]) -> float:
+        """How well `keyword` is heard among `words`: the best word's similarity, or `_GLUED_SIMILARITY`
+        when the sounds of two or three adjacent words hold the keyword's (`_GLUED_MIN_KEY` sounds at
+        least), the recogniser having cut it elsewhere ("les malives raisons" for "ma livraison")."""
+        best = self._lexicon.best(keyword, words)
+        if best >= _GLUED_SIMILARITY:
+            return best
+        key = phonetic_key(keyword)
+        if len(key) < _GLUED_MIN_KEY:
+            return best
+        keys = [phonetic_key(word) for word in words]
+        for start in range(len(keys) - 1):
+            for end in (start + 2, start + 3):
+                if end <= len(keys) and key in "".join(keys[start:end]):
+                    return _GLUED_SIMILARITY
+        return best
 
     def _weight(self, word: str) -> float:
         if word in STOP_WORDS:
@@ -340,7 +362,7 @@ class IntentMatcher:
         )
         keywords = self._keywords.get(intent, ())
         if keywords and any(
-            self._lexicon.best(keyword, [t.word for t in terms]) >= 0.9 for keyword in keywords
+            self._keyword_heard(keyword, [t.word for t in terms]) >= 0.9 for keyword in keywords
         ):
             score += _KEYWORD_BOOST
         return IntentScore(intent, min(score, 1.0), best_example.text)
