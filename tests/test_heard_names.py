@@ -141,6 +141,11 @@ def test_an_elided_article_starts_the_name_it_is_written_against() -> None:
             "l'applique murale Laiton",
             ["un applique murale Laiton", "une applique murale Laiton"],
         ),
+        (
+            "Il vous reste une afficura ?",
+            "l'applique murale Laiton",
+            ["une applique murale Laiton", "un applique murale Laiton"],  # the article heard first
+        ),
         ("Il vous reste des afficuras ?", "la bougie parfumée Figuier", ["des bougie parfumée Figuier"]),
         ("Vous avez la langue de chevénu ?", "la lampe de chevet Nuage", ["la lampe de chevet Nuage"]),
         ("Vous avez la langue de chevénu ?", "le miroir Soleil", ["le miroir Soleil"]),
@@ -149,7 +154,7 @@ def test_an_elided_article_starts_the_name_it_is_written_against() -> None:
 def test_a_product_is_said_with_the_article_as_heard_and_its_own_gender(
     heard: str, product: str, said: list[str]
 ) -> None:
-    """ "l'applique": the name does not say its gender, both are scored."""
+    """ "l'applique": the name does not say its gender, both are scored, the article heard first."""
     assert product_places(heard)[0].said(product) == said
 
 

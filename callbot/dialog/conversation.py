@@ -357,12 +357,10 @@ class Conversation(TurnDialog):
         if place is None or not self._lacks_a_name(text, "products"):
             return None
         heard = place.heard
-        endings = {
-            said: place.reading(said)
-            for product in data.products.values()
-            for said in place.said(product.name)
-            if said != heard
-        }
+        endings: dict[str, str] = {}
+        for product in data.products.values():
+            phrases = place.said(product.name)  # "un applique …", "une applique …": one product, one reading
+            endings.update({said: place.reading(phrases[0]) for said in phrases if said != heard})
         return RequestEndings("products", place.prefix, heard, endings)
 
     def _may_be_a_name(self, words: str) -> bool:

@@ -115,7 +115,8 @@ class ProductPlace:
         """A product's name (with its own article: "l'applique murale Laiton") said where this one was
         heard, with what followed it in its sentence: the definite article is the name's own ("la lampe
         de chevet Nuage"); an indefinite one takes the name's gender ("un lampadaire Arco", "une
-        suspension Opaline"), both when the name's "l'" does not say it ("un/une applique …")."""
+        suspension Opaline"), both when the name's "l'" does not say it ("un/une applique …"), the one
+        heard first. The phrases of one product stand for one reading: the first's."""
         own = ARTICLE_AT_START.match(product_name)
         bare = product_name[own.end() :] if own else product_name
         if self.article not in _INDEFINITE:
@@ -123,9 +124,9 @@ class ProductPlace:
         elif self.article == "des":
             named = [f"des {bare}"]
         else:
-            gender = {"le": ["un"], "la": ["une"]}.get(
-                own.group().strip().lower() if own else "", ["un", "une"]
-            )
+            # the article as heard first: the reading says it that way
+            either = [self.article, "une" if self.article == "un" else "un"]
+            gender = {"le": ["un"], "la": ["une"]}.get(own.group().strip().lower() if own else "", either)
             named = [f"{article} {bare}" for article in gender]
         return [" ".join(part for part in (name, self.after) if part) for name in named]
 
