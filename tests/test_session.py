@@ -688,6 +688,33 @@ def test_a_store_lost_at_the_end_of_a_request_is_scored_among_the_store_endings(
         assert answer.startswith("Quel magasin ?")
 
 
+@pytest.mark.parametrize(
+    ("heard", "scores", "answer"),
+    [
+        ("L'appel.", {"Marseille": -2.0, "Lyon": -4.0}, "Le magasin Marseille Vieux-Port se trouve"),
+        ("L'appel.", {"Marseille": -4.3, "Lyon": -4.8}, "Marseille Vieux-Port, c'est bien ça ?"),  # leads
+        ("L'appel.", {}, "Quand souhaitez-vous être rappelé"),  # nothing leads: the call-back as heard
+        ("Je voudrais être rappelé.", {"Marseille": -2.0}, "Quand souhaitez-vous être rappelé"),
+    ],
+    ids=["sure", "leading", "nothing", "a sentence"],
+)
+def test_a_one_or_two_word_answer_that_changes_the_subject_is_read_as_not_understood(
+    flow, prompts, caller_voice, heard, scores, answer
+):
+    """ "Quel magasin ?" then "Marseille" heard "L'appel." (a call-back request): one or two words that
+    change the subject are read as if not understood, so the stores decide: a sure one is the answer,
+    a leading one is asked back; a sentence keeps its meaning."""
+    recognizer = ScriptedRecognizer(["je voudrais l'adresse d'un magasin", heard])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Je voudrais l'adresse d'un de vos magasins.",
+        "Marseille.",
+    )
+    assert (caller.session.turns[1].bot or "").startswith(answer)
+
+
 _AFFICURA = "une afficura de l'effort aux magasins de Lille"
 
 

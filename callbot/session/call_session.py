@@ -57,6 +57,9 @@ APOLOGY = CallPrompts().technical_fault
 #: French law expects callers to be told before a call is recorded (`prompts.recording_notice`).
 RECORDING_NOTICE = CallPrompts().recording_notice
 DIGIT_TIMEOUT_MS = 3000
+#: A first reading this short that changes the subject while a closed set is asked ("L'appel." for
+#: "Marseille") gives way to a sure closed-set answer (`_answer_more_likely`).
+_SHORT_ANSWER_WORDS = 2
 #: The event that logs a scored ending, by where its names come from.
 _ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_request"}
 
@@ -492,14 +495,18 @@ class CallSession:
         later one of its N-best: what the current state expects breaks the recogniser's near-ties. Then
         the closed set's answer when it is sure; when it only leans, the free reading with the answer it
         leans to, to be asked back. A later reading understood only as another request, while a closed
-        set is asked for (an hour, a store, a product), gives way to a sure closed-set answer
-        (`_answer_more_likely`)."""
+        set is asked for (an hour, a store, a product), gives way to a sure closed-set answer, and a
+        first reading of one or two words that does so to a leading one (`_answer_more_likely`)."""
         understood = self._understood_reading(text, alternatives, strict=True)
         if understood is not None:
             if self._answer_more_likely(text, understood):
-                closed = self._closed_set_reading(clear_lead_only=True)
+                # a short first reading is as good as not understood: a leader is asked back too
+                short_first = understood == text
+                closed = self._closed_set_reading(clear_lead_only=not short_first)
                 if closed is not None and closed[1]:
                     return closed[0], None
+                if closed is not None and short_first:
+                    return text, closed[0]  # "Marseille Vieux-Port, c'est bien ça ?"
             return self._with_names_heard(understood), None
         closed = self._closed_set_reading()
         if closed is not None:
@@ -553,10 +560,16 @@ class CallSession:
         is less likely than an answer: a caller asked a question mostly answers it. "Vers seize heures"
         came back "Vertez-les heures." (an opening-hours question) to "À quelle heure ?", "Celui de
         Lyon" came back "C'est lui, c'est le client." (a transfer, third reading) to "Quel magasin ?".
-        Only a sure closed-set answer wins (the full lead: a store is not read back). The first
+        Only a sure closed-set answer wins (the full lead: a store is not read back). So is a first
+        reading of one or two words: "Marseille" came back "L'appel." (a call-back request) to "Dans
+        quel magasin ?"; it is read as if not understood (a leader is asked back). A longer first
         reading, a person asked for and a goodbye keep their meaning."""
         conversation = self.conversation
-        return understood != first and bool(conversation.choices) and conversation.changes_subject(understood)
+        if not conversation.choices:
+            return False
+        if understood == first and len(first.split()) > _SHORT_ANSWER_WORDS:
+            return False
+        return conversation.changes_subject(understood)
 
     def _understood_reading(self, text: str, alternatives: tuple[str, ...], strict: bool) -> str | None:
         """The first of the N-best readings the dialog understands (`strict` as `understands` takes it),
