@@ -275,7 +275,9 @@ class ConfirmingCaller:
 # --- scoring rules (the generator applies the same ones to the typed text) -----------------------------
 
 
-def outcome_reached(expected: dict[str, Any], got: dict[str, Any], bot_text: str) -> bool:
+def outcome_reached(expected: dict[str, Any], got: dict[str, Any], bot_turns: list[str]) -> bool:
+    """The call ended as expected; an answer's words all said in one turn of the bot's (an ask-back of
+    the right store followed by the answer for another store is no answer)."""
     if got.get("type") != expected["type"]:
         return False
     if expected["type"] == "transfer":
@@ -285,10 +287,10 @@ def outcome_reached(expected: dict[str, Any], got: dict[str, Any], bot_text: str
         return at is not None and datetime.fromisoformat(at) == datetime.fromisoformat(
             expected["callback_at"]
         )
-    return answer_found(expected.get("answer", []), bot_text)
+    return any(answer_found(expected.get("answer", []), said) for said in bot_turns or [""])
 
 
-def why_failed(expected: dict[str, Any], got: dict[str, Any], bot_text: str) -> str:
+def why_failed(expected: dict[str, Any], got: dict[str, Any], bot_turns: list[str]) -> str:
     if got.get("type") != expected["type"]:
         return f"ended {got.get('type')}{' ' + got['queue'] if got.get('queue') else ''}" + (
             f" ({got['reason']})" if got.get("reason") else ""
@@ -297,8 +299,11 @@ def why_failed(expected: dict[str, Any], got: dict[str, Any], bot_text: str) -> 
         return f"transferred to {got.get('queue')}, not {expected['queue']}"
     if expected["type"] == "callback":
         return f"call-back at {got.get('callback_at')}, not {expected['callback_at']}"
-    missing = [w for w in expected.get("answer", []) if squash(w) not in squash(bot_text)]
-    return f"hung up without saying {missing}"
+    words = expected.get("answer", [])
+    missing = min(
+        ([w for w in words if squash(w) not in squash(said)] for said in bot_turns or [""]), key=len
+    )
+    return f"hung up without saying {missing} in the answer that said most of it"
 
 
 # --- WER ----------------------------------------------------------------------------------------------
@@ -416,7 +421,7 @@ def score_call(
     # The first request: a bare "Allô, bonjour." the caller paused after is answered by the bot on its own.
     requests = [t for t in heard if not GREETING_ONLY.match(" ".join(_plain_words(t.transcript)))]
     outcome = result.outcome.as_dict()
-    bot_text = " ".join(t.bot for t in turns if t.bot)
+    bot_turns = [t.bot for t in turns if t.bot]
     unplanned = len(caller.said) if caller is not None else 0
     n_played = len(call["turns"]) if kind == "utterances" else played_turns(call, result, unplanned)
     reference = (
@@ -460,9 +465,9 @@ def score_call(
     if kind == "calls":
         expected = call["outcome"]
         row["expected"] = expected
-        row["success"] = outcome_reached(expected, outcome, bot_text)
+        row["success"] = outcome_reached(expected, outcome, bot_turns)
         if not row["success"]:
-            row["why"] = why_failed(expected, outcome, bot_text)
+            row["why"] = why_failed(expected, outcome, bot_turns)
     return row
 
 
