@@ -384,3 +384,18 @@ def test_a_short_keyword_is_not_looked_for_across_word_boundaries() -> None:
     heard = "Je voudrais des sto kilos de bougies."
     keywords = {"disponibilite": ["stock"]}
     assert IntentMatcher(RETAIL_EXAMPLES, keywords=keywords).salient_guess(heard) is None
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Il faudrait contacter le magasin de Lyon.",  # "-rait contacter": no "recontacter"
+        "Je reviens demain, dommage.",  # "demain dommage": no "endommagé"
+        "Il vous reste des couvertures ?",  # "couvertures" holds "ouverture" in one word
+    ],
+)
+def test_french_words_glued_by_chance_are_no_keyword(said: str) -> None:
+    """Only a cut that leaves a word that is no French word hides a keyword, across the boundary."""
+    keywords = {"rappel": ["recontacter"], "reclamation": ["endommagé"], "horaires": ["ouverture"]}
+    matcher = IntentMatcher(RETAIL_EXAMPLES, keywords=keywords)
+    assert matcher.salient_guess(said) is None

@@ -26,7 +26,8 @@ _STORE_ENDING = re.compile(
 _STORE_INSIDE = re.compile(
     r"\b(?:magasins?|boutiques?|celui)\s+(?P<of>de\s|du\s|d')\s*"
     r"(?P<tail>(?:(?:la|le|l')\s*)?[^\s,;.?!…]+"
-    r"(?:\s+(?!(?:au|aux|en|est|a|à|pour|ouvre|ferme|le|la|les|de|du|d')\b)[^\s,;.?!…]+)?)",
+    r"(?:\s+(?!(?:au|aux|en|est|et|ou|a|à|pour|le|la|les|de|du|d'|c'|qui|que|il|elle|sera|seront|reste"
+    r"|restent|ouvr\w*|ferm\w*)\b)[^\s,;.?!…]+)?)",
     re.IGNORECASE,
 )
 #: What may close a request after the name ("… de Lille, s'il vous plaît", "… de Lille, euh"), and
@@ -138,11 +139,16 @@ class ProductPlace:
 ARTICLE_AT_START = re.compile(r"^(?:les|le|la|l')\s*(?=\S)", re.IGNORECASE)
 #: Where a sentence ends inside a transcript ("Il vous reste une afficura ? Je suis au magasin …").
 _SENTENCE_END = re.compile(r"\s*[.?!…]")
-#: Words after which an article is no product's: a subject pronoun ("vous l'avez", "je la cherche"), a
-#: preposition or "de" ("une lampe pour le salon", "la lampe de la vitrine").
+#: Words after which an article is no product's: a pronoun ("vous l'avez", "je la cherche", "vous me la
+#: gardez"), a preposition of place or "de" ("la lampe de la vitrine", "la lampe au magasin").
 _NOT_BEFORE_A_PRODUCT = frozenset(
-    {"je", "j", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles", "ne", "n"}
-)
+    {
+        "je", "j", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles", "ne", "n", "me", "m", "te", "t",
+        "se", "s", "lui", "leur", "y", "en", "de", "du", "des", "d", "au", "aux", "dans", "chez", "sur",
+    }
+)  # fmt: skip
+#: Words a product's name never runs over: where the store is said ("… au magasin de lisse").
+_STORE_WORDS = frozenset({"magasin", "magasins", "boutique", "boutiques"})
 
 
 def without_closing_words(text: str) -> str:
@@ -195,16 +201,16 @@ def product_places(text: str) -> list[ProductPlace]:
     """Each place in `text` where an article starts a product's name of at most six words, up to a
     word after which it is asked about ("au magasin", "en rayon"), the next such word, or the end of
     its sentence: "Avez-vous encore l'Afrique Murelle Léton-Rillon ?" → ("Avez-vous encore", "l'",
-    "Afrique Murelle Léton-Rillon", ""). Not after a subject pronoun ("vous l'avez"), a preposition or
-    "de" ("pour le salon"); names with a number, a word of when, a pronoun or a possessive are left
-    out; the dialog checks the rest."""
+    "Afrique Murelle Léton-Rillon", ""). Not after a pronoun ("vous l'avez", "vous me la gardez"), a
+    preposition of place or "de" ("de la vitrine"); names with a number, a word of when, a pronoun, a
+    possessive or "magasin" are left out; the dialog checks the rest."""
     plain = without_closing_words(text)
     words = list(re.finditer(r"\S+", plain))
     places: list[ProductPlace] = []
     for index, word in enumerate(words):
         token = word.group().lower()
         before = words[index - 1].group().lower().strip(",").replace("'", "") if index else ""
-        if before in _NOT_BEFORE_A_PRODUCT or before in _AFTER_A_PRODUCT or before in _OF:
+        if before in _NOT_BEFORE_A_PRODUCT:
             continue
         if token.startswith("l'") and len(token) > 2:
             article, first = "l'", word.start() + 2
@@ -236,7 +242,7 @@ def _name_ends(sentence: str) -> list[int]:
 
 def _may_be_a_product(name: str) -> bool:
     words = normalize(name).split()
-    if not words or len(words) > _MAX_PRODUCT_WORDS:
+    if not words or len(words) > _MAX_PRODUCT_WORDS or _STORE_WORDS.intersection(words):
         return False
     if words[0] in NOT_A_NAME or words[0] in _OF or any(word.isdigit() for word in words):
         return False

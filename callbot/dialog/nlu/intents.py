@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from callbot.dialog.nlu.french_words import is_french_word
 from callbot.dialog.nlu.lexicon import Lexicon, canonical_words
 from callbot.dialog.nlu.normalize import normalize
 from callbot.dialog.nlu.similarity import FILLERS, GENERIC_WORDS, STOP_WORDS, light_stem, phonetic_key
@@ -255,8 +256,9 @@ class IntentMatcher:
 
     def _keyword_heard(self, keyword: str, words: Sequence[str]) -> float:
         """How well `keyword` is heard among `words`: the best word's similarity, or `_GLUED_SIMILARITY`
-        when the sounds of two or three adjacent words hold the keyword's (`_GLUED_MIN_KEY` sounds at
-        least), the recogniser having cut it elsewhere ("les malives raisons" for "ma livraison")."""
+        when the sounds of two or three adjacent words hold the keyword's across their boundary
+        (`_GLUED_MIN_KEY` sounds at least) and one of them is no French word, the recogniser having cut
+        it elsewhere ("les malives raisons" for "ma livraison")."""
         best = self._lexicon.best(keyword, words)
         if best >= _GLUED_SIMILARITY:
             return best
@@ -266,7 +268,15 @@ class IntentMatcher:
         keys = [phonetic_key(word) for word in words]
         for start in range(len(keys) - 1):
             for end in (start + 2, start + 3):
-                if end <= len(keys) and key in "".join(keys[start:end]):
+                if (
+                    end <= len(keys)
+                    and key in "".join(keys[start:end])
+                    # across a boundary: not "couvertures" holding "ouverture"
+                    and not any(key in one for one in keys[start:end])
+                    # a word cut wrong leaves no French word: "faudrait contacter" is no "recontacter",
+                    # "demain dommage" no "endommagé"
+                    and not all(is_french_word(word) for word in words[start:end])
+                ):
                     return _GLUED_SIMILARITY
         return best
 
