@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Requests that name their store at the end ("Est-ce qu'il vous reste un lampadaire Arco au magasin de
 Lille ?") on an 8 kHz line: how often free decoding loses the store, and how often scoring the store
-endings after the request's own words (`Conversation.store_at_the_end`, `CallSession`) gets it back.
+endings after the request's own words (`Conversation.store_in_the_request`, `CallSession`) gets it back.
 With --products, the same for a product named in a stock request ("Avez-vous encore la lampe de bureau
 Atelier en rayon ?", `Conversation.product_in_the_request`).
 
@@ -168,7 +168,7 @@ def main() -> int:
         key = heard.hear(free).slots.get(slot)
         named = flow.data.display(source, key) if key is not None else None
         tally["free"] += store is not None and named == store
-        find = conversation.product_in_the_request if args.products else conversation.store_at_the_end
+        find = conversation.product_in_the_request if args.products else conversation.store_in_the_request
         found: RequestEndings | None = find(free)
         verdict = ""
         if found is not None:

@@ -1343,7 +1343,7 @@ def test_a_request_ending_on_a_word_that_names_no_store_offers_the_store_endings
     """ "… au magasin de Lille ?" heard "… magasin de lui.": the session may score the stores' endings
     after the request's own words; each stands for the request with that store named."""
     heard = "Bonjour, il vous reste un lampadaire Arco au magasin de lui."
-    found = call(flow).store_at_the_end(heard)
+    found = call(flow).store_in_the_request(heard)
     assert found is not None
     prefix = found.prefix
     assert prefix == "Bonjour, il vous reste un lampadaire Arco au magasin"
@@ -1358,7 +1358,7 @@ def test_a_store_heard_as_other_words_after_magasin_de_inside_the_request_offers
     """ "Le magasin du Vieux-Port est ouvert jusqu'à quelle heure ?" heard "Le magasin du lieu pour les
     couverts jusqu'à qu'elle a.": each store is scored after "Le magasin", and stands for the request
     with that store said in place of "du lieu"."""
-    found = call(flow).store_at_the_end("Le magasin du lieu pour les couverts jusqu'à qu'elle a.")
+    found = call(flow).store_in_the_request("Le magasin du lieu pour les couverts jusqu'à qu'elle a.")
     assert found is not None and (found.prefix, found.heard) == ("Le magasin", "du lieu")
     assert (
         found.endings["du Vieux-Port"]
@@ -1375,7 +1375,7 @@ def test_a_store_heard_as_other_words_after_magasin_de_inside_the_request_offers
     ],
 )
 def test_the_store_ending_is_found_before_politeness_and_hesitation(flow: Flow, heard: str) -> None:
-    found = call(flow).store_at_the_end(heard)
+    found = call(flow).store_in_the_request(heard)
     assert found is not None and (found.prefix, found.heard) == ("Je voudrais l'adresse du magasin", "de lui")
 
 
@@ -1407,7 +1407,7 @@ def test_the_store_ending_is_found_before_politeness_and_hesitation(flow: Flow, 
 def test_the_store_endings_are_offered_only_for_a_request_that_takes_a_store_and_names_none(
     flow: Flow, heard: str
 ) -> None:
-    assert call(flow).store_at_the_end(heard) is None
+    assert call(flow).store_in_the_request(heard) is None
 
 
 def test_no_store_endings_while_a_question_is_asked(flow: Flow) -> None:
@@ -1416,8 +1416,8 @@ def test_no_store_endings_while_a_question_is_asked(flow: Flow) -> None:
     conversation.hear("je voudrais l'adresse d'un magasin")
     request = "Est-ce qu'il vous reste un lampadaire Arco au magasin de lui ?"
     assert conversation.understands(request)  # another request, which the menu would offer endings for
-    assert call(flow).store_at_the_end(request) is not None
-    assert conversation.store_at_the_end(request) is None
+    assert call(flow).store_in_the_request(request) is not None
+    assert conversation.store_in_the_request(request) is None
 
 
 def test_a_stock_request_with_an_unknown_product_offers_the_products_said_in_its_place(flow: Flow) -> None:
@@ -1472,7 +1472,7 @@ def test_no_products_offered_while_a_question_is_asked(flow: Flow) -> None:
 def test_a_store_inside_a_request_keeps_what_is_asked_of_it(flow: Flow) -> None:
     """ "Le magasin du lieu ouvre quand ?": the store stands for "du lieu", not for "du lieu ouvre quand"
     (which read "Le magasin de Marseille Vieux-Port." and lost the hours question)."""
-    found = call(flow).store_at_the_end("Le magasin du lieu ouvre quand ?")
+    found = call(flow).store_in_the_request("Le magasin du lieu ouvre quand ?")
     assert found is not None and found.heard == "du lieu"
     assert found.endings["du Vieux-Port"] == "Le magasin de Marseille Vieux-Port ouvre quand."
 

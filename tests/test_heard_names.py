@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.dialog.heard_names import product_places, store_endings
+from callbot.dialog.heard_names import product_places, store_places
 
 
 def test_a_store_ending_is_the_words_after_the_last_de() -> None:
-    [found] = store_endings("Bonjour, il vous reste un lampadaire Arco au magasin de lui ?")
+    [found] = store_places("Bonjour, il vous reste un lampadaire Arco au magasin de lui ?")
     assert (found.prefix, found.heard, found.after) == (
         "Bonjour, il vous reste un lampadaire Arco au magasin",
         "de lui",
         "",
     )
-    [elided] = store_endings("Je voudrais l'adresse du magasin d'Annecy")
+    [elided] = store_places("Je voudrais l'adresse du magasin d'Annecy")
     assert elided.heard == "d'Annecy"
 
 
@@ -40,12 +40,12 @@ def test_a_store_ending_is_the_words_after_the_last_de() -> None:
     ],
 )
 def test_a_store_may_stand_after_magasin_de_inside_the_request(text: str, heard: str, after: str) -> None:
-    [found] = store_endings(text)
+    [found] = store_places(text)
     assert (found.heard, found.after) == (heard, after)
 
 
 def test_the_end_of_the_request_comes_first() -> None:
-    end, inside = store_endings("Le magasin de lui a une lampe de lui ?")
+    end, inside = store_places("Le magasin de lui a une lampe de lui ?")
     assert (end.heard, end.after, inside.heard, inside.after) == (
         "de lui",
         "",
@@ -67,15 +67,15 @@ def test_the_end_of_the_request_comes_first() -> None:
     ],
 )
 def test_no_store_ending_where_the_words_cannot_be_a_name(text: str) -> None:
-    assert store_endings(text) == []
+    assert store_places(text) == []
 
 
 def test_each_magasin_de_is_a_place_and_a_sentence_end_closes_it() -> None:
-    places = store_endings("Celui de ma soeur, le magasin du lieu est ouvert dimanche ? Et demain ?")
+    places = store_places("Celui de ma soeur, le magasin du lieu est ouvert dimanche ? Et demain ?")
     assert [(place.heard, place.after, place.rest) for place in places] == [
         ("du lieu", "est ouvert dimanche", " ? Et demain")
     ]  # "de ma soeur": a possessive
-    [place] = store_endings("Le magasin de lui. Et il ouvre quand ?")
+    [place] = store_places("Le magasin de lui. Et il ouvre quand ?")
     assert place.reading("de Lille Grand Place") == "Le magasin de Lille Grand Place. Et il ouvre quand"
 
 
@@ -90,7 +90,7 @@ def test_closing_words_are_stripped_without_backtracking_for_ever() -> None:
     previous = signal.signal(signal.SIGALRM, too_long)
     signal.alarm(5)
     try:
-        assert store_endings("Euh " + "... " * 40 + "oui") == []
+        assert store_places("Euh " + "... " * 40 + "oui") == []
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

@@ -131,7 +131,7 @@ class CallbackCallDialog(TurnDialog):
         """No other request is taken on a call-back: only its questions, a person, a voicemail."""
         return False
 
-    def store_at_the_end(self, text: str) -> RequestEndings | None:
+    def store_in_the_request(self, text: str) -> RequestEndings | None:
         """No store is asked about on a call-back."""
         return None
 

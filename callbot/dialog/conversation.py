@@ -52,7 +52,7 @@ from callbot.dialog.collectors import (
     YesNoCollector,
 )
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
-from callbot.dialog.heard_names import product_places, store_endings
+from callbot.dialog.heard_names import product_places, store_places
 from callbot.dialog.nlu import (
     IntentMatch,
     IntentMatcher,
@@ -316,7 +316,7 @@ class Conversation(TurnDialog):
         with self._trying():
             return self._understood_as(text, strict=True) == "request"
 
-    def store_at_the_end(self, text: str) -> RequestEndings | None:
+    def store_in_the_request(self, text: str) -> RequestEndings | None:
         """When `text` is a request that takes a store and names none, but ends on "de" and a few words
         that say nothing the dialog knows (no request words, date, number or value: "… au magasin de
         lui ?" for "… de Lille", "… de l'huile"), or has them after "magasin de" ("Le magasin du lieu
@@ -326,9 +326,9 @@ class Conversation(TurnDialog):
         them) and reads the sentence with a clear winner, rather than ask "Dans quel magasin ?" of a
         caller who said it. None otherwise."""
         data = self.flow.data
-        if data is None or self._value_asked() is not None or self._awaiting_confirmation:
-            return None  # a question is asked: its own closed set is scored
-        ending = next((place for place in store_endings(text) if self._may_be_a_name(place.tail)), None)
+        if data is None or self._question_asked():
+            return None  # its own closed set is scored
+        ending = next((place for place in store_places(text) if self._may_be_a_name(place.tail)), None)
         if ending is None or not self._lacks_a_name(text, "stores"):
             return None
         heard = ending.heard
@@ -346,13 +346,8 @@ class Conversation(TurnDialog):
         with what followed it, and each product said there with what followed → the sentence with that
         product. Scored by the session as the store endings are. None otherwise."""
         data = self.flow.data
-        if (
-            data is None
-            or not data.products
-            or self._value_asked() is not None
-            or self._awaiting_confirmation
-        ):
-            return None  # a question is asked: its own closed set is scored
+        if data is None or not data.products or self._question_asked():
+            return None  # its own closed set is scored
         place = next((place for place in product_places(text) if self._may_be_a_name(place.name)), None)
         if place is None or not self._lacks_a_name(text, "products"):
             return None
@@ -363,6 +358,10 @@ class Conversation(TurnDialog):
             endings.update({said: place.reading(phrases[0]) for said in phrases if said != heard})
         return RequestEndings("products", place.prefix, heard, endings)
 
+    def _question_asked(self) -> bool:
+        """A value or a yes/no is asked: the caller's turn answers it, no request names are looked for."""
+        return self._value_asked() is not None or self._awaiting_confirmation
+
     def _may_be_a_name(self, words: str) -> bool:
         """Whether `words` say nothing the dialog knows: no request words ("les horaires d'ouverture"),
         no date or time ("du samedi matin"), no name or number it would take ("de la guirlande
@@ -371,7 +370,7 @@ class Conversation(TurnDialog):
 
     def _lacks_a_name(self, text: str, source: str) -> bool:
         """Whether `text` is a request whose intent takes a name from `source` ("stores", "products")
-        and names none (asked when no question is: the callers check that first)."""
+        and names none (asked when no question is: the callers check `_question_asked` first)."""
         with self._trying():
             if self._understood_as(text, strict=True) != "request":
                 return False

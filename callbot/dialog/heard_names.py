@@ -5,7 +5,7 @@ and "… une applique murale Laiton aux magasins de Lille" came back "… une af
 These functions cut such a request where a store or a product would stand: the words before it (forced
 as text when the names are scored against the turn's audio), the words heard in its place, and the words
 after it. Whether the request takes that name and lacks it is the dialog's to say
-(`Conversation.store_at_the_end`, `Conversation.product_in_the_request`).
+(`Conversation.store_in_the_request`, `Conversation.product_in_the_request`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _CLOSING_WORDS = re.compile(
     r"(?:[\s,.…!?\"«»]|\b(?:s'il vous pla[iî]t|svp|merci|euh|quoi)\b)+$", re.IGNORECASE
 )
 #: Words that say when, not where or what ("… vos horaires de Noël", "… du week-end", "… d'été").
-WHEN_WORDS = frozenset(
+_WHEN_WORDS = frozenset(
     {
         "noel", "paques", "toussaint", "pentecote", "ascension", "assomption", "armistice", "reveillon",
         "an", "fete", "fetes", "ferie", "feries", "week", "weekend", "veille", "semaine", "mois", "soir",
@@ -45,9 +45,9 @@ WHEN_WORDS = frozenset(
     }
 )  # fmt: skip
 #: "L'autre", "le même": what a caller says of a thing already named, never a name.
-OTHER_ONE = frozenset({"autre", "autres", "meme", "memes"})
+_OTHER_ONE = frozenset({"autre", "autres", "meme", "memes"})
 #: Words that start "… de vos magasins", "… d'un article", "… d'à côté": what follows them is no name.
-NOT_A_NAME = frozenset(
+_NOT_A_NAME = frozenset(
     {
         "vos", "nos", "mes", "ses", "leurs", "votre", "notre", "mon", "ma", "son", "sa", "leur", "ce", "cet",
         "cette", "ces", "un", "une", "des", "plus", "moins", "temps", "suite", "chez", "a", "au", "aux",
@@ -71,7 +71,7 @@ _MAX_PRODUCT_WORDS = 6
 
 
 @dataclass(frozen=True, slots=True)
-class StoreEnding:
+class StorePlace:
     """ "… au magasin de lui ?" → prefix "… au magasin", of "de", tail "lui"; "Le magasin du lieu pour
     les couverts ?" → prefix "Le magasin", of "du", tail "lieu", after "pour les couverts"."""
 
@@ -118,7 +118,7 @@ class ProductPlace:
         de chevet Nuage"); an indefinite one takes the name's gender ("un lampadaire Arco", "une
         suspension Opaline"), both when the name's "l'" does not say it ("un/une applique …"), the one
         heard first. The phrases of one product stand for one reading: the first's."""
-        own = ARTICLE_AT_START.match(product_name)
+        own = _ARTICLE_AT_START.match(product_name)
         bare = product_name[own.end() :] if own else product_name
         if self.article not in _INDEFINITE:
             named = [product_name]
@@ -132,11 +132,11 @@ class ProductPlace:
         return [" ".join(part for part in (name, self.after) if part) for name in named]
 
     def reading(self, said: str) -> str:
-        """The request with `said` (from `said`) in the product's place."""
+        """The request with `said` (one of `said()`'s phrases) in the product's place."""
         return _sentence(self.prefix, said, "", self.rest)
 
 
-ARTICLE_AT_START = re.compile(r"^(?:les|le|la|l')\s*(?=\S)", re.IGNORECASE)
+_ARTICLE_AT_START = re.compile(r"^(?:les|le|la|l')\s*(?=\S)", re.IGNORECASE)
 #: Where a sentence ends inside a transcript ("Il vous reste une afficura ? Je suis au magasin …").
 _SENTENCE_END = re.compile(r"\s*[.?!…]")
 #: Words after which an article is no product's: a pronoun ("vous l'avez", "je la cherche", "vous me la
@@ -151,7 +151,7 @@ _NOT_BEFORE_A_PRODUCT = frozenset(
 _STORE_WORDS = frozenset({"magasin", "magasins", "boutique", "boutiques"})
 
 
-def without_closing_words(text: str) -> str:
+def _without_closing_words(text: str) -> str:
     """`text` without the politeness, hesitation and punctuation that may follow its last word."""
     plain = text.strip().replace("’", "'")
     return _CLOSING_WORDS.sub("", plain) or plain
@@ -169,32 +169,38 @@ def _split_sentence(text: str) -> tuple[str, str]:
     return (text, "") if found is None else (text[: found.start()], text[found.start() :])
 
 
-def store_endings(text: str) -> list[StoreEnding]:
+def store_places(text: str) -> list[StorePlace]:
     """Where a store's name may stand in `text`: after its last "de" when at most three words follow
     ("… au magasin de lui ?"), and after each "magasin de" (or "boutique", "celui") up to where
     something is said of it ("Le magasin du lieu pour les couverts jusqu'à quelle heure ?"), the end
     first unless it is the same "de" said of something. Not "de vos magasins", "de 60 watts", "de
     Noël", "de l'autre" (the dialog checks the request's words, dates and names)."""
-    plain = without_closing_words(text)
-    inside: list[StoreEnding] = []
+    plain = _without_closing_words(text)
+    inside: list[StorePlace] = []
     for found in _STORE_INSIDE.finditer(plain):
         after, rest = _split_sentence(plain[found.end() :])
         after = after.strip(" ,")
         if after or rest:  # else the end of the text: the end's place
             prefix = plain[: found.start("of")].rstrip()
-            inside.append(StoreEnding(prefix, found["of"].strip().lower(), found["tail"], after, rest))
-    places: list[StoreEnding] = []
+            inside.append(StorePlace(prefix, found["of"].strip().lower(), found["tail"], after, rest))
+    places: list[StorePlace] = []
     end = _STORE_ENDING.match(plain)
     if end is not None and not any(place.prefix == end["prefix"] for place in inside):
-        places.append(StoreEnding(end["prefix"], end["of"].strip().lower(), end["tail"]))
+        places.append(StorePlace(end["prefix"], end["of"].strip().lower(), end["tail"]))
     return [place for place in [*places, *inside] if _may_be_a_store(place.tail)]
 
 
 def _may_be_a_store(tail: str) -> bool:
     words = normalize(tail).split()  # number words as digits: "de deux watts" → "2 watts"
-    if not words or words[0] in NOT_A_NAME or words[0].isdigit():
-        return False
-    return not (WHEN_WORDS.intersection(words) or OTHER_ONE.intersection(words))
+    return not _says_no_name(words) and not words[0].isdigit()
+
+
+def _says_no_name(words: list[str]) -> bool:
+    """Words no name starts with ("vos", "un"), words of when, "l'autre": what cannot be a store's or a
+    product's name (and no words at all)."""
+    if not words or words[0] in _NOT_A_NAME:
+        return True
+    return bool(_WHEN_WORDS.intersection(words) or _OTHER_ONE.intersection(words))
 
 
 def product_places(text: str) -> list[ProductPlace]:
@@ -204,7 +210,7 @@ def product_places(text: str) -> list[ProductPlace]:
     "Afrique Murelle Léton-Rillon", ""). Not after a pronoun ("vous l'avez", "vous me la gardez"), a
     preposition of place or "de" ("de la vitrine"); names with a number, a word of when, a pronoun, a
     possessive or "magasin" are left out; the dialog checks the rest."""
-    plain = without_closing_words(text)
+    plain = _without_closing_words(text)
     words = list(re.finditer(r"\S+", plain))
     places: list[ProductPlace] = []
     for index, word in enumerate(words):
@@ -242,8 +248,6 @@ def _name_ends(sentence: str) -> list[int]:
 
 def _may_be_a_product(name: str) -> bool:
     words = normalize(name).split()
-    if not words or len(words) > _MAX_PRODUCT_WORDS or _STORE_WORDS.intersection(words):
+    if _says_no_name(words) or len(words) > _MAX_PRODUCT_WORDS or _STORE_WORDS.intersection(words):
         return False
-    if words[0] in NOT_A_NAME or words[0] in _OF or any(word.isdigit() for word in words):
-        return False
-    return not (WHEN_WORDS.intersection(words) or OTHER_ONE.intersection(words))
+    return words[0] not in _OF and not any(word.isdigit() for word in words)

@@ -23,8 +23,8 @@ from callbot.dialog.transcript import Transcript
 
 @dataclass(frozen=True, slots=True)
 class RequestEndings:
-    """A request that may hold a name it was heard without: a store at its end
-    (`Conversation.store_at_the_end`), a product in its middle (`Conversation.product_in_the_request`).
+    """A request that may hold a name it was heard without: a store at its end or after "magasin de"
+    (`Conversation.store_in_the_request`), a product in its middle (`Conversation.product_in_the_request`).
     The session scores each ending against the turn's audio, the prefix forced before it."""
 
     #: Where the names come from: "stores" or "products".

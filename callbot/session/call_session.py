@@ -58,7 +58,8 @@ APOLOGY = CallPrompts().technical_fault
 RECORDING_NOTICE = CallPrompts().recording_notice
 DIGIT_TIMEOUT_MS = 3000
 #: A first reading this short that changes the subject while a closed set is asked ("L'appel." for
-#: "Marseille") gives way to a sure closed-set answer (`_answer_more_likely`).
+#: "Marseille") is read as not understood: a sure closed-set answer is taken, a leading one asked back
+#: (`_answer_more_likely`).
 _SHORT_ANSWER_WORDS = 2
 #: The event that logs a scored ending, by where its names come from.
 _ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_request"}
@@ -137,9 +138,9 @@ class Dialog(Protocol):
         """Whether `text`, while a value is asked, is understood only as another request."""
         ...
 
-    def store_at_the_end(self, text: str) -> RequestEndings | None:
-        """For a request that takes a store, names none and ends on "de" and a few words: the words
-        before, how it ended, and the store endings to score after them."""
+    def store_in_the_request(self, text: str) -> RequestEndings | None:
+        """For a request that takes a store and names none, with a few unknown words after its last
+        "de" or after "magasin de": the words before, the store as heard, and the stores to score there."""
         ...
 
     def product_in_the_request(self, text: str) -> RequestEndings | None:
@@ -519,9 +520,9 @@ class CallSession:
     def _with_names_heard(self, reading: str) -> str:
         """`reading`, or the same request with the product or the store it was heard without, when the
         turn's audio clearly says it there: a product in its middle ("… une afficura de l'effort …" for
-        "une applique murale Laiton", `Conversation.product_in_the_request`), a store at its end ("… au
-        magasin de lui ?" for "de Lille", `Conversation.store_at_the_end`)."""
-        for find in (self.conversation.product_in_the_request, self.conversation.store_at_the_end):
+        "une applique murale Laiton", `Conversation.product_in_the_request`), a store at its end or after
+        "magasin de" ("… au magasin de lui ?" for "de Lille", `Conversation.store_in_the_request`)."""
+        for find in (self.conversation.product_in_the_request, self.conversation.store_in_the_request):
             try:
                 found = find(reading)
             except Exception as exc:  # a second chance: its failure must not cost the call
