@@ -151,6 +151,11 @@ MONDAY_CASES = [
     C("plutôt jédis", "11-26 09:00", "day", "09:00..18:00"),
     C("ça me dit à 10 heures", "11-28 10:00", "minute"),
     C("oui je dis à 16h", "11-26 16:00", "minute"),
+    # Long weekdays written a letter off ("Mertredi à 15h30." for "Mercredi à quinze heures trente").
+    C("Mertredi à 15h30.", "11-25 15:30", "minute"),
+    C("Merredi à 15h30.", "11-25 15:30", "minute"),
+    C("vandredi à 10 heures", "11-27 10:00", "minute"),
+    C("Merci d'y à 15h30.", "11-23 15:30", "minute"),  # "merci" stays a French word: today
     # "demain" and "mercredi" before a clock time, as Whisper writes them with a time primed.
     C("Je demande à 14 heures.", "11-24 14:00", "minute"),
     C("Je demande à 14h30.", "11-24 14:30", "minute"),

@@ -13,6 +13,7 @@ from datetime import date, time
 
 from callbot.calendar_fr import MONTHS as MONTH_LABELS
 from callbot.calendar_fr import WEEKDAYS
+from callbot.dialog.nlu.french_words import is_french_word
 
 MONTHS = tuple(unicodedata.normalize("NFKD", m).encode("ascii", "ignore").decode() for m in MONTH_LABELS)
 # Spellings a recogniser produces for month names.
@@ -23,6 +24,32 @@ MONTH_VARIANTS = {
     "juilet": "juillet",
     "decembr": "decembre",
 }
+
+# The long weekday names Whisper writes a letter off on an 8 kHz line ("Mertredi à 15h30.", "Merredi",
+# "Merdredi" for "mercredi"), which would otherwise leave a bare time, read as today.
+_LONG_WEEKDAYS = tuple(day for day in WEEKDAYS if len(day) >= 8)
+
+
+def weekday_spelling(word: str) -> str:
+    """`word`, or the long weekday it is one letter away from (one letter changed, added or dropped)
+    when it is no French word itself: "mertredi", "merredi" → "mercredi"; "vendredis" stays a plural
+    the normaliser keeps, "merci" stays "merci"."""
+    if len(word) < 7 or word in WEEKDAYS or not word.isalpha() or is_french_word(word):
+        return word
+    return next((day for day in _LONG_WEEKDAYS if _one_edit_apart(word, day)), word)
+
+
+def _one_edit_apart(left: str, right: str) -> bool:
+    if abs(len(left) - len(right)) > 1 or left == right:
+        return False
+    start = 0
+    while start < min(len(left), len(right)) and left[start] == right[start]:
+        start += 1
+    end = 0
+    while end < min(len(left), len(right)) - start and left[-1 - end] == right[-1 - end]:
+        end += 1
+    return max(len(left), len(right)) - start - end <= 1
+
 
 # What Whisper writes for a weekday said alone on an 8 kHz line: "jeudi" → "je dis" ("Je dis à 14h30",
 # "rappelez-moi je dis"), "jédis"; "samedi" → "ça me dit". Taken for the day only where a day fits: at

@@ -37,6 +37,7 @@ from callbot.dialog.nlu.when_lexicon import (
     WITHIN_THE_HOUR_RE,
     PartOfDay,
     short_date,
+    weekday_spelling,
 )
 
 # A date said without a year that passed less than this many days ago is the past, not next year's.
@@ -126,7 +127,9 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
     """Read the date and time expressions of ``text``; days are placed on the calendar from ``today``.
     Not `tomorrow_sound_alikes`: what only sounds like "demain" or "après-demain" ("je demande à 15 h",
     "après de nous") stays as said."""
-    words = [MONTH_VARIANTS.get(word, word) for word in canonical_words(normalize(text).split())]
+    words = [
+        weekday_spelling(MONTH_VARIANTS.get(word, word)) for word in canonical_words(normalize(text).split())
+    ]
     said = " ".join(words)
     for sound_alike, weekday in DAY_SOUND_ALIKES:
         if tomorrow_sound_alikes or not weekday.endswith("demain"):  # "demain", "apres demain"
