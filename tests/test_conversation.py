@@ -922,6 +922,24 @@ def test_the_bot_waits_longer_while_a_number_is_read_out(flow: Flow) -> None:
     assert isinstance(listen, Listen) and listen.end_silence_ms is None
 
 
+def test_words_that_stop_inside_an_order_number_are_seen_as_unfinished(flow: Flow) -> None:
+    conversation = call(flow)
+    assert conversation.stops_inside_a_number("je voudrais des nouvelles de la commande 4, 7, 1, 9, 4.")
+    assert conversation.stops_inside_a_number("Ma commande porte le numéro 4.")
+    assert not conversation.stops_inside_a_number("je voudrais des nouvelles de la commande 4 7 1 9 4 2")
+    assert not conversation.stops_inside_a_number("rappelez-moi demain à 14")
+
+
+def test_a_phone_number_is_unfinished_until_its_ten_digits_while_one_is_asked(flow: Flow) -> None:
+    conversation = call(flow, caller=None)
+    assert not conversation.stops_inside_a_number("c'est le 06 12 34 56")  # no phone is asked yet
+    conversation.hear("rappelez-moi demain à quinze heures")
+    result = conversation.hear("oui")
+    assert said(result) == "À quel numéro pouvons-nous vous rappeler ?"
+    assert conversation.stops_inside_a_number("c'est le 06 12 34 56")
+    assert not conversation.stops_inside_a_number("c'est le 06 12 34 56 78")
+
+
 # ------------------------------------------------------------------------- unavailable queues
 
 CLOSED = QueueUnavailable("Nos conseillers sont absents pour le moment ; ils seront là demain à 9 h.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.dialog.nlu import PhoneNumber, extract_order_number, extract_phone_number
+from callbot.dialog.nlu import PhoneNumber, extract_order_number, extract_phone_number, number_cut_short
 
 
 @pytest.mark.parametrize(
@@ -124,3 +124,36 @@ def test_international_numbers_are_refused_unless_allowed() -> None:
 def test_unknown_region_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="two-letter"):
         extract_phone_number("06 12 34 56 78", region="France")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "je voudrais des nouvelles de la commande 4, 7, 1, 9, 4.",  # the last digit after a pause
+        "Ma commande porte le numéro 4.",  # one group after an order word
+        "ma commande quatre cinq huit euh",  # a hesitation does not end the number
+        "c'est le quatre cinq huit, un deux",  # two groups, no cue
+        "CMD 458",
+    ],
+)
+def test_words_that_stop_inside_a_number(said: str) -> None:
+    assert number_cut_short(said, min_digits=6)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "ma commande numéro quatre cinq huit un deux neuf",  # complete
+        "rappelez-moi demain à 14",  # a time
+        "j'en voudrais 2",  # a count
+        "ma commande 4 5 8, où en est-elle ?",  # the number is not at the end
+        "",
+    ],
+)
+def test_words_that_do_not_stop_inside_a_number(said: str) -> None:
+    assert not number_cut_short(said, min_digits=6)
+
+
+def test_a_phone_number_is_cut_short_below_ten_digits() -> None:
+    assert number_cut_short("c'est le zéro six douze trente-quatre cinquante-six", min_digits=10)
+    assert not number_cut_short("c'est le zéro six douze trente-quatre cinquante-six", min_digits=6)

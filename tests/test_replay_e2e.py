@@ -462,6 +462,27 @@ def test_a_keyword_cut_across_two_words_is_heard(stack: SpeechStack, tmp_path: P
     assert result.turns[0].intent == "suivi_commande"
 
 
+def test_an_order_number_read_out_with_a_pause_before_its_last_digit_is_heard_whole(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "… la commande quatre, sept, un, neuf, quatre, deux": in this voice the pause before "deux" is
+    longer than the end of a turn. The words so far stop inside the number, so the bot waits; "deux"
+    goes on with the same turn, and the whole number is read together."""
+    recording = spoken_call(
+        tmp_path,
+        "Alors voilà, je voudrais des nouvelles de la commande quatre, sept, un, neuf, quatre, deux",
+        voice=(92, 98, 1.8),
+        noise_dbfs=-60.0,
+    )
+    result = replay_call(stack, recording, now=NOW)
+    assert [e["event"] for e in result.events if e["event"] in ("turn_held", "speech_continued")] == [
+        "turn_held",
+        "speech_continued",
+    ]
+    assert result.turns[0].slots == {"numero_commande": "471942"}
+    assert "471942" in (result.turns[0].bot or "")
+
+
 def test_a_near_tie_of_two_requests_lets_the_next_reading_decide(stack: SpeechStack, tmp_path: Path) -> None:
     """ "Je voudrais savoir si un produit est en stock" comes out of Whisper as "… est en stop.", which
     scores a complaint 0.536 and a stock question 0.534: a near-tie is not taken as understood, and the

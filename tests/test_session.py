@@ -22,6 +22,7 @@ from callbot.audio import FRAME_MS, AudioFrame, frames_from_pcm, silence
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.conversation import SLOT_PRIMERS
 from callbot.session import AudioClock, CallSession, EventLog, RecordingChannel
+from callbot.session.call_session import NUMBER_HOLD_MS
 from callbot.tts import PicoSynthesizer, PromptCache
 from callbot.vad import Endpointer, EndpointerConfig, WebRtcDetector
 
@@ -866,3 +867,119 @@ def test_a_call_back_the_store_refuses_is_explained_in_french_instead_of_confirm
     assert session.outcome is not None and session.outcome.reason == "callback refused: phone_not_allowed"
     assert store.list() == []
     store.close()
+
+
+# ------------------------------------------------------------------------- numbers read out in groups
+class ResumingRecognizer(ScriptedRecognizer):
+    """A recogniser that can take its last turn up again (as Whisper's does): one turn's audio grows."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__(lines)
+        self.resumed = 0
+
+    def resume_turn(self) -> bool:
+        self.resumed += 1
+        return True
+
+
+def saying_with_a_pause(voice: PicoSynthesizer, first: str, then: str) -> bytes:
+    """`first`, a pause of about a second (longer than the end of a turn), then `then` (the rest of a
+    number). Pico's own silences around its words make most of the pause."""
+    return voice.synthesize(first, RATE) + silence(RATE, 300) + say(voice, then)
+
+
+def until_held(caller: Caller, limit_ms: int = 3000) -> None:
+    """Let the line go quiet until the session holds the caller's turn."""
+    end = caller.t + limit_ms
+    while not caller.session.log.of_type("turn_held") and caller.t < end:
+        caller.wait(FRAME_MS)
+
+
+def test_a_turn_that_stops_inside_an_order_number_waits_for_the_rest(flow, prompts, caller_voice) -> None:
+    """ "… la commande quatre, sept, un, neuf, quatre" then, after a pause longer than the end of a turn,
+    "deux": the bot does not answer the five digits; the same turn goes on and is read whole."""
+    recognizer = ResumingRecognizer(
+        [
+            "je voudrais des nouvelles de la commande 4 7 1 9 4",
+            "je voudrais des nouvelles de la commande 4 7 1 9 4 2",
+        ]
+    )
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    started = caller.t
+    caller.play(
+        saying_with_a_pause(
+            caller_voice, "Des nouvelles de la commande quatre, sept, un, neuf, quatre", "deux"
+        )
+    )
+    caller.wait_until_listening()
+
+    [turn] = session.turns
+    assert turn.slots == {"numero_commande": "471942"}
+    assert "471942" in (turn.bot or "")
+    assert recognizer.resumed == 1 and len(recognizer.turn_audio) == 1  # one turn, its audio kept
+    assert turn.start_ms - started < 600  # the turn starts with the first words, not with "deux"
+    [held] = session.log.of_type("turn_held")
+    [went_on] = session.log.of_type("speech_continued")
+    assert went_on["t_ms"] < held["until_ms"]
+
+
+def test_a_held_turn_is_answered_when_nothing_follows(flow, prompts, caller_voice) -> None:
+    """Nothing more after "ma commande numéro quatre": the bot answers after the longer wait."""
+    recognizer = ResumingRecognizer(["ma commande numéro 4"])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(caller_voice.synthesize("Ma commande numéro quatre", RATE))
+    until_held(caller)
+    [held] = session.log.of_type("turn_held")
+    assert not session.waiting_for_input and not session.turns  # the bot holds its answer
+    caller.wait_until_listening()
+
+    [turn] = session.turns
+    assert turn.intent == "suivi_commande" and recognizer.resumed == 0
+    assert turn.response_ms is not None and turn.response_ms >= 600 + NUMBER_HOLD_MS
+    [answer] = [p for p in session.log.of_type("prompt") if p["t_ms"] >= held["until_ms"]][:1]
+    assert "numéro" in answer["text"]
+
+
+def test_a_recogniser_that_cannot_go_on_has_both_texts_joined(flow, prompts, caller_voice) -> None:
+    recognizer = ScriptedRecognizer(["je voudrais des nouvelles de la commande 4 7 1", "9 4 2"])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(saying_with_a_pause(caller_voice, "La commande quatre, sept, un", "neuf, quatre, deux"))
+    caller.wait_until_listening()
+
+    [turn] = session.turns
+    assert turn.transcript == "je voudrais des nouvelles de la commande 4 7 1 9 4 2"
+    assert turn.slots == {"numero_commande": "471942"}
+
+
+def test_a_number_said_whole_is_answered_without_waiting(flow, prompts, caller_voice) -> None:
+    recognizer = ResumingRecognizer(["je voudrais des nouvelles de la commande 4 7 1 9 4 2"])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(say(caller_voice, "La commande quatre, sept, un, neuf, quatre, deux"))
+    caller.wait_until_listening()
+
+    assert not session.log.of_type("turn_held")
+    assert session.turns[0].response_ms is not None and session.turns[0].response_ms < 600 + NUMBER_HOLD_MS
+
+
+def test_a_key_pressed_while_a_turn_is_held_answers_the_words_first(flow, prompts, caller_voice) -> None:
+    recognizer = ResumingRecognizer(["ma commande numéro 4"])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(caller_voice.synthesize("Ma commande numéro quatre", RATE))
+    until_held(caller)
+    assert session.log.of_type("turn_held") and not session.turns
+    for key in "471942#":
+        session.dtmf(key)
+    caller.wait_until_listening()
+
+    assert [(t.transcript, t.dtmf) for t in session.turns] == [("ma commande numéro 4", None), ("", "471942")]
+    assert session.turns[1].slots == {"numero_commande": "471942"}

@@ -59,6 +59,12 @@ class Recognizer(ABC):
     def finish(self) -> Hypothesis:
         """End of the caller's turn: the final hypothesis (empty text when nothing was understood)."""
 
+    def resume_turn(self) -> bool:
+        """The caller spoke again just after the end of the last turn, which stopped halfway through a
+        number: take the new audio as more of that turn, so that the next `finish` reads both together.
+        False when the engine cannot (its last turn is final): the session then joins the two texts."""
+        return False
+
     def score(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         """How well each phrase matches the last finished turn's audio (mean log-probability per token,
         higher is better), for a dialog that expects one of a closed set of answers; with a `prefix`,

@@ -234,6 +234,13 @@ class WhisperRecognizer(Recognizer):
         self.last_transcript = transcript
         return _hypothesis(transcript, span)
 
+    def resume_turn(self) -> bool:
+        if not self._last_turn:
+            return False
+        self._drop_speculation()
+        self._buffer = bytearray(self._last_turn)  # the prompt of the turn's start stays
+        return True
+
     def score(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         if not self._last_turn or not phrases:
             return None

@@ -139,6 +139,10 @@ class CallbackCallDialog(TurnDialog):
         """Nor a product."""
         return None
 
+    def stops_inside_a_number(self, text: str) -> bool:
+        """No number is collected on a call-back."""
+        return False
+
     def understands(self, text: str, strict: bool = True) -> bool:
         """Whether `text` answers the current question (a yes/no, a time when one is asked) or says
         something this dialog acts on whatever the question (a person asked for, a voicemail); the same

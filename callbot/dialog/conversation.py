@@ -58,6 +58,7 @@ from callbot.dialog.nlu import (
     IntentMatcher,
     is_greeting,
     normalize,
+    number_cut_short,
     parse_when,
     parse_yes_no,
     wants_human,
@@ -357,6 +358,18 @@ class Conversation(TurnDialog):
             phrases = place.said(product.name)  # "un applique …", "une applique …": one product, one reading
             endings.update({said: place.reading(phrases[0]) for said in phrases if said != heard})
         return RequestEndings("products", place.prefix, heard, endings)
+
+    def stops_inside_a_number(self, text: str) -> bool:
+        """Whether `text` ends halfway through an order number ("… la commande 4, 7, 1, 9, 4", the last
+        digit still to come) or, while one is asked, a phone number: callers pause between digit groups
+        longer than between words, and the session then waits a little longer for the rest."""
+        collect = self._value_asked()
+        if collect is not None and self.flow.slots[collect].type == "phone":
+            return number_cut_short(text, _PHONE_DIGITS)
+        order_slots = [slot for slot in self.flow.slots.values() if slot.type == "order_number"]
+        if not order_slots:
+            return False
+        return number_cut_short(text, min(slot.min_digits or 6 for slot in order_slots))
 
     def _question_asked(self) -> bool:
         """A value or a yes/no is asked: the caller's turn answers it, no request names are looked for."""
@@ -1479,6 +1492,8 @@ def _callback_time_slots(flow: Flow) -> frozenset[str]:
 
 #: The word an answer to "Pour quel magasin ?" is framed with.
 _STORE_WORD = re.compile(r"\b(?:magasins?|boutiques?)\b", re.IGNORECASE)
+#: Digits of a French phone number said without its country code ("06 12 34 56 78").
+_PHONE_DIGITS = 10
 
 
 def _said_a_number(text: str) -> bool:

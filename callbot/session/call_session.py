@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from callbot.asr.base import Recognizer
+from callbot.asr.base import Hypothesis, Recognizer
 from callbot.audio.frame import FRAME_MS, AudioFrame, silence
 from callbot.audio.resample import FrameResampler
 from callbot.callbacks.models import CallbackRefused
@@ -61,6 +61,11 @@ DIGIT_TIMEOUT_MS = 3000
 #: "Marseille") is read as not understood: a sure closed-set answer is taken, a leading one asked back
 #: (`_answer_more_likely`).
 _SHORT_ANSWER_WORDS = 2
+#: A turn whose words stop halfway through a number ("… la commande 4, 7, 1, 9, 4." with "deux" still to
+#: come) waits this much more silence before the bot answers: speech within it goes on with the same turn.
+NUMBER_HOLD_MS = 900
+#: A turn is held this many times at most (a number read out in several groups).
+_MAX_HOLDS = 3
 #: The event that logs a scored ending, by where its names come from.
 _ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_request"}
 
@@ -138,6 +143,10 @@ class Dialog(Protocol):
         """Whether `text`, while a value is asked, is understood only as another request."""
         ...
 
+    def stops_inside_a_number(self, text: str) -> bool:
+        """Whether `text` ends halfway through a number the dialog collects (the rest may follow a pause)."""
+        ...
+
     def store_in_the_request(self, text: str) -> RequestEndings | None:
         """For a request that takes a store and names none, with a few unknown words after its last
         "de" or after "magasin de": the words before, the store as heard, and the stores to score there."""
@@ -183,6 +192,17 @@ class AudioClock:
 
     def now(self) -> datetime:
         return self.origin + timedelta(milliseconds=self.ms)
+
+
+@dataclass
+class _HeldTurn:
+    """A finished turn that stopped inside a number: the bot answers it at `until_ms` unless the caller
+    goes on first."""
+
+    hypothesis: Hypothesis
+    speech_start_ms: int
+    speech_end_ms: int
+    until_ms: int
 
 
 @dataclass
@@ -252,6 +272,10 @@ class CallSession:
         self._digits = ""
         self._digit_deadline: int | None = None
         self._first_audio_pending: TurnRecord | None = None
+        self._held: _HeldTurn | None = None  # a turn that stopped inside a number, not answered yet
+        self._holds = 0  # times the current turn was held
+        self._joined_text = ""  # a held turn's text, when the recogniser could not take the turn up again
+        self._continued_from: int | None = None  # the held turn's speech start, while it goes on
 
     # ------------------------------------------------------------------ the channel's side
     def start(self) -> None:
@@ -285,6 +309,8 @@ class CallSession:
         if self.ended or digit not in "0123456789*#":
             return
         self.log.emit(self.now_ms, "dtmf", digit=digit)
+        if self._held is not None:
+            self._guarded(self._answer_held_turn)  # the caller went on by keys: the words come first
         if self._outbound and self._barge_in_allowed:
             self._stop_audio("dtmf")
         self._digits += digit
@@ -335,6 +361,7 @@ class CallSession:
             and self._listen is not None
             and not self._outbound
             and not self._in_turn
+            and self._held is None
             and self.now_ms >= self._audio_ready_ms
         )
 
@@ -428,6 +455,9 @@ class CallSession:
     def _on_speech_started(self, event: SpeechStarted) -> None:
         if self.ended or self._in_turn:
             return
+        if self._held is not None:
+            self._go_on_with_held_turn(event)
+            return
         if self._outbound:
             # The bot has audio queued: the caller talks over it, or in a pause between its sentences.
             if not self._barge_in_allowed:
@@ -440,8 +470,27 @@ class CallSession:
         self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
         self._no_input_deadline = None
         self._speculation = None
+        self._holds = 0
+        self._joined_text = ""
+        self._continued_from = None
         self.recognizer.start_turn(self._hints(), self._primer())
         self.log.emit(event.at_ms, "speech_start", barge_in=event.barge_in)
+        for frame in event.preroll:
+            self._accept(frame)
+
+    def _go_on_with_held_turn(self, event: SpeechStarted) -> None:
+        """The caller speaks again within a held turn's wait: the same turn goes on. The recogniser
+        reads its audio again with what follows; one that cannot has its text put before the new one."""
+        held, self._held = self._held, None
+        assert held is not None
+        self._in_turn = True
+        self._speculation = None
+        if not self.recognizer.resume_turn():
+            self._joined_text = held.hypothesis.text.strip()
+            self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
+            self.recognizer.start_turn(self._hints(), self._primer())
+        self._continued_from = held.speech_start_ms
+        self.log.emit(event.at_ms, "speech_continued", held_ms=event.at_ms - held.speech_end_ms)
         for frame in event.preroll:
             self._accept(frame)
 
@@ -455,10 +504,16 @@ class CallSession:
         hypothesis = self.recognizer.finish()
         asr_ms = int((self._wall() - started) * 1000)  # the latency split QA reports (docs/qa.md)
         self._in_turn = False
+        speech_start_ms = event.speech_start_ms if self._continued_from is None else self._continued_from
+        self._continued_from = None
+        if self._joined_text:
+            joined = f"{self._joined_text} {hypothesis.text.strip()}".strip()
+            hypothesis = replace(hypothesis, text=joined, alternatives=())
+            self._joined_text = ""
         self.log.emit(
             event.at_ms,
             "speech_end",
-            speech_start_ms=event.speech_start_ms,
+            speech_start_ms=speech_start_ms,
             speech_end_ms=event.speech_end_ms,
             forced=event.forced,
         )
@@ -484,12 +539,34 @@ class CallSession:
             self.log.emit(event.at_ms, "asr_empty")
             self._arm_no_input()
             return
-        text, unsure = self._reading(text, hypothesis.alternatives)
-        record = TurnRecord(event.speech_start_ms, event.speech_end_ms, text)
+        if self._holds < _MAX_HOLDS and not event.forced and self.conversation.stops_inside_a_number(text):
+            self._holds += 1
+            until_ms = event.at_ms + NUMBER_HOLD_MS
+            self._held = _HeldTurn(hypothesis, speech_start_ms, event.speech_end_ms, until_ms)
+            self.log.emit(event.at_ms, "turn_held", until_ms=until_ms)
+            return
+        result = self._understand_turn(hypothesis, speech_start_ms, event.speech_end_ms)
+        self._carry_out(result, decode_started_wall, earliest_ms=event.at_ms, base_ms=decode_started_audio)
+
+    def _understand_turn(
+        self, hypothesis: Hypothesis, speech_start_ms: int, speech_end_ms: int
+    ) -> TurnResult:
+        """The dialog's answer to a finished turn, recorded for QA."""
+        text, unsure = self._reading(hypothesis.text.strip(), hypothesis.alternatives)
+        record = TurnRecord(speech_start_ms, speech_end_ms, text)
         self.turns.append(record)
         result = self.conversation.hear_unsure(text, unsure) if unsure else self.conversation.hear(text)
         self._record_result(record, result)
-        self._carry_out(result, decode_started_wall, earliest_ms=event.at_ms, base_ms=decode_started_audio)
+        return result
+
+    def _answer_held_turn(self) -> None:
+        """The wait of a held turn is over (or a key was pressed): the bot answers what was said."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        started = self._wall()
+        result = self._understand_turn(held.hypothesis, held.speech_start_ms, held.speech_end_ms)
+        self._carry_out(result, started, earliest_ms=self.now_ms, base_ms=self.now_ms)
 
     def _reading(self, text: str, alternatives: tuple[str, ...]) -> tuple[str, str | None]:
         """The recogniser's best reading, unless the dialog does not understand it and does understand a
@@ -642,6 +719,8 @@ class CallSession:
 
     # ------------------------------------------------------------------ timers and DTMF
     def _check_timers(self) -> None:
+        if self._held is not None and not self._in_turn and self.now_ms >= self._held.until_ms:
+            self._answer_held_turn()
         if self._digit_deadline is not None and self.now_ms >= self._digit_deadline:
             self._deliver_digits()
         if (
@@ -827,6 +906,7 @@ class CallSession:
             if self.ended:
                 return
             self._in_turn = False
+            self._held = None
             self._outbound.clear()
             self._after_audio = []
             context = self._safe_context()

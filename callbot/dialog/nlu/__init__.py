@@ -10,7 +10,8 @@ deterministic, no network, no model.
 - ``wants_to_wait`` — told that every agent is busy, the caller stays on the line ("je patiente").
 - ``parse_yes_no`` — yes / no / neither.
 - ``is_greeting`` — a bare "allô, bonjour", not a request.
-- ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups.
+- ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups;
+  ``number_cut_short`` — words that stop halfway through one.
 - ``parse_when`` — a call-back time, resolved against the call's clock (Europe/Paris).
 - ``match_entity``, ``rank_entities``, ``sounds_like`` — which known store / product / city was named.
 """
@@ -20,7 +21,12 @@ from callbot.dialog.nlu.greeting import is_greeting
 from callbot.dialog.nlu.human import wants_human
 from callbot.dialog.nlu.intents import IntentMatch, IntentMatcher, IntentScore
 from callbot.dialog.nlu.normalize import normalize, strip_accents
-from callbot.dialog.nlu.numbers import PhoneNumber, extract_order_number, extract_phone_number
+from callbot.dialog.nlu.numbers import (
+    PhoneNumber,
+    extract_order_number,
+    extract_phone_number,
+    number_cut_short,
+)
 from callbot.dialog.nlu.waiting import wants_to_wait
 from callbot.dialog.nlu.when import PARIS, When, parse_when
 from callbot.dialog.nlu.yesno import parse_yes_no
@@ -38,6 +44,7 @@ __all__ = [
     "is_greeting",
     "match_entity",
     "normalize",
+    "number_cut_short",
     "parse_when",
     "parse_yes_no",
     "rank_entities",

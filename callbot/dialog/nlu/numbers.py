@@ -139,6 +139,20 @@ def extract_order_number(text: str, min_digits: int = 6, max_digits: int = 10) -
     return best.digits
 
 
+def number_cut_short(text: str, min_digits: int) -> bool:
+    """Whether ``text`` stops inside a number still being said: it ends on digit groups that make fewer
+    than ``min_digits`` digits, after an order or number word ("… ma commande numéro 4") or in two groups
+    or more ("… la commande 4, 7, 1, 9, 4", the last digit still to come after a pause). A time ("demain
+    à 14") or a count ("j'en voudrais 2") alone is not one."""
+    said = normalize(text).split()
+    while said and said[-1] in _SEPARATORS:
+        said.pop()
+    if not said or not (said[-1].isdigit() or _PREFIXED_DIGITS.match(said[-1])):
+        return False
+    last = _digit_runs(text)[-1]
+    return len(last.digits) < min_digits and (last.order_cue != 0 or len(last.groups) > 1)
+
+
 @dataclass(frozen=True, slots=True)
 class PhoneNumber:
     """A validated phone number: ``e164`` to dial ("+33612345678"), ``national`` to read back
