@@ -922,6 +922,67 @@ def test_the_bot_waits_longer_while_a_number_is_read_out(flow: Flow) -> None:
     assert isinstance(listen, Listen) and listen.end_silence_ms is None
 
 
+def test_a_call_back_request_heard_without_its_time_offers_the_days_and_hours_to_score(flow: Flow) -> None:
+    conversation = call(flow)  # Monday 23 November, 10:30
+    found = conversation.time_in_the_request(
+        "Alors voilà, c'est qu'on pourrait me rappeler très bien chez eux."
+    )
+    assert found is not None
+    assert (found.prefix, found.heard, found.day_said) == (
+        "Alors voilà, c'est qu'on pourrait me rappeler",
+        "très bien chez eux",
+        None,
+    )
+    assert found.days["demain"] == found.days["mardi"] == "le 24 novembre"
+    assert found.days["après-demain"] == found.days["mercredi"] == "le 25 novembre"
+    assert "aujourd'hui" not in found.days and "lundi" in found.days  # next Monday, not today
+    assert found.hours["le 25 novembre"]["vers 16 heures"] == "à 16 h"
+    assert not found.hour_heard
+    # the reading with the time found is understood as said, and read back before booking
+    result = conversation.hear(found.reading("le 25 novembre", "à 16 h"))
+    assert result.slots == {"creneau_rappel": "2026-11-25T16:00:00+01:00"}
+    assert said(result).startswith("Je vous rappelle mercredi 25 novembre à 16 h")
+
+
+def test_a_call_back_day_heard_without_its_hour_offers_that_day_s_hours(flow: Flow) -> None:
+    conversation = call(flow)
+    found = conversation.time_in_the_request("Rappez-moi après demain et en geur.")
+    assert found is not None
+    assert (found.prefix, found.heard, found.day_said, found.days) == (
+        "Rappez-moi après demain",
+        "et en geur",
+        "le 25 novembre",
+        {},
+    )
+    assert found.reading("", "à 11 h") == "Rappez-moi après demain à 11 h."
+
+
+def test_an_hour_heard_without_its_day_is_kept_with_the_day_found(flow: Flow) -> None:
+    found = call(flow).time_in_the_request("Il faudrait me rappeler je divers 10 heures.")
+    assert found is not None and found.hour_heard
+    assert found.reading("le 26 novembre") == "Il faudrait me rappeler le 26 novembre je divers 10 heures."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rappelez-moi demain à 15 heures",  # a whole time
+        "Pouvez-vous me rappeler plus tard ?",  # said when, no day to find
+        "Rappelez-moi demain pour les horaires",  # another request after the verb
+        "Je voudrais le rapport de ma commande",  # no call-back
+        "Pouvez-vous me rappeler, s'il vous plaît ?",  # nothing after the verb
+    ],
+)
+def test_no_call_back_time_is_looked_for(flow: Flow, text: str) -> None:
+    assert call(flow).time_in_the_request(text) is None
+
+
+def test_no_call_back_time_is_looked_for_while_a_question_is_asked(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais être rappelé")
+    assert conversation.time_in_the_request("Rappelez-moi très bien chez eux.") is None
+
+
 def test_words_that_stop_inside_an_order_number_are_seen_as_unfinished(flow: Flow) -> None:
     conversation = call(flow)
     assert conversation.stops_inside_a_number("je voudrais des nouvelles de la commande 4, 7, 1, 9, 4.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.dialog.heard_names import product_places, store_places
+from callbot.dialog.heard_names import product_places, store_places, time_place
 
 
 def test_a_store_ending_is_the_words_after_the_last_de() -> None:
@@ -219,3 +219,32 @@ def test_the_name_ends_where_something_is_said_of_it(text: str, name: str, after
 )
 def test_no_product_is_placed_where_the_words_cannot_be_a_name(text: str) -> None:
     assert product_places(text) == []
+
+
+def test_a_call_back_time_may_stand_after_the_verb() -> None:
+    place = time_place("Alors voilà, c'est qu'on pourrait me rappeler très bien chez eux.")
+    assert place is not None
+    assert (place.prefix, place.heard) == (
+        "Alors voilà, c'est qu'on pourrait me rappeler",
+        "très bien chez eux",
+    )
+    moi = time_place("Rappelez-moi je divers 10 heures. C'est pour ma commande.")
+    assert moi is not None
+    assert (moi.prefix, moi.heard, moi.rest) == (
+        "Rappelez-moi",
+        "je divers 10 heures",
+        ". C'est pour ma commande",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pouvez-vous me rappeler, s'il vous plaît ?",  # nothing after the verb but politeness
+        "Je voudrais être rappelé. C'est pour ma commande.",  # the verb ends its sentence
+        "Je voudrais être rappelé de ma mercredi, à seize heures, ce serait bien.",  # more than a time
+        "Je voudrais l'adresse du magasin de Lyon",  # no call-back verb
+    ],
+)
+def test_no_call_back_time_place(text: str) -> None:
+    assert time_place(text) is None

@@ -483,6 +483,39 @@ def test_an_order_number_read_out_with_a_pause_before_its_last_digit_is_heard_wh
     assert "471942" in (result.turns[0].bot or "")
 
 
+#: Voices whose "… me rappeler mercredi à seize heures ?" Whisper writes with the time as other words:
+#: "… me rappeler tout bien à ses œufs." (the day and the hour lost), "… mercredi à ses œufres." (the hour).
+CALL_BACK_TIME_VOICES = ((92, 105, 0.0, -47.0), (89, 107, 1.0, -46.0))
+
+
+def test_a_call_back_time_heard_as_other_words_after_the_verb_is_scored_there(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """The days are scored after "me rappeler", and the hours after the day found or heard: Wednesday is
+    read back with its hour when one is clearly ahead, else "Mercredi 25 novembre, d'accord. À quelle
+    heure ?", instead of "Quand souhaitez-vous être rappelé ?" (or today, for a bare hour). What free
+    decoding writes differs between CPUs: each voice must reach Wednesday, and one at least must have
+    had its time scored."""
+    scored = 0
+    for speed, pitch, gain, noise in CALL_BACK_TIME_VOICES:
+        recording = spoken_call(
+            tmp_path,
+            "Alors voilà, est-ce qu'on pourrait me rappeler mercredi à seize heures ?",
+            voice=(speed, pitch, gain),
+            noise_dbfs=noise,
+        )
+        result = replay_call(stack, recording, now=NOW)
+        assert result.turns[0].intent == "rappel"
+        assert (result.turns[0].bot or "").startswith(
+            (
+                "Je vous rappelle mercredi 25 novembre à 16 h",
+                "Mercredi 25 novembre, d'accord. À quelle heure ?",
+            )
+        )
+        scored += any(e["event"] == "asr_time_in_request" and e["accepted"] for e in result.events)
+    assert scored
+
+
 def test_a_near_tie_of_two_requests_lets_the_next_reading_decide(stack: SpeechStack, tmp_path: Path) -> None:
     """ "Je voudrais savoir si un produit est en stock" comes out of Whisper as "… est en stop.", which
     scores a complaint 0.536 and a stock question 0.534: a near-tie is not taken as understood, and the

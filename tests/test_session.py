@@ -983,3 +983,40 @@ def test_a_key_pressed_while_a_turn_is_held_answers_the_words_first(flow, prompt
 
     assert [(t.transcript, t.dtmf) for t in session.turns] == [("ma commande numéro 4", None), ("", "471942")]
     assert session.turns[1].slots == {"numero_commande": "471942"}
+
+
+# ------------------------------------------------------------------------- a call-back time in the request
+@pytest.mark.parametrize(
+    ("scores", "answer"),
+    [
+        ({"mercredi": -1.9, "vers 16 heures": -1.2}, "Je vous rappelle mercredi 25 novembre à 16 h"),
+        ({"mercredi": -1.9}, "Mercredi 25 novembre, d'accord. À quelle heure ?"),  # no hour leads
+        ({"mercredi": -4.6}, "Quand souhaitez-vous être rappelé ?"),  # no day sure
+    ],
+    ids=["day and hour", "day only", "nothing sure"],
+)
+def test_a_call_back_time_heard_as_other_words_after_the_verb_is_scored(
+    flow, prompts, caller_voice, scores, answer
+):
+    """ "… me rappeler mercredi à seize heures ?" heard "… me rappeler très bien chez eux.": the days are
+    scored after the request's words, then the hours after the day found; the time is read back."""
+    recognizer = ScriptedRecognizer(["Alors voilà, on pourrait me rappeler très bien chez eux."])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "On pourrait me rappeler mercredi à seize heures ?",
+    )
+    assert (caller.session.turns[0].bot or "").startswith(answer)
+    [event] = caller.session.log.of_type("asr_time_in_request")
+    assert event["day"]["reading"] == "le 25 novembre" and event["heard"] == "très bien chez eux"
+
+
+def test_the_hours_after_a_day_heard_are_scored_after_that_day(flow, prompts, caller_voice) -> None:
+    recognizer = ScriptedRecognizer(["Rappelez-moi après demain et en geur."])
+    recognizer.closed_set = {"à 11 heures": -1.0}  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer), caller_voice, "Rappelez-moi après-demain à onze heures"
+    )
+    assert recognizer.scored_after == "Rappelez-moi après demain"  # type: ignore[attr-defined]
+    assert (caller.session.turns[0].bot or "").startswith("Je vous rappelle mercredi 25 novembre à 11 h")

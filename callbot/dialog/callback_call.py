@@ -35,7 +35,7 @@ from callbot.dialog.collectors import CallbackTimeCheck, Problem, WhenCollector,
 from callbot.dialog.flow import CallbackCallPrompts
 from callbot.dialog.nlu import PARIS, is_greeting, parse_when, parse_yes_no, wants_human
 from callbot.dialog.nlu.reached import no_longer_needed, sounds_like_voicemail, wrong_person
-from callbot.dialog.turns import RequestEndings, TurnDialog
+from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
 
 #: `Hangup.reason`s of a call-back call, read by the dispatcher (callbot/callbacks/outbound.py).
 VOICEMAIL = "voicemail"
@@ -137,6 +137,10 @@ class CallbackCallDialog(TurnDialog):
 
     def product_in_the_request(self, text: str) -> RequestEndings | None:
         """Nor a product."""
+        return None
+
+    def time_in_the_request(self, text: str) -> TimeInTheRequest | None:
+        """Nor a call-back time: this call is the call-back."""
         return None
 
     def stops_inside_a_number(self, text: str) -> bool:

@@ -18,10 +18,11 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from callbot.calendar_fr import WEEKDAYS
 from callbot.dialog import french
 from callbot.dialog.nlu import (
     When,
@@ -335,6 +336,35 @@ class WhenCollector:
                 reading = f"le {french.day_and_month(day)} à {french.clock(at)}"
                 answers.update(dict.fromkeys(_said_times(hour, minute), reading))
         return answers
+
+    def days_ahead(self, days: int = 7) -> dict[str, date]:
+        """How a caller names each of the next `days` that has a time the check takes ("demain",
+        "après-demain", "mercredi") → that day: for scoring the words a call-back request was heard
+        with after its verb (`Conversation.time_in_the_request`). Not today: "aujourd'hui" led on "c'est
+        urgent" (bench/store_ending_bench.py --times), and a same-day time is mostly "cet après-midi",
+        "ce soir", "dans une heure", which free decoding reads."""
+        today = _local(self._clock(), self.tz).date()
+        named: dict[str, date] = {}
+        for ahead in range(1, days + 1):
+            day = today + timedelta(days=ahead)
+            if self.hours_on(day):
+                names = {1: ["demain"], 2: ["après-demain"]}.get(ahead, [])
+                named.update(dict.fromkeys([*names, WEEKDAYS[day.weekday()]], day))
+        return named
+
+    def hours_on(self, day: date) -> dict[str, str]:
+        """A time on the hour said after a day ("à 16 heures", "vers 16 heures") → the time as the
+        dialog reads it ("à 16 h"), for each hour of `day` still ahead that the check takes."""
+        now = _local(self._clock(), self.tz)
+        hours: dict[str, str] = {}
+        for hour in _ANSWER_HOURS:
+            at = datetime.combine(day, time(hour), self.tz)
+            if at <= now or (self.check is not None and self.check(at)):
+                continue
+            words = "midi" if hour == 12 else f"{number_to_words(hour, feminine=True)} heures"
+            said = (f"à {hour} heures", f"vers {hour} heures", f"à {words}", f"vers {words}")
+            hours.update(dict.fromkeys(said, f"à {french.clock(at)}"))
+        return hours
 
     def keys(self, keys: str) -> Heard:
         said = keypad_moment(keys)

@@ -52,7 +52,7 @@ from callbot.dialog.collectors import (
     YesNoCollector,
 )
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
-from callbot.dialog.heard_names import product_places, store_places
+from callbot.dialog.heard_names import product_places, store_places, time_place
 from callbot.dialog.nlu import (
     IntentMatch,
     IntentMatcher,
@@ -65,7 +65,8 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import without_mention
-from callbot.dialog.turns import RequestEndings, TurnDialog
+from callbot.dialog.nlu.when_reading import read
+from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +359,64 @@ class Conversation(TurnDialog):
             phrases = place.said(product.name)  # "un applique …", "une applique …": one product, one reading
             endings.update({said: place.reading(phrases[0]) for said in phrases if said != heard})
         return RequestEndings("products", place.prefix, heard, endings)
+
+    def time_in_the_request(self, text: str) -> TimeInTheRequest | None:
+        """When `text` asks for a call-back without a time, but a few words that name nothing else the
+        dialog knows follow its verb: the words up to the verb, the words heard, each bookable day of
+        the coming week as a caller names it and each hour of those days ("… me rappeler très bien chez
+        eux." for "… me rappeler mercredi à seize heures ?", "… me rappeler je divers 10 heures." for
+        "… jeudi vers dix heures"); when a day was heard there without an hour ("… me rappeler mercredi
+        à ses œufs."), the words up to that day and its hours. The session scores them against the
+        turn's audio; the time is read back before anything is booked. None otherwise."""
+        if self._question_asked():
+            return None
+        place = time_place(text)
+        if place is None or self._names_something(_TIME_WORDS.sub(" ", place.heard)):
+            return None
+        said = read(text, self._now.date())
+        if said.offset is not None or said.immediate or said.later_today:
+            return None  # "dans une heure", "tout de suite", "plus tard"
+        hour_heard = bool(said.clocks or said.part)
+        slot = self._callback_time_asked_by(text) if not (said.day and hour_heard) else None
+        if slot is None:
+            return None
+        collector = self._new_collector(slot)  # a fresh one: nothing said on trial is remembered
+        assert isinstance(collector, WhenCollector)
+        if said.day is not None:
+            day_word = _DAY_WORDS.search(place.heard)
+            after = place.heard[day_word.end() :].strip(" ,") if day_word else ""
+            if day_word is None or not after or said.day.span_days:
+                return None
+            reading = f"le {french.day_and_month(said.day.date)}"
+            prefix = f"{place.prefix} {place.heard[: day_word.end()]}"
+            hours = {reading: collector.hours_on(said.day.date)}
+            return TimeInTheRequest(prefix, after, {}, hours, False, place.rest, day_said=reading)
+        days = collector.days_ahead()
+        readings = {day: f"le {french.day_and_month(day)}" for day in set(days.values())}
+        return TimeInTheRequest(
+            place.prefix,
+            place.heard,
+            {name: readings[day] for name, day in days.items()},
+            {readings[day]: collector.hours_on(day) for day in readings},
+            hour_heard,
+            place.rest,
+        )
+
+    def _names_something(self, words: str) -> bool:
+        """Whether `words` hold request words ("les horaires") or a name or number the dialog takes."""
+        return self._matcher.knows(words) or bool(self._named_slots(words))
+
+    def _callback_time_asked_by(self, text: str) -> str | None:
+        """The call-back time slot of the request `text` makes, when it makes one that takes such a time."""
+        with self._trying():
+            if self._understood_as(text, strict=True) != "request":
+                return None
+            match = self._request_match(text)
+        if match is None or match.weak:
+            return None
+        return next(
+            (name for name in self.flow.intents[match.intent].slots if name in self._callback_slots), None
+        )
 
     def stops_inside_a_number(self, text: str) -> bool:
         """Whether `text` ends halfway through an order number ("… la commande 4, 7, 1, 9, 4", the last
@@ -1492,6 +1551,14 @@ def _callback_time_slots(flow: Flow) -> frozenset[str]:
 
 #: The word an answer to "Pour quel magasin ?" is framed with.
 _STORE_WORD = re.compile(r"\b(?:magasins?|boutiques?)\b", re.IGNORECASE)
+#: A day said after a call-back verb, its hour heard as other words ("… me rappeler mercredi à ses œufs.").
+_DAY_WORDS = re.compile(
+    r"\b(?:apr[eè]s-demain|demain|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b", re.IGNORECASE
+)
+#: The words of a time after "rappeler", some of them request words too ("heure" asks for opening hours,
+#: "demain" and "vers" are in the call-back's examples): not what makes the words after the verb another
+#: request.
+_TIME_WORDS = re.compile(_DAY_WORDS.pattern + r"|\b(?:heures?|vers)\b", re.IGNORECASE)
 #: Digits of a French phone number said without its country code ("06 12 34 56 78").
 _PHONE_DIGITS = 10
 

@@ -1,11 +1,13 @@
-"""Where a request may hold a name the recogniser did not write: the shape of the text only.
+"""Where a request may hold a name or a time the recogniser did not write: the shape of the text only.
 
 "Est-ce qu'il vous reste un lampadaire Arco au magasin de Lille ?" came back "… au magasin de lui ?",
-and "… une applique murale Laiton aux magasins de Lille" came back "… une afficura de l'effort …".
-These functions cut such a request where a store or a product would stand: the words before it (forced
+"… une applique murale Laiton aux magasins de Lille" came back "… une afficura de l'effort …", and
+"… me rappeler mercredi à seize heures ?" came back "… me rappeler très bien chez eux.". These functions
+cut such a request where a store, a product or a call-back time would stand: the words before it (forced
 as text when the names are scored against the turn's audio), the words heard in its place, and the words
-after it. Whether the request takes that name and lacks it is the dialog's to say
-(`Conversation.store_in_the_request`, `Conversation.product_in_the_request`).
+after it. Whether the request takes that name or time and lacks it is the dialog's to say
+(`Conversation.store_in_the_request`, `Conversation.product_in_the_request`,
+`Conversation.time_in_the_request`).
 """
 
 from __future__ import annotations
@@ -251,3 +253,40 @@ def _may_be_a_product(name: str) -> bool:
     if _says_no_name(words) or len(words) > _MAX_PRODUCT_WORDS or _STORE_WORDS.intersection(words):
         return False
     return words[0] not in _OF and not any(word.isdigit() for word in words)
+
+
+#: A call-back verb, after which callers say when ("… me rappeler mercredi à seize heures ?", "Rappelez-moi
+#: demain vers dix heures"), as the line lets Whisper write it ("Rappez-moi", "me rapprocher", "me
+#: rater"); its pronoun stays with it. The dialog checks that the request is a call-back.
+_CALL_BACK_VERB = re.compile(
+    r"(?:\b(?:rapp|recontact)\w*|\b(?:me|nous|se)\s+rat(?:er|é|ez)\b)(?:-(?:moi|nous))?", re.IGNORECASE
+)
+#: "Mercredi 25 novembre à seize heures trente" is six words; what runs longer is more than a time.
+_MAX_TIME_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class TimePlace:
+    """ "Alors voilà, c'est qu'on pourrait me rappeler très bien chez eux." → prefix "… me rappeler",
+    heard "très bien chez eux"."""
+
+    prefix: str
+    #: The words after the verb up to the end of its sentence: where the time was said.
+    heard: str
+    #: The text's further sentences.
+    rest: str = ""
+
+
+def time_place(text: str) -> TimePlace | None:
+    """Where a call-back time may stand in `text`: the few words (six at most) after its last call-back
+    verb, up to the end of their sentence; None when no such verb is followed by words. Whether those
+    words hold a time already, or words the dialog knows, is the dialog's to check."""
+    plain = _without_closing_words(text)
+    verbs = list(_CALL_BACK_VERB.finditer(plain))
+    if not verbs:
+        return None
+    heard, rest = _split_sentence(plain[verbs[-1].end() :])
+    heard = heard.strip(" ,")
+    if not heard or len(normalize(heard).split()) > _MAX_TIME_WORDS:
+        return None
+    return TimePlace(plain[: verbs[-1].end()], heard, rest)

@@ -23,11 +23,13 @@ from callbot.dialog.transcript import Transcript
 
 @dataclass(frozen=True, slots=True)
 class RequestEndings:
-    """A request that may hold a name it was heard without: a store at its end or after "magasin de"
-    (`Conversation.store_in_the_request`), a product in its middle (`Conversation.product_in_the_request`).
-    The session scores each ending against the turn's audio, the prefix forced before it."""
+    """A request that may hold a name or a time it was heard without: a store at its end or after
+    "magasin de" (`Conversation.store_in_the_request`), a product in its middle
+    (`Conversation.product_in_the_request`), a call-back time after its verb
+    (`Conversation.time_in_the_request`). The session scores each ending against the turn's audio, the
+    prefix forced before it."""
 
-    #: Where the names come from: "stores" or "products".
+    #: Where the endings come from: "stores", "products" or "times".
     source: str
     #: The request's words before the name ("Je voudrais l'adresse du magasin").
     prefix: str
@@ -35,6 +37,37 @@ class RequestEndings:
     heard: str
     #: Each way of going on with a name ("de Lille") → the request with that name said in full.
     endings: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeInTheRequest:
+    """A call-back request heard without its time ("… me rappeler très bien chez eux." for "… me rappeler
+    mercredi à seize heures ?", `Conversation.time_in_the_request`). The session scores the days after the
+    request's words, then, for a day found (or heard: `day_said`) and no hour heard, the hours after it."""
+
+    #: The request's words up to its verb ("… me rappeler"), or up to the day heard ("… me rappeler
+    #: mercredi").
+    prefix: str
+    #: What was heard after them ("très bien chez eux", "je divers 10 heures", "à ses œufs").
+    heard: str
+    #: How a caller names each bookable day ("demain", "mercredi") → the day as the dialog reads it
+    #: ("le 25 novembre"); empty when the day was heard.
+    days: dict[str, str]
+    #: For each day's reading, a time said after the day ("à 16 heures") → as the dialog reads it.
+    hours: dict[str, dict[str, str]]
+    #: Whether what was heard holds a time of day ("10 heures"): kept with the day found.
+    hour_heard: bool
+    #: The text's further sentences, kept in the reading.
+    rest: str = ""
+    #: The day heard before `heard`, as the dialog reads it ("le 25 novembre"): only its hours are scored.
+    day_said: str | None = None
+
+    def reading(self, day: str, hour: str | None = None) -> str:
+        """The request with `day` said after its verb ("" when the prefix ends on the day heard), then
+        `hour` ("" for none), or else what was heard there (the hour it holds: "le 26 novembre je divers
+        10 heures")."""
+        said = " ".join(part for part in (day, self.heard if hour is None else hour) if part)
+        return f"{self.prefix} {said}{self.rest}" if self.rest else f"{self.prefix} {said}."
 
 
 class TurnDialog(ABC):

@@ -36,9 +36,9 @@ from callbot.dialog.actions import (
     TurnResult,
 )
 from callbot.dialog.flow import CallbackRefusalPrompts, CallPrompts
-from callbot.dialog.turns import RequestEndings
+from callbot.dialog.turns import RequestEndings, TimeInTheRequest
 from callbot.session.channel import Channel, RecordingChannel
-from callbot.session.closed_set import ending_taken, pick
+from callbot.session.closed_set import ClosedSetPick, ending_taken, pick, time_heard
 from callbot.session.events import EventLog
 from callbot.tts.cache import PromptCache
 from callbot.vad import (
@@ -68,6 +68,11 @@ NUMBER_HOLD_MS = 900
 _MAX_HOLDS = 3
 #: The event that logs a scored ending, by where its names come from.
 _ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_request"}
+
+
+def _described(found: ClosedSetPick) -> dict[str, Any]:
+    """A closed-set pick as the event log shows it."""
+    return {"reading": found.reading, "score": round(found.score, 2), "margin": round(found.margin, 2)}
 
 
 @dataclass
@@ -141,6 +146,11 @@ class Dialog(Protocol):
 
     def changes_subject(self, text: str) -> bool:
         """Whether `text`, while a value is asked, is understood only as another request."""
+        ...
+
+    def time_in_the_request(self, text: str) -> TimeInTheRequest | None:
+        """For a call-back request that names no day, with a few unknown words after its verb: the words
+        up to the verb, the words heard, and the days and hours a caller may have said there."""
         ...
 
     def stops_inside_a_number(self, text: str) -> bool:
@@ -607,7 +617,31 @@ class CallSession:
                 continue
             if found is not None:
                 reading = self._with_ending_scored(reading, found)
-        return reading
+        return self._with_time_heard(reading)
+
+    def _with_time_heard(self, reading: str) -> str:
+        """`reading`, or the same call-back request with the day the turn's audio clearly says after its
+        verb, and the hour after that day when none was heard and one leads (`Conversation.
+        time_in_the_request`, `closed_set.time_heard`). The time is read back before anything is booked."""
+        try:
+            found = self.conversation.time_in_the_request(reading)
+            heard = time_heard(found, self.recognizer.score, self.recognizer.prior) if found else None
+        except Exception as exc:  # a second chance: its failure must not cost the call
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
+            return reading
+        if found is None or heard is None:
+            return reading
+        self.log.emit(
+            self.now_ms,
+            "asr_time_in_request",
+            day=_described(heard.day) if heard.day is not None else found.day_said,
+            hour=_described(heard.hour) if heard.hour is not None else None,
+            hour_taken=heard.hour is not None and heard.hour.sure_when_read_back,
+            accepted=heard.reading is not None,
+            after=found.prefix,
+            heard=found.heard,
+        )
+        return heard.reading or reading
 
     def _with_ending_scored(self, reading: str, found: RequestEndings) -> str:
         """The request with the name whose ending is clearly the best end of the turn's audio after the
