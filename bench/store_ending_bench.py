@@ -150,6 +150,9 @@ TIMES = {
     "demain vers neuf heures": (1, 9),
     "jeudi à dix-sept heures": (3, 17),
     "samedi à dix heures": (5, 10),
+    # a bare hour is today's (written after the first runs: no day is to be found there)
+    "à seize heures": (0, 16),
+    "vers quinze heures": (0, 15),
 }
 #: Call-back requests without a time.
 WITHOUT_TIME = (

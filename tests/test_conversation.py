@@ -957,6 +957,11 @@ def test_a_call_back_day_heard_without_its_hour_offers_that_day_s_hours(flow: Fl
     assert found.reading("", "à 11 h") == "Rappez-moi après demain à 11 h."
 
 
+def test_a_weekday_written_a_letter_off_is_the_day_heard(flow: Flow) -> None:
+    found = call(flow).time_in_the_request("Rappelez-moi mertredi et en geur.")
+    assert found is not None and (found.prefix, found.day_said) == ("Rappelez-moi mertredi", "le 25 novembre")
+
+
 def test_an_hour_heard_without_its_day_is_kept_with_the_day_found(flow: Flow) -> None:
     found = call(flow).time_in_the_request("Il faudrait me rappeler je divers 10 heures.")
     assert found is not None and found.hour_heard
@@ -967,6 +972,10 @@ def test_an_hour_heard_without_its_day_is_kept_with_the_day_found(flow: Flow) ->
     "text",
     [
         "Rappelez-moi demain à 15 heures",  # a whole time
+        "Rappelez-moi à 14 heures.",  # a bare hour: nothing stands where a day would
+        "Vous pouvez me rappeler vers 16 h 30 ?",
+        "Rappelez-moi mercredi 2 décembre et en geur.",  # the day is more than its weekday
+        "Rappelez-moi mardi en huit et en geur.",
         "Pouvez-vous me rappeler plus tard ?",  # said when, no day to find
         "Rappelez-moi demain pour les horaires",  # another request after the verb
         "Je voudrais le rapport de ma commande",  # no call-back
@@ -1724,6 +1733,7 @@ def test_a_new_request_that_barely_passes_mid_question_lets_other_readings_be_tr
     conversation.hear("quels sont vos horaires")  # "Pour quel magasin ?"
     assert not conversation.understands("Le magasin du live-port, s'il vous plaît.")
     assert not conversation.understands("Le magasin du report s'il vous plaît.")  # 0.63 with "magasin"
+    assert not conversation.understands("je ne sais pas quel magasin")  # no request made more sure by it
     assert conversation.understands("Le magasin du vieux report, s'il vous plaît.")
     assert conversation.understands("en fait je voudrais suivre ma commande")
     assert (

@@ -130,13 +130,13 @@ def test_unknown_region_is_a_clear_error() -> None:
     "said",
     [
         "je voudrais des nouvelles de la commande 4, 7, 1, 9, 4.",  # the last digit after a pause
-        "Ma commande porte le numéro 4.",  # one group after an order word
+        "Ma commande porte le numéro 4.",  # one group after a number word
         "ma commande quatre cinq huit euh",  # a hesitation does not end the number
-        "c'est le quatre cinq huit, un deux",  # two groups, no cue
         "CMD 458",
+        "CMD458",
     ],
 )
-def test_words_that_stop_inside_a_number(said: str) -> None:
+def test_words_that_stop_inside_an_order_number(said: str) -> None:
     assert number_cut_short(said, min_digits=6)
 
 
@@ -145,15 +145,28 @@ def test_words_that_stop_inside_a_number(said: str) -> None:
     [
         "ma commande numéro quatre cinq huit un deux neuf",  # complete
         "rappelez-moi demain à 14",  # a time
-        "j'en voudrais 2",  # a count
+        "à quatorze trente",
+        "j'en voudrais 2, 3",  # a count
+        "12,50 €",  # a price
+        "j'en ai commandé 2",  # "commandé", not an order's
+        "la commande 4 5 8 1 2 9 et aussi 1",  # the order word belongs to the number before
         "ma commande 4 5 8, où en est-elle ?",  # the number is not at the end
+        "c'est le quatre cinq huit, un deux",  # no order or number word
         "",
     ],
 )
-def test_words_that_do_not_stop_inside_a_number(said: str) -> None:
+def test_words_that_do_not_stop_inside_a_number_unless_one_is_asked(said: str) -> None:
     assert not number_cut_short(said, min_digits=6)
 
 
+def test_while_a_number_is_asked_any_short_digit_groups_wait_for_the_rest() -> None:
+    assert number_cut_short("c'est le quatre cinq huit, un deux", min_digits=6, asked=True)
+    assert not number_cut_short("c'est le quatre cinq huit, un deux neuf", min_digits=6, asked=True)
+    assert not number_cut_short("je ne sais pas", min_digits=6, asked=True)
+
+
 def test_a_phone_number_is_cut_short_below_ten_digits() -> None:
-    assert number_cut_short("c'est le zéro six douze trente-quatre cinquante-six", min_digits=10)
-    assert not number_cut_short("c'est le zéro six douze trente-quatre cinquante-six", min_digits=6)
+    assert number_cut_short("c'est le zéro six douze trente-quatre cinquante-six", min_digits=10, asked=True)
+    assert not number_cut_short(
+        "c'est le zéro six douze trente-quatre cinquante-six", min_digits=6, asked=True
+    )

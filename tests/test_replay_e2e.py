@@ -283,7 +283,6 @@ def test_a_time_primed_into_whisper_is_heard_with_its_day(
     listens = [e for e in primed.events if e["event"] == "listen"]
     assert listens[1]["primer"] == conversation.SLOT_PRIMERS["datetime"]
     assert "primer" not in listens[0] and "primer" not in listens[2]  # the menu; the read-back's yes or no
-    assert primed.turns[1].transcript.lower().startswith("mer")
     assert primed.outcome.type == "callback"
     assert primed.outcome.callback_at == datetime(2026, 11, 25, 15, 30, tzinfo=ZoneInfo("Europe/Paris"))
     monkeypatch.setattr(conversation, "SLOT_PRIMERS", {})

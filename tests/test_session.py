@@ -7,6 +7,7 @@ tests/test_replay_e2e.py runs the same path with the real recogniser.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Sequence
@@ -1020,3 +1021,48 @@ def test_the_hours_after_a_day_heard_are_scored_after_that_day(flow, prompts, ca
     )
     assert recognizer.scored_after == "Rappelez-moi après demain"  # type: ignore[attr-defined]
     assert (caller.session.turns[0].bot or "").startswith("Je vous rappelle mercredi 25 novembre à 11 h")
+
+
+def test_a_turn_held_after_talking_over_the_greeting_is_answered_once(flow, prompts, caller_voice) -> None:
+    """The caller talks over the greeting (a wait is then queued behind it, with its no-input timer) and
+    stops inside an order number: the hold does not let the no-input timer answer the turn a second time."""
+    recognizer = ResumingRecognizer(["ma commande numéro 4"])
+    quick = flow.settings.model_copy(update={"no_input_timeout_ms": 1500})  # its deadline passes mid-turn
+    session = make_session(dataclasses.replace(flow, settings=quick), prompts, recognizer)
+    caller = Caller(session)
+    caller.wait(400)
+    caller.play(caller_voice.synthesize("Ma commande numéro quatre", RATE) + silence(RATE, 3000))
+    caller.wait_until_listening()
+    assert session.log.of_type("turn_held") and not session.log.of_type("no_input")
+    [turn] = session.turns
+    assert turn.intent == "suivi_commande"
+
+
+def test_a_hang_up_during_a_hold_keeps_the_caller_s_last_words(flow, prompts, caller_voice) -> None:
+    recognizer = ResumingRecognizer(["ma commande numéro 4"])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(caller_voice.synthesize("Ma commande numéro quatre", RATE))
+    until_held(caller)
+    session.hangup()
+    assert [t.transcript for t in session.turns] == ["ma commande numéro 4"]
+    assert session.outcome is not None and session.outcome.type == "caller_hangup"
+
+
+def test_a_turn_that_goes_on_keeps_its_words_when_the_second_reading_is_empty(
+    flow, prompts, caller_voice
+) -> None:
+    recognizer = ResumingRecognizer(["je voudrais des nouvelles de la commande 4 7 1 9 4", ""])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(
+        saying_with_a_pause(
+            caller_voice, "Des nouvelles de la commande quatre, sept, un, neuf, quatre", "deux"
+        )
+    )
+    caller.wait_until_listening()
+    [turn] = session.turns
+    assert turn.transcript == "je voudrais des nouvelles de la commande 4 7 1 9 4"
+    assert not session.log.of_type("asr_empty")

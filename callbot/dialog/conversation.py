@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from callbot.calendar_fr import WEEKDAYS
 from callbot.dialog import french
 from callbot.dialog.actions import (
     CallContext,
@@ -65,6 +66,7 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import without_mention
+from callbot.dialog.nlu.when_lexicon import weekday_spelling
 from callbot.dialog.nlu.when_reading import read
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
 
@@ -373,23 +375,29 @@ class Conversation(TurnDialog):
         place = time_place(text)
         if place is None or self._names_something(_TIME_WORDS.sub(" ", place.heard)):
             return None
-        said = read(text, self._now.date())
+        today = self._now.date()
+        said = read(text, today)
         if said.offset is not None or said.immediate or said.later_today:
             return None  # "dans une heure", "tout de suite", "plus tard"
         hour_heard = bool(said.clocks or said.part)
-        slot = self._callback_time_asked_by(text) if not (said.day and hour_heard) else None
+        if hour_heard and (said.day is not None or not _words_besides_a_time(place.heard)):
+            return None  # a whole time, or a bare hour ("à 14 heures") with nothing in place of a day
+        slot = self._callback_time_asked_by(text)
         if slot is None:
             return None
         collector = self._new_collector(slot)  # a fresh one: nothing said on trial is remembered
         assert isinstance(collector, WhenCollector)
         if said.day is not None:
-            day_word = _DAY_WORDS.search(place.heard)
-            after = place.heard[day_word.end() :].strip(" ,") if day_word else ""
-            if day_word is None or not after or said.day.span_days:
+            # the day said after the verb, alone: "mercredi 2 décembre", "mardi en huit" are left as heard
+            day_end = _day_word_end(place.heard)
+            day = read(place.heard[:day_end], today).day if day_end is not None else None
+            whole = read(place.heard, today).day
+            after = place.heard[day_end:].strip(" ,") if day_end is not None else ""
+            if day is None or whole is None or day.date != whole.date or day.span_days or not after:
                 return None
-            reading = f"le {french.day_and_month(said.day.date)}"
-            prefix = f"{place.prefix} {place.heard[: day_word.end()]}"
-            hours = {reading: collector.hours_on(said.day.date)}
+            reading = f"le {french.day_and_month(day.date)}"
+            prefix = f"{place.prefix} {place.heard[:day_end]}"
+            hours = {reading: collector.hours_on(day.date)}
             return TimeInTheRequest(prefix, after, {}, hours, False, place.rest, day_said=reading)
         days = collector.days_ahead()
         readings = {day: f"le {french.day_and_month(day)}" for day in set(days.values())}
@@ -423,8 +431,11 @@ class Conversation(TurnDialog):
         digit still to come) or, while one is asked, a phone number: callers pause between digit groups
         longer than between words, and the session then waits a little longer for the rest."""
         collect = self._value_asked()
-        if collect is not None and self.flow.slots[collect].type == "phone":
-            return number_cut_short(text, _PHONE_DIGITS)
+        asked = self.flow.slots[collect] if collect is not None else None
+        if asked is not None and asked.type == "phone":
+            return number_cut_short(text, _PHONE_DIGITS, asked=True)
+        if asked is not None and asked.type == "order_number":
+            return number_cut_short(text, asked.min_digits or 6, asked=True)
         order_slots = [slot for slot in self.flow.slots.values() if slot.type == "order_number"]
         if not order_slots:
             return False
@@ -486,7 +497,12 @@ class Conversation(TurnDialog):
             and isinstance(self._extract(collect, text), SlotValue)
         ):
             return "answer"
-        match = self._request_match(self._without_answer_frame(text))
+        match = self._request_match(text)
+        unframed = self._without_answer_frame(text)
+        if match is not None and unframed != text:
+            # both the words as heard and the words without "magasin" must make the request
+            other = self._request_match(unframed)
+            match = None if other is None or other.intent != match.intent else min(match, other, key=_score)
         if (
             match is not None
             and not match.weak
@@ -509,9 +525,9 @@ class Conversation(TurnDialog):
     def _without_answer_frame(self, text: str) -> str:
         """`text` without the word that frames an answer to the store question ("Le magasin du report,
         s'il vous plaît" for "Le magasin du Vieux-Port"): while a store is asked, "magasin" is how the
-        answer starts, not a stock request (0.63 with "report"), so such a reading is not taken as
-        understood while the other readings and the stores are tried. Acted on with nothing better, the
-        words as heard decide (the stock request, not what is left without "magasin")."""
+        answer starts, not a stock request (0.63 with "report"). A reading counts as a new request only
+        when the words without it make the same request too, so that the other readings and the stores
+        are tried first; acted on with nothing better, the words as heard decide (the stock request)."""
         collect = self._value_asked()
         slot = self.flow.slots[collect] if collect is not None else None
         if slot is None or slot.type != "entity" or slot.from_ != "stores":
@@ -1555,12 +1571,41 @@ _STORE_WORD = re.compile(r"\b(?:magasins?|boutiques?)\b", re.IGNORECASE)
 _DAY_WORDS = re.compile(
     r"\b(?:apr[eè]s-demain|demain|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b", re.IGNORECASE
 )
+#: The grammar of a time of day ("vers 16 h 30", "entre 14 et 16 heures", "dans l'après-midi"): what is
+#: left of the words after "rappeler" without it may be a day heard as other words ("je divers").
+_TIME_OF_DAY_WORDS = frozenset(
+    {
+        "a", "vers", "h", "heure", "heures", "et", "demie", "demi", "quart", "entre", "de", "du", "d", "midi",
+        "minuit", "matin", "soir", "apres", "dans", "l", "le", "la", "en", "fin", "debut", "matinee",
+        "soiree", "journee", "aux", "alentours", "environ", "plutot", "des", "partir", "moins",
+    }
+)  # fmt: skip
 #: The words of a time after "rappeler", some of them request words too ("heure" asks for opening hours,
 #: "demain" and "vers" are in the call-back's examples): not what makes the words after the verb another
 #: request.
 _TIME_WORDS = re.compile(_DAY_WORDS.pattern + r"|\b(?:heures?|vers)\b", re.IGNORECASE)
 #: Digits of a French phone number said without its country code ("06 12 34 56 78").
 _PHONE_DIGITS = 10
+
+
+def _score(match: IntentMatch) -> float:
+    return match.score
+
+
+def _words_besides_a_time(words: str) -> bool:
+    """Whether `words` hold more than a time of day: "je divers 10 heures" does ("je divers" may be
+    "jeudi vers"), "à 14 heures" and "vers 16 h 30" do not."""
+    return any(not word.isdigit() and word not in _TIME_OF_DAY_WORDS for word in normalize(words).split())
+
+
+def _day_word_end(words: str) -> int | None:
+    """Where the last day word of `words` ends ("demain", "mercredi", "Mertredi" a letter off), or None."""
+    ends = [
+        found.end()
+        for found in re.finditer(r"[\w'-]+", words)
+        if _DAY_WORDS.fullmatch(found.group()) or weekday_spelling(normalize(found.group())) in WEEKDAYS
+    ]
+    return ends[-1] if ends else None
 
 
 def _said_a_number(text: str) -> bool:

@@ -213,6 +213,12 @@ class _HeldTurn:
     speech_start_ms: int
     speech_end_ms: int
     until_ms: int
+    #: Where its decode started, on the audio clock and the wall clock (the answer's latency counts
+    #: from there, as for any turn).
+    decode_audio_ms: int
+    decode_wall_s: float
+    #: The recogniser could not take the turn up again: its text goes before the words that follow.
+    joined: bool = False
 
 
 @dataclass
@@ -283,9 +289,8 @@ class CallSession:
         self._digit_deadline: int | None = None
         self._first_audio_pending: TurnRecord | None = None
         self._held: _HeldTurn | None = None  # a turn that stopped inside a number, not answered yet
+        self._going_on: _HeldTurn | None = None  # a held turn the caller went on with, until it ends
         self._holds = 0  # times the current turn was held
-        self._joined_text = ""  # a held turn's text, when the recogniser could not take the turn up again
-        self._continued_from: int | None = None  # the held turn's speech start, while it goes on
 
     # ------------------------------------------------------------------ the channel's side
     def start(self) -> None:
@@ -319,10 +324,12 @@ class CallSession:
         if self.ended or digit not in "0123456789*#":
             return
         self.log.emit(self.now_ms, "dtmf", digit=digit)
-        if self._held is not None:
-            self._guarded(self._answer_held_turn)  # the caller went on by keys: the words come first
         if self._outbound and self._barge_in_allowed:
             self._stop_audio("dtmf")
+        if self._held is not None:
+            # The caller went on by keys: the words are answered first, and the keys answer what the bot
+            # asks then (the answer plays on until the next key).
+            self._guarded(self._answer_held_turn)
         self._digits += digit
         max_digits = self._expected_digits()
         if digit == "#" or len(self._digits) >= max_digits:
@@ -344,6 +351,9 @@ class CallSession:
         records must not say the caller hung up)."""
         if not self.ended:
             self.ended = True
+            held, self._held = self._held, None
+            if held is not None:  # the caller's last words, unanswered, stay in the call's record
+                self.turns.append(TurnRecord(held.speech_start_ms, held.speech_end_ms, held.hypothesis.text))
             if self.outcome is None:
                 self.outcome = Outcome(cause)
             self.log.emit(self.now_ms, cause)
@@ -481,8 +491,7 @@ class CallSession:
         self._no_input_deadline = None
         self._speculation = None
         self._holds = 0
-        self._joined_text = ""
-        self._continued_from = None
+        self._going_on = None
         self.recognizer.start_turn(self._hints(), self._primer())
         self.log.emit(event.at_ms, "speech_start", barge_in=event.barge_in)
         for frame in event.preroll:
@@ -490,16 +499,21 @@ class CallSession:
 
     def _go_on_with_held_turn(self, event: SpeechStarted) -> None:
         """The caller speaks again within a held turn's wait: the same turn goes on. The recogniser
-        reads its audio again with what follows; one that cannot has its text put before the new one."""
+        reads its audio again with what follows (from the new speech's pre-roll: with the whole pause
+        in it, Whisper read "4, 7, 9, 4, 2" where it read "4, 7 1 9 4 2" without; the words after the
+        pause are timestamped that much early); one that cannot has its text put before the new one."""
         held, self._held = self._held, None
         assert held is not None
+        if self._outbound and self._barge_in_allowed:
+            self._stop_audio("speech")
         self._in_turn = True
+        self._no_input_deadline = None
         self._speculation = None
         if not self.recognizer.resume_turn():
-            self._joined_text = held.hypothesis.text.strip()
+            held.joined = True
             self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
             self.recognizer.start_turn(self._hints(), self._primer())
-        self._continued_from = held.speech_start_ms
+        self._going_on = held
         self.log.emit(event.at_ms, "speech_continued", held_ms=event.at_ms - held.speech_end_ms)
         for frame in event.preroll:
             self._accept(frame)
@@ -514,12 +528,13 @@ class CallSession:
         hypothesis = self.recognizer.finish()
         asr_ms = int((self._wall() - started) * 1000)  # the latency split QA reports (docs/qa.md)
         self._in_turn = False
-        speech_start_ms = event.speech_start_ms if self._continued_from is None else self._continued_from
-        self._continued_from = None
-        if self._joined_text:
-            joined = f"{self._joined_text} {hypothesis.text.strip()}".strip()
+        going_on, self._going_on = self._going_on, None
+        speech_start_ms = event.speech_start_ms if going_on is None else going_on.speech_start_ms
+        if going_on is not None and going_on.joined:
+            joined = f"{going_on.hypothesis.text.strip()} {hypothesis.text.strip()}".strip()
             hypothesis = replace(hypothesis, text=joined, alternatives=())
-            self._joined_text = ""
+        elif going_on is not None and not hypothesis.text.strip():
+            hypothesis = going_on.hypothesis  # read again whole, nothing came out: the words held stand
         self.log.emit(
             event.at_ms,
             "speech_end",
@@ -552,7 +567,15 @@ class CallSession:
         if self._holds < _MAX_HOLDS and not event.forced and self.conversation.stops_inside_a_number(text):
             self._holds += 1
             until_ms = event.at_ms + NUMBER_HOLD_MS
-            self._held = _HeldTurn(hypothesis, speech_start_ms, event.speech_end_ms, until_ms)
+            self._held = _HeldTurn(
+                hypothesis,
+                speech_start_ms,
+                event.speech_end_ms,
+                until_ms,
+                decode_started_audio,
+                decode_started_wall,
+            )
+            self._no_input_deadline = None  # armed by a wait behind a prompt the caller talked over
             self.log.emit(event.at_ms, "turn_held", until_ms=until_ms)
             return
         result = self._understand_turn(hypothesis, speech_start_ms, event.speech_end_ms)
@@ -574,9 +597,8 @@ class CallSession:
         held, self._held = self._held, None
         if held is None:
             return
-        started = self._wall()
         result = self._understand_turn(held.hypothesis, held.speech_start_ms, held.speech_end_ms)
-        self._carry_out(result, started, earliest_ms=self.now_ms, base_ms=self.now_ms)
+        self._carry_out(result, held.decode_wall_s, earliest_ms=self.now_ms, base_ms=held.decode_audio_ms)
 
     def _reading(self, text: str, alternatives: tuple[str, ...]) -> tuple[str, str | None]:
         """The recogniser's best reading, unless the dialog does not understand it and does understand a
@@ -760,6 +782,7 @@ class CallSession:
         if (
             self._no_input_deadline is not None
             and not self._in_turn
+            and self._held is None
             and not self._outbound
             and self.now_ms >= self._no_input_deadline
         ):
@@ -940,7 +963,7 @@ class CallSession:
             if self.ended:
                 return
             self._in_turn = False
-            self._held = None
+            self._held = self._going_on = None
             self._outbound.clear()
             self._after_audio = []
             context = self._safe_context()

@@ -120,15 +120,21 @@ class TimeHeard:
 def time_heard(found: TimeInTheRequest, score: Scorer, prior: Scorer | None = None) -> TimeHeard | None:
     """Score the days a caller may have said after the verb, forced after the request's words, each
     day's prior discounted ("aujourd'hui" led on words that named no day); when one is sure and no hour
-    was heard, the hours after that day, the best taken when good enough to read back. None when the
-    engine cannot score. When the day was heard (`TimeInTheRequest.day_said`), its hours only.
+    was heard, the hours after that day, the best taken when good enough to read back. When the day was
+    heard (`TimeInTheRequest.day_said`), its hours only. None when the engine cannot score (no prior:
+    the days are picked without).
 
-    Two stages, not every day with every hour: 8 days then 20 hours cost about 0.5 s, 140 phrases
-    (with their priors) 7 s. bench/store_ending_bench.py --times."""
+    Two stages, not every day with every hour: the 9 ways of naming the next 7 days (with their priors,
+    which follow the request's words and are not kept), then up to 48 ways of saying that day's hours
+    (4 per hour: "à 16 heures", "vers seize heures"…; fewer where the queue's hours narrow them) cost
+    0.4 to 1.0 s on this 2-core machine, where every day with every hour (140 phrases and their priors)
+    cost 7 s. bench/store_ending_bench.py --times."""
     if found.day_said is not None:
         hour = _hour_after(found.hours.get(found.day_said, {}), found.prefix, score)
-        taken = hour is not None and hour.sure_when_read_back
-        return TimeHeard(None, hour, found.reading("", hour.reading) if hour and taken else None)
+        if hour is None:
+            return None
+        taken = hour.sure_when_read_back
+        return TimeHeard(None, hour, found.reading("", hour.reading) if taken else None)
     best = _best_said(found.days, found.prefix, score, prior)
     if best is None:
         return None
@@ -155,7 +161,12 @@ def _best_said(
     said it best."""
     phrases = list(choices)
     scores = score(phrases, prefix) if phrases else None
-    priors = prior(phrases, prefix) if prior is not None and scores is not None else None
+    priors = None
+    if prior is not None and scores is not None:
+        try:
+            priors = prior(phrases, prefix)
+        except Exception:  # the priors only refine the pick
+            priors = None
     best = pick(choices, scores, priors) if scores is not None else None
     if best is None or scores is None:
         return None

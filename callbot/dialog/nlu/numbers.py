@@ -139,18 +139,48 @@ def extract_order_number(text: str, min_digits: int = 6, max_digits: int = 10) -
     return best.digits
 
 
-def number_cut_short(text: str, min_digits: int) -> bool:
+def number_cut_short(text: str, min_digits: int, asked: bool = False) -> bool:
     """Whether ``text`` stops inside a number still being said: it ends on digit groups that make fewer
-    than ``min_digits`` digits, after an order or number word ("… ma commande numéro 4") or in two groups
-    or more ("… la commande 4, 7, 1, 9, 4", the last digit still to come after a pause). A time ("demain
-    à 14") or a count ("j'en voudrais 2") alone is not one."""
+    than ``min_digits`` digits, while such a number is ``asked`` for, or else right after an order or
+    number word ("… ma commande numéro 4", "… de la commande 4, 7, 1, 9, 4", the last digit still to
+    come after a pause). Not "j'ai commandé 2", nor, unless a number is asked, a time ("à 14 30"), a
+    price or a count."""
     said = normalize(text).split()
     while said and said[-1] in _SEPARATORS:
         said.pop()
     if not said or not (said[-1].isdigit() or _PREFIXED_DIGITS.match(said[-1])):
         return False
-    last = _digit_runs(text)[-1]
-    return len(last.digits) < min_digits and (last.order_cue != 0 or len(last.groups) > 1)
+    if len(_digit_runs(text)[-1].digits) >= min_digits:
+        return False
+    if asked:
+        return True
+    start = len(said)
+    while start and _in_a_run(said[start - 1]):
+        start -= 1
+    prefixed = _PREFIXED_DIGITS.match(said[start])
+    if prefixed and prefixed.group(1) in _ORDER_PREFIXES:
+        return True  # "CMD458"
+    before = said[max(0, start - 2) : start]
+    if before and (before[-1] in _NUMBER_CUES or before[-1] in _ORDER_PREFIXES):
+        return True  # "numéro 4", "CMD 458"
+    return len(before) == 2 and before[-1] in _ORDER_CUES and before[0] in _BEFORE_AN_ORDER_WORD
+
+
+#: What says "an order's" before an order word ("ma commande", "de la commande", "votre référence"):
+#: "j'ai commandé 2" is no order number.
+_BEFORE_AN_ORDER_WORD = frozenset(
+    {"ma", "la", "votre", "une", "de", "du", "sa", "cette", "mon", "le", "notre", "leur", "numero"}
+)
+
+
+def _in_a_run(word: str) -> bool:
+    """Whether `word` may be part of a number said in groups: digits, a hesitation, a digit misheard."""
+    return (
+        word.isdigit()
+        or word in _SEPARATORS
+        or word in _DIGIT_SOUND_ALIKES
+        or bool(_PREFIXED_DIGITS.match(word))
+    )
 
 
 @dataclass(frozen=True, slots=True)
