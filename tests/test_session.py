@@ -11,6 +11,7 @@ import dataclasses
 import json
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from callbot.asr.base import Hypothesis, Recognizer
+from callbot.asr.base import Hypothesis, Recognizer, Word
 from callbot.audio import FRAME_MS, AudioFrame, frames_from_pcm, silence
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.conversation import SLOT_PRIMERS
@@ -1066,3 +1067,40 @@ def test_a_turn_that_goes_on_keeps_its_words_when_the_second_reading_is_empty(
     [turn] = session.turns
     assert turn.transcript == "je voudrais des nouvelles de la commande 4 7 1 9 4"
     assert not session.log.of_type("asr_empty")
+
+
+class WordTimingRecognizer(ResumingRecognizer):
+    """Gives each reading's words with times in its turn's audio, as Whisper does: a reading that goes
+    on puts its new last word where the audio read before ended."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__(lines)
+        self.read_ms: int | None = None
+
+    def finish(self) -> Hypothesis:
+        hypothesis = super().finish()
+        audio_ms = len(self.turn_audio[-1]) // 32  # 16 kHz PCM16
+        said = hypothesis.text.split()
+        words = [Word(word, 10 * index, 10 * index + 10) for index, word in enumerate(said)]
+        if self.read_ms is not None:
+            words[-1] = Word(said[-1], self.read_ms, self.read_ms + 200)
+        self.read_ms = audio_ms
+        return replace(hypothesis, words=tuple(words))
+
+
+def test_the_words_after_the_pause_of_a_turn_that_went_on_keep_their_times(
+    flow, prompts, caller_voice
+) -> None:
+    """The turn is read again without its pause: the word said after it ("2") is put back at its time
+    on the audio clock, after the pause, not where the audio read before ended."""
+    recognizer = WordTimingRecognizer(["la commande 4 7 1 9 4", "la commande 4 7 1 9 4 2"])
+    session = make_session(flow, prompts, recognizer)
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(saying_with_a_pause(caller_voice, "La commande quatre, sept, un, neuf, quatre", "deux"))
+    caller.wait_until_listening()
+    [held] = session.log.of_type("turn_held")
+    [went_on] = session.log.of_type("speech_continued")
+    last_word = session.log.of_type("asr_final")[-1]["words"][-1]
+    assert last_word[0] == "2"
+    assert held["t_ms"] < last_word[1] <= went_on["t_ms"]  # from the new speech's pre-roll on

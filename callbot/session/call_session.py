@@ -217,6 +217,11 @@ class _HeldTurn:
     #: from there, as for any turn).
     decode_audio_ms: int
     decode_wall_s: float
+    #: Its audio on the audio clock: from `turn_start_ms` to `audio_end_ms` (the end of the turn).
+    turn_start_ms: int = 0
+    audio_end_ms: int = 0
+    #: The pause left out when the turn goes on (its new speech is read from its pre-roll).
+    gap_ms: int = 0
     #: The recogniser could not take the turn up again: its text goes before the words that follow.
     joined: bool = False
 
@@ -501,7 +506,8 @@ class CallSession:
         """The caller speaks again within a held turn's wait: the same turn goes on. The recogniser
         reads its audio again with what follows (from the new speech's pre-roll: with the whole pause
         in it, Whisper read "4, 7, 9, 4, 2" where it read "4, 7 1 9 4 2" without; the words after the
-        pause are timestamped that much early); one that cannot has its text put before the new one."""
+        pause are moved back by it on the audio clock); one that cannot has its text put before the
+        new one."""
         held, self._held = self._held, None
         assert held is not None
         if self._outbound and self._barge_in_allowed:
@@ -509,9 +515,12 @@ class CallSession:
         self._in_turn = True
         self._no_input_deadline = None
         self._speculation = None
-        if not self.recognizer.resume_turn():
+        first_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
+        if self.recognizer.resume_turn():
+            held.gap_ms = max(0, first_ms - held.audio_end_ms)
+        else:
             held.joined = True
-            self._turn_start_ms = event.preroll[0].start_ms if event.preroll else event.at_ms
+            self._turn_start_ms = first_ms
             self.recognizer.start_turn(self._hints(), self._primer())
         self._going_on = held
         self.log.emit(event.at_ms, "speech_continued", held_ms=event.at_ms - held.speech_end_ms)
@@ -535,6 +544,7 @@ class CallSession:
             hypothesis = replace(hypothesis, text=joined, alternatives=())
         elif going_on is not None and not hypothesis.text.strip():
             hypothesis = going_on.hypothesis  # read again whole, nothing came out: the words held stand
+        words = self._words_on_the_clock(hypothesis, going_on)
         self.log.emit(
             event.at_ms,
             "speech_end",
@@ -548,10 +558,7 @@ class CallSession:
             text=hypothesis.text,
             confidence=hypothesis.confidence,
             asr_ms=asr_ms,
-            words=[
-                [w.text, w.start_ms + self._turn_start_ms, w.end_ms + self._turn_start_ms]
-                for w in hypothesis.words
-            ],
+            words=words,
         )
         # Live, a speculative decode started at the pause; replay reaches this point sooner in wall time.
         if self._speculation is not None:
@@ -574,12 +581,35 @@ class CallSession:
                 until_ms,
                 decode_started_audio,
                 decode_started_wall,
+                turn_start_ms=self._turn_start_ms,
+                audio_end_ms=event.at_ms,
             )
             self._no_input_deadline = None  # armed by a wait behind a prompt the caller talked over
             self.log.emit(event.at_ms, "turn_held", until_ms=until_ms)
             return
         result = self._understand_turn(hypothesis, speech_start_ms, event.speech_end_ms)
         self._carry_out(result, decode_started_wall, earliest_ms=event.at_ms, base_ms=decode_started_audio)
+
+    def _words_on_the_clock(self, hypothesis: Hypothesis, going_on: _HeldTurn | None) -> list[list[Any]]:
+        """The words of a finished turn with their times on the audio clock. A held turn that went on
+        was read again without its pause: the words after the pause are moved by it; one joined has the
+        held words first, at their own times."""
+        if going_on is not None and going_on.joined:
+            held = [
+                [w.text, w.start_ms + going_on.turn_start_ms, w.end_ms + going_on.turn_start_ms]
+                for w in going_on.hypothesis.words
+            ]
+            return held + [
+                [w.text, w.start_ms + self._turn_start_ms, w.end_ms + self._turn_start_ms]
+                for w in hypothesis.words
+            ]
+        cut = going_on.audio_end_ms - self._turn_start_ms if going_on is not None else None
+        gap = going_on.gap_ms if going_on is not None else 0
+        on_clock = []
+        for w in hypothesis.words:
+            shift = self._turn_start_ms + (gap if cut is not None and w.start_ms >= cut else 0)
+            on_clock.append([w.text, w.start_ms + shift, w.end_ms + shift])
+        return on_clock
 
     def _understand_turn(
         self, hypothesis: Hypothesis, speech_start_ms: int, speech_end_ms: int
