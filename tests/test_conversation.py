@@ -899,6 +899,15 @@ def test_a_call_back_is_confirmed_by_a_bare_bon_or_the_key_1(flow: Flow, answer:
     assert kinds(result) == ["ScheduleCallback", "Say", "Hangup"]
 
 
+def test_a_goodbye_that_only_runs_second_never_ends_a_call_whose_time_is_half_collected(flow: Flow) -> None:
+    """ "Plutôt à quinze heures" once the day is known came out "C'est tout à l'écender.": "oui" (0.65)
+    first, which means nothing here, and a goodbye (0.62) second, which hung up."""
+    conversation = call(flow)
+    conversation.hear("J'aimerais se rater, je dis.")  # "Jeudi 26 novembre, d'accord. À quelle heure ?"
+    result = conversation.hear("C'est tout à l'écender.")
+    assert not conversation.ended and "Hangup" not in kinds(result)
+
+
 def test_a_half_heard_answer_to_the_confirmation_never_ends_the_call(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("je voudrais être rappelé demain à quinze heures")

@@ -729,6 +729,9 @@ class Conversation(TurnDialog):
             if (
                 runner_up
                 and match.runner_up_score >= self.flow.settings.intent_threshold
+                # "C'est tout à l'écender." for "Plutôt à quinze heures": "oui" first, meaning nothing
+                # here, a goodbye second; a value half collected is never ended by a runner-up
+                and not (self._half_collected() and self._ends_call(runner_up))
                 and self._handle_intent(runner_up, match.runner_up_score, text)
             ):
                 return
