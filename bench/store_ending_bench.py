@@ -13,12 +13,12 @@ Each seed draws N requests for hours, an address or stock that end on a store ("
 "… du Vieux-Port"), and as many that end on "de" and something else ("… vos horaires de Noël", "… la
 bougie de la vitrine"); with --products, N stock requests naming a product of the catalogue and N naming
 one it does not hold ("la lampe Tizio", "un canapé d'angle"); with --times, N call-back requests with
-a day and an hour and N without a time ("Pouvez-vous me rappeler plus tard ?"); in development-range
-Pico voices through the fixtures' phone line (a quarter on a noisy line). Each is decoded with the
-menu's prompt as in a call; where the dialog offers endings, they are scored and picked as the session
-does (priors discounted, a clear lead only). Prints each request, then: names found by free decoding,
-names the endings gave back (right and wrong), names put into requests that named none, and the
-scoring's cost.
+a time (a day and an hour, or a bare hour) and N without one ("Pouvez-vous me rappeler plus tard ?"); in
+development-range Pico voices through the fixtures' phone line (a quarter on a noisy line). Each is
+decoded with the menu's prompt as in a call; where the dialog offers endings, they are scored and picked
+as the session does (priors discounted, a clear lead only). Prints each request, then: names found by
+free decoding, names the endings gave back (right and wrong), names put into requests that named none,
+and the scoring's cost.
 """
 
 from __future__ import annotations

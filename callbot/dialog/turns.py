@@ -23,13 +23,12 @@ from callbot.dialog.transcript import Transcript
 
 @dataclass(frozen=True, slots=True)
 class RequestEndings:
-    """A request that may hold a name or a time it was heard without: a store at its end or after
-    "magasin de" (`Conversation.store_in_the_request`), a product in its middle
-    (`Conversation.product_in_the_request`), a call-back time after its verb
-    (`Conversation.time_in_the_request`). The session scores each ending against the turn's audio, the
-    prefix forced before it."""
+    """A request that may hold a name it was heard without: a store at its end or after "magasin de"
+    (`Conversation.store_in_the_request`), a product in its middle (`Conversation.product_in_the_request`).
+    The session scores each ending against the turn's audio, the prefix forced before it. (A call-back
+    time is scored in two stages: `TimeInTheRequest`.)"""
 
-    #: Where the endings come from: "stores", "products" or "times".
+    #: Where the names come from: "stores" or "products".
     source: str
     #: The request's words before the name ("Je voudrais l'adresse du magasin").
     prefix: str

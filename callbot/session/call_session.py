@@ -149,8 +149,9 @@ class Dialog(Protocol):
         ...
 
     def time_in_the_request(self, text: str) -> TimeInTheRequest | None:
-        """For a call-back request that names no day, with a few unknown words after its verb: the words
-        up to the verb, the words heard, and the days and hours a caller may have said there."""
+        """For a call-back request that names no day (or a day and no hour), with a few unknown words
+        after its verb: the words up to the verb (or the day heard), the words heard, and the days and
+        hours a caller may have said there."""
         ...
 
     def stops_inside_a_number(self, text: str) -> bool:
@@ -506,8 +507,8 @@ class CallSession:
         """The caller speaks again within a held turn's wait: the same turn goes on. The recogniser
         reads its audio again with what follows (from the new speech's pre-roll: with the whole pause
         in it, Whisper read "4, 7, 9, 4, 2" where it read "4, 7 1 9 4 2" without; the words after the
-        pause are moved back by it on the audio clock); one that cannot has its text put before the
-        new one."""
+        pause are moved later by the pause left out, on the audio clock); one that cannot has its text
+        put before the new one."""
         held, self._held = self._held, None
         assert held is not None
         if self._outbound and self._barge_in_allowed:
@@ -523,7 +524,7 @@ class CallSession:
             self._turn_start_ms = first_ms
             self.recognizer.start_turn(self._hints(), self._primer())
         self._going_on = held
-        self.log.emit(event.at_ms, "speech_continued", held_ms=event.at_ms - held.speech_end_ms)
+        self.log.emit(event.at_ms, "speech_continued", pause_ms=event.at_ms - held.speech_end_ms)
         for frame in event.preroll:
             self._accept(frame)
 
@@ -660,7 +661,8 @@ class CallSession:
         """`reading`, or the same request with the product or the store it was heard without, when the
         turn's audio clearly says it there: a product in its middle ("… une afficura de l'effort …" for
         "une applique murale Laiton", `Conversation.product_in_the_request`), a store at its end or after
-        "magasin de" ("… au magasin de lui ?" for "de Lille", `Conversation.store_in_the_request`)."""
+        "magasin de" ("… au magasin de lui ?" for "de Lille", `Conversation.store_in_the_request`); then
+        a call-back time after its verb (`_with_time_heard`)."""
         for find in (self.conversation.product_in_the_request, self.conversation.store_in_the_request):
             try:
                 found = find(reading)

@@ -119,7 +119,8 @@ class TimeHeard:
 
 def time_heard(found: TimeInTheRequest, score: Scorer, prior: Scorer | None = None) -> TimeHeard | None:
     """Score the days a caller may have said after the verb, forced after the request's words, each
-    day's prior discounted ("aujourd'hui" led on words that named no day); when one is sure and no hour
+    day's prior discounted (what the model favours after any words: "aujourd'hui" led on "c'est urgent"
+    without them, and is not offered); when one is sure and no hour
     was heard, the hours after that day, the best taken when good enough to read back. When the day was
     heard (`TimeInTheRequest.day_said`), its hours only. None when the engine cannot score (no prior:
     the days are picked without).
@@ -149,7 +150,8 @@ def time_heard(found: TimeInTheRequest, score: Scorer, prior: Scorer | None = No
 
 
 def _hour_after(hours: Mapping[str, str], prefix: str, score: Scorer) -> ClosedSetPick | None:
-    """The hour that leads after a day (taken only when good enough to read back)."""
+    """The hour that leads after a day, however good (`time_heard` takes it when good enough to read
+    back)."""
     best = _best_said(hours, prefix, score)
     return best[0] if best is not None else None
 
