@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
@@ -326,45 +326,47 @@ class WhenCollector:
         takes; empty when no single day waits for its hour."""
         if self.days is None or self.days[0] != self.days[1]:
             return {}
-        day, now = self.days[0], _local(self._clock(), self.tz)
+        day = self.days[0]
         answers: dict[str, str] = {}
-        for hour in _ANSWER_HOURS:
-            for minute in (0, 30):
-                at = datetime.combine(day, time(hour, minute), self.tz)
-                if at <= now or (self.check is not None and self.check(at)):
-                    continue
-                reading = f"le {french.day_and_month(day)} à {french.clock(at)}"
-                answers.update(dict.fromkeys(_said_times(hour, minute), reading))
+        for at in self._bookable(day, (0, 30)):
+            reading = f"le {french.day_and_month(day)} à {french.clock(at)}"
+            answers.update(dict.fromkeys(_said_times(at.hour, at.minute), reading))
         return answers
 
     def days_ahead(self, days: int = 7) -> dict[str, date]:
-        """How a caller names each of the next `days` that has a time the check takes ("demain",
-        "après-demain", "mercredi") → that day: for scoring the words a call-back request was heard
-        with after its verb (`Conversation.time_in_the_request`). Not today: "aujourd'hui" led on "c'est
-        urgent" (bench/store_ending_bench.py --times), and a same-day time is mostly "cet après-midi",
-        "ce soir", "dans une heure", which free decoding reads."""
+        """How a caller names each of the next `days` ("demain", "après-demain", "mercredi") → that day:
+        for scoring the words a call-back request was heard with after its verb
+        (`Conversation.time_in_the_request`, which leaves out the days `hours_on` finds no time in).
+        Not today: "aujourd'hui" led on "c'est urgent" (bench/store_ending_bench.py --times), and a
+        same-day time is mostly "cet après-midi", "ce soir", "dans une heure", which free decoding
+        reads."""
         today = _local(self._clock(), self.tz).date()
         named: dict[str, date] = {}
         for ahead in range(1, days + 1):
             day = today + timedelta(days=ahead)
-            if self.hours_on(day):
-                names = {1: ["demain"], 2: ["après-demain"]}.get(ahead, [])
-                named.update(dict.fromkeys([*names, WEEKDAYS[day.weekday()]], day))
+            names = {1: ["demain"], 2: ["après-demain"]}.get(ahead, [])
+            named.update(dict.fromkeys([*names, WEEKDAYS[day.weekday()]], day))
         return named
 
     def hours_on(self, day: date) -> dict[str, str]:
-        """A time on the hour said after a day ("à 16 heures", "vers 16 heures") → the time as the
+        """A time on the hour said after a day ("à 16 heures", "vers seize heures") → the time as the
         dialog reads it ("à 16 h"), for each hour of `day` still ahead that the check takes."""
-        now = _local(self._clock(), self.tz)
         hours: dict[str, str] = {}
-        for hour in _ANSWER_HOURS:
-            at = datetime.combine(day, time(hour), self.tz)
-            if at <= now or (self.check is not None and self.check(at)):
-                continue
-            words = "midi" if hour == 12 else f"{number_to_words(hour, feminine=True)} heures"
-            said = (f"à {hour} heures", f"vers {hour} heures", f"à {words}", f"vers {words}")
+        for at in self._bookable(day, (0,)):
+            words = _clock_in_words(at.hour, 0)
+            said = (f"à {at.hour} heures", f"vers {at.hour} heures", f"à {words}", f"vers {words}")
             hours.update(dict.fromkeys(said, f"à {french.clock(at)}"))
         return hours
+
+    def _bookable(self, day: date, minutes: tuple[int, ...]) -> Iterator[datetime]:
+        """The times of `day` at these minutes past each hour a caller may answer, still ahead and taken
+        by the check."""
+        now = _local(self._clock(), self.tz)
+        for hour in _ANSWER_HOURS:
+            for minute in minutes:
+                at = datetime.combine(day, time(hour, minute), self.tz)
+                if at > now and (self.check is None or not self.check(at)):
+                    yield at
 
     def keys(self, keys: str) -> Heard:
         said = keypad_moment(keys)
@@ -426,11 +428,15 @@ def hour_phrases() -> list[str]:
 def _said_times(hour: int, minute: int) -> tuple[str, str]:
     """A time as Whisper writes it ("À 14h30.") and in words ("À quatorze heures trente."): scoring both
     found 11 of 30 answers on the line where either alone found 6 or 8 (none wrong)."""
-    if hour == 12:
-        words = "midi et demi" if minute else "midi"
-    else:
-        words = f"{number_to_words(hour, feminine=True)} heures" + (" trente" if minute else "")
+    words = _clock_in_words(hour, minute)
     return f"À {hour}h{minute:02d}." if minute else f"À {hour}h.", f"À {words}."
+
+
+def _clock_in_words(hour: int, minute: int) -> str:
+    """ "quatorze heures trente", "midi": an hour or half hour as a caller says it."""
+    if hour == 12:
+        return "midi et demi" if minute else "midi"
+    return f"{number_to_words(hour, feminine=True)} heures" + (" trente" if minute else "")
 
 
 def _hour_words(when: When) -> str:

@@ -401,11 +401,12 @@ class Conversation(TurnDialog):
             return TimeInTheRequest(prefix, after, {}, hours, False, place.rest, day_said=reading)
         days = collector.days_ahead()
         readings = {day: f"le {french.day_and_month(day)}" for day in set(days.values())}
+        hours = {readings[day]: collector.hours_on(day) for day in readings}  # the check once per time
         return TimeInTheRequest(
             place.prefix,
             place.heard,
-            {name: readings[day] for name, day in days.items()},
-            {readings[day]: collector.hours_on(day) for day in readings},
+            {name: readings[day] for name, day in days.items() if hours[readings[day]]},
+            {reading: said for reading, said in hours.items() if said},
             hour_heard,
             place.rest,
         )
