@@ -233,7 +233,7 @@ def main() -> int:
             if timed is not None:
                 tally["offered"] += 1
                 started = time.perf_counter()
-                heard_time = time_heard(timed, functools.partial(engine.score, audio), engine.prior)
+                heard_time = time_heard(timed, functools.partial(_scores_and_priors, engine, audio))
                 seconds += time.perf_counter() - started
                 verdict = _time_verdict(flow, heard_time, named, store, tally)
             print(f"{text!r:64} free={free!r} {verdict}", flush=True)
@@ -274,6 +274,14 @@ def main() -> int:
         f"{seconds / max(tally['offered'], 1) * 1000:.0f} ms per scored request"
     )
     return 0
+
+
+def _scores_and_priors(
+    engine: WhisperEngine, audio: np.ndarray, phrases: list[str], prefix: str, priors: bool
+) -> tuple[list[float], list[float] | None]:
+    """The phrases' scores after `prefix` on `audio`, with their priors when asked for, as a call
+    scores them (`CallSession._scores_and_priors`)."""
+    return engine.score(audio, phrases, prefix), engine.prior(phrases, prefix) if priors else None
 
 
 def _time_verdict(

@@ -679,7 +679,7 @@ class CallSession:
         time_in_the_request`, `closed_set.time_heard`). The time is read back before anything is booked."""
         try:
             found = self.conversation.time_in_the_request(reading)
-            heard = time_heard(found, self.recognizer.score, self.recognizer.prior) if found else None
+            heard = time_heard(found, self._scores_and_priors) if found else None
         except Exception as exc:  # a second chance: its failure must not cost the call
             self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
             return reading
@@ -776,11 +776,11 @@ class CallSession:
         return None
 
     def _scores_and_priors(
-        self, phrases: list[str], prefix: str = ""
+        self, phrases: list[str], prefix: str = "", priors: bool = True
     ) -> tuple[list[float], list[float] | None] | None:
-        """The recogniser's closed-set scores of `phrases` for the last turn and their priors; None
-        when it gives no scores or fails (scoring is a second chance: its failure must not cost the
-        call); the scores stand without their priors when only those fail."""
+        """The recogniser's closed-set scores of `phrases` for the last turn and their priors (unless
+        not `priors`); None when it gives no scores or fails (scoring is a second chance: its failure
+        must not cost the call); the scores stand without their priors when only those fail."""
         try:
             scores = self.recognizer.score(phrases, prefix)
         except Exception as exc:
@@ -788,12 +788,14 @@ class CallSession:
             return None
         if not scores:
             return None
+        if not priors:
+            return scores, None
         try:
-            priors = self.recognizer.prior(phrases, prefix)
+            discounts = self.recognizer.prior(phrases, prefix)
         except Exception as exc:
             self.log.emit(self.now_ms, "asr_closed_set_error", error=f"prior: {type(exc).__name__}: {exc}")
-            priors = None
-        return scores, priors
+            discounts = None
+        return scores, discounts
 
     def _hints(self) -> tuple[str, ...]:
         if self._listen is not None and self._listen.hints:

@@ -102,8 +102,9 @@ def ending_taken(best: ClosedSetPick, heard_score: float, source: str = "stores"
     return best.sure and best.score >= heard_score - limit
 
 
-#: `Recognizer.score` or `Recognizer.prior`: each phrase's score after a prefix, None when it cannot say.
-Scorer = Callable[[Sequence[str], str], "list[float] | None"]
+#: Each phrase's scores after a prefix, with their priors when asked for and to be had, or None when the
+#: engine gives no scores (`CallSession._scores_and_priors`).
+Scorer = Callable[[list[str], str, bool], "tuple[list[float], list[float] | None] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +118,13 @@ class TimeHeard:
     reading: str | None
 
 
-def time_heard(found: TimeInTheRequest, score: Scorer, prior: Scorer | None = None) -> TimeHeard | None:
+def time_heard(found: TimeInTheRequest, score: Scorer) -> TimeHeard | None:
     """Score the days a caller may have said after the verb, forced after the request's words, each
     day's prior discounted (what the model favours after any words: "aujourd'hui" led on "c'est urgent"
     without them, and is not offered); when one is sure and no hour
-    was heard, the hours after that day, the best taken when good enough to read back. When the day was
-    heard (`TimeInTheRequest.day_said`), its hours only. None when the engine cannot score (no prior:
-    the days are picked without).
+    was heard, the hours after that day (no priors: they follow the same words), the best taken when
+    good enough to read back. When the day was heard (`TimeInTheRequest.day_said`), its hours only.
+    None when the engine cannot score (without priors, the days are picked without).
 
     Two stages, not every day with every hour: the 9 ways of naming the next 7 days (with their priors,
     which follow the request's words and are not kept), then up to 48 ways of saying that day's hours
@@ -136,7 +137,7 @@ def time_heard(found: TimeInTheRequest, score: Scorer, prior: Scorer | None = No
             return None
         taken = hour.sure_when_read_back
         return TimeHeard(None, hour, found.reading("", hour.reading) if taken else None)
-    best = _best_said(found.days, found.prefix, score, prior)
+    best = _best_said(found.days, found.prefix, score, priors=True)
     if best is None:
         return None
     day, said = best
@@ -152,25 +153,22 @@ def time_heard(found: TimeInTheRequest, score: Scorer, prior: Scorer | None = No
 def _hour_after(hours: Mapping[str, str], prefix: str, score: Scorer) -> ClosedSetPick | None:
     """The hour that leads after a day, however good (`time_heard` takes it when good enough to read
     back)."""
-    best = _best_said(hours, prefix, score)
+    best = _best_said(hours, prefix, score, priors=False)
     return best[0] if best is not None else None
 
 
 def _best_said(
-    choices: Mapping[str, str], prefix: str, score: Scorer, prior: Scorer | None = None
+    choices: Mapping[str, str], prefix: str, score: Scorer, priors: bool
 ) -> tuple[ClosedSetPick, str] | None:
-    """The pick among `choices` said after `prefix` (priors discounted when given), and the phrase that
-    said it best."""
+    """The pick among `choices` said after `prefix` (their priors discounted when asked for), and the
+    phrase that said it best."""
     phrases = list(choices)
-    scores = score(phrases, prefix) if phrases else None
-    priors = None
-    if prior is not None and scores is not None:
-        try:
-            priors = prior(phrases, prefix)
-        except Exception:  # the priors only refine the pick
-            priors = None
-    best = pick(choices, scores, priors) if scores is not None else None
-    if best is None or scores is None:
+    scored = score(phrases, prefix, priors) if phrases else None
+    if scored is None:
+        return None
+    scores, discounts = scored
+    best = pick(choices, scores, discounts)
+    if best is None:
         return None
     said = max(
         (s, phrase) for phrase, s in zip(phrases, scores, strict=True) if choices[phrase] == best.reading
