@@ -897,6 +897,25 @@ def until_held(caller: Caller, limit_ms: int = 3000) -> None:
         caller.wait(FRAME_MS)
 
 
+def caller_pausing(session: CallSession, voice: PicoSynthesizer, first: str, then: str) -> None:
+    """Once the bot listens, a caller says `first`, pauses longer than the end of a turn, then says
+    `then`; until the bot listens again."""
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(saying_with_a_pause(voice, first, then))
+    caller.wait_until_listening()
+
+
+def caller_held(session: CallSession, voice: PicoSynthesizer) -> Caller:
+    """A caller who says "Ma commande numéro quatre" once the bot listens and stops there: returned once
+    the session holds the turn."""
+    caller = Caller(session)
+    caller.wait_until_listening()
+    caller.play(voice.synthesize("Ma commande numéro quatre", RATE))
+    until_held(caller)
+    return caller
+
+
 def test_a_turn_that_stops_inside_an_order_number_waits_for_the_rest(flow, prompts, caller_voice) -> None:
     """ "… la commande quatre, sept, un, neuf, quatre" then, after a pause longer than the end of a turn,
     "deux": the bot does not answer the five digits; the same turn goes on and is read whole."""
@@ -931,10 +950,7 @@ def test_a_held_turn_is_answered_when_nothing_follows(flow, prompts, caller_voic
     """Nothing more after "ma commande numéro quatre": the bot answers after the longer wait."""
     recognizer = ResumingRecognizer(["ma commande numéro 4"])
     session = make_session(flow, prompts, recognizer)
-    caller = Caller(session)
-    caller.wait_until_listening()
-    caller.play(caller_voice.synthesize("Ma commande numéro quatre", RATE))
-    until_held(caller)
+    caller = caller_held(session, caller_voice)
     [held] = session.log.of_type("turn_held")
     assert not session.waiting_for_input and not session.turns  # the bot holds its answer
     caller.wait_until_listening()
@@ -949,10 +965,7 @@ def test_a_held_turn_is_answered_when_nothing_follows(flow, prompts, caller_voic
 def test_a_recogniser_that_cannot_go_on_has_both_texts_joined(flow, prompts, caller_voice) -> None:
     recognizer = ScriptedRecognizer(["je voudrais des nouvelles de la commande 4 7 1", "9 4 2"])
     session = make_session(flow, prompts, recognizer)
-    caller = Caller(session)
-    caller.wait_until_listening()
-    caller.play(saying_with_a_pause(caller_voice, "La commande quatre, sept, un", "neuf, quatre, deux"))
-    caller.wait_until_listening()
+    caller_pausing(session, caller_voice, "La commande quatre, sept, un", "neuf, quatre, deux")
 
     [turn] = session.turns
     assert turn.transcript == "je voudrais des nouvelles de la commande 4 7 1 9 4 2"
@@ -962,10 +975,7 @@ def test_a_recogniser_that_cannot_go_on_has_both_texts_joined(flow, prompts, cal
 def test_a_number_said_whole_is_answered_without_waiting(flow, prompts, caller_voice) -> None:
     recognizer = ResumingRecognizer(["je voudrais des nouvelles de la commande 4 7 1 9 4 2"])
     session = make_session(flow, prompts, recognizer)
-    caller = Caller(session)
-    caller.wait_until_listening()
-    caller.play(say(caller_voice, "La commande quatre, sept, un, neuf, quatre, deux"))
-    caller.wait_until_listening()
+    caller_saying(session, caller_voice, "La commande quatre, sept, un, neuf, quatre, deux")
 
     assert not session.log.of_type("turn_held")
     assert session.turns[0].response_ms is not None and session.turns[0].response_ms < 600 + NUMBER_HOLD_MS
@@ -974,10 +984,7 @@ def test_a_number_said_whole_is_answered_without_waiting(flow, prompts, caller_v
 def test_a_key_pressed_while_a_turn_is_held_answers_the_words_first(flow, prompts, caller_voice) -> None:
     recognizer = ResumingRecognizer(["ma commande numéro 4"])
     session = make_session(flow, prompts, recognizer)
-    caller = Caller(session)
-    caller.wait_until_listening()
-    caller.play(caller_voice.synthesize("Ma commande numéro quatre", RATE))
-    until_held(caller)
+    caller = caller_held(session, caller_voice)
     assert session.log.of_type("turn_held") and not session.turns
     for key in "471942#":
         session.dtmf(key)
@@ -1042,10 +1049,7 @@ def test_a_turn_held_after_talking_over_the_greeting_is_answered_once(flow, prom
 def test_a_hang_up_during_a_hold_keeps_the_caller_s_last_words(flow, prompts, caller_voice) -> None:
     recognizer = ResumingRecognizer(["ma commande numéro 4"])
     session = make_session(flow, prompts, recognizer)
-    caller = Caller(session)
-    caller.wait_until_listening()
-    caller.play(caller_voice.synthesize("Ma commande numéro quatre", RATE))
-    until_held(caller)
+    caller_held(session, caller_voice)
     session.hangup()
     assert [t.transcript for t in session.turns] == ["ma commande numéro 4"]
     assert session.outcome is not None and session.outcome.type == "caller_hangup"
@@ -1056,14 +1060,9 @@ def test_a_turn_that_goes_on_keeps_its_words_when_the_second_reading_is_empty(
 ) -> None:
     recognizer = ResumingRecognizer(["je voudrais des nouvelles de la commande 4 7 1 9 4", ""])
     session = make_session(flow, prompts, recognizer)
-    caller = Caller(session)
-    caller.wait_until_listening()
-    caller.play(
-        saying_with_a_pause(
-            caller_voice, "Des nouvelles de la commande quatre, sept, un, neuf, quatre", "deux"
-        )
+    caller_pausing(
+        session, caller_voice, "Des nouvelles de la commande quatre, sept, un, neuf, quatre", "deux"
     )
-    caller.wait_until_listening()
     [turn] = session.turns
     assert turn.transcript == "je voudrais des nouvelles de la commande 4 7 1 9 4"
     assert not session.log.of_type("asr_empty")
@@ -1095,10 +1094,7 @@ def test_the_words_after_the_pause_of_a_turn_that_went_on_keep_their_times(
     on the audio clock, after the pause, not where the audio read before ended."""
     recognizer = WordTimingRecognizer(["la commande 4 7 1 9 4", "la commande 4 7 1 9 4 2"])
     session = make_session(flow, prompts, recognizer)
-    caller = Caller(session)
-    caller.wait_until_listening()
-    caller.play(saying_with_a_pause(caller_voice, "La commande quatre, sept, un, neuf, quatre", "deux"))
-    caller.wait_until_listening()
+    caller_pausing(session, caller_voice, "La commande quatre, sept, un, neuf, quatre", "deux")
     [held] = session.log.of_type("turn_held")
     [went_on] = session.log.of_type("speech_continued")
     last_word = session.log.of_type("asr_final")[-1]["words"][-1]
