@@ -256,7 +256,7 @@ def main() -> int:
                 described = (
                     f"{got} ({chosen.score:.2f}, +{chosen.margin:.2f}; heard {found.heard!r} {scores[0]:.2f})"
                 )
-                if ending_taken(chosen, scores[0], source):
+                if ending_taken(chosen, scores[0], found):
                     tally["given back"] += got == store
                     tally["given back wrong"] += store is not None and got != store
                     tally["put in"] += store is None

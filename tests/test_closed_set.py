@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import math
 
-from callbot.session.closed_set import MIN_MARGIN, PRIOR_WEIGHT, ClosedSetPick, pick
+from callbot.dialog.turns import RequestEndings
+from callbot.session.closed_set import (
+    ENDING_MAX_BELOW_HEARD,
+    MIN_MARGIN,
+    PRIOR_WEIGHT,
+    SOUND_ALIKE_MAX_BELOW_HEARD,
+    ClosedSetPick,
+    ending_taken,
+    pick,
+)
 
 STORES = {
     "Lyon.": "Lyon Part-Dieu",
@@ -55,3 +64,34 @@ def test_nothing_to_pick_from() -> None:
     assert pick(STORES, [-1.0]) is None  # scores that do not match the phrases
     only = pick({"Lyon.": "Lyon Part-Dieu"}, [-1.0])
     assert only is not None and only.margin == math.inf and only.sure
+
+
+def _store_endings(heard: str) -> RequestEndings:
+    """ "Est-ce qu'il vous reste un lampadaire Arco au magasin" and the store endings a flow offers."""
+    said = "Est-ce qu'il vous reste un lampadaire Arco au magasin {}."
+    endings = {
+        "de Lille": said.format("de Lille Grand Place"),
+        "de la Grand-Place": said.format("de Lille Grand Place"),
+        "de Lyon": said.format("de Lyon Part-Dieu"),
+    }
+    return RequestEndings("stores", said.format("")[:-2], heard, endings)
+
+
+def test_a_store_ending_far_below_what_was_heard_is_taken_only_when_it_sounds_like_it() -> None:
+    """ "… au magasin de Lille ?" came out "… de l'huile ?": Whisper scores its own words far above a
+    name it does not know, but they sound alike; "de cuisine" forced onto Lille does not."""
+    below = ENDING_MAX_BELOW_HEARD + 0.5
+    assert below < SOUND_ALIKE_MAX_BELOW_HEARD
+    lille = ClosedSetPick(_store_endings("").endings["de Lille"], -2.8, 1.1)
+    assert ending_taken(lille, -2.8 + below, _store_endings("de l'huile"))
+    assert not ending_taken(lille, -2.8 + below, _store_endings("de cuisine"))
+    assert not ending_taken(lille, -2.8 + SOUND_ALIKE_MAX_BELOW_HEARD + 0.1, _store_endings("de l'huile"))
+    # within the usual distance, what was heard need not sound like the store
+    assert ending_taken(lille, -2.8 + ENDING_MAX_BELOW_HEARD - 0.1, _store_endings("de cuisine"))
+
+
+def test_a_sound_alike_ending_must_still_be_sure_and_sound_like_the_store_that_leads() -> None:
+    lyon = ClosedSetPick(_store_endings("").endings["de Lyon"], -2.8, 1.1)
+    assert not ending_taken(lyon, -0.3, _store_endings("de l'huile"))  # sounds like Lille, not Lyon
+    unsure = ClosedSetPick(_store_endings("").endings["de Lille"], -2.8, MIN_MARGIN - 0.1)
+    assert not ending_taken(unsure, -2.7, _store_endings("de l'huile"))

@@ -707,7 +707,7 @@ class CallSession:
         best = pick(found.endings, scores[1:], priors[1:] if priors else None)
         if best is None:
             return reading
-        taken = ending_taken(best, scores[0], found.source)
+        taken = ending_taken(best, scores[0], found)
         self.log.emit(
             self.now_ms,
             _ENDING_EVENTS[found.source],

@@ -249,6 +249,15 @@ def sound_similarity(left: str, right: str) -> float:
     return max(0.0, 1.0 - previous[-1] / max(len(left), len(right)))
 
 
+def spoken_similarity(heard: str, said: str) -> float:
+    """How alike two short phrases sound as said, articles and elisions included ("l'huile" and
+    "Lille" are both /l…il/): `sound_similarity` of their sound keys."""
+    return sound_similarity(
+        _sound_key(canonical_words(normalize(heard).split())),
+        _sound_key(canonical_words(normalize(said).split())),
+    )
+
+
 def sounds_like(text: str, names: Sequence[str], entries: Sequence[str] | None = None) -> str | None:
     """The entry whose name the words of ``text`` sound like, heard across word boundaries ("le magasin
     du vie report" → "Vieux-Port"), or None when no name of at least six sounds comes within
