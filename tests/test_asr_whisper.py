@@ -18,7 +18,7 @@ import pytest
 
 from callbot.asr import Hypothesis, WhisperSettings, load_engine
 from callbot.asr.whisper_decode import is_silence, prompt_text, window_seconds
-from callbot.asr.whisper_engine import WhisperEngine, WhisperRecognizer
+from callbot.asr.whisper_engine import SHORT_TURN_S, WhisperEngine, WhisperRecognizer
 from callbot.audio import frames_from_pcm, read_wav, resample, silence, ulaw_decode, ulaw_encode
 
 pytestmark = pytest.mark.slow
@@ -211,7 +211,11 @@ def test_a_phrase_prior_is_its_score_on_line_noise_kept_once_computed(
     scored: list[list[str]] = []
     real_score = engine.score
     monkeypatch.setattr(
-        engine, "score", lambda audio, phrases: scored.append(list(phrases)) or real_score(audio, phrases)
+        engine,
+        "score",
+        lambda audio, phrases, prefix="", context_s=0.0: (
+            scored.append(list(phrases)) or real_score(audio, phrases, prefix, context_s)
+        ),
     )
     assert engine.prior(["Marseille.", "Lyon.", "Lille."]) == [
         first[1],
@@ -219,3 +223,25 @@ def test_a_phrase_prior_is_its_score_on_line_noise_kept_once_computed(
         engine.prior(["Lille."])[0],
     ]
     assert scored == [["Lille."]]  # only the phrase never seen was scored
+
+
+def test_a_short_turn_gets_a_second_look_on_the_full_window_and_a_long_one_none(
+    recognizer: WhisperRecognizer, caller_speech: bytes
+) -> None:
+    """A one-word answer ("Lyon") is read worse by the encoder on a 6 s window than on Whisper's own
+    30 s: a short turn's closed set can be scored again there, with priors of the same view."""
+    phrases = ["Lyon.", "Marseille."]
+    recognizer.start_turn()
+    stream(recognizer, caller_speech[: int(1.2 * 16000) * 2])  # 1.2 s: a short turn
+    recognizer.finish()
+    first = recognizer.score(phrases)
+    second = recognizer.rescore_short_turn(phrases)
+    assert first is not None and second is not None
+    scores, priors = second
+    assert len(scores) == len(priors) == 2 and scores != first  # another view of the same audio
+    assert priors != recognizer.prior(phrases)  # priors of the 30 s view, kept apart from the 6 s ones
+    recognizer.start_turn()
+    stream(recognizer, caller_speech)  # the whole sentence: longer than SHORT_TURN_S
+    recognizer.finish()
+    assert len(caller_speech) > SHORT_TURN_S * 16000 * 2
+    assert recognizer.rescore_short_turn(phrases) is None

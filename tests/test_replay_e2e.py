@@ -615,3 +615,21 @@ def test_a_store_ending_that_sounds_like_what_was_heard_is_taken_further_below_i
     assert store["score"] < store["heard_score"] - ENDING_MAX_BELOW_HEARD  # taken for its sound alone
     assert result.turns[0].slots.get("magasin") == "lille_grand_place"
     assert "Lille Grand Place" in (result.turns[0].bot or "")
+
+
+def test_a_one_word_store_answer_is_found_on_a_second_look(stack: SpeechStack, tmp_path: Path) -> None:
+    """ "Lyon" said alone to "Pour quel magasin ?" comes out "C'est.", and the store phrases scored on
+    Whisper's usual 6 s window put no store clearly first (Marseille barely ahead, on the development
+    calls); the turn is short, so it is scored again with the encoder on the full 30 s window, where
+    Lyon is clearly first, and the caller gets Lyon's hours."""
+    recording = spoken_call(tmp_path, "Quels sont vos horaires ?", "Lyon")
+    result = replay_call(stack, recording, now=NOW)
+    [_, heard] = [e["text"] for e in result.events if e["event"] == "asr_final"]
+    assert "lyon" not in heard.lower()  # free decoding lost the store
+    [closed] = [e for e in result.events if e["event"] == "asr_closed_set"]
+    assert (
+        closed["second_look"]["reading"] == "Lyon Part-Dieu" and "kept_the_first" not in closed["second_look"]
+    )
+    assert closed["accepted"] and closed["reading"] == "Lyon Part-Dieu"
+    assert result.turns[1].slots.get("magasin") == "lyon_part_dieu"
+    assert "Lyon Part-Dieu est ouvert" in (result.turns[1].bot or "")

@@ -556,6 +556,79 @@ def test_the_agent_reads_which_prompts_the_caller_cut_short(flow, prompts, calle
     assert [event["played_ms"] > 0 for event in cut] == [True, False]
 
 
+class SecondLookRecognizer(ScriptedRecognizer):
+    """A recogniser with a second look at a short turn (`rescore_short_turn`) that scores otherwise."""
+
+    def __init__(self, lines: Sequence[str], second_look: dict[str, float] | None) -> None:
+        super().__init__(lines)
+        self.second_look = second_look
+        self.looked = 0
+
+    def rescore_short_turn(self, phrases: Sequence[str]) -> tuple[list[float], list[float]] | None:
+        self.looked += 1
+        if self.second_look is None:
+            return None  # the turn was not short
+        return [self.second_look.get(phrase, -9.0) for phrase in phrases], [-6.0] * len(phrases)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "reading", "decision"),
+    [
+        # a bare "Lyon" heard "C'est.": Marseille barely ahead, Lyon clearly ahead on the second look
+        ({"Marseille": -4.0, "Lyon": -4.1}, {"Lyon": -3.7, "Marseille": -5.2}, "Lyon Part-Dieu", "taken"),
+        (
+            {"Marseille": -4.0, "Lyon": -4.1},
+            {"Lyon": -4.3, "Marseille": -5.0},
+            "Lyon Part-Dieu",
+            "asked back",
+        ),
+        ({"Marseille": -4.0, "Lyon": -4.1}, None, "Marseille Vieux-Port", "dropped"),  # a long turn
+        # the first pick leads further: it stands, and is asked back
+        (
+            {"Marseille": -3.5, "Lyon": -3.8},
+            {"Lyon": -4.5, "Marseille": -4.6},
+            "Marseille Vieux-Port",
+            "asked back",
+        ),
+    ],
+)
+def test_a_short_answer_not_clearly_picked_gets_a_second_look(
+    flow, prompts, caller_voice, first, second, reading, decision
+):
+    recognizer = SecondLookRecognizer(["quels sont vos horaires", "C'est.", "oui"], second)
+    recognizer.closed_set = first  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer), caller_voice, "Quels sont vos horaires ?", "Lyon."
+    )
+    [event] = caller.session.log.of_type("asr_closed_set")
+    assert recognizer.looked == 1
+    if second is None:
+        assert event["second_look"] is None  # the turn was not short
+    else:
+        assert event["second_look"]["reading"] in ("Lyon Part-Dieu", "Marseille Vieux-Port")
+        assert event["second_look"].get("kept_the_first", False) == (reading != "Lyon Part-Dieu")
+    assert event["reading"] == reading
+    assert (event["accepted"], event["ask_back"]) == {
+        "taken": (True, False),
+        "asked back": (False, True),
+        "dropped": (False, False),
+    }[decision]
+    if decision == "taken":
+        assert "Lyon Part-Dieu" in (caller.session.turns[1].bot or "")
+
+
+def test_a_sure_closed_set_answer_gets_no_second_look(flow, prompts, caller_voice):
+    """ "Paris" scored lower with the encoder on the full window: a sure first pick stands."""
+    recognizer = SecondLookRecognizer(["quels sont vos horaires", "Torez."], {"Lyon": -1.0})
+    recognizer.closed_set = {"Paris": -2.3, "Lyon": -6.0}  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer), caller_voice, "Quels sont vos horaires ?", "Paris."
+    )
+    [event] = caller.session.log.of_type("asr_closed_set")
+    assert recognizer.looked == 0 and event["second_look"] is None
+    assert event["reading"] == "Paris Rivoli" and event["accepted"]
+
+
 @pytest.mark.parametrize(
     ("scores", "decision"),
     [

@@ -76,6 +76,12 @@ class Recognizer(ABC):
         favours it whatever the audio, to be discounted; None when the engine cannot say."""
         return None
 
+    def rescore_short_turn(self, phrases: Sequence[str]) -> tuple[list[float], list[float]] | None:
+        """A second look at the last turn when it is short: the phrases' scores and priors as `score`
+        and `prior` give them, from a wider view of the audio; None when the engine has none or the turn
+        is not short."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release per-call resources."""
 

@@ -138,16 +138,17 @@ def score_phrases(
     phrases: list[str],
     settings: WhisperSettings,
     prefix: str = "",
+    context_s: float = 0.0,
 ) -> list[float]:
     """Teacher-forced mean log-probability per token of each phrase under the audio (one encoder pass,
     one batched `align`): closed-set scoring, which finds a city name in "Celui de Lyon" where free
     decoding heard "C'est lui, c'est lié" (facts.md). With a `prefix`, each phrase is forced right
     after the prefix's words ("Je voudrais l'adresse du magasin" + " de Lille") and only the phrase's
-    own tokens are averaged."""
+    own tokens are averaged. With `context_s` the encoder runs on that much audio (`_encode`)."""
     import ctranslate2
 
     window = window_seconds(len(audio) / SAMPLE_RATE, settings) or _MAX_WINDOW_S
-    encoded, frames = _encode(model, audio, window)
+    encoded, frames = _encode(model, audio, window, context_s)
     repeated = np.repeat(np.array(encoded), len(phrases), axis=0)
     batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(repeated))
     before = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
@@ -159,15 +160,25 @@ def score_phrases(
     ]
 
 
-def _encode(model: WhisperModel, audio: np.ndarray, window: float) -> tuple[Any, int]:
-    """The encoder's output for `audio` padded to `window` seconds, and the number of mel frames."""
+def _encode(model: WhisperModel, audio: np.ndarray, window: float, context: float = 0.0) -> tuple[Any, int]:
+    """The encoder's output for the first `window` seconds of `audio` padded with silence, and the
+    number of mel frames in the window. With a longer `context` (at most 30 s) the encoder runs on that
+    much, and only the window's share of its output is kept: the decoder's cost stays the window's.
+    Whisper learnt on 30 s windows: run on 6 s, its encoder reads a turn of one short word worse
+    ("C'est." for "Lyon", where "Lyon" led once the encoder saw 30 s)."""
+    import ctranslate2
     from faster_whisper.transcribe import get_ctranslate2_storage
 
     frames = int(window * SAMPLE_RATE) // _HOP
-    padded = np.zeros(frames * _HOP, dtype=np.float32)
+    seen = max(frames, int(min(context, _MAX_WINDOW_S) * SAMPLE_RATE) // _HOP)
+    padded = np.zeros(seen * _HOP, dtype=np.float32)
     padded[: len(audio)] = audio[: len(padded)]
-    features = model.feature_extractor(padded)[:, :frames]
-    return model.model.encode(get_ctranslate2_storage(np.ascontiguousarray(features[None]))), frames
+    features = model.feature_extractor(padded)[:, :seen]
+    encoded = model.model.encode(get_ctranslate2_storage(np.ascontiguousarray(features[None])))
+    if seen == frames:
+        return encoded, frames
+    kept = np.asarray(encoded)[:, : frames // 2]  # one encoder position per two mel frames
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(kept)), frames
 
 
 def decode(

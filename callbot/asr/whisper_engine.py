@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 #: Audio after a pause quieter than this (dBFS, RMS) does not invalidate the speculative decode.
 SILENCE_DBFS = -45.0
 _FRAME_SAMPLES = SAMPLE_RATE // 50
+#: A turn this long at most (its pre-roll and end silence included: one word, or "Celui de Lyon") gets
+#: a second look at its closed set with the encoder on Whisper's full window (`rescore_short_turn`).
+SHORT_TURN_S = 2.0
+FULL_WINDOW_S = 30.0
 
 _models: dict[tuple[Path, str, int, int], WhisperModel] = {}
 _models_lock = threading.Lock()
@@ -98,7 +102,8 @@ class WhisperEngine(RecognizerEngine):
         self._count_lock = threading.Lock()
         #: Decodes run by this engine since it was created (all calls together).
         self.decode_count = 0
-        self._priors: dict[str, float] = {}  # phrase → its score on line noise alone (`prior`)
+        #: (phrase, encoder context) → its score on line noise alone (`prior`)
+        self._priors: dict[tuple[str, float], float] = {}
         self._priors_lock = threading.Lock()
         if self.settings.warm_up:
             self.transcribe(_warm_up_audio(), ())
@@ -128,7 +133,9 @@ class WhisperEngine(RecognizerEngine):
         """Decode on the engine's worker thread(s)."""
         return self._executor.submit(self._decode, audio, prompt)
 
-    def score(self, audio: np.ndarray, phrases: Sequence[str], prefix: str = "") -> list[float]:
+    def score(
+        self, audio: np.ndarray, phrases: Sequence[str], prefix: str = "", context_s: float = 0.0
+    ) -> list[float]:
         """Closed-set scores of `phrases` for one utterance (see `score_phrases`), on the calling thread.
         With a `prefix` (the words heard before, "… au magasin"), each phrase is scored right after
         them ("de Lille", "de Lyon"): only the phrase's tokens count (not the end of the text).
@@ -138,10 +145,17 @@ class WhisperEngine(RecognizerEngine):
         picks (bench/closed_set_bench.py)."""
         task_only = task_prompt(self.tokenizer)
         return score_phrases(
-            self.model, self.tokenizer, self._clean(audio), task_only, list(phrases), self.settings, prefix
+            self.model,
+            self.tokenizer,
+            self._clean(audio),
+            task_only,
+            list(phrases),
+            self.settings,
+            prefix,
+            context_s,
         )
 
-    def prior(self, phrases: Sequence[str], prefix: str = "") -> list[float]:
+    def prior(self, phrases: Sequence[str], prefix: str = "", context_s: float = 0.0) -> list[float]:
         """Each phrase's score on faint line noise, where nobody says anything: how much the model
         favours it whatever the audio. "Marseille." scores well on any short sound ("C'est." for "Lyon"
         was scored Marseille first); discounting the prior put the right store first on 28 of 32
@@ -149,15 +163,17 @@ class WhisperEngine(RecognizerEngine):
         kept for the life of the engine (the phrases of a flow are a few dozen); those after a `prefix`
         (a sentence of one call) are not kept."""
         if prefix.strip():
-            return self.score(_null_audio(), phrases, prefix)
+            return self.score(_null_audio(), phrases, prefix, context_s)
         with self._priors_lock:
-            missing = [phrase for phrase in dict.fromkeys(phrases) if phrase not in self._priors]
+            missing = [phrase for phrase in dict.fromkeys(phrases) if (phrase, context_s) not in self._priors]
         if missing:
-            scores = self.score(_null_audio(), missing)
+            scores = self.score(_null_audio(), missing, context_s=context_s)
             with self._priors_lock:
-                self._priors.update(zip(missing, scores, strict=True))
+                self._priors.update(
+                    ((phrase, context_s), score) for phrase, score in zip(missing, scores, strict=True)
+                )
         with self._priors_lock:
-            return [self._priors[phrase] for phrase in phrases]
+            return [self._priors[phrase, context_s] for phrase in phrases]
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -248,6 +264,20 @@ class WhisperRecognizer(Recognizer):
 
     def prior(self, phrases: Sequence[str], prefix: str = "") -> list[float] | None:
         return self.engine.prior(phrases, prefix) if phrases else None
+
+    def rescore_short_turn(self, phrases: Sequence[str]) -> tuple[list[float], list[float]] | None:
+        """The phrases' scores and priors with the encoder run on Whisper's full 30 s window, when the
+        last turn is short (`SHORT_TURN_S`): its 6 s window reads one short word worse. bench/
+        closed_set_bench.py --wide."""
+        if (
+            not phrases or not self._last_turn or len(self._last_turn) > SHORT_TURN_S * SAMPLE_RATE * 2
+        ):  # PCM16
+            return None
+        audio = _as_float(self._last_turn)
+        return (
+            self.engine.score(audio, phrases, context_s=FULL_WINDOW_S),
+            self.engine.prior(phrases, context_s=FULL_WINDOW_S),
+        )
 
     def close(self) -> None:
         self._drop_speculation()
