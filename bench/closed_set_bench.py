@@ -198,7 +198,7 @@ def main() -> int:
             wide_priors = None if args.no_prior else engine.prior(list(phrases), context_s=FULL_WINDOW_S)
             second = pick(phrases, wide, wide_priors)
             assert second is not None
-            if second.sure or second.margin > found.margin:  # as CallSession._closed_set_reading
+            if second.sure or (second.leads and second.margin > found.margin):  # as CallSession does
                 found = second
                 accepted = found.sure_when_read_back if args.hours else found.sure
         asked = not accepted and not args.hours and found.leads  # "Lyon Part-Dieu, c'est bien ça ?"

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from callbot.asr import Hypothesis, WhisperSettings, load_engine
-from callbot.asr.whisper_decode import is_silence, prompt_text, window_seconds
+from callbot.asr.whisper_decode import _encode, is_silence, prompt_text, window_seconds
 from callbot.asr.whisper_engine import SHORT_TURN_S, WhisperEngine, WhisperRecognizer
 from callbot.audio import frames_from_pcm, read_wav, resample, silence, ulaw_decode, ulaw_encode
 
@@ -239,6 +239,10 @@ def test_a_short_turn_gets_a_second_look_on_the_full_window_and_a_long_one_none(
     assert first is not None and second is not None
     scores, priors = second
     assert len(scores) == len(priors) == 2 and scores != first  # another view of the same audio
+    audio = np.frombuffer(caller_speech[: int(1.2 * 16000) * 2], "<i2").astype(np.float32) / 32768
+    usual, frames = _encode(recognizer.engine.model, audio, 6.0)
+    wide, wide_frames = _encode(recognizer.engine.model, audio, 6.0, 30.0)
+    assert np.asarray(wide).shape == np.asarray(usual).shape and wide_frames == frames  # the window's share
     assert priors != recognizer.prior(phrases)  # priors of the 30 s view, kept apart from the 6 s ones
     recognizer.start_turn()
     stream(recognizer, caller_speech)  # the whole sentence: longer than SHORT_TURN_S

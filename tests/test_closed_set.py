@@ -90,6 +90,23 @@ def test_a_store_ending_far_below_what_was_heard_is_taken_only_when_it_sounds_li
     assert ending_taken(lille, -2.8 + ENDING_MAX_BELOW_HEARD - 0.1, _store_endings("de cuisine"))
 
 
+def test_a_place_whisper_wrote_as_a_name_is_no_sound_alike() -> None:
+    """ "de Versailles" sounds like "de Marseille", "de Lyons" like "de Lyon": a capitalised word is a
+    place Whisper knows, what the caller said; only the usual distance applies."""
+    below = ENDING_MAX_BELOW_HEARD + 0.5
+    lyon = ClosedSetPick(_store_endings("").endings["de Lyon"], -2.8, 1.1)
+    assert ending_taken(lyon, -2.8 + below, _store_endings("de lyons"))
+    assert not ending_taken(lyon, -2.8 + below, _store_endings("de Lyons"))
+
+
+def test_the_preposition_says_nothing_of_the_store() -> None:
+    """ "du lion" and "de Lyon" sound alike once "du" and "de" are left out."""
+    below = ENDING_MAX_BELOW_HEARD + 0.5
+    lyon = ClosedSetPick(_store_endings("").endings["de Lyon"], -2.8, 1.1)
+    assert ending_taken(lyon, -2.8 + below, _store_endings("du lion"))
+    assert ending_taken(lyon, -2.8 + below, _store_endings("des lions"))
+
+
 def test_a_sound_alike_ending_must_still_be_sure_and_sound_like_the_store_that_leads() -> None:
     lyon = ClosedSetPick(_store_endings("").endings["de Lyon"], -2.8, 1.1)
     assert not ending_taken(lyon, -0.3, _store_endings("de l'huile"))  # sounds like Lille, not Lyon

@@ -583,6 +583,13 @@ class SecondLookRecognizer(ScriptedRecognizer):
             "asked back",
         ),
         ({"Marseille": -4.0, "Lyon": -4.1}, None, "Marseille Vieux-Port", "dropped"),  # a long turn
+        # a second pick that does not lead (too unlikely) leaves the first one, asked back
+        (
+            {"Marseille": -4.5, "Lyon": -4.8},
+            {"Lyon": -5.4, "Marseille": -5.8},
+            "Marseille Vieux-Port",
+            "asked back",
+        ),
         # the first pick leads further: it stands, and is asked back
         (
             {"Marseille": -3.5, "Lyon": -3.8},
@@ -615,6 +622,24 @@ def test_a_short_answer_not_clearly_picked_gets_a_second_look(
     }[decision]
     if decision == "taken":
         assert "Lyon Part-Dieu" in (caller.session.turns[1].bot or "")
+
+
+def test_a_second_look_that_fails_leaves_the_first_pick(flow, prompts, caller_voice):
+    """Scoring is a second chance: its failure is logged and must not cost the call."""
+
+    class FailingLook(SecondLookRecognizer):
+        def rescore_short_turn(self, phrases: Sequence[str]) -> tuple[list[float], list[float]] | None:
+            raise RuntimeError("encoder failed")
+
+    recognizer = FailingLook(["quels sont vos horaires", "C'est.", "oui"], None)
+    recognizer.closed_set = {"Marseille": -3.5, "Lyon": -3.8}  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer), caller_voice, "Quels sont vos horaires ?", "Marseille."
+    )
+    [error] = caller.session.log.of_type("asr_closed_set_error")
+    assert "encoder failed" in error["error"]
+    [event] = caller.session.log.of_type("asr_closed_set")
+    assert event["second_look"] is None and event["ask_back"] and event["reading"] == "Marseille Vieux-Port"
 
 
 def test_a_sure_closed_set_answer_gets_no_second_look(flow, prompts, caller_voice):

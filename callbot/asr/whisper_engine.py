@@ -142,7 +142,8 @@ class WhisperEngine(RecognizerEngine):
 
         Without the domain prompt: the phrases need no vocabulary primed, and its 48 tokens were decoded
         again for every phrase — 31 store answers cost 1235 ms with it, 495 ms without, for the same
-        picks (bench/closed_set_bench.py)."""
+        picks (bench/closed_set_bench.py). With `context_s`, the encoder runs on that much audio
+        (`whisper_decode._encode`: a short turn's second look)."""
         task_only = task_prompt(self.tokenizer)
         return score_phrases(
             self.model,
@@ -160,8 +161,8 @@ class WhisperEngine(RecognizerEngine):
         favours it whatever the audio. "Marseille." scores well on any short sound ("C'est." for "Lyon"
         was scored Marseille first); discounting the prior put the right store first on 28 of 32
         development answers instead of 23 (bench/closed_set_bench.py). Computed once per phrase and
-        kept for the life of the engine (the phrases of a flow are a few dozen); those after a `prefix`
-        (a sentence of one call) are not kept."""
+        kept for the life of the engine (the phrases of a flow are a few dozen), per phrase and encoder
+        `context_s`; those after a `prefix` (a sentence of one call) are not kept."""
         if prefix.strip():
             return self.score(_null_audio(), phrases, prefix, context_s)
         with self._priors_lock:
@@ -174,6 +175,11 @@ class WhisperEngine(RecognizerEngine):
                 )
         with self._priors_lock:
             return [self._priors[phrase, context_s] for phrase in phrases]
+
+    def full_window_priors(self, phrases: Sequence[str]) -> list[float]:
+        """`prior` with the encoder on the full 30 s window: the priors of a short turn's second look
+        (`WhisperRecognizer.rescore_short_turn`), warmed at start-up (`SpeechStack.warm_closed_sets`)."""
+        return self.prior(phrases, context_s=FULL_WINDOW_S)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -268,7 +274,7 @@ class WhisperRecognizer(Recognizer):
     def rescore_short_turn(self, phrases: Sequence[str]) -> tuple[list[float], list[float]] | None:
         """The phrases' scores and priors with the encoder run on Whisper's full 30 s window, when the
         last turn is short (`SHORT_TURN_S`): its 6 s window reads one short word worse. bench/
-        closed_set_bench.py --wide."""
+        closed_set_bench.py --second-look."""
         if (
             not phrases or not self._last_turn or len(self._last_turn) > SHORT_TURN_S * SAMPLE_RATE * 2
         ):  # PCM16
@@ -276,7 +282,7 @@ class WhisperRecognizer(Recognizer):
         audio = _as_float(self._last_turn)
         return (
             self.engine.score(audio, phrases, context_s=FULL_WINDOW_S),
-            self.engine.prior(phrases, context_s=FULL_WINDOW_S),
+            self.engine.full_window_priors(phrases),
         )
 
     def close(self) -> None:

@@ -764,7 +764,9 @@ class CallSession:
         # Not for an hour: on bench/closed_set_bench.py --hours it took one more right and one more wrong.
         second_look = self._short_turn_rescored(choices) if asked_back and not sure else None
         looked = None if second_look is None else _described(second_look)
-        if second_look is not None and (second_look.sure or second_look.margin > found.margin):
+        if second_look is not None and (
+            second_look.sure or (second_look.leads and second_look.margin > found.margin)
+        ):
             found, sure = second_look, second_look.sure
         elif looked is not None:
             looked["kept_the_first"] = True  # it leads further: it stands (and is asked back)
@@ -789,8 +791,9 @@ class CallSession:
         first, where Whisper's encoder on its full window put Lyon clearly first (bench/
         closed_set_bench.py --second-look). Only when the first pick is not sure: a sure "Paris" scored
         lower there; and only for an answer that may be asked back (a store, a product). It replaces
-        the first pick when sure or further ahead: a first leader asked back and declined ("Marseille
-        Vieux-Port, c'est bien ça ?" "Non") is not offered again, where a near-tie would be dropped."""
+        the first pick when sure, or when it leads (`ClosedSetPick.leads`) further: a first leader
+        asked back and declined ("Marseille Vieux-Port, c'est bien ça ?" "Non") is not offered again,
+        where a second pick that only replaced it would be dropped."""
         try:
             rescored = self.recognizer.rescore_short_turn(list(choices))
         except Exception as exc:  # a second chance: its failure must not cost the call

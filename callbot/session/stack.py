@@ -77,8 +77,9 @@ class SpeechStack:
 
     def warm_closed_sets(self) -> int:
         """Score the priors of the phrases the flow's closed sets hold (stores, products, hours) now,
-        so that the first caller whose answer needs one does not wait for them (about 2 s for the
-        retail flow, once per process), and read the French word list. Returns how many phrases
+        so that the first caller whose answer needs one does not wait for them (about 3 s for the
+        retail flow, once per process, the second look's full-window priors included), and read the
+        French word list. Returns how many phrases
         were scored; 0 for an engine without priors."""
         french_words()  # the word list the voicing fold consults (callbot/dialog/nlu/french_words.py)
         prior = getattr(self.engine, "prior", None)
@@ -88,6 +89,10 @@ class SpeechStack:
         products = [product.name for product in data.products.values()]
         phrases = [*data.store_answers(), *products, *hour_phrases()]
         prior(phrases)
+        # and those of a short store or product answer's second look (`Recognizer.rescore_short_turn`)
+        full_window = getattr(self.engine, "full_window_priors", None)
+        if full_window is not None:
+            full_window([*data.store_answers(), *products])
         return len(phrases)
 
     def _stores_asked_back(self) -> list[str]:
