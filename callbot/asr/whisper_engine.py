@@ -275,9 +275,8 @@ class WhisperRecognizer(Recognizer):
         """The phrases' scores and priors with the encoder run on Whisper's full 30 s window, when the
         last turn is short (`SHORT_TURN_S`): its 6 s window reads one short word worse. bench/
         closed_set_bench.py --second-look."""
-        if (
-            not phrases or not self._last_turn or len(self._last_turn) > SHORT_TURN_S * SAMPLE_RATE * 2
-        ):  # PCM16
+        short = len(self._last_turn) <= SHORT_TURN_S * SAMPLE_RATE * 2  # PCM16: two bytes a sample
+        if not phrases or not self._last_turn or not short:
             return None
         audio = _as_float(self._last_turn)
         return (
