@@ -77,7 +77,7 @@ class SpeechStack:
 
     def warm_closed_sets(self) -> int:
         """Score the priors of the phrases the flow's closed sets hold (stores, products, hours) now,
-        so that the first caller whose answer needs one does not wait for them (about 3 s for the
+        so that the first caller whose answer needs one does not wait for them (about 2.6 s for the
         retail flow, once per process, the second look's full-window priors included), and read the
         French word list. Returns how many phrases
         were scored; 0 for an engine without priors."""
