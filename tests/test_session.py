@@ -556,6 +556,16 @@ def test_the_agent_reads_which_prompts_the_caller_cut_short(flow, prompts, calle
     assert [event["played_ms"] > 0 for event in cut] == [True, False]
 
 
+#: What the `asr_closed_set` event says (accepted, ask_back) for each decision on a store answer.
+CLOSED_SET_DECISIONS = {"taken": (True, False), "asked back": (False, True), "dropped": (False, False)}
+
+
+def store_answered(flow, prompts, voice: PicoSynthesizer, recognizer: Recognizer, answer: str) -> Caller:
+    """A caller who asks for the opening hours, then answers "Pour quel magasin ?" with `answer`."""
+    session = make_session(flow, prompts, recognizer)
+    return caller_saying(session, voice, "Quels sont vos horaires ?", answer)
+
+
 class SecondLookRecognizer(ScriptedRecognizer):
     """A recogniser with a second look at a short turn (`rescore_short_turn`) that scores otherwise."""
 
@@ -604,9 +614,7 @@ def test_a_short_answer_not_clearly_picked_gets_a_second_look(
 ):
     recognizer = SecondLookRecognizer(["quels sont vos horaires", "C'est.", "oui"], second)
     recognizer.closed_set = first  # type: ignore[attr-defined]
-    caller = caller_saying(
-        make_session(flow, prompts, recognizer), caller_voice, "Quels sont vos horaires ?", "Lyon."
-    )
+    caller = store_answered(flow, prompts, caller_voice, recognizer, "Lyon.")
     [event] = caller.session.log.of_type("asr_closed_set")
     assert recognizer.looked == 1
     if second is None:
@@ -615,11 +623,7 @@ def test_a_short_answer_not_clearly_picked_gets_a_second_look(
         assert event["second_look"]["reading"] in ("Lyon Part-Dieu", "Marseille Vieux-Port")
         assert event["second_look"].get("kept_the_first", False) == (reading != "Lyon Part-Dieu")
     assert event["reading"] == reading
-    assert (event["accepted"], event["ask_back"]) == {
-        "taken": (True, False),
-        "asked back": (False, True),
-        "dropped": (False, False),
-    }[decision]
+    assert (event["accepted"], event["ask_back"]) == CLOSED_SET_DECISIONS[decision]
     if decision == "taken":
         assert "Lyon Part-Dieu" in (caller.session.turns[1].bot or "")
 
@@ -633,9 +637,7 @@ def test_a_second_look_that_fails_leaves_the_first_pick(flow, prompts, caller_vo
 
     recognizer = FailingLook(["quels sont vos horaires", "C'est.", "oui"], None)
     recognizer.closed_set = {"Marseille": -3.5, "Lyon": -3.8}  # type: ignore[attr-defined]
-    caller = caller_saying(
-        make_session(flow, prompts, recognizer), caller_voice, "Quels sont vos horaires ?", "Marseille."
-    )
+    caller = store_answered(flow, prompts, caller_voice, recognizer, "Marseille.")
     [error] = caller.session.log.of_type("asr_closed_set_error")
     assert "encoder failed" in error["error"]
     [event] = caller.session.log.of_type("asr_closed_set")
@@ -646,9 +648,7 @@ def test_a_sure_closed_set_answer_gets_no_second_look(flow, prompts, caller_voic
     """ "Paris" scored lower with the encoder on the full window: a sure first pick stands."""
     recognizer = SecondLookRecognizer(["quels sont vos horaires", "Torez."], {"Lyon": -1.0})
     recognizer.closed_set = {"Paris": -2.3, "Lyon": -6.0}  # type: ignore[attr-defined]
-    caller = caller_saying(
-        make_session(flow, prompts, recognizer), caller_voice, "Quels sont vos horaires ?", "Paris."
-    )
+    caller = store_answered(flow, prompts, caller_voice, recognizer, "Paris.")
     [event] = caller.session.log.of_type("asr_closed_set")
     assert recognizer.looked == 0 and event["second_look"] is None
     assert event["reading"] == "Paris Rivoli" and event["accepted"]
@@ -671,21 +671,12 @@ def test_a_closed_set_answer_is_taken_when_clearly_ahead_and_asked_back_when_onl
     against the stores the question expects."""
     recognizer = ScriptedRecognizer(["quels sont vos horaires", "C'est lui, c'est ici.", "oui"])
     recognizer.closed_set = scores  # type: ignore[attr-defined]
-    caller = caller_saying(
-        make_session(flow, prompts, recognizer),
-        caller_voice,
-        "Quels sont vos horaires ?",
-        "Celui de Marseille.",
-    )
+    caller = store_answered(flow, prompts, caller_voice, recognizer, "Celui de Marseille.")
     answer = caller.session.turns[1]
     assert "Celui de Marseille" in recognizer.scored  # type: ignore[attr-defined]
     [event] = caller.session.log.of_type("asr_closed_set")
     assert event["reading"] == "Marseille Vieux-Port"
-    assert (event["accepted"], event["ask_back"]) == {
-        "taken": (True, False),
-        "asked back": (False, True),
-        "dropped": (False, False),
-    }[decision]
+    assert (event["accepted"], event["ask_back"]) == CLOSED_SET_DECISIONS[decision]
     if decision == "taken":
         assert answer.transcript == "Marseille Vieux-Port" and "Marseille" in (answer.bot or "")
     elif decision == "asked back":
