@@ -66,8 +66,9 @@ _INDEFINITE = frozenset({"un", "une", "des"})
 _AFTER_A_PRODUCT = frozenset(
     {"au", "aux", "en", "dans", "chez", "a", "à", "sur", "pour", "ou", "est", "sont", "qui", "il", "elle"}
 )
-#: "Un de vos lampadaires", "une des bougies": one of, no name.
-_OF = frozenset({"de", "du", "des", "d"})
+#: "de" and its forms: "un de vos lampadaires", "une des bougies" (one of, no name); what starts a store
+#: ending ("de Lille", "du Vieux-Port", `closed_set.ending_taken`).
+OF_WORDS = frozenset({"de", "du", "des", "d"})
 #: A product's name is a few words ("la lampe de bureau Atelier"); what runs longer is a sentence.
 _MAX_PRODUCT_WORDS = 6
 
@@ -252,7 +253,7 @@ def _may_be_a_product(name: str) -> bool:
     words = normalize(name).split()
     if _says_no_name(words) or len(words) > _MAX_PRODUCT_WORDS or _STORE_WORDS.intersection(words):
         return False
-    return words[0] not in _OF and not any(word.isdigit() for word in words)
+    return words[0] not in OF_WORDS and not any(word.isdigit() for word in words)
 
 
 #: A call-back verb, after which callers say when ("… me rappeler mercredi à seize heures ?", "Rappelez-moi

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from callbot.dialog.heard_names import OF_WORDS
 from callbot.dialog.nlu.entities import SOUND_ALIKE_THRESHOLD, spoken_similarity
 from callbot.dialog.nlu.normalize import normalize
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest
@@ -107,7 +108,6 @@ PRODUCT_MAX_BELOW_HEARD = 2.0
 #: capitalised: Whisper writes the places and names it knows so, and "de Versailles", "de Lyons" or "de
 #: Marcel" sound like a store's city (0.75 to 1.0) without being it.
 SOUND_ALIKE_MAX_BELOW_HEARD = 3.0
-_PREPOSITIONS = frozenset({"de", "du", "des", "d"})
 
 
 def ending_taken(best: ClosedSetPick, heard_score: float, found: RequestEndings) -> bool:
@@ -133,7 +133,7 @@ def _sounds_like_heard(best: ClosedSetPick, found: RequestEndings) -> bool:
 def _after_preposition(ending: str) -> str:
     """ "de l'huile" → "l'huile": the preposition every ending starts with says nothing of the name."""
     words = normalize(ending).split()
-    return " ".join(words[1:] if len(words) > 1 and words[0] in _PREPOSITIONS else words)
+    return " ".join(words[1:] if len(words) > 1 and words[0] in OF_WORDS else words)
 
 
 #: Each phrase's scores after a prefix, with their priors when asked for and to be had, or None when the

@@ -86,13 +86,13 @@ class SpeechStack:
         data = self.flow.data
         if prior is None or data is None:
             return 0
-        products = [product.name for product in data.products.values()]
-        phrases = [*data.store_answers(), *products, *hour_phrases()]
+        names = [*data.store_answers(), *(product.name for product in data.products.values())]
+        phrases = [*names, *hour_phrases()]
         prior(phrases)
         # and those of a short store or product answer's second look (`Recognizer.rescore_short_turn`)
         full_window = getattr(self.engine, "full_window_priors", None)
         if full_window is not None:
-            full_window([*data.store_answers(), *products])
+            full_window(names)
         return len(phrases)
 
     def _stores_asked_back(self) -> list[str]:
