@@ -66,6 +66,8 @@ ASKS_BACK = re.compile(r"c'est bien (?:ça|cela) \?\s*$")
 READ_BACK = re.compile(r"\bJe vous rappelle (?!au ).*\bC'est bien ça \?\s*$", re.DOTALL)
 #: A time window read back ("entre 9 h et 12 h").
 WINDOW = re.compile(r"\bentre (\d{1,2}) h(?: (\d{2}))? et (\d{1,2}) h(?: (\d{2}))?")
+#: A known order asked back in place of the number heard ("La commande 458129, c'est bien ça ?").
+ORDER_ASKED_BACK = re.compile(r"\bcommande (\d+), c'est bien ça \?")
 #: How the scripted caller answers what the script did not plan for; the held-out set has its own words.
 CONFIRMATIONS = {
     "dev": ("Oui, c'est ça.", "Non, ce n'est pas ça."),
@@ -248,6 +250,9 @@ class ConfirmingCaller:
         for name, key in names.items():
             if f"{name}, c'est bien ça ?" in bot:
                 return key in self.call.get("slots", {}).values()
+        order = ORDER_ASKED_BACK.search(bot)
+        if order is not None:
+            return order[1] == self.call.get("slots", {}).get("numero_commande")
         return None
 
     def _speak(self, text: str) -> bytes:

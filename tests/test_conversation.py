@@ -426,6 +426,91 @@ def test_the_second_try_at_an_order_number_may_be_typed(flow: Flow) -> None:
     assert said(result).startswith("Votre commande 458130 est en cours de préparation.")
 
 
+# A number heard that no order has, and known orders a digit or two from it (CallSession._order_heard
+# scores them against the turn's audio; a clear winner is asked back with hear_unsure).
+
+
+def test_an_order_answer_no_order_has_offers_the_near_orders_written_as_said(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    found = conversation.order_in_the_turn("C'est le 4, 108, 1, 2, 9.")
+    assert found is not None and (found.source, found.prefix, found.heard) == (
+        "orders",
+        "C'est le",
+        "4, 108, 1, 2, 9.",
+    )
+    assert found.endings["4, 5, 8, 1, 2, 9."] == "C'est le 458129."
+    assert found.endings["45, 81, 29."] == "C'est le 458129."
+    assert found.endings["458 129."] == "C'est le 458129."
+    assert set(found.endings.values()) == {"C'est le 458129."}  # 458130 is three edits away
+
+
+def test_a_request_with_a_number_no_order_has_offers_the_near_orders(flow: Flow) -> None:
+    found = call(flow).order_in_the_turn("Je voudrais des nouvelles de la commande 45-29-29.")
+    assert found is not None and found.prefix == "Je voudrais des nouvelles de la commande"
+    assert set(found.endings.values()) == {"Je voudrais des nouvelles de la commande 458129."}
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Je voudrais des nouvelles de la commande 458129.",  # a known order
+        "Je voudrais des nouvelles de la commande 999999.",  # no order near it
+        "Je voudrais des nouvelles de la commande quatre cinq deux neuf deux neuf.",  # not written as digits
+        "Je voudrais l'adresse du magasin de Lyon, c'est le 452929.",  # no order asked nor requested
+    ],
+)
+def test_no_near_order_is_offered_for_a_known_order_a_far_number_or_another_request(
+    flow: Flow, heard: str
+) -> None:
+    assert call(flow).order_in_the_turn(heard) is None
+
+
+def test_a_near_order_asked_back_and_confirmed_is_answered(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    asked = conversation.hear_unsure("C'est le 4, 108, 1, 2, 9.", "C'est le 458129.")
+    assert said(asked) == "La commande 458129, c'est bien ça ?"
+    assert (asked.intent, asked.confidence) == ("suivi_commande", 1.0)  # it answers the request in progress
+    assert conversation.order_in_the_turn("C'est le 4, 108, 1, 2, 9.") is None  # a yes or a no is awaited
+    result = conversation.hear("oui c'est ça")
+    assert said(result).startswith("Votre commande 458129 est expédiée.")
+    assert conversation.summary() == "Suivi de commande 458129 : expédiée"
+
+
+def test_a_near_order_asked_back_in_a_request_and_declined_reads_the_number_heard(flow: Flow) -> None:
+    conversation = call(flow)
+    heard = "Je voudrais des nouvelles de la commande 45-29-29."
+    asked = conversation.hear_unsure(heard, "Je voudrais des nouvelles de la commande 458129.")
+    assert said(asked) == "La commande 458129, c'est bien ça ?"
+    assert asked.intent == "suivi_commande"  # the request was understood; only its number is asked
+    result = conversation.hear("non ce n'est pas ça")
+    assert said(result) == (
+        "Je ne trouve aucune commande avec le numéro 452929. "
+        "Redites-moi le numéro chiffre par chiffre, ou tapez-le sur le clavier."
+    )
+    # declined: never offered again in this call, though the caller is heard a digit from it again
+    assert conversation.order_in_the_turn("4, 5, 8, 1, 2, 1.") is not None
+    assert "458129" not in " ".join(conversation.order_in_the_turn("4, 5, 8, 1, 2, 1.").endings.values())
+
+
+def test_a_near_order_declined_with_the_number_said_again_reads_that_number(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear_unsure(
+        "Je voudrais des nouvelles de la commande 45-29-29.",
+        "Je voudrais des nouvelles de la commande 458130.",
+    )
+    result = conversation.hear("Non, ce n'est pas ça. Je voudrais des nouvelles de la commande 45, 81, 29.")
+    assert said(result).startswith("Votre commande 458129 est expédiée.")
+
+
+def test_a_near_order_asked_back_may_be_answered_on_the_keypad(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    conversation.hear_unsure("C'est le 4, 108, 1, 2, 9.", "C'est le 458129.")
+    assert said(conversation.dtmf("1")).startswith("Votre commande 458129 est expédiée.")
+
+
 def test_asking_again_for_an_order_asks_for_the_number_again(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("où en est ma commande 458129")

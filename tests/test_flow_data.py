@@ -222,6 +222,26 @@ def test_an_unknown_order_is_not_found(retail: AnswersData) -> None:
     assert answer.note == "introuvable"
 
 
+@pytest.mark.parametrize(
+    ("heard", "near"),
+    [
+        ("458121", ["458129", "458130"]),  # a digit misheard; nearest first
+        ("4108129", ["458129"]),  # "4, 108, 1, 2, 9": one wrong, one too many
+        ("485636", ["4815736"]),  # one lost, one wrong
+        ("999999", []),
+        ("458129", ["458130"]),  # a known order is not near itself
+    ],
+)
+def test_the_orders_a_digit_or_two_from_a_number_heard(
+    retail: AnswersData, heard: str, near: list[str]
+) -> None:
+    assert retail.orders_near(heard) == near
+
+
+def test_at_most_so_many_near_orders_are_offered(retail: AnswersData) -> None:
+    assert len(retail.orders_near("460000", most_edits=6, limit=3)) == 3
+
+
 def test_product_stock_in_and_out(retail: AnswersData) -> None:
     found = run_lookup(
         "product_stock", retail, {"product": "lampadaire_arco", "store": "paris_rivoli"}, MONDAY_10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callbot.dialog.nlu import PhoneNumber, extract_order_number, extract_phone_number, number_cut_short
+from callbot.dialog.nlu.numbers import number_written, written_forms
 
 
 @pytest.mark.parametrize(
@@ -170,3 +171,43 @@ def test_a_phone_number_is_cut_short_below_ten_digits() -> None:
     assert not number_cut_short(
         "c'est le zéro six douze trente-quatre cinquante-six", min_digits=6, asked=True
     )
+
+
+@pytest.mark.parametrize(
+    ("heard", "digits", "prefix", "rest"),
+    [
+        ("4, 108, 1, 2, 9.", "4108129", "", "."),
+        (
+            "Je voudrais des nouvelles de la commande 45-29-29.",
+            "452929",
+            "Je voudrais des nouvelles de la commande",
+            ".",
+        ),
+        (
+            "Ma commande porte le numéro 458.030 ou en est-elle ?",
+            "458030",
+            "Ma commande porte le numéro",
+            " ou en est-elle ?",
+        ),
+        # "soixante et onze" written as two numbers: the number heard starts at the first
+        ("C'est le 460 et 111942.", "111942", "C'est le", "."),
+        ("CMD458129", "458129", "CMD", ""),
+    ],
+)
+def test_the_number_heard_is_found_where_the_recogniser_wrote_it(
+    heard: str, digits: str, prefix: str, rest: str
+) -> None:
+    assert extract_order_number(heard) == digits
+    written = number_written(heard, digits)
+    assert written is not None and (written.prefix, written.rest) == (prefix, rest)
+    assert written.reading("458129") == f"{prefix} 458129{rest}".strip()
+
+
+def test_a_number_written_in_words_is_not_found_as_digits() -> None:
+    assert number_written("quatre cinq huit un deux neuf", "458129") is None
+
+
+def test_a_number_is_written_as_callers_read_it() -> None:
+    assert written_forms("458129") == ("4, 5, 8, 1, 2, 9", "45, 81, 29", "458, 129", "458 129")
+    assert written_forms("4815736")[-1] == "4 815 736"
+    assert written_forms("012345")[-1] == "012345"  # a leading zero is said

@@ -406,6 +406,29 @@ def test_a_store_lost_at_the_end_of_the_request_is_found_among_the_store_endings
     assert "21 place du Général-de-Gaulle" in (result.turns[0].bot or "")
 
 
+def test_an_order_number_misheard_by_a_digit_or_two_is_asked_back_as_the_known_order(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "Quatre, cinq, huit, un, deux, neuf" comes out of Whisper as "4, 108, 1, 2, 9." (no order has
+    4108129): the known orders a digit or two away, scored after the answer's own words as callers
+    say them, put 458129 clearly first and not far below what was heard, so the bot asks "La commande
+    458129, c'est bien ça ?" and a yes gives its status, instead of "Je ne trouve aucune commande"."""
+    recording = spoken_call(
+        tmp_path,
+        "Je voudrais suivre ma commande.",
+        "Quatre, cinq, huit, un, deux, neuf.",
+        "Oui, c'est ça.",
+        voice=(100, 93, 0.0),
+    )
+    result = replay_call(stack, recording, now=NOW)
+    heard = [e["text"] for e in result.events if e["event"] == "asr_final"][1]
+    assert "458129" not in heard.replace(", ", "").replace(" ", "")  # free decoding lost a digit
+    [near] = [e for e in result.events if e["event"] == "asr_order_near"]
+    assert near["accepted"] and near["reading"].endswith("458129.")
+    assert result.turns[1].bot == "La commande 458129, c'est bien ça ?"
+    assert (result.turns[2].bot or "").startswith("Votre commande 458129 est expédiée.")
+
+
 def test_a_stock_question_heard_without_its_product_and_its_store_gets_both_back(
     stack: SpeechStack, tmp_path: Path
 ) -> None:

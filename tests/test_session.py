@@ -160,6 +160,11 @@ class Caller:
         return 20 * np.log10(max(rms, 1e-3) / 32768)
 
 
+def events(tmp_path: Path) -> list[dict]:
+    """The call's event log, as `make_session(…, tmp_path)` wrote it."""
+    return [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+
+
 def say(voice: PicoSynthesizer, text: str) -> bytes:
     return voice.synthesize(text, RATE) + silence(RATE, 900)
 
@@ -805,6 +810,44 @@ def test_a_one_or_two_word_answer_that_changes_the_subject_is_read_as_not_unders
         "Marseille.",
     )
     assert (caller.session.turns[1].bot or "").startswith(answer)
+
+
+@pytest.mark.parametrize(
+    ("scores", "asked"),
+    [
+        ({"4, 5, 8, 1, 2, 9.": -1.2, "4, 108, 1, 2, 9.": -0.6}, True),
+        ({"45, 81, 29.": -1.2, "4, 108, 1, 2, 9.": -0.6}, True),  # an order is as good as its best form
+        ({"4, 5, 8, 1, 2, 9.": -3.0, "4, 108, 1, 2, 9.": -0.6}, False),  # far below what was heard
+        ({"4, 5, 8, 1, 2, 9.": -4.5, "4, 108, 1, 2, 9.": -4.0}, False),  # a poor fit, whatever was heard
+    ],
+)
+def test_a_known_order_a_digit_or_two_from_the_number_heard_is_asked_back(
+    flow, prompts, caller_voice, scores, asked, tmp_path
+):
+    """ "Quel est votre numéro de commande ?" then "quatre, cinq, huit, un, deux, neuf" heard "4, 108,
+    1, 2, 9." (no order has 4108129): the known orders a digit or two away are scored after the
+    answer's own words, written as callers say them, and a clear winner not far below what was heard
+    is asked back; a yes gives its status."""
+    recognizer = ScriptedRecognizer(["je voudrais suivre ma commande", "4, 108, 1, 2, 9.", "oui c'est ça"])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer, tmp_path),
+        caller_voice,
+        "Je voudrais suivre ma commande.",
+        "Quatre, cinq, huit, un, deux, neuf.",
+        "Oui, c'est ça.",
+    )
+    assert recognizer.scored[0] == "4, 108, 1, 2, 9."  # type: ignore[attr-defined]
+    assert "458 129." in recognizer.scored  # type: ignore[attr-defined]
+    [near] = [e for e in events(tmp_path) if e["event"] == "asr_order_near"]
+    assert (near["reading"], near["accepted"]) == ("458129.", asked)
+    assert near["margin"] is None  # the one order near: nothing else in the running (JSON has no inf)
+    second, third = caller.session.turns[1].bot or "", caller.session.turns[2].bot or ""
+    if asked:
+        assert second == "La commande 458129, c'est bien ça ?"
+        assert third.startswith("Votre commande 458129 est expédiée.")
+    else:
+        assert second.startswith("Je ne trouve aucune commande avec le numéro 4108129.")
 
 
 _AFFICURA = "une afficura de l'effort aux magasins de Lille"

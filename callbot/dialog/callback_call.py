@@ -139,6 +139,10 @@ class CallbackCallDialog(TurnDialog):
         """Nor a product."""
         return None
 
+    def order_in_the_turn(self, text: str) -> RequestEndings | None:
+        """Nor an order number."""
+        return None
+
     def time_in_the_request(self, text: str) -> TimeInTheRequest | None:
         """Nor a call-back time: this call is the call-back."""
         return None

@@ -66,6 +66,7 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import without_mention
+from callbot.dialog.nlu.numbers import number_written, written_forms
 from callbot.dialog.nlu.when_lexicon import weekday_spelling
 from callbot.dialog.nlu.when_reading import read
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
@@ -135,6 +136,10 @@ class _Guess:
     intent: str | None  # None: a value of the state's slot, heard without certainty
     text: str
     asked_in: str
+    #: A known order asked back in place of the number heard (`_order_guessed`): the order, and what was
+    #: heard, read on a no.
+    order: str | None = None
+    heard: str = ""
 
 
 @dataclass
@@ -193,6 +198,7 @@ class Conversation(TurnDialog):
         # and the values asked back that the caller said were wrong (never offered again in this call).
         self._guess: _Guess | None = None
         self._declined: set[str] = set()
+        self._orders_declined: set[str] = set()  # kept for the whole call
         self._matcher = _matcher_for(flow)
         self._callback_slots = _callback_time_slots(flow)
         self._state = flow.settings.start
@@ -361,6 +367,54 @@ class Conversation(TurnDialog):
             phrases = place.said(product.name)  # "un applique …", "une applique …": one product, one reading
             endings.update({said: place.reading(phrases[0]) for said in phrases if said != heard})
         return RequestEndings("products", place.prefix, heard, endings)
+
+    def order_in_the_turn(self, text: str) -> RequestEndings | None:
+        """When `text` gives an order number that no order has, as the answer to the question for it or
+        in a request that takes one ("… de la commande 45-29-29." for 458129), and known orders are a
+        digit or two away (`AnswersData.orders_near`): the words before the number, the number as heard,
+        and each of those orders as a recogniser writes it said digit by digit, in pairs, in threes or
+        whole → the sentence with that order. The session scores them against the turn's audio and asks
+        the caller about a clear winner ("La commande 458129, c'est bien ça ?"), never acting on it
+        unasked: it is another customer's order when wrong. None otherwise."""
+        data = self.flow.data
+        name = self._order_slot_in(text) if data is not None and data.orders else None
+        value = self._extract(name, text) if name is not None else None
+        if data is None or not isinstance(value, SlotValue) or value.value in data.orders:
+            return None
+        number = str(value.value)
+        near = [order for order in data.orders_near(number) if order not in self._orders_declined]
+        written = number_written(text, number) if near else None
+        if written is None:
+            return None
+        endings = {
+            f"{form}{written.rest}": written.reading(order) for order in near for form in written_forms(order)
+        }
+        return RequestEndings("orders", written.prefix, written.heard, endings)
+
+    def _order_slot_in(self, text: str) -> str | None:
+        """The order number slot `text` gives: the one asked for, or one its request takes when no
+        question is asked."""
+        found = self._order_request(text)
+        return None if found is None else found[0]
+
+    def _order_request(self, text: str) -> tuple[str, str | None, float] | None:
+        """The order number slot `text` gives (`_order_slot_in`), the request it serves and how sure:
+        the one in progress for an answer, the one `text` makes for a request."""
+        if self._guess is not None or self._awaiting_confirmation:
+            return None
+        collect = self._value_asked()
+        if collect is not None:
+            serves = self._topics[-1].intent if self._topics else None
+            return (collect, serves, 1.0) if self.flow.slots[collect].type == "order_number" else None
+        with self._trying():
+            if self._understood_as(text, strict=True) != "request":
+                return None
+            match = self._request_match(text)
+        if match is None:
+            return None
+        takes = self.flow.intents[match.intent].slots
+        slot = next((name for name in takes if self.flow.slots[name].type == "order_number"), None)
+        return None if slot is None else (slot, match.intent, _score(match))
 
     def time_in_the_request(self, text: str) -> TimeInTheRequest | None:
         """When `text` asks for a call-back without a time, but a few words that name nothing else the
@@ -1386,6 +1440,8 @@ class Conversation(TurnDialog):
         """The closed set of `choices` leans to `reading` ("Lyon Part-Dieu") without certainty: the value
         is asked back ("Lyon Part-Dieu, c'est bien ça ?") and used on a yes, as if said; a no asks the
         question again."""
+        if self._order_guessed(heard, reading):
+            return
         collect = self._current.collect
         value = self._extract(collect, reading) if collect and not self._awaiting_confirmation else None
         if not isinstance(value, SlotValue) or (collect and self.flow.slots[collect].keys and self._failures):
@@ -1396,6 +1452,37 @@ class Conversation(TurnDialog):
         self._guess = _Guess(None, reading, self._state)
         question = self.flow.prompts.confirm_value.format(value=value.spoken)
         self._say(question[:1].upper() + question[1:])  # "Le plafonnier Halo, c'est bien ça ?"
+
+    def _order_guessed(self, heard: str, reading: str) -> bool:
+        """When `reading` is `heard` with a known order in place of a number no order has (`order_in_the_
+        turn`): the order asked back ("La commande 458129, c'est bien ça ?"); a yes reads `reading`, a no
+        `heard` (its number looked up, and not found, as without the guess)."""
+        data = self.flow.data
+        found = self._order_request(reading) if data is not None else None
+        value = self._extract(found[0], reading) if found is not None else None
+        if (
+            data is None
+            or found is None
+            or not isinstance(value, SlotValue)
+            or value.value not in data.orders
+        ):
+            return False
+        if found[1] is not None:
+            self._turn_intent = (found[1], found[2])  # the request the turn makes or answers, as when found
+        self._guess = _Guess(None, reading, self._state, order=str(value.value), heard=heard)
+        self._say(self.flow.prompts.confirm_order_number.format(value=value.spoken))
+        return True
+
+    def _with_number_said_again(self, heard: str, answer: str) -> str:
+        """`heard`, with the order number said again in `answer` ("Non, c'est le 4 5 8 1 3 0"), if any,
+        in place of the number first heard."""
+        name = self._order_slot_in(heard)
+        first = self._extract(name, heard) if name is not None else None
+        again = self._extract(name, answer) if name is not None else None
+        if not isinstance(first, SlotValue) or not isinstance(again, SlotValue):
+            return heard
+        written = number_written(heard, str(first.value))
+        return heard if written is None else written.reading(str(again.value))
 
     def _answered_guess(self, guess: _Guess, text: str) -> bool:
         """The answer to a guess asked back. Yes: the guessed request, with what its first sentence
@@ -1412,6 +1499,10 @@ class Conversation(TurnDialog):
                 return True
             return self._handle_intent(guess.intent, 1.0, guess.text)
         self._turn_intent = (self.flow.settings.no_intent, 1.0)
+        if guess.order is not None:
+            self._orders_declined.add(guess.order)
+            self._understand(self._with_number_said_again(guess.heard, text))
+            return True
         if guess.intent is None:
             self._declined.add(guess.text)
             # The value asked back was wrong: the question was not answered, and a caller whose answer

@@ -13,6 +13,7 @@ started when the caller paused counts from the pause, as it would live.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import traceback
 from collections import deque
@@ -38,7 +39,7 @@ from callbot.dialog.actions import (
 from callbot.dialog.flow import CallbackRefusalPrompts, CallPrompts
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest
 from callbot.session.channel import Channel, RecordingChannel
-from callbot.session.closed_set import ClosedSetPick, ending_taken, pick, time_heard
+from callbot.session.closed_set import ClosedSetPick, ending_taken, order_taken, pick, time_heard
 from callbot.session.events import EventLog
 from callbot.tts.cache import PromptCache
 from callbot.vad import (
@@ -72,7 +73,13 @@ _ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_requ
 
 def _described(found: ClosedSetPick) -> dict[str, Any]:
     """A closed-set pick as the event log shows it."""
-    return {"reading": found.reading, "score": round(found.score, 2), "margin": round(found.margin, 2)}
+    return {"reading": found.reading, "score": round(found.score, 2), "margin": _margin(found)}
+
+
+def _margin(found: ClosedSetPick) -> float | None:
+    """A pick's lead as the event log shows it: None when nothing else was in the running (JSON has no
+    infinity)."""
+    return round(found.margin, 2) if math.isfinite(found.margin) else None
 
 
 @dataclass
@@ -166,6 +173,11 @@ class Dialog(Protocol):
     def product_in_the_request(self, text: str) -> RequestEndings | None:
         """For a request that takes a product and names none, where an article starts a few unknown
         words: the words before, the product as heard, and each product said there."""
+        ...
+
+    def order_in_the_turn(self, text: str) -> RequestEndings | None:
+        """For an order number heard that no order has: the words before it, the number as heard, and
+        the known orders a digit or two away, written as said."""
         ...
 
     @property
@@ -648,6 +660,9 @@ class CallSession:
                     return closed[0], None
                 if closed is not None and short_first:
                     return text, closed[0]  # "Marseille Vieux-Port, c'est bien ça ?"
+            order = self._order_heard(understood)
+            if order is not None:
+                return understood, order  # "La commande 458129, c'est bien ça ?"
             return self._with_names_heard(understood), None
         closed = self._closed_set_reading()
         if closed is not None:
@@ -713,13 +728,43 @@ class CallSession:
             _ENDING_EVENTS[found.source],
             reading=best.reading,
             score=round(best.score, 2),
-            margin=round(best.margin, 2),
+            margin=_margin(best),
             accepted=taken,
             after=found.prefix,
             heard=found.heard,
             heard_score=round(scores[0], 2),
         )
         return best.reading if taken else reading
+
+    def _order_heard(self, reading: str) -> str | None:
+        """`reading` with a known order in place of the number heard, which no order has, when the turn's
+        audio clearly says that order among those a digit or two away, and not far behind the number as
+        heard (`Conversation.order_in_the_turn`, `closed_set.order_taken`): "4, 108, 1, 2, 9." for
+        "quatre, cinq, huit, un, deux, neuf". The dialog asks it back; None otherwise."""
+        try:
+            found = self.conversation.order_in_the_turn(reading)
+        except Exception as exc:  # a second chance: its failure must not cost the call
+            self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
+            return None
+        scored = self._scores_and_priors([found.heard, *found.endings], found.prefix) if found else None
+        if found is None or scored is None:
+            return None
+        scores, priors = scored
+        best = pick(found.endings, scores[1:], priors[1:] if priors else None)
+        if best is None:
+            return None
+        taken = order_taken(best, scores[0])
+        self.log.emit(
+            self.now_ms,
+            "asr_order_near",
+            reading=best.reading,
+            score=round(best.score, 2),
+            margin=_margin(best),
+            accepted=taken,
+            heard=found.heard,
+            heard_score=round(scores[0], 2),
+        )
+        return best.reading if taken else None
 
     def _answer_more_likely(self, first: str, understood: str) -> bool:
         """While a closed set is asked for, a later reading of the N-best that only changes the subject
@@ -776,7 +821,7 @@ class CallSession:
             "asr_closed_set",
             reading=found.reading,
             score=round(found.score, 2),
-            margin=round(found.margin, 2),
+            margin=_margin(found),
             accepted=sure,
             ask_back=leads and not sure,
             second_look=looked,

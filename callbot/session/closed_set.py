@@ -108,6 +108,9 @@ PRODUCT_MAX_BELOW_HEARD = 2.0
 #: capitalised: Whisper writes the places and names it knows so, and "de Versailles", "de Lyons" or "de
 #: Marcel" sound like a store's city (0.75 to 1.0) without being it.
 SOUND_ALIKE_MAX_BELOW_HEARD = 3.0
+#: A known order a digit or two from the number heard (`Conversation.order_in_the_turn`) is asked back
+#: when clearly ahead of the other near orders and no further than this below the number heard.
+ORDER_MAX_BELOW_HEARD = 2.0
 
 
 def ending_taken(best: ClosedSetPick, heard_score: float, found: RequestEndings) -> bool:
@@ -119,6 +122,11 @@ def ending_taken(best: ClosedSetPick, heard_score: float, found: RequestEndings)
     else:
         limit = ENDING_MAX_BELOW_HEARD
     return best.sure and best.score >= heard_score - limit
+
+
+def order_taken(best: ClosedSetPick, heard_score: float) -> bool:
+    """Whether the best near order is asked back in place of the number heard."""
+    return best.sure and best.score >= heard_score - ORDER_MAX_BELOW_HEARD
 
 
 def _sounds_like_heard(best: ClosedSetPick, found: RequestEndings) -> bool:

@@ -184,6 +184,63 @@ def _in_a_run(word: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class NumberWritten:
+    """Where a recogniser's sentence holds a number: the words before it ("C'est le"), the number as
+    written with what follows it ("4, 108, 1, 2, 9."), and what follows it alone (".")."""
+
+    prefix: str
+    heard: str
+    rest: str
+
+    def reading(self, number: str) -> str:
+        """The sentence with `number` (digits) in place of the number heard."""
+        return f"{self.prefix} {number}{self.rest}".strip()
+
+
+# What a recogniser writes between the groups of one number ("4, 108, 1", "45-29-29", "458.030"), and
+# between the halves of "soixante et onze" written as two ("460 et 11.942" for 471942).
+_BETWEEN_GROUPS = re.compile(r"[\s.,;:/\-–]*")
+_SPLIT_TENS = re.compile(r"[\s,]*et[\s,]+")
+_DIGIT_GROUP = re.compile(r"\d+")
+
+
+def number_written(text: str, digits: str) -> NumberWritten | None:
+    """Where the digit groups that make `digits` (as `extract_order_number` read them) are written in
+    `text`, a group joined to them by "et" included; None when they are not written as digits."""
+    groups = list(_DIGIT_GROUP.finditer(text))
+
+    def between(index: int) -> str:  # the characters between group `index - 1` and group `index`
+        return text[groups[index - 1].end() : groups[index].start()]
+
+    for first in range(len(groups)):
+        joined = ""
+        for last in range(first, len(groups)):
+            if last > first and not _BETWEEN_GROUPS.fullmatch(between(last)):
+                break
+            joined += groups[last].group()
+            if joined == digits:
+                start = first
+                while start and _SPLIT_TENS.fullmatch(between(start)):
+                    start -= 1
+                begin = groups[start].start()
+                return NumberWritten(text[:begin].rstrip(), text[begin:], text[groups[last].end() :])
+            if not digits.startswith(joined):
+                break
+    return None
+
+
+def written_forms(digits: str) -> tuple[str, ...]:
+    """How a recogniser writes a number a caller reads digit by digit ("4, 5, 8, 1, 2, 9"), in pairs
+    ("45, 81, 29"), in threes ("458, 129") or whole ("458 129"): the phrases scored for it."""
+
+    def grouped(size: int) -> str:
+        return ", ".join(digits[index : index + size] for index in range(0, len(digits), size))
+
+    whole = f"{int(digits):,d}".replace(",", " ") if digits[0] != "0" else digits
+    return tuple(dict.fromkeys((grouped(1), grouped(2), grouped(3), whole)))
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneNumber:
     """A validated phone number: ``e164`` to dial ("+33612345678"), ``national`` to read back
     ("06 12 34 56 78"; the international format for a number abroad)."""
