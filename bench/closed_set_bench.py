@@ -3,14 +3,18 @@
 closed-set scoring of the answers the question expects, as `CallSession` does when no free reading is
 understood.
 
-    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours | --products | --one-word]
-        [--no-prior] [--second-look]
+    python bench/closed_set_bench.py [N] [--seed S] [--cities-only | --hours | --products | --one-word
+        | --yes-no] [--no-prior] [--second-look]
 
 Half the answers name the city, half the district ("la Part-Dieu"). `--cities-only` scores the city
 phrases alone (what the store question offered before the data's aliases were added). `--hours` says
 hours instead ("Plutôt à quatorze heures trente"), scored against the times `Conversation.choices`
 offers once "jeudi" was said without its hour; `--products` names a product ("C'est le plafonnier
 Halo"), scored against the product names the product question offers.
+
+`--yes-no` answers "Lyon Part-Dieu, c'est bien ça ?" with a yes, a no, or neither ("Attendez, je
+cherche"), scored against yes and no phrases (`YES_NO_PHRASES`; a sure pick from neither is counted
+wrong): tried, not kept.
 
 `--one-word` says the store answers as callers say them shortest ("Lyon", "Euh, Lille", "À Paris").
 `--second-look` scores a short answer (`SHORT_TURN_S`) not taken a second time with Whisper's encoder on
@@ -41,7 +45,7 @@ from callbot.asr.whisper_engine import FULL_WINDOW_S, SHORT_TURN_S, WhisperEngin
 from callbot.audio.resample import resample
 from callbot.dialog import Conversation, default_flow_path, french, load_flow
 from callbot.dialog.collectors import named_entry
-from callbot.dialog.nlu import parse_when
+from callbot.dialog.nlu import parse_when, parse_yes_no
 from callbot.session.closed_set import pick
 from callbot.tts.french import number_to_words
 
@@ -133,6 +137,86 @@ def product_answers(args: argparse.Namespace, rng: random.Random) -> Iterator[An
         yield said[:1].upper() + said[1:], product.name, names_it
 
 
+#: The yes and no phrases scored (--yes-no), as Whisper writes them → the answer each gives: the strong
+#: cues of `parse_yes_no`, alone and after "oui" or "non". Tried as the closed set of a guess asked back
+#: ("On sait ça." was heard for "Oui, c'est ça."): not kept (README, Measured).
+YES_NO_PHRASES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "Oui.",
+            "Oui, c'est ça.",
+            "Oui, c'est bien ça.",
+            "C'est ça.",
+            "Oui, exactement.",
+            "Exactement.",
+            "Oui, tout à fait.",
+            "Tout à fait.",
+            "D'accord.",
+            "Oui, merci.",
+        ),
+        "oui",
+    ),
+    **dict.fromkeys(
+        (
+            "Non.",
+            "Non, ce n'est pas ça.",
+            "Non, c'est pas ça.",
+            "Non, pas du tout.",
+            "Pas du tout.",
+            "Non, merci.",
+            "Non, non.",
+        ),
+        "non",
+    ),
+}
+#: Answers to "…, c'est bien ça ?" (--yes-no), written apart from the phrases scored.
+YES_SAID = (
+    "Oui",
+    "Oui oui",
+    "Ouais",
+    "Oui, c'est exact",
+    "Oui, c'est bien ça",
+    "C'est bien ça",
+    "Oui, c'est celle-là",
+    "Absolument",
+    "Oui, s'il vous plaît",
+    "Tout à fait, oui",
+)
+NO_SAID = (
+    "Non",
+    "Non non",
+    "Ah non",
+    "Non, c'est pas la bonne",
+    "Non, ce n'est pas celui-là",
+    "Pas du tout",
+    "Non, je me suis trompé",
+    "Non, ce n'est pas ça",
+)
+#: What callers also say there that is neither: a sure yes or no taken from these is put in.
+NEITHER_SAID = (
+    "Je voudrais parler à un conseiller",
+    "Attendez, je cherche",
+    "Euh, je ne sais plus",
+    "Quels sont vos horaires ?",
+    "C'est pour une réclamation",
+    "Le magasin de Lyon",
+    "Quatre, cinq, huit, un, deux, neuf",
+    "Plutôt jeudi à quinze heures",
+)
+
+
+def yes_no_answers(args: argparse.Namespace, rng: random.Random) -> Iterator[Answer]:
+    """(what the caller says, "oui", "non" or "" for neither, whether a free reading gives that)."""
+    for index in range(args.count):
+        truth, said = [("oui", YES_SAID), ("non", NO_SAID), ("", NEITHER_SAID)][index % 3]
+
+        def gives_it(free: str, truth: str = truth) -> bool:
+            heard = parse_yes_no(free)
+            return (heard is None) if not truth else heard == (truth == "oui")
+
+        yield rng.choice(said), truth, gives_it
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -143,6 +227,7 @@ def main() -> int:
     parser.add_argument("--hours", action="store_true", help="answers to « À quelle heure ? » on Thursday")
     parser.add_argument("--products", action="store_true", help="answers to « Quel produit cherchez-vous ? »")
     parser.add_argument("--one-word", action="store_true", help="the shortest store answers (« Lyon »)")
+    parser.add_argument("--yes-no", action="store_true", help="answers to « …, c'est bien ça ? »")
     parser.add_argument(
         "--no-prior", action="store_true", help="rank the phrases by their scores alone (as before the prior)"
     )
@@ -162,6 +247,8 @@ def main() -> int:
         conversation.hear("je voudrais être rappelé")
         conversation.hear("jeudi")  # "Jeudi 26 novembre, d'accord. À quelle heure ?"
         phrases, answers = conversation.choices, hour_answers
+    elif args.yes_no:
+        phrases, answers = YES_NO_PHRASES, yes_no_answers
     elif args.products:
         conversation = Conversation(flow, lambda: NOW, "+33612345678")
         conversation.start()
@@ -201,7 +288,8 @@ def main() -> int:
             if second.sure or (second.leads and second.margin > found.margin):  # as CallSession does
                 found = second
                 accepted = found.sure_when_read_back if args.hours else found.sure
-        asked = not accepted and not args.hours and found.leads  # "Lyon Part-Dieu, c'est bien ça ?"
+        # "Lyon Part-Dieu, c'est bien ça ?"; a yes or a no is never asked back
+        asked = not accepted and not args.hours and not args.yes_no and found.leads
         asked_right += asked and found.reading == truth
         asked_wrong += asked and found.reading != truth
         top, score = found.reading, found.score

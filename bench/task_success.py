@@ -68,6 +68,8 @@ READ_BACK = re.compile(r"\bJe vous rappelle (?!au ).*\bC'est bien ça \?\s*$", r
 WINDOW = re.compile(r"\bentre (\d{1,2}) h(?: (\d{2}))? et (\d{1,2}) h(?: (\d{2}))?")
 #: A known order asked back in place of the number heard ("La commande 458129, c'est bien ça ?").
 ORDER_ASKED_BACK = re.compile(r"\bcommande (\d+), c'est bien ça \?")
+#: What the bot adds when it asks a yes or a no again (answered with a bare "Oui." or "Non.").
+KEYS_HINT = squash(make_call_set.FLOW.prompts.keys_hint)
 #: How the scripted caller answers what the script did not plan for; the held-out set has its own words.
 CONFIRMATIONS = {
     "dev": ("Oui, c'est ça.", "Non, ce n'est pas ça."),
@@ -172,12 +174,15 @@ class ConfirmingCaller:
             text = " ".join([self.words[1], *(f"{t.rstrip('.?! ')}." for t in said or [last["text"]])])
             self.said.append((next_turn, text))
             return self._speak(text)
-        if not ASKS_BACK.search(bot):
+        # asked again with the keys ("… c'est bien ça ? Dites oui ou non, ou tapez 1 …"): a bare yes or no
+        asked_again = squash(bot).endswith(KEYS_HINT)
+        question = squash(bot).removesuffix(KEYS_HINT).rstrip() if asked_again else bot
+        if not ASKS_BACK.search(question):
             return None
-        right = self._right(squash(bot), last)
+        right = self._right(squash(question), last)
         if right is None:
             return None  # a question the script answers (the call-back read back), or none of ours
-        text = self.words[0] if right else self.words[1]
+        text = ("Oui." if right else "Non.") if asked_again else self.words[0] if right else self.words[1]
         if right is False and not self._guessed(squash(bot)):
             # A wrong store or product read back: callers correct it ("Non, ce n'est pas ça. Lyon.").
             text = f"{text} {last['text'].rstrip('.?! ')}."

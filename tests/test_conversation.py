@@ -458,6 +458,10 @@ def test_a_request_with_a_number_no_order_has_offers_the_near_orders(flow: Flow)
         "Je voudrais des nouvelles de la commande 999999.",  # no order near it
         "Je voudrais des nouvelles de la commande quatre cinq deux neuf deux neuf.",  # not written as digits
         "Je voudrais l'adresse du magasin de Lyon, c'est le 452929.",  # no order asked nor requested
+        # an order number a complaint takes is for the agent: no lookup of it to get right
+        "Ma commande 4108129 est arrivée cassée, je voudrais faire une réclamation.",
+        # "4815736" is an order: a sentence with 458129 in place of the other number would still give it
+        "Où en est ma commande 4108129 ou 4815736 ?",
     ],
 )
 def test_no_near_order_is_offered_for_a_known_order_a_far_number_or_another_request(
@@ -502,6 +506,49 @@ def test_a_near_order_declined_with_the_number_said_again_reads_that_number(flow
     )
     result = conversation.hear("Non, ce n'est pas ça. Je voudrais des nouvelles de la commande 45, 81, 29.")
     assert said(result).startswith("Votre commande 458129 est expédiée.")
+
+
+@pytest.mark.parametrize(
+    "heard", ["Passez-moi un conseiller, c'est le 4108129.", "C'est le 4108129, au revoir."]
+)
+def test_a_person_or_a_goodbye_with_the_number_is_not_delayed_by_a_near_order(flow: Flow, heard: str) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    assert conversation.order_in_the_turn(heard) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "then"),
+    [
+        # the order asked back said again with the no is no answer: never read as the number said
+        ("Non, pas 458129.", "Je ne trouve aucune commande avec le numéro 4108129."),
+        ("Non, pas quatre cinq huit un deux neuf.", "Je ne trouve aucune commande avec le numéro 4108129."),
+        ("Non, pas 458129, c'est 458130.", "Votre commande 458130 est en cours de préparation."),
+    ],
+)
+def test_a_no_that_repeats_the_order_asked_back_declines_it(flow: Flow, answer: str, then: str) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    conversation.hear_unsure("C'est le 4, 108, 1, 2, 9.", "C'est le 458129.")
+    assert said(conversation.hear(answer)).startswith(then)
+    assert conversation.order_in_the_turn("C'est le 4, 108, 1, 2, 9.") is None  # declined for good
+
+
+def test_a_no_in_a_request_that_repeats_the_order_asked_back_reads_the_number_heard(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear_unsure("Où en est ma commande 45-29-29 ?", "Où en est ma commande 458129 ?")
+    result = conversation.hear("Non, ce n'est pas la 458129.")
+    assert said(result).startswith("Je ne trouve aucune commande avec le numéro 452929.")
+
+
+def test_a_near_order_asked_twice_in_silence_gives_way_to_the_question(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    conversation.hear_unsure("C'est le 4, 108, 1, 2, 9.", "C'est le 458129.")
+    assert "La commande 458129, c'est bien ça ?" in said(conversation.no_input())
+    assert said(conversation.no_input()).endswith(
+        "Quel est votre numéro de commande ? Vous pouvez le dire, ou le taper sur le clavier."
+    )
 
 
 def test_a_near_order_asked_back_may_be_answered_on_the_keypad(flow: Flow) -> None:
@@ -1407,6 +1454,51 @@ def test_the_guess_can_be_answered_on_the_keypad(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
     assert "numéro de commande" in said(conversation.dtmf("1"))
+
+
+GUESS = "Vous appelez pour suivre une commande, c'est bien ça ?"
+KEYS_HINT = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
+
+
+def test_an_answer_to_the_guess_not_understood_asks_it_once_more_with_the_keys(flow: Flow) -> None:
+    """ "Oui, c'est ça." came back "On sait ça." on the line: the guess is asked again, with the keys,
+    rather than dropped for "Que puis-je faire pour vous ?"."""
+    conversation = call(flow)
+    conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
+    result = conversation.hear("On sait ça.")
+    assert said(result).startswith("Pardon") and said(result).endswith(f"{GUESS} {KEYS_HINT}")
+    assert "numéro de commande" in said(conversation.hear("oui"))
+
+
+def test_the_guess_asked_again_takes_its_keys(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
+    conversation.hear("On sait ça.")
+    assert "numéro de commande" in said(conversation.dtmf("1"))
+
+
+def test_a_silence_after_the_guess_asks_it_once_more_with_the_keys(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais l'adresse d'un magasin")
+    conversation.hear_unsure("l'appel", "Lyon")
+    result = conversation.no_input()
+    assert said(result).endswith(f"Lyon Part-Dieu, c'est bien ça ? {KEYS_HINT}")
+    assert "Lyon Part-Dieu se trouve" in said(conversation.hear("oui"))
+
+
+def test_the_guess_is_asked_again_once_then_the_question_is(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
+    conversation.hear("On sait ça.")
+    result = conversation.hear("On sait ça.")
+    assert GUESS not in said(result) and KEYS_HINT not in said(result)  # the menu's own way out
+
+
+def test_answers_to_a_guess_not_understood_count_as_failed_tries(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
+    results = [conversation.hear("On sait ça.") for _ in range(flow.settings.max_retries + 1)]
+    assert transfer_of(results[-1]).queue == flow.settings.fallback_queue
 
 
 def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> None:

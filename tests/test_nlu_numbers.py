@@ -203,6 +203,12 @@ def test_the_number_heard_is_found_where_the_recogniser_wrote_it(
     assert written.reading("458129") == f"{prefix} 458129{rest}".strip()
 
 
+def test_only_tens_and_a_one_are_joined_by_et() -> None:
+    """ "460 et 111942" may be "quatre cent soixante et onze …"; "2 et 4108129" is two numbers."""
+    written = number_written("J'en ai commandé 2 et 4108129.", "4108129")
+    assert written is not None and written.prefix == "J'en ai commandé 2 et"
+
+
 def test_a_number_written_in_words_is_not_found_as_digits() -> None:
     assert number_written("quatre cinq huit un deux neuf", "458129") is None
 

@@ -574,16 +574,17 @@ def test_a_store_the_model_favours_on_any_audio_does_not_win_a_short_answer(
 
 
 def test_an_order_number_no_order_has_is_asked_again_and_found(stack: SpeechStack, tmp_path: Path) -> None:
-    """A number that matches no order (misheard, or mistyped by the caller) is asked for once more, digit
-    by digit, before a person is offered: the second try finds the order."""
+    """A number that matches no order and is not near one (misheard, or mistyped by the caller) is asked
+    for once more, digit by digit, before a person is offered: the second try finds the order. (A number
+    a digit or two from an order gets that order asked back first.)"""
     recording = spoken_call(
         tmp_path,
-        "Ma commande porte le numéro quatre cent cinquante-huit mille trente, où en est-elle ?",
+        "Ma commande porte le numéro neuf cent douze mille trois cent quarante, où en est-elle ?",
         "Quatre, cinq, huit, un, trois, zéro.",
     )
     result = replay_call(stack, recording, now=NOW)
     first, second = result.turns[0], result.turns[1]
-    assert (first.bot or "").startswith("Je ne trouve aucune commande avec le numéro 4")
+    assert (first.bot or "").startswith("Je ne trouve aucune commande avec le numéro 9")
     assert "Redites-moi le numéro chiffre par chiffre" in (first.bot or "")
     heard = first.slots["numero_commande"]  # what was heard stays in the call's record
     assert heard != "458130" and f"le numéro {heard}." in (first.bot or "")

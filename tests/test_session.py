@@ -850,6 +850,24 @@ def test_a_known_order_a_digit_or_two_from_the_number_heard_is_asked_back(
         assert second.startswith("Je ne trouve aucune commande avec le numéro 4108129.")
 
 
+def test_while_a_yes_or_no_is_awaited_a_later_reading_counts_only_as_one(flow, prompts, caller_voice):
+    """ "Marseille Vieux-Port, c'est bien ça ?" then "Oui." heard "Merci.", its second reading "La
+    fille.", its third "Oui.": the yes, not Lille."""
+    recognizer = ScriptedRecognizer(
+        ["je voudrais l'adresse d'un magasin", "L'appel.", ("Merci.", ("La fille.", "Oui."))]
+    )
+    recognizer.closed_set = {"Marseille": -4.3, "Lyon": -4.8}  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Je voudrais l'adresse d'un de vos magasins.",
+        "Marseille.",
+        "Oui.",
+    )
+    assert caller.session.turns[1].bot == "Marseille Vieux-Port, c'est bien ça ?"
+    assert (caller.session.turns[2].bot or "").startswith("Le magasin Marseille Vieux-Port se trouve")
+
+
 _AFFICURA = "une afficura de l'effort aux magasins de Lille"
 
 

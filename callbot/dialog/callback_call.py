@@ -123,6 +123,11 @@ class CallbackCallDialog(TurnDialog):
         return False
 
     @property
+    def yes_no_awaited(self) -> bool:
+        """Its yes/no questions take any reading the N-best gives (a new time is an answer too)."""
+        return False
+
+    @property
     def primer(self) -> str:
         """No primer on a call-back: its answers are short (a yes, a no, a new time)."""
         return ""

@@ -24,7 +24,7 @@ import re
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -140,6 +140,9 @@ class _Guess:
     #: heard, read on a no.
     order: str | None = None
     heard: str = ""
+    #: What the bot asked ("Lyon Part-Dieu, c'est bien ça ?"), and whether it asked it again with the keys.
+    question: str = ""
+    asked_again: bool = False
 
 
 @dataclass
@@ -315,6 +318,11 @@ class Conversation(TurnDialog):
         with self._trying():
             return self._understood_as(text, strict) is not None
 
+    @property
+    def yes_no_awaited(self) -> bool:
+        """Whether the bot asked back a guess or read a value back, and awaits a yes or a no."""
+        return self._awaiting_confirmation or self._guess is not None
+
     def changes_subject(self, text: str) -> bool:
         """Whether `text`, said while a value is asked, is understood only as another request: not the
         value, not a person asked for, not a goodbye. The session then lets a sure closed-set answer
@@ -377,19 +385,23 @@ class Conversation(TurnDialog):
         the caller about a clear winner ("La commande 458129, c'est bien ça ?"), never acting on it
         unasked: it is another customer's order when wrong. None otherwise."""
         data = self.flow.data
-        name = self._order_slot_in(text) if data is not None and data.orders else None
+        if data is None or not data.orders or not _DIGIT.search(text):
+            return None  # most turns: no number written
+        name = self._order_slot_in(text)
         value = self._extract(name, text) if name is not None else None
-        if data is None or not isinstance(value, SlotValue) or value.value in data.orders:
+        if name is None or not isinstance(value, SlotValue) or value.value in data.orders:
             return None
         number = str(value.value)
         near = [order for order in data.orders_near(number) if order not in self._orders_declined]
         written = number_written(text, number) if near else None
         if written is None:
             return None
+        # only a sentence that gives that order back: "… 4108129 ou 4815736 ?" with 458129 would give 4815736
+        near = [order for order in near if _value_of(self._extract(name, written.reading(order))) == order]
         endings = {
             f"{form}{written.rest}": written.reading(order) for order in near for form in written_forms(order)
         }
-        return RequestEndings("orders", written.prefix, written.heard, endings)
+        return RequestEndings("orders", written.prefix, written.heard, endings) if endings else None
 
     def _order_slot_in(self, text: str) -> str | None:
         """The order number slot `text` gives: the one asked for, or one its request takes when no
@@ -402,18 +414,20 @@ class Conversation(TurnDialog):
         the one in progress for an answer, the one `text` makes for a request."""
         if self._guess is not None or self._awaiting_confirmation:
             return None
+        if wants_human(text) or self._goodbye_in(text) is not None:
+            return None  # a person asked for and a goodbye keep their meaning, the number its reading
+        looked_up = set(self.flow.lookup_slots.get("order_status", {}).values())
         collect = self._value_asked()
         if collect is not None:
             serves = self._topics[-1].intent if self._topics else None
-            return (collect, serves, 1.0) if self.flow.slots[collect].type == "order_number" else None
+            return (collect, serves, 1.0) if collect in looked_up else None
         with self._trying():
             if self._understood_as(text, strict=True) != "request":
                 return None
             match = self._request_match(text)
         if match is None:
             return None
-        takes = self.flow.intents[match.intent].slots
-        slot = next((name for name in takes if self.flow.slots[name].type == "order_number"), None)
+        slot = next((name for name in self.flow.intents[match.intent].slots if name in looked_up), None)
         return None if slot is None else (slot, match.intent, _score(match))
 
     def time_in_the_request(self, text: str) -> TimeInTheRequest | None:
@@ -664,6 +678,9 @@ class Conversation(TurnDialog):
             self._guess = None
             if self._handle_intent(guess.intent, 1.0, guess.text):
                 return
+        if self._ask_guess_again(guess, "no_input"):
+            return
+        self._guess = None  # asked twice: the state's question again, as for an answer not understood
         self._fail("no_input")
 
     def _begin_turn(self) -> None:
@@ -710,6 +727,8 @@ class Conversation(TurnDialog):
 
     def _understand(self, text: str) -> None:
         guess, self._guess = self._guess, None  # a guess asked back is answered now or dropped
+        if guess is not None and guess.order is not None and parse_yes_no(text) is False:
+            text = self._order_declined(guess.order, text)
         waiting = self._waiting_queue()
         if waiting is not None and wants_to_wait(text):
             self._wait_in(waiting)
@@ -810,6 +829,8 @@ class Conversation(TurnDialog):
                 return
         if is_greeting(text):
             self._greet_back()
+            return
+        if self._ask_guess_again(guess, "no_match"):
             return
         self._fail("no_match")
 
@@ -1428,12 +1449,13 @@ class Conversation(TurnDialog):
         if self._transition_for(intent) is None:
             return False
         spec = self.flow.intents[intent]
-        self._guess = _Guess(intent, text, self._state)
+        question = spec.confirm or self.flow.prompts.confirm_guess.format(
+            label=(spec.label or intent).lower()
+        )
+        self._guess = _Guess(intent, text, self._state, question=question)
         self._turn_intent = (intent, score)
         self._failures.clear()
-        self._say(
-            spec.confirm or self.flow.prompts.confirm_guess.format(label=(spec.label or intent).lower())
-        )
+        self._say(question)
         return True
 
     def _understand_unsure(self, heard: str, reading: str) -> None:
@@ -1443,15 +1465,19 @@ class Conversation(TurnDialog):
         if self._order_guessed(heard, reading):
             return
         collect = self._current.collect
+        if collect is not None and self.flow.slots[collect].type == "order_number":
+            self._understand(heard)  # an order is only asked back as a known one (`_order_guessed`)
+            return
         value = self._extract(collect, reading) if collect and not self._awaiting_confirmation else None
         if not isinstance(value, SlotValue) or (collect and self.flow.slots[collect].keys and self._failures):
             # Once the keys were offered ("tapez 1 pour Paris"), an ask-back would give 1 and 2 a
             # second meaning: the caller hears the keys again instead.
             self._understand(heard)
             return
-        self._guess = _Guess(None, reading, self._state)
         question = self.flow.prompts.confirm_value.format(value=value.spoken)
-        self._say(question[:1].upper() + question[1:])  # "Le plafonnier Halo, c'est bien ça ?"
+        question = question[:1].upper() + question[1:]  # "Le plafonnier Halo, c'est bien ça ?"
+        self._guess = _Guess(None, reading, self._state, question=question)
+        self._say(question)
 
     def _order_guessed(self, heard: str, reading: str) -> bool:
         """When `reading` is `heard` with a known order in place of a number no order has (`order_in_the_
@@ -1469,9 +1495,43 @@ class Conversation(TurnDialog):
             return False
         if found[1] is not None:
             self._turn_intent = (found[1], found[2])  # the request the turn makes or answers, as when found
-        self._guess = _Guess(None, reading, self._state, order=str(value.value), heard=heard)
-        self._say(self.flow.prompts.confirm_order_number.format(value=value.spoken))
+        question = self.flow.prompts.confirm_order_number.format(value=value.spoken)
+        self._guess = _Guess(
+            None, reading, self._state, order=str(value.value), heard=heard, question=question
+        )
+        self._say(question)
         return True
+
+    def _ask_guess_again(self, guess: _Guess | None, kind: FailureKind) -> bool:
+        """A guess asked back whose answer was not understood, or not heard, is asked once more with the
+        keys ("Pardon, je n'ai pas compris. Lyon Part-Dieu, c'est bien ça ? Dites oui ou non, ou tapez 1
+        pour oui, 2 pour non."), as a call-back time read back is, rather than dropped for the state's
+        own question: "Oui, c'est ça." came back "On sait ça." on the line. A failed try all the same."""
+        if guess is None or guess.asked_again or guess.asked_in != self._state or not guess.question:
+            return False
+        self._failures.append(kind)
+        if len(self._failures) > self.flow.settings.max_retries:
+            self._escalate(reason=kind)
+            return True
+        self._guess = replace(guess, asked_again=True)
+        lead_ins = getattr(self.flow.global_handlers, kind)
+        if lead_ins:
+            self._say(_for_try(lead_ins, len(self._failures)))
+        self._say(guess.question)
+        self._say(self.flow.prompts.keys_hint)
+        return True
+
+    def _order_declined(self, order: str, answer: str) -> str:
+        """A no to the order asked back: it is never offered again in this call, and `answer` is read
+        without it ("Non, pas 458129, c'est 458130": whatever else it says still counts)."""
+        self._orders_declined.add(order)
+        written = number_written(answer, order)
+        if written is not None:
+            return f"{written.prefix}{written.rest}".strip() or "non"
+        slots = [name for name, slot in self.flow.slots.items() if slot.type == "order_number"]
+        if any(_value_of(self._extract(name, answer)) == order for name in slots):
+            return "non"  # said in words: read as a bare no
+        return answer
 
     def _with_number_said_again(self, heard: str, answer: str) -> str:
         """`heard`, with the order number said again in `answer` ("Non, c'est le 4 5 8 1 3 0"), if any,
@@ -1480,6 +1540,8 @@ class Conversation(TurnDialog):
         first = self._extract(name, heard) if name is not None else None
         again = self._extract(name, answer) if name is not None else None
         if not isinstance(first, SlotValue) or not isinstance(again, SlotValue):
+            return heard
+        if again.value in self._orders_declined:
             return heard
         written = number_written(heard, str(first.value))
         return heard if written is None else written.reading(str(again.value))
@@ -1681,6 +1743,14 @@ _TIME_OF_DAY_WORDS = frozenset(
 _TIME_WORDS = re.compile(_DAY_WORDS.pattern + r"|\b(?:heures?|vers)\b", re.IGNORECASE)
 #: Digits of a French phone number said without its country code ("06 12 34 56 78").
 _PHONE_DIGITS = 10
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _value_of(heard: Heard) -> object:
+    """The value a collector heard, or None."""
+    return heard.value if isinstance(heard, SlotValue) else None
 
 
 def _score(match: IntentMatch) -> float:

@@ -220,13 +220,20 @@ def number_written(text: str, digits: str) -> NumberWritten | None:
             joined += groups[last].group()
             if joined == digits:
                 start = first
-                while start and _SPLIT_TENS.fullmatch(between(start)):
+                while start and _tens_split(groups[start - 1].group(), between(start), groups[start].group()):
                     start -= 1
                 begin = groups[start].start()
                 return NumberWritten(text[:begin].rstrip(), text[begin:], text[groups[last].end() :])
             if not digits.startswith(joined):
                 break
     return None
+
+
+def _tens_split(before: str, between: str, after: str) -> bool:
+    """Whether two digit groups are the halves of a number whose tens take "et" ("460 et 11" for "quatre
+    cent soixante et onze", "20 et 1" for "vingt et un"): tens before, a one or an eleven after. "2 et
+    458129" is two numbers."""
+    return before.endswith("0") and after.startswith("1") and bool(_SPLIT_TENS.fullmatch(between))
 
 
 def written_forms(digits: str) -> tuple[str, ...]:
