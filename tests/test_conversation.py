@@ -1508,6 +1508,18 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
     assert result.intent == "horaires" and "Lyon" in said(result)
 
 
+@pytest.mark.parametrize(
+    ("said", "intent"),
+    [
+        ("Ma lampe est arrivée en morceaux", "reclamation"),
+        ("Il manque une pièce dans le carton", "reclamation"),
+        ("J'aimerais qu'un conseiller me téléphone", "rappel"),
+    ],
+)
+def test_requests_written_apart_from_the_examples(flow: Flow, said: str, intent: str) -> None:
+    assert call(flow).hear(said).intent == intent
+
+
 def test_a_time_said_with_a_misheard_request_is_a_call_back_to_confirm(flow: Flow) -> None:
     """ "Je voudrais être rappelé demain à 15 h" heard as "… être râpée demain la 15h." (a replayed
     fixture): only a call-back takes a time, so the bot asks, and the time is kept."""

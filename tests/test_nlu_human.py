@@ -35,6 +35,7 @@ ASKS_FOR_A_PERSON = [
     "JE VEUX UN CONSEILLER !",
     "passez-moi le service client",
     "je veux parler au conseiller qui m'a appelé",
+    "je veux qu'un conseiller me parle",  # a wish that a person speak is a person asked for
 ]
 DOES_NOT = [
     "je ne veux pas de conseiller",
@@ -62,6 +63,9 @@ DOES_NOT = [
     "un agent devait me rappeler",
     "est-ce qu'un conseiller peut me rappeler",
     "bonjour, je suis bien au service client ?",
+    # A person wished to call back: a call-back, even after a request verb.
+    "j'aimerais qu'un conseiller me rappelle",
+    "je voudrais que le conseiller me téléphone demain",
 ]
 
 

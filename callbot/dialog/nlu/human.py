@@ -42,6 +42,13 @@ _NARRATIVE_AFTER = re.compile(
     r"^ (?:m|ma|mas|qui|que|nous|l|les|lui|leur|avait|avaient|a|ont|est|etait|sont|devait|doit|devrait|va|"
     r"vont|peut|peu|pourrait|pourra|pourrez|me|ne|n|etaient|aurait|dit|disait|rappel\w*)\b"
 )
+# "j'aimerais qu'un conseiller me rappelle": the person is the subject of what is wished, a call-back
+# ("je veux qu'un conseiller me parle" is a person asked for).
+_CALLS_BACK_AFTER = re.compile(
+    r"^ (?:me |m |nous )?(?:(?:peut|pourrait|puisse|puissent) (?:me |m |nous )?)?"
+    r"(?:rappel\w*|telephon\w*|appel\w*|recontact\w*|contact\w*)\b"
+)
+_SUBORDINATE_SUBJECT = re.compile(r"\bqu(?:e)? (?:(?:un|une|le|la|l|mon|ma|votre|vos|des|les) )?$")
 _REQUEST_BEFORE = re.compile(
     r"\b(?:parler|parle|passer|passez|passe|joindre|veux|voudrais|voulais|souhaite|souhaiterais|aimerais|"
     r"besoin|mettre|mettez|transferer|transferez|demande|exige)\b"
@@ -103,7 +110,8 @@ def wants_human(text: str) -> bool:
     "je veux") ends the negation: "pas de robot, je veux un conseiller" asks for a person. "Personne"
     alone is the pronoun ("personne ne répond") and does not count, nor does a person who is the subject
     of a story or of a call-back question ("le conseiller m'a dit que…", "un conseiller peut me
-    rappeler ?") unless a request verb comes first ("je veux parler au conseiller qui m'a appelé").
+    rappeler ?") unless a request verb comes first ("je veux parler au conseiller qui m'a appelé"), nor
+    one wished to do something ("j'aimerais qu'un conseiller me rappelle").
     """
     normalized = " ".join(canonical_words(normalize(text).split()))
     if not normalized:
@@ -113,7 +121,10 @@ def wants_human(text: str) -> bool:
         return True
     for match in _PEOPLE_RE.finditer(normalized):
         before = normalized[: match.start()]
-        if _NARRATIVE_AFTER.match(padded[match.end() + 1 :]) and not _REQUEST_BEFORE.search(before):
+        after = padded[match.end() + 1 :]
+        if _NARRATIVE_AFTER.match(after) and not _REQUEST_BEFORE.search(before):
+            continue
+        if _SUBORDINATE_SUBJECT.search(before) and _CALLS_BACK_AFTER.match(after):
             continue
         if not _negated(before):
             return True
