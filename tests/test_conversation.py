@@ -1494,6 +1494,35 @@ def test_the_guess_is_asked_again_once_then_the_question_is(flow: Flow) -> None:
     assert GUESS not in said(result) and KEYS_HINT not in said(result)  # the menu's own way out
 
 
+def test_a_hello_after_the_guess_hears_it_again(flow: Flow) -> None:
+    """ "Allô ?" from a caller who missed the question."""
+    conversation = call(flow)
+    conversation.hear("je voudrais l'adresse d'un magasin")
+    conversation.hear_unsure("l'appel", "Lyon")
+    assert said(conversation.hear("Allô ?")) == "Bonjour. Lyon Part-Dieu, c'est bien ça ?"
+    assert "Lyon Part-Dieu se trouve" in said(conversation.hear("oui"))
+
+
+def test_a_goodbye_asked_back_is_not_asked_twice(flow: Flow) -> None:
+    """Silence after "Vous souhaitez terminer l'appel ?" while a store is asked: the store question."""
+    conversation = call(flow)
+    conversation.hear("je voudrais l'adresse d'un magasin")
+    assert said(conversation.hear("Merci, au revoir.")) == "Vous souhaitez terminer l'appel, c'est bien ça ?"
+    result = conversation.no_input()
+    assert "terminer l'appel" not in said(result) and "Quel magasin ?" in said(result)
+    assert not conversation.guess_asked_back
+
+
+def test_a_guess_asked_again_in_silence_is_dropped_when_the_call_goes_to_a_person(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais savoir si vous avez une lampe")
+    conversation.hear("bla bla")
+    conversation.hear("bla bla")
+    conversation.hear_unsure("truc", "le lampadaire Arco")
+    assert transfer_of(conversation.no_input()).queue == flow.settings.fallback_queue
+    assert not conversation.guess_asked_back  # nothing left pending for what follows a refused transfer
+
+
 def test_answers_to_a_guess_not_understood_count_as_failed_tries(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
@@ -1512,7 +1541,8 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
     ("said", "intent"),
     [
         ("Ma lampe est arrivée en morceaux", "reclamation"),
-        ("Il manque une pièce dans le carton", "reclamation"),
+        ("Il y a une pièce manquante dans le carton", "reclamation"),
+        ("Il me manque le numéro de commande", "suivi_commande"),  # "manque" alone is no complaint
         ("J'aimerais qu'un conseiller me téléphone", "rappel"),
     ],
 )

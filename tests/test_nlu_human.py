@@ -36,6 +36,7 @@ ASKS_FOR_A_PERSON = [
     "passez-moi le service client",
     "je veux parler au conseiller qui m'a appelé",
     "je veux qu'un conseiller me parle",  # a wish that a person speak is a person asked for
+    "je voudrais qu'un conseiller m'appelle tout de suite",  # now: a person, not a call-back
 ]
 DOES_NOT = [
     "je ne veux pas de conseiller",

@@ -868,6 +868,22 @@ def test_while_a_yes_or_no_is_awaited_a_later_reading_counts_only_as_one(flow, p
     assert (caller.session.turns[2].bot or "").startswith("Le magasin Marseille Vieux-Port se trouve")
 
 
+def test_while_a_guess_is_asked_back_a_later_reading_may_still_ask_for_a_person(flow, prompts, caller_voice):
+    recognizer = ScriptedRecognizer(
+        ["je voudrais l'adresse d'un magasin", "L'appel.", ("Merci.", ("Je veux parler à un conseiller.",))]
+    )
+    recognizer.closed_set = {"Marseille": -4.3, "Lyon": -4.8}  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Je voudrais l'adresse d'un de vos magasins.",
+        "Marseille.",
+        "Je veux parler à un conseiller.",
+    )
+    assert caller.session.turns[1].bot == "Marseille Vieux-Port, c'est bien ça ?"
+    assert "conseiller" in (caller.session.turns[2].bot or "")
+
+
 _AFFICURA = "une afficura de l'effort aux magasins de Lille"
 
 

@@ -123,8 +123,8 @@ class CallbackCallDialog(TurnDialog):
         return False
 
     @property
-    def yes_no_awaited(self) -> bool:
-        """Its yes/no questions take any reading the N-best gives (a new time is an answer too)."""
+    def guess_asked_back(self) -> bool:
+        """It asks back no guess: its yes/no questions take any reading the N-best gives."""
         return False
 
     @property

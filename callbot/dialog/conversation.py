@@ -319,9 +319,9 @@ class Conversation(TurnDialog):
             return self._understood_as(text, strict) is not None
 
     @property
-    def yes_no_awaited(self) -> bool:
-        """Whether the bot asked back a guess or read a value back, and awaits a yes or a no."""
-        return self._awaiting_confirmation or self._guess is not None
+    def guess_asked_back(self) -> bool:
+        """Whether a guess was asked back ("Lyon Part-Dieu, c'est bien ça ?") and awaits a yes or a no."""
+        return self._guess is not None
 
     def changes_subject(self, text: str) -> bool:
         """Whether `text`, said while a value is asked, is understood only as another request: not the
@@ -666,21 +666,19 @@ class Conversation(TurnDialog):
         self._enter(self.flow.settings.start)
 
     def _silence(self) -> None:
-        guess = self._guess
+        guess, self._guess = self._guess, None  # asked again below, or dropped for the state's question
+        # Silence after "Vous souhaitez terminer l'appel ?": the caller has gone. Not while a value was
+        # asked for: the goodbye was more likely misheard there, and the question is asked again.
         if (
             guess is not None
             and guess.intent is not None
             and self._ends_call(guess.intent)
             and self._current.collect is None
+            and self._handle_intent(guess.intent, 1.0, guess.text)
         ):
-            # Silence after "Vous souhaitez terminer l'appel ?": the caller has gone. Not while a value
-            # was asked for: the goodbye was more likely misheard there, and the question is asked again.
-            self._guess = None
-            if self._handle_intent(guess.intent, 1.0, guess.text):
-                return
+            return
         if self._ask_guess_again(guess, "no_input"):
             return
-        self._guess = None  # asked twice: the state's question again, as for an answer not understood
         self._fail("no_input")
 
     def _begin_turn(self) -> None:
@@ -828,6 +826,12 @@ class Conversation(TurnDialog):
             if intent is not None and self._handle_intent(intent, 1.0, text):
                 return
         if is_greeting(text):
+            if guess is not None and guess.asked_in == self._state and guess.question:
+                # "Allô ?" from a caller who missed the question: hello, and the question again
+                self._guess = guess
+                self._say(self.flow.prompts.hello)
+                self._say(guess.question)
+                return
             self._greet_back()
             return
         if self._ask_guess_again(guess, "no_match"):
@@ -1509,6 +1513,8 @@ class Conversation(TurnDialog):
         own question: "Oui, c'est ça." came back "On sait ça." on the line. A failed try all the same."""
         if guess is None or guess.asked_again or guess.asked_in != self._state or not guess.question:
             return False
+        if guess.intent is not None and self._ends_call(guess.intent):
+            return False  # "Vous souhaitez terminer l'appel ?" is not asked twice: the question is
         self._failures.append(kind)
         if len(self._failures) > self.flow.settings.max_retries:
             self._escalate(reason=kind)

@@ -37,7 +37,7 @@ from callbot.dialog.actions import (
     TurnResult,
 )
 from callbot.dialog.flow import CallbackRefusalPrompts, CallPrompts
-from callbot.dialog.nlu import parse_yes_no
+from callbot.dialog.nlu import parse_yes_no, wants_human
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest
 from callbot.session.channel import Channel, RecordingChannel
 from callbot.session.closed_set import ClosedSetPick, ending_taken, order_taken, pick, time_heard
@@ -187,8 +187,8 @@ class Dialog(Protocol):
         ...
 
     @property
-    def yes_no_awaited(self) -> bool:
-        """Whether a guess asked back or a value read back awaits a yes or a no."""
+    def guess_asked_back(self) -> bool:
+        """Whether a guess asked back awaits a yes or a no."""
         ...
 
     @property
@@ -790,15 +790,16 @@ class CallSession:
 
     def _understood_reading(self, text: str, alternatives: tuple[str, ...], strict: bool) -> str | None:
         """The first of the N-best readings the dialog understands (`strict` as `understands` takes it),
-        logged as `asr_rescored` when it is not the first; None when none is. While a yes or a no is
-        awaited, a later reading counts only as one."""
+        logged as `asr_rescored` when it is not the first; None when none is. While a guess asked back
+        awaits a yes or a no, a later reading counts only as one, or as a person asked for."""
         if self.conversation.understands(text, strict):
             return text
-        yes_no_only = self.conversation.yes_no_awaited
+        yes_no_only = self.conversation.guess_asked_back
         for rank, alternative in enumerate(alternatives, start=2):
-            if yes_no_only and parse_yes_no(alternative) is None:
+            if yes_no_only and parse_yes_no(alternative) is None and not wants_human(alternative):
                 # "Oui." heard "Merci." after "Marseille Vieux-Port, c'est bien ça ?", its third reading
-                # "La fille.": a later reading is a yes or a no there, not another store
+                # "La fille.": a later reading is a yes or a no there (or a person asked for), not
+                # another store
                 continue
             if self.conversation.understands(alternative, strict):
                 self.log.emit(self.now_ms, "asr_rescored", text=alternative, rank=rank, first=text)

@@ -47,6 +47,8 @@ _NARRATIVE_AFTER = re.compile(
 _CALLS_BACK_AFTER = re.compile(
     r"^ (?:me |m |nous )?(?:(?:peut|pourrait|puisse|puissent) (?:me |m |nous )?)?"
     r"(?:rappel\w*|telephon\w*|appel\w*|recontact\w*|contact\w*)\b"
+    # "qu'un conseiller m'appelle tout de suite": a person now, not a call-back
+    r"(?!.*\b(?:tout de suite|de suite|maintenant|immediatement|tout a l heure)\b)"
 )
 _SUBORDINATE_SUBJECT = re.compile(r"\bqu(?:e)? (?:(?:un|une|le|la|l|mon|ma|votre|vos|des|les) )?$")
 _REQUEST_BEFORE = re.compile(
@@ -111,7 +113,7 @@ def wants_human(text: str) -> bool:
     alone is the pronoun ("personne ne répond") and does not count, nor does a person who is the subject
     of a story or of a call-back question ("le conseiller m'a dit que…", "un conseiller peut me
     rappeler ?") unless a request verb comes first ("je veux parler au conseiller qui m'a appelé"), nor
-    one wished to do something ("j'aimerais qu'un conseiller me rappelle").
+    one wished to call back ("j'aimerais qu'un conseiller me rappelle", not "… m'appelle tout de suite").
     """
     normalized = " ".join(canonical_words(normalize(text).split()))
     if not normalized:
