@@ -1514,7 +1514,7 @@ class Conversation(TurnDialog):
         if guess is None or guess.asked_again or guess.asked_in != self._state or not guess.question:
             return False
         if guess.intent is not None and self._ends_call(guess.intent):
-            return False  # "Vous souhaitez terminer l'appel ?" is not asked twice: the question is
+            return False  # "Vous souhaitez terminer l'appel ?" is asked once; then the state's question
         self._failures.append(kind)
         if len(self._failures) > self.flow.settings.max_retries:
             self._escalate(reason=kind)

@@ -721,14 +721,11 @@ class CallSession:
     def _with_ending_scored(self, reading: str, found: RequestEndings) -> str:
         """The request with the name whose ending is clearly the best end of the turn's audio after the
         request's own words, and not far behind what was heard (`ending_taken`); else `reading`."""
-        scored = self._scores_and_priors([found.heard, *found.endings], found.prefix)
+        scored = self._best_ending(found)
         if scored is None:
             return reading
-        scores, priors = scored
-        best = pick(found.endings, scores[1:], priors[1:] if priors else None)
-        if best is None:
-            return reading
-        taken = ending_taken(best, scores[0], found)
+        best, heard_score = scored
+        taken = ending_taken(best, heard_score, found)
         self.log.emit(
             self.now_ms,
             _ENDING_EVENTS[found.source],
@@ -738,9 +735,19 @@ class CallSession:
             accepted=taken,
             after=found.prefix,
             heard=found.heard,
-            heard_score=round(scores[0], 2),
+            heard_score=round(heard_score, 2),
         )
         return best.reading if taken else reading
+
+    def _best_ending(self, found: RequestEndings) -> tuple[ClosedSetPick, float] | None:
+        """The ending of `found` the turn's audio supports best after its prefix, and the score of what
+        was heard there; None when nothing could be scored."""
+        scored = self._scores_and_priors([found.heard, *found.endings], found.prefix)
+        if scored is None:
+            return None
+        scores, priors = scored
+        best = pick(found.endings, scores[1:], priors[1:] if priors else None)
+        return None if best is None else (best, scores[0])
 
     def _order_heard(self, reading: str) -> str | None:
         """`reading` with a known order in place of the number heard, which no order has, when the turn's
@@ -752,14 +759,11 @@ class CallSession:
         except Exception as exc:  # a second chance: its failure must not cost the call
             self.log.emit(self.now_ms, "asr_closed_set_error", error=f"{type(exc).__name__}: {exc}")
             return None
-        scored = self._scores_and_priors([found.heard, *found.endings], found.prefix) if found else None
+        scored = self._best_ending(found) if found is not None else None
         if found is None or scored is None:
             return None
-        scores, priors = scored
-        best = pick(found.endings, scores[1:], priors[1:] if priors else None)
-        if best is None:
-            return None
-        taken = order_taken(best, scores[0])
+        best, heard_score = scored
+        taken = order_taken(best, heard_score)
         self.log.emit(
             self.now_ms,
             "asr_order_near",
@@ -768,7 +772,7 @@ class CallSession:
             margin=_margin(best),
             accepted=taken,
             heard=found.heard,
-            heard_score=round(scores[0], 2),
+            heard_score=round(heard_score, 2),
         )
         return best.reading if taken else None
 
