@@ -18,6 +18,7 @@ cost.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import time
 from datetime import datetime
@@ -31,7 +32,7 @@ from rapidfuzz.distance import Levenshtein
 from callbot.asr import load_engine
 from callbot.asr.whisper_engine import WhisperEngine
 from callbot.audio.resample import resample
-from callbot.dialog import Conversation, answers, default_flow_path, load_flow
+from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.nlu import extract_order_number
 from callbot.session.closed_set import order_taken, pick
 
@@ -77,11 +78,12 @@ def main() -> int:
     )
     parser.add_argument("count", nargs="?", type=int, default=24)
     parser.add_argument("--seed", type=int, default=61)
-    parser.add_argument("--edits", type=int, help="how far near orders may be (answers.ORDER_NEAR_EDITS)")
+    parser.add_argument("--edits", type=int, help="how far near orders may be (settings.near_order_digits)")
     args = parser.parse_args()
-    if args.edits is not None:
-        answers.ORDER_NEAR_EDITS = args.edits
     flow = load_flow(default_flow_path())
+    if args.edits is not None:
+        settings = flow.settings.model_copy(update={"near_order_digits": args.edits})
+        flow = dataclasses.replace(flow, settings=settings)
     assert flow.data is not None
     orders = sorted(flow.data.orders)
     engine = load_engine("whisper")

@@ -470,6 +470,26 @@ def test_no_near_order_is_offered_for_a_known_order_a_far_number_or_another_requ
     assert call(flow).order_in_the_turn(heard) is None
 
 
+def test_ops_may_turn_the_near_orders_off(flow: Flow) -> None:
+    """`settings.near_order_digits: 0`: a caller never hears an order number they did not say."""
+    off = dataclasses.replace(flow, settings=flow.settings.model_copy(update={"near_order_digits": 0}))
+    conversation = call(off)
+    conversation.hear("je voudrais suivre ma commande")
+    assert conversation.order_in_the_turn("C'est le 4, 108, 1, 2, 9.") is None
+
+
+def test_near_orders_go_as_far_as_the_flow_says(flow: Flow) -> None:
+    """ "4, 103, 12, 9." is three digits from 458129."""
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    assert conversation.order_in_the_turn("4, 103, 12, 9.") is None
+    far = dataclasses.replace(flow, settings=flow.settings.model_copy(update={"near_order_digits": 3}))
+    conversation = call(far)
+    conversation.hear("je voudrais suivre ma commande")
+    found = conversation.order_in_the_turn("4, 103, 12, 9.")
+    assert found is not None and "458129." in found.endings.values()
+
+
 def test_a_near_order_asked_back_and_confirmed_is_answered(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("je voudrais suivre ma commande")

@@ -235,7 +235,7 @@ def test_an_unknown_order_is_not_found(retail: AnswersData) -> None:
 def test_the_orders_a_digit_or_two_from_a_number_heard(
     retail: AnswersData, heard: str, near: list[str]
 ) -> None:
-    assert retail.orders_near(heard) == near
+    assert retail.orders_near(heard, 2) == near
 
 
 def test_at_most_so_many_near_orders_are_offered(retail: AnswersData) -> None:

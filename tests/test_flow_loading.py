@@ -220,6 +220,17 @@ def test_a_number_out_of_range(tmp_path: Path) -> None:
     )
 
 
+def test_near_orders_go_three_digits_at_most(tmp_path: Path) -> None:
+    text = broken(
+        "  fallback_queue: service_client\n", "  fallback_queue: service_client\n  near_order_digits: 5\n"
+    )
+    path = write(tmp_path, text)
+    assert only_error(path) == (
+        f"{path}:{line_of(text, 'near_order_digits')}: settings.near_order_digits is too high: '5' — "
+        "write a value of at most 3"
+    )
+
+
 def test_empty_examples_are_an_error(tmp_path: Path) -> None:
     text = broken(
         "    examples: [quels sont vos horaires, à quelle heure vous ouvrez, vous fermez quand]",

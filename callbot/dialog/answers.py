@@ -153,12 +153,8 @@ class Product(_Strict):
     stock: dict[str, Annotated[int, Field(ge=0)]]
 
 
-#: How far (in digits changed, added or dropped) a known order may be from the number heard to be offered
-#: (`AnswersData.orders_near`), and how many are offered. On the four development call sets, 9 of the 15
-#: numbers heard that no order has were one or two edits from the order said (the nearest order each
-#: time), 2 three edits. On bench/order_number_bench.py (seeds 61 and 62) three edits asked back one more
-#: known order right, and six more orders for numbers no order has (a needless "c'est bien ça ?").
-ORDER_NEAR_EDITS = 2
+#: How many known orders near a number heard are offered at most (`AnswersData.orders_near`; how near is
+#: the flow's `settings.near_order_digits`).
 ORDERS_NEAR = 4
 
 
@@ -179,15 +175,14 @@ class AnswersData(_Strict):
                 table.setdefault(name, key)
         return table
 
-    def orders_near(self, number: str, most_edits: int | None = None, limit: int = ORDERS_NEAR) -> list[str]:
+    def orders_near(self, number: str, most_edits: int, limit: int = ORDERS_NEAR) -> list[str]:
         """The known order numbers a digit or two from `number` (a digit misheard, one too many or one
         lost: "4108129" for "458129"), nearest first, at most `limit`; not `number` itself. The
         recogniser's digits on a phone line are often this far off (the development calls' commonest
         failure); the session scores these against the turn's audio (`Conversation.order_in_the_turn`).
         rapidfuzz keeps it fast on a large order table."""
-        most = ORDER_NEAR_EDITS if most_edits is None else most_edits
         found = process.extract(
-            number, list(self.orders), scorer=Levenshtein.distance, score_cutoff=most, limit=limit + 1
+            number, list(self.orders), scorer=Levenshtein.distance, score_cutoff=most_edits, limit=limit + 1
         )
         return [order for order, edits, _ in sorted(found, key=lambda hit: hit[1]) if order != number][:limit]
 

@@ -384,15 +384,15 @@ class Conversation(TurnDialog):
         whole → the sentence with that order. The session scores them against the turn's audio and asks
         the caller about a clear winner ("La commande 458129, c'est bien ça ?"), never acting on it
         unasked: it is another customer's order when wrong. None otherwise."""
-        data = self.flow.data
-        if data is None or not data.orders or not _DIGIT.search(text):
+        data, most_edits = self.flow.data, self.flow.settings.near_order_digits
+        if data is None or not data.orders or not most_edits or not _DIGIT.search(text):
             return None  # most turns: no number written
         name = self._order_slot_in(text)
         value = self._extract(name, text) if name is not None else None
         if name is None or not isinstance(value, SlotValue) or value.value in data.orders:
             return None
         number = str(value.value)
-        near = [order for order in data.orders_near(number) if order not in self._orders_declined]
+        near = [order for order in data.orders_near(number, most_edits) if order not in self._orders_declined]
         written = number_written(text, number) if near else None
         if written is None:
             return None
