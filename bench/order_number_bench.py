@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,13 +27,14 @@ import make_call_set  # bench/: how callers read an order number
 import make_caller_set  # bench/: the fixtures' telephone line
 import numpy as np
 from rapidfuzz.distance import Levenshtein
+from store_ending_bench import best_ending  # bench/: the endings scored as a call scores them
 
 from callbot.asr import load_engine
 from callbot.asr.whisper_engine import WhisperEngine
 from callbot.audio.resample import resample
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.nlu import extract_order_number
-from callbot.session.closed_set import order_taken, pick
+from callbot.session.closed_set import order_taken
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
 #: Answers to "Quel est votre numéro de commande ?" ({n}: the number as said).
@@ -116,20 +116,16 @@ def main() -> int:
         found = conversation.order_in_the_turn(free)
         if found is not None:
             tally["offered"] += 1
-            phrases = [found.heard, *found.endings]
-            started = time.perf_counter()
-            scores = engine.score(audio, phrases, found.prefix)
-            priors = engine.prior(phrases, found.prefix)
-            seconds += time.perf_counter() - started
-            best = pick(found.endings, scores[1:], priors[1:])
+            best, heard_score, took = best_ending(engine, audio, found)
+            seconds += took
             if best is not None:
                 got = extract_order_number(best.reading, 6, 10)
-                below = scores[0] - best.score
+                below = heard_score - best.score
                 described = (
                     f"{got} ({best.score:.2f}, +{best.margin:.2f}; {below:.2f} below {found.heard!r} "
-                    f"{scores[0]:.2f}, {Levenshtein.distance(got or '', heard or '')} edits)"
+                    f"{heard_score:.2f}, {Levenshtein.distance(got or '', heard or '')} edits)"
                 )
-                if order_taken(best, scores[0]):
+                if order_taken(best, heard_score):
                     tally["asked right"] += got == number
                     tally["asked wrong"] += known and got != number
                     tally["asked for none"] += not known

@@ -39,7 +39,7 @@ from callbot.audio.resample import resample
 from callbot.dialog import Conversation, Flow, default_flow_path, french, load_flow
 from callbot.dialog.actions import Say
 from callbot.dialog.turns import RequestEndings
-from callbot.session.closed_set import TimeHeard, ending_taken, pick, time_heard
+from callbot.session.closed_set import ClosedSetPick, TimeHeard, ending_taken, pick, time_heard
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
 #: Requests that end on a store ({s}: "de Lyon", "du Vieux-Port"…), written apart from the flow's examples.
@@ -242,21 +242,18 @@ def main() -> int:
         found: RequestEndings | None = find(free)
         if found is not None:
             tally["offered"] += 1
-            phrases = [found.heard, *found.endings]
-            started = time.perf_counter()
-            scores = engine.score(audio, phrases, found.prefix)
-            priors = engine.prior(phrases, found.prefix)
-            seconds += time.perf_counter() - started
-            chosen = pick(found.endings, scores[1:], priors[1:])
+            chosen, heard_score, took = best_ending(engine, audio, found)
+            seconds += took
             if chosen is not None:
                 # the dialog names it in the reading as it would in the call
                 again = Conversation(flow, now=lambda: NOW)
                 again.start()
                 got = _named(flow, source, again.hear(chosen.reading).slots.get(slot)) or "(none)"
                 described = (
-                    f"{got} ({chosen.score:.2f}, +{chosen.margin:.2f}; heard {found.heard!r} {scores[0]:.2f})"
+                    f"{got} ({chosen.score:.2f}, +{chosen.margin:.2f}; "
+                    f"heard {found.heard!r} {heard_score:.2f})"
                 )
-                if ending_taken(chosen, scores[0], found):
+                if ending_taken(chosen, heard_score, found):
                     tally["given back"] += got == store
                     tally["given back wrong"] += store is not None and got != store
                     tally["put in"] += store is None
@@ -274,6 +271,19 @@ def main() -> int:
         f"{seconds / max(tally['offered'], 1) * 1000:.0f} ms per scored request"
     )
     return 0
+
+
+def best_ending(
+    engine: WhisperEngine, audio: np.ndarray, found: RequestEndings
+) -> tuple[ClosedSetPick | None, float, float]:
+    """The ending of `found` the audio supports best after its prefix, priors discounted, as a call picks
+    it (`CallSession._best_ending`); the score of what was heard there; the seconds the scoring took."""
+    phrases = [found.heard, *found.endings]
+    started = time.perf_counter()
+    scores = engine.score(audio, phrases, found.prefix)
+    priors = engine.prior(phrases, found.prefix)
+    took = time.perf_counter() - started
+    return pick(found.endings, scores[1:], priors[1:]), scores[0], took
 
 
 def _scores_and_priors(

@@ -175,8 +175,9 @@ class ConfirmingCaller:
             self.said.append((next_turn, text))
             return self._speak(text)
         # asked again with the keys ("… c'est bien ça ? Dites oui ou non, ou tapez 1 …"): a bare yes or no
-        asked_again = squash(bot).endswith(KEYS_HINT)
-        question = squash(bot).removesuffix(KEYS_HINT).rstrip() if asked_again else bot
+        squashed = squash(bot)
+        asked_again = squashed.endswith(KEYS_HINT)
+        question = squashed.removesuffix(KEYS_HINT).rstrip() if asked_again else bot
         if not ASKS_BACK.search(question):
             return None
         right = self._right(squash(question), last)

@@ -209,25 +209,20 @@ def test_a_word_where_a_number_is_expected(tmp_path: Path) -> None:
     )
 
 
-def test_a_number_out_of_range(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("setting", "value", "fix"),
+    [
+        ("intent_threshold", "55", "write a value below 1.0"),
+        ("near_order_digits", "5", "write a value of at most 3"),  # near orders go three digits at most
+    ],
+)
+def test_a_number_out_of_range(tmp_path: Path, setting: str, value: str, fix: str) -> None:
     text = broken(
-        "  fallback_queue: service_client\n", "  fallback_queue: service_client\n  intent_threshold: 55\n"
+        "  fallback_queue: service_client\n", f"  fallback_queue: service_client\n  {setting}: {value}\n"
     )
     path = write(tmp_path, text)
     assert only_error(path) == (
-        f"{path}:{line_of(text, 'intent_threshold')}: settings.intent_threshold is too high: '55' — "
-        "write a value below 1.0"
-    )
-
-
-def test_near_orders_go_three_digits_at_most(tmp_path: Path) -> None:
-    text = broken(
-        "  fallback_queue: service_client\n", "  fallback_queue: service_client\n  near_order_digits: 5\n"
-    )
-    path = write(tmp_path, text)
-    assert only_error(path) == (
-        f"{path}:{line_of(text, 'near_order_digits')}: settings.near_order_digits is too high: '5' — "
-        "write a value of at most 3"
+        f"{path}:{line_of(text, setting)}: settings.{setting} is too high: '{value}' — {fix}"
     )
 
 

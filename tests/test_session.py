@@ -850,38 +850,33 @@ def test_a_known_order_a_digit_or_two_from_the_number_heard_is_asked_back(
         assert second.startswith("Je ne trouve aucune commande avec le numéro 4108129.")
 
 
-def test_while_a_yes_or_no_is_awaited_a_later_reading_counts_only_as_one(flow, prompts, caller_voice):
-    """ "Marseille Vieux-Port, c'est bien ça ?" then "Oui." heard "Merci.", its second reading "La
-    fille.", its third "Oui.": the yes, not Lille."""
-    recognizer = ScriptedRecognizer(
-        ["je voudrais l'adresse d'un magasin", "L'appel.", ("Merci.", ("La fille.", "Oui."))]
-    )
+def answer_to_a_store_asked_back(flow, prompts, caller_voice, said: str, later: tuple[str, ...]) -> str:
+    """What the bot says to `said`, heard "Merci." with the `later` N-best readings, after it asked
+    "Marseille Vieux-Port, c'est bien ça ?"."""
+    recognizer = ScriptedRecognizer(["je voudrais l'adresse d'un magasin", "L'appel.", ("Merci.", later)])
     recognizer.closed_set = {"Marseille": -4.3, "Lyon": -4.8}  # type: ignore[attr-defined]
     caller = caller_saying(
         make_session(flow, prompts, recognizer),
         caller_voice,
         "Je voudrais l'adresse d'un de vos magasins.",
         "Marseille.",
-        "Oui.",
+        said,
     )
     assert caller.session.turns[1].bot == "Marseille Vieux-Port, c'est bien ça ?"
-    assert (caller.session.turns[2].bot or "").startswith("Le magasin Marseille Vieux-Port se trouve")
+    return caller.session.turns[2].bot or ""
+
+
+def test_while_a_guess_is_asked_back_a_later_reading_counts_only_as_a_yes_or_a_no(
+    flow, prompts, caller_voice
+):
+    """ "Oui." heard "Merci.", its second reading "La fille.", its third "Oui.": the yes, not Lille."""
+    answer = answer_to_a_store_asked_back(flow, prompts, caller_voice, "Oui.", ("La fille.", "Oui."))
+    assert answer.startswith("Le magasin Marseille Vieux-Port se trouve")
 
 
 def test_while_a_guess_is_asked_back_a_later_reading_may_still_ask_for_a_person(flow, prompts, caller_voice):
-    recognizer = ScriptedRecognizer(
-        ["je voudrais l'adresse d'un magasin", "L'appel.", ("Merci.", ("Je veux parler à un conseiller.",))]
-    )
-    recognizer.closed_set = {"Marseille": -4.3, "Lyon": -4.8}  # type: ignore[attr-defined]
-    caller = caller_saying(
-        make_session(flow, prompts, recognizer),
-        caller_voice,
-        "Je voudrais l'adresse d'un de vos magasins.",
-        "Marseille.",
-        "Je veux parler à un conseiller.",
-    )
-    assert caller.session.turns[1].bot == "Marseille Vieux-Port, c'est bien ça ?"
-    assert "conseiller" in (caller.session.turns[2].bot or "")
+    said = "Je veux parler à un conseiller."
+    assert "conseiller" in answer_to_a_store_asked_back(flow, prompts, caller_voice, said, (said,))
 
 
 _AFFICURA = "une afficura de l'effort aux magasins de Lille"

@@ -73,14 +73,10 @@ _ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_requ
 
 
 def _described(found: ClosedSetPick) -> dict[str, Any]:
-    """A closed-set pick as the event log shows it."""
-    return {"reading": found.reading, "score": round(found.score, 2), "margin": _margin(found)}
-
-
-def _margin(found: ClosedSetPick) -> float | None:
-    """A pick's lead as the event log shows it: None when nothing else was in the running (JSON has no
-    infinity)."""
-    return round(found.margin, 2) if math.isfinite(found.margin) else None
+    """A closed-set pick as the event log shows it; its lead is None when nothing else was in the
+    running (JSON has no infinity)."""
+    margin = round(found.margin, 2) if math.isfinite(found.margin) else None
+    return {"reading": found.reading, "score": round(found.score, 2), "margin": margin}
 
 
 @dataclass
@@ -729,9 +725,7 @@ class CallSession:
         self.log.emit(
             self.now_ms,
             _ENDING_EVENTS[found.source],
-            reading=best.reading,
-            score=round(best.score, 2),
-            margin=_margin(best),
+            **_described(best),
             accepted=taken,
             after=found.prefix,
             heard=found.heard,
@@ -767,9 +761,7 @@ class CallSession:
         self.log.emit(
             self.now_ms,
             "asr_order_near",
-            reading=best.reading,
-            score=round(best.score, 2),
-            margin=_margin(best),
+            **_described(best),
             accepted=taken,
             heard=found.heard,
             heard_score=round(heard_score, 2),
@@ -836,9 +828,7 @@ class CallSession:
         self.log.emit(
             self.now_ms,
             "asr_closed_set",
-            reading=found.reading,
-            score=round(found.score, 2),
-            margin=_margin(found),
+            **_described(found),
             accepted=sure,
             ask_back=leads and not sure,
             second_look=looked,
