@@ -92,9 +92,11 @@ GUESSES = {
 
 def _reasks(flow: Any) -> tuple[str, ...]:
     """What the flow says when it did not get what it asked for: every state's and the global
-    `no_match:` sentences, and the question of a state a `not_found:` sends the caller to for the
-    value it cleared (the number no order has, asked for again)."""
+    `no_match:` sentences, the sentence for a request whose number was not caught ("Je n'ai pas saisi
+    le numéro."), and the question of a state a `not_found:` sends the caller to for the value it
+    cleared (the number no order has, asked for again)."""
     texts = [str(t) for t in flow.global_handlers.no_match]
+    texts.append(str(flow.prompts.number_not_caught))
     questions = set()  # a no_match that is also a plain question ("Puis-je vous aider…") is no sign
     again = []
     for state in flow.states.values():
