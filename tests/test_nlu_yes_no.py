@@ -31,6 +31,8 @@ YES = [
     "voilà c'est ça",
     "non non c'est ça",
     "je pense que oui",
+    "On sait ça.",  # "Oui, c'est ça." as the line gives it back
+    "On s'est ça.",
 ]
 NO = [
     "non",
@@ -52,6 +54,8 @@ NO = [
     "c'est faux",
     "pas maintenant",
     "surtout pas",
+    "on sait pas ça",
+    "on ne sait pas ça",
 ]
 NEITHER = [
     "",

@@ -41,6 +41,9 @@ _POSITIVE_STRONG = (
     r"bien sur",
     # "sa": the recogniser's homophone for "ça".
     r"(?:c|ce) (?:est|etait) (?:bien )?(?:ca|sa|exact|correct|juste|cela|le bon|la bonne|parfait)",
+    # "sait ça", "s'est ça": how the line gives back "(oui,) c'est ça" ("On sait ça." in five development
+    # calls, each time for "Oui, c'est ça."); "c'est pas ça" and "je sais pas" are read before.
+    r"(?:sait|s est) (?:ca|sa)",
     r"c est bien",
     r"d accord",
     r"parfait",
