@@ -270,6 +270,36 @@ def test_past_or_absent_times_give_none(said: str) -> None:
     assert parse_when(said, MONDAY) is None
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "vous m'avez appelé ce matin",
+        "un conseiller devait me rappeler ce matin",
+        "j'ai été rappelé ce matin mais j'étais absent",
+        "je voudrais être rappelé, j'ai manqué votre appel de ce matin",
+        "on m'a appelé cet après-midi vers 15 heures",
+    ],
+)
+def test_when_an_earlier_call_came_is_no_call_back_time(said: str) -> None:
+    """At 10:30, "ce matin" is still bookable: read from "vous m'avez appelé ce matin", it offered a
+    call-back between 10 h 30 and 12 h to a caller who only said when the last call came."""
+    assert parse_when(said, MONDAY) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("vous m'avez rappelé hier à 15 heures, rappelez-moi jeudi à 11 heures", "2026-11-26 11:00"),
+        ("j'ai eu un appel manqué de votre part à 9 h, rappelez-moi demain à 10 h", "2026-11-24 10:00"),
+        ("je voudrais être rappelé ce soir à 18 heures", "2026-11-23 18:00"),
+        ("je voudrais un appel demain à 10 heures", "2026-11-24 10:00"),
+    ],
+)
+def test_the_time_asked_for_is_read_beside_an_earlier_call(said: str, expected: str) -> None:
+    when = parse_when(said, MONDAY)
+    assert when is not None and when.at == paris(expected)
+
+
 def test_a_part_of_day_already_over_is_none_when_today_was_said() -> None:
     assert parse_when("cet après-midi", SUNDAY_EVENING) is None
     assert parse_when("ce midi", SUNDAY_EVENING) is None

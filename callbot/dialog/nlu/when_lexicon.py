@@ -216,6 +216,26 @@ RELATIVE_RE = re.compile(
     r"(?: (?P<extra>et demie?|et quart|\d{1,2}(?: minutes?)?))?"
 )
 WITHIN_THE_HOUR_RE = re.compile(r"\bdans l heure\b")
+# A call that already happened, with the time it happened: "vous m'avez appelé ce matin", "un conseiller
+# devait me rappeler hier à 10 h", "j'ai manqué votre appel de ce matin". That time is no call-back time:
+# at 10:30, "ce matin" read as one booked a call-back between 10 h 30 and 12 h. "Être rappelé demain"
+# is the request, so "été" counts only after its auxiliary ("j'ai été rappelé").
+_PAST_CALL = (
+    r"\b(?:(?:ai|as|a|avons|avez|ont|avais|avait|aviez|avaient|(?:ai|a|avons|avez|ont) ete)"
+    r"(?: (?:deja|bien|pas|essaye de|tente de))? (?:r?appelee?s?|telephone|(?:re)?contactee?s?)"
+    r"|(?:devait|deviez|devais|devaient|devions|aurait du|auriez du|aurais du|etait cense|etiez cense)"
+    r" (?:me |m |nous |vous )?(?:rappeler|appeler|telephoner|contacter|recontacter)"
+    r"|(?:manque|rate|loupe|recu|eu) (?:votre |un |l |vos |des |mon |son )?appels?"
+    r"(?: (?:manques?|de votre part|de chez vous|de vous))*(?: de| d| du)?"
+    r"|appels? manques?(?: de| d| du)?)"
+)
+_PAST_TIME_WORD = (
+    r"(?:ce|cet|cette|matin|soir|apres midi|midi|hier|avant hier|tout a l heure|la|le|l|semaine|derniere|"
+    r"dernier|passee|passe|vers|a|environ|\d+|h|heures?|et|demie|quart|matinee|journee|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+)
+#: A past call and the time words that follow it (`read` blanks them before looking for a time).
+PAST_CALL_TIME_RE = re.compile(_PAST_CALL + r"((?: " + _PAST_TIME_WORD + r")+)\b")
 LATER_TODAY_RE = re.compile(r"\b(?:tout a l heure|plus tard dans la journee|un peu plus tard|tantot)\b")
 
 # ------------------------------------------------------------------------------- French for the explanation

@@ -30,6 +30,7 @@ from callbot.dialog.nlu.when_lexicon import (
     MONTHS,
     NOT_NOW_RE,
     PARTS_OF_DAY,
+    PAST_CALL_TIME_RE,
     RELATIVE_RE,
     TIME_RE,
     WEEKDAYS,
@@ -135,6 +136,8 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
         if tomorrow_sound_alikes or not weekday.endswith("demain"):  # "demain", "apres demain"
             said = sound_alike.sub(weekday, said)
     masked = _Masked(said)
+    for past in masked.finditer(PAST_CALL_TIME_RE):
+        masked.consume(*past.span(1))  # when an earlier call came is not when to call back
     reading = Reading()
     _read_offset(masked, today, reading)
     if reading.offset is not None and reading.offset.elapsed is not None:
