@@ -1480,12 +1480,18 @@ GUESS = "Vous appelez pour suivre une commande, c'est bien ça ?"
 KEYS_HINT = "Dites oui ou non, ou tapez 1 pour oui, 2 pour non."
 
 
-def test_an_answer_to_the_guess_not_understood_asks_it_once_more_with_the_keys(flow: Flow) -> None:
-    """ "Oui, c'est ça." came back "On sait ça." on the line: the guess is asked again, with the keys,
-    rather than dropped for "Que puis-je faire pour vous ?"."""
+def test_oui_c_est_ca_as_the_line_gives_it_back_confirms_the_guess(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
-    result = conversation.hear("On sait ça.")
+    assert "numéro de commande" in said(conversation.hear("On sait ça."))
+
+
+def test_an_answer_to_the_guess_not_understood_asks_it_once_more_with_the_keys(flow: Flow) -> None:
+    """ "Oui." came back "C'est." on the line: the guess is asked again, with the keys, rather than
+    dropped for "Que puis-je faire pour vous ?"."""
+    conversation = call(flow)
+    conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
+    result = conversation.hear("C'est.")
     assert said(result).startswith("Pardon") and said(result).endswith(f"{GUESS} {KEYS_HINT}")
     assert "numéro de commande" in said(conversation.hear("oui"))
 
@@ -1493,7 +1499,7 @@ def test_an_answer_to_the_guess_not_understood_asks_it_once_more_with_the_keys(f
 def test_the_guess_asked_again_takes_its_keys(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
-    conversation.hear("On sait ça.")
+    conversation.hear("C'est.")
     assert "numéro de commande" in said(conversation.dtmf("1"))
 
 
@@ -1509,8 +1515,8 @@ def test_a_silence_after_the_guess_asks_it_once_more_with_the_keys(flow: Flow) -
 def test_the_guess_is_asked_again_once_then_the_question_is(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
-    conversation.hear("On sait ça.")
-    result = conversation.hear("On sait ça.")
+    conversation.hear("C'est.")
+    result = conversation.hear("C'est.")
     assert GUESS not in said(result) and KEYS_HINT not in said(result)  # the menu's own way out
 
 
@@ -1546,7 +1552,7 @@ def test_a_guess_asked_again_in_silence_is_dropped_when_the_call_goes_to_a_perso
 def test_answers_to_a_guess_not_understood_count_as_failed_tries(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
-    results = [conversation.hear("On sait ça.") for _ in range(flow.settings.max_retries + 1)]
+    results = [conversation.hear("C'est.") for _ in range(flow.settings.max_retries + 1)]
     assert transfer_of(results[-1]).queue == flow.settings.fallback_queue
 
 
@@ -1564,10 +1570,33 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
         ("Il y a une pièce manquante dans le carton", "reclamation"),
         ("Il me manque le numéro de commande", "suivi_commande"),  # "manque" alone is no complaint
         ("J'aimerais qu'un conseiller me téléphone", "rappel"),
+        ("J'aimerais contrôler un de vos articles", "disponibilite"),  # "contrôler" is "vérifier"
+        ("J'aimerais contrôler ma commande", "suivi_commande"),
+        ("Mon numéro c'est le 458129", "suivi_commande"),  # not the store's telephone number
+        ("Je voudrais le numéro de téléphone de la boutique", "adresse_magasin"),
     ],
 )
 def test_requests_written_apart_from_the_examples(flow: Flow, said: str, intent: str) -> None:
     assert call(flow).hear(said).intent == intent
+
+
+def test_a_caller_who_missed_our_call_is_asked_when_to_be_called_back(flow: Flow) -> None:
+    """The gateway places call-backs; a caller who missed one says when it came, not when to call."""
+    result = call(flow).hear("Vous m'avez appelé ce matin")
+    assert result.intent == "rappel" and said(result).startswith("Quand souhaitez-vous être rappelé ?")
+
+
+@pytest.mark.parametrize("answer", ["Je suis client.", "C'est lui, c'est le client."])
+def test_a_caller_who_says_they_are_a_client_is_not_put_through_to_customer_service(
+    flow: Flow, answer: str
+) -> None:
+    """ "Celui de Lyon" came back "C'est lui, c'est le client." while a product was asked, and matched
+    the example "le service client": the caller was put through to a person no one asked for."""
+    conversation = call(flow)
+    conversation.hear("Je voudrais savoir si un article est en stock")
+    result = conversation.hear(answer)
+    assert result.intent is None and not any(isinstance(a, Transfer) for a in result.actions)
+    assert call(flow).hear("Le service client, s'il vous plaît").intent == "conseiller"
 
 
 def test_a_time_said_with_a_misheard_request_is_a_call_back_to_confirm(flow: Flow) -> None:

@@ -86,6 +86,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("ok", "accord", "entendu", "parfait"),
     ("retard", "retarde", "tarde"),
     ("produit", "article", "modele"),
+    ("verifier", "controler", "checker"),
 )
 
 
