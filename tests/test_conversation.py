@@ -1574,6 +1574,9 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
         ("J'aimerais contrôler ma commande", "suivi_commande"),
         ("Mon numéro c'est le 458129", "suivi_commande"),  # not the store's telephone number
         ("Je voudrais le numéro de téléphone de la boutique", "adresse_magasin"),
+        ("Oui bonjour, vous êtes où à Marseille ?", "adresse_magasin"),  # the "oui" of picking up
+        ("Ouais salut, euh, vous êtes où à Marseille ?", "adresse_magasin"),  # "salut" as a hello
+        ("Merci, salut", "au_revoir"),
     ],
 )
 def test_requests_written_apart_from_the_examples(flow: Flow, said: str, intent: str) -> None:

@@ -1007,7 +1007,13 @@ class Conversation(TurnDialog):
         return IntentMatch(match.runner_up, match.runner_up_score, match.intent, match.score)
 
     def _request_words(self, text: str) -> str:
-        """`text` without the store and product names it mentions: what is asked, for intent matching."""
+        """`text` without the store and product names it mentions: what is asked, for intent matching.
+        Where a yes answers nothing (no yes/no question asked), without the "oui" callers open with
+        ("Oui bonjour, vous êtes où à Marseille ?" matched the yes intent ahead of the address, and was
+        not understood)."""
+        if self._yes_answers_nothing():
+            opened = _OPENING_YES.sub("", text, count=1)
+            text = opened if len(opened.split()) >= 2 else text
         data = self.flow.data
         if data is None:
             return text
@@ -1016,6 +1022,12 @@ class Conversation(TurnDialog):
             if slot.type == "entity" and slot.from_ is not None:
                 request = without_mention(request, list(data.names(slot.from_)))
         return request if request.strip() else text
+
+    def _yes_answers_nothing(self) -> bool:
+        """No yes/no question waits for its answer and the state gives "oui" no meaning."""
+        if self._awaiting_confirmation or self._guess is not None or self._open_offer is not None:
+            return False
+        return self._transition_for(self.flow.settings.yes_intent) is None
 
     def _named_slots(self, text: str) -> dict[str, SlotValue]:
         """The order numbers and named stores or products in `text`, whatever was asked."""
@@ -1752,6 +1764,8 @@ _PHONE_DIGITS = 10
 
 
 _DIGIT = re.compile(r"\d")
+#: The yes a caller picks up with ("Oui, bonjour…", "Ouais ouais, alors…").
+_OPENING_YES = re.compile(r"^\W*(?:(?:oui|ouais)\b[\W_]*)+", re.IGNORECASE)
 
 
 def _value_of(heard: Heard) -> object:

@@ -37,9 +37,10 @@ STOP_WORDS = _word_set(
     """
 )
 # Words that frame any request ("je voudrais savoir si...", "je vous appelle parce que...", "je suis très
-# pressé"): intensifiers included, which say how, not what; "client", which is who calls ("je suis
-# cliente chez vous"): only the example "le service client" had it, so "Je suis client." was a transfer. A handful of
-# examples may use them in one intent only, which would make them look discriminative; they are given a
+# pressé"): intensifiers included, which say how, not what; "client", which says who calls ("je suis
+# cliente chez vous": only the example "le service client" had it, so "Je suis client." was a transfer).
+# A handful of examples may use them in one intent only, which would make them look discriminative; they
+# are given a
 # fixed low weight instead.
 GENERIC_WORDS = _word_set(
     """
