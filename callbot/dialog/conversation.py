@@ -1027,7 +1027,8 @@ class Conversation(TurnDialog):
         """No yes/no question waits for its answer and the state gives "oui" no meaning."""
         if self._awaiting_confirmation or self._guess is not None or self._open_offer is not None:
             return False
-        return self._transition_for(self.flow.settings.yes_intent) is None
+        yes = self.flow.settings.yes_intent
+        return yes is None or self._transition_for(yes) is None
 
     def _named_slots(self, text: str) -> dict[str, SlotValue]:
         """The order numbers and named stores or products in `text`, whatever was asked."""
