@@ -278,6 +278,9 @@ def test_past_or_absent_times_give_none(said: str) -> None:
         "j'ai été rappelé ce matin mais j'étais absent",
         "je voudrais être rappelé, j'ai manqué votre appel de ce matin",
         "on m'a appelé cet après-midi vers 15 heures",
+        "vous avez essayé de m'appeler ce matin",
+        "vous m'avez laissé un message ce matin",
+        "j'ai eu un appel en absence ce matin à 9 h",
     ],
 )
 def test_when_an_earlier_call_came_is_no_call_back_time(said: str) -> None:
@@ -293,6 +296,14 @@ def test_when_an_earlier_call_came_is_no_call_back_time(said: str) -> None:
         ("j'ai eu un appel manqué de votre part à 9 h, rappelez-moi demain à 10 h", "2026-11-24 10:00"),
         ("je voudrais être rappelé ce soir à 18 heures", "2026-11-23 18:00"),
         ("je voudrais un appel demain à 10 heures", "2026-11-24 10:00"),
+        # the clause after the call, or a clock the part of day said does not hold, is the request
+        ("vous m'avez appelé ce matin, à 16 h c'est possible", "2026-11-23 16:00"),
+        ("vous m'avez appelé ce matin à 16 h c'est possible", "2026-11-23 16:00"),
+        ("vous m'avez contacté lundi dernier, mardi ça m'arrange", "2026-11-24 09:00"),
+        ("j'ai raté votre appel, lundi à 14 h ça m'irait", "2026-11-30 14:00"),
+        ("j'ai eu un appel de votre part, à 14 h je suis disponible", "2026-11-23 14:00"),
+        ("j'ai raté votre appel, à 10 h demain si possible", "2026-11-24 10:00"),
+        ("j'ai manqué l'appel, la semaine prochaine c'est mieux", "2026-11-30 09:00"),
     ],
 )
 def test_the_time_asked_for_is_read_beside_an_earlier_call(said: str, expected: str) -> None:

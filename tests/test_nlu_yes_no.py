@@ -56,6 +56,7 @@ NO = [
     "surtout pas",
     "on sait pas ça",
     "on ne sait pas ça",
+    "Non, c'est ma fille qui sait ça.",
 ]
 NEITHER = [
     "",
@@ -66,6 +67,8 @@ NEITHER = [
     "peut-être",
     "si vous voulez",
     "à quelle heure ?",
+    "personne ne sait ça",
+    "elle sait sa date de naissance",
 ]
 
 

@@ -47,7 +47,7 @@ GENERIC_WORDS = _word_set(
     veux veut voulez voudrais voudrait voudrions voulais voulait souhaite souhaiterais souhaitais souhaitons
     aimerais aimerait savoir sais sait saurais connaitre peux peut pouvez pourriez pourrais pourrait
     demander demande dire besoin question appelle appele appeler parce car comme aussi juste tres vraiment
-    client cliente clients clientes
+    client cliente clients clientes numero numeros
     """
 )
 # Hesitations a recogniser transcribes; they carry nothing and are dropped before matching.

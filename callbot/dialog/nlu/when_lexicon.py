@@ -220,22 +220,35 @@ WITHIN_THE_HOUR_RE = re.compile(r"\bdans l heure\b")
 # devait me rappeler hier à 10 h", "j'ai manqué votre appel de ce matin". That time is no call-back time:
 # at 10:30, "ce matin" read as one booked a call-back between 10 h 30 and 12 h. "Être rappelé demain"
 # is the request, so "été" counts only after its auxiliary ("j'ai été rappelé").
+_HAVE = r"(?:ai|as|a|avons|avez|ont|avais|avait|aviez|avaient)"
 _PAST_CALL = (
-    r"\b(?:(?:ai|as|a|avons|avez|ont|avais|avait|aviez|avaient|(?:ai|a|avons|avez|ont) ete)"
-    r"(?: (?:deja|bien|pas|essaye de|tente de))? (?:r?appelee?s?|telephone|(?:re)?contactee?s?)"
+    rf"\b(?:(?:{_HAVE}|(?:ai|a|avons|avez|ont) ete)(?: (?:deja|bien|pas))?"
+    r" (?:r?appelee?s?|telephone|(?:re)?contactee?s?|joint|jointe)"
+    rf"|{_HAVE} (?:essaye|tente|cherche) (?:de|d|a) (?:me |m |nous |vous )?"
+    r"(?:appeler|rappeler|joindre|contacter|telephoner)"
+    rf"|{_HAVE} laisse (?:un |des )?messages?"
     r"|(?:devait|deviez|devais|devaient|devions|aurait du|auriez du|aurais du|etait cense|etiez cense)"
     r" (?:me |m |nous |vous )?(?:rappeler|appeler|telephoner|contacter|recontacter)"
     r"|(?:manque|rate|loupe|recu|eu) (?:votre |un |l |vos |des |mon |son )?appels?"
-    r"(?: (?:manques?|de votre part|de chez vous|de vous))*(?: de| d| du)?"
-    r"|appels? manques?(?: de| d| du)?)"
+    r"(?: (?:manques?|en absence|de votre part|de chez vous|de vous))*(?: de| d| du)?"
+    r"|appels? (?:manques?|en absence)(?: de| d| du)?)"
 )
-_PAST_TIME_WORD = (
-    r"(?:ce|cet|cette|matin|soir|apres midi|midi|hier|avant hier|tout a l heure|la|le|l|semaine|derniere|"
-    r"dernier|passee|passe|vers|a|environ|\d+|h|heures?|et|demie|quart|matinee|journee|"
-    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+_WEEKDAY = "(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+#: When such a call came: one day phrase, then at most one clock time ("hier à 16 h").
+PAST_CALL_TIME_RE = re.compile(
+    _PAST_CALL
+    + r"(?P<day> (?:hier|avant hier|ce matin|cet apres midi|ce midi|ce soir|tout a l heure"
+    + rf"|la semaine (?:derniere|passee)|{_WEEKDAY}(?: dernier)?)(?: (?:matin|apres midi|midi|soir))?)?"
+    + r"(?P<clock>(?: (?:vers|a|environ))? (?P<hour>\d{1,2}) (?:h|heures?)(?: \d{1,2}| et demie| et quart)?)?"
+    + r"\b"
 )
-#: A past call and the time words that follow it (`read` blanks them before looking for a time).
-PAST_CALL_TIME_RE = re.compile(_PAST_CALL + r"((?: " + _PAST_TIME_WORD + r")+)\b")
+#: The hours a past call said with a part of the day can have come at ("ce matin à 16 h" is two times).
+PAST_PART_HOURS = {  # "après-midi" before "midi"
+    "apres midi": range(12, 20),
+    "matin": range(5, 13),
+    "midi": range(11, 15),
+    "soir": range(17, 24),
+}
 LATER_TODAY_RE = re.compile(r"\b(?:tout a l heure|plus tard dans la journee|un peu plus tard|tantot)\b")
 
 # ------------------------------------------------------------------------------- French for the explanation

@@ -31,6 +31,7 @@ from callbot.dialog.nlu.when_lexicon import (
     NOT_NOW_RE,
     PARTS_OF_DAY,
     PAST_CALL_TIME_RE,
+    PAST_PART_HOURS,
     RELATIVE_RE,
     TIME_RE,
     WEEKDAYS,
@@ -136,8 +137,10 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
         if tomorrow_sound_alikes or not weekday.endswith("demain"):  # "demain", "apres demain"
             said = sound_alike.sub(weekday, said)
     masked = _Masked(said)
-    for past in masked.finditer(PAST_CALL_TIME_RE):
-        masked.consume(*past.span(1))  # when an earlier call came is not when to call back
+    for phrase, time_said in _past_call_times(text):
+        start = masked.text.find(phrase)
+        if start >= 0:  # when an earlier call came is not when to call back
+            masked.consume(start + len(phrase) - len(time_said), start + len(phrase))
     reading = Reading()
     _read_offset(masked, today, reading)
     if reading.offset is not None and reading.offset.elapsed is not None:
@@ -148,6 +151,26 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
     reading.immediate = bool(IMMEDIATE_RE.search(masked.text)) and not NOT_NOW_RE.search(masked.text)
     reading.later_today = bool(LATER_TODAY_RE.search(masked.text))
     return reading
+
+
+def _past_call_times(text: str) -> list[tuple[str, str]]:
+    """Each earlier call `text` tells of with when it came ("vous m'avez appelé ce matin"): the
+    normalised words from the call to its time, and those of the time alone. Read clause by clause, so
+    that "j'ai raté votre appel, lundi à 14 h ça m'irait" keeps its request; a clock that does not fit
+    the part of the day said before it is the request too ("… appelé ce matin à 16 h c'est possible")."""
+    found = []
+    for clause in re.split(r"[,.;:!?]+", text):
+        words = " ".join(weekday_spelling(word) for word in canonical_words(normalize(clause).split()))
+        for match in PAST_CALL_TIME_RE.finditer(words):
+            day, clock = match.group("day") or "", match.group("clock") or ""
+            part = next((part for part in PAST_PART_HOURS if day.endswith(part)), None)
+            if clock and part is not None and int(match.group("hour")) not in PAST_PART_HOURS[part]:
+                clock = ""
+            if day or clock:
+                end = match.start("day") + len(day) if day else match.start("clock")
+                end += len(clock)
+                found.append((words[match.start() : end], words[end - len(day + clock) : end]))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- offsets

@@ -41,9 +41,6 @@ _POSITIVE_STRONG = (
     r"bien sur",
     # "sa": the recogniser's homophone for "ça".
     r"(?:c|ce) (?:est|etait) (?:bien )?(?:ca|sa|exact|correct|juste|cela|le bon|la bonne|parfait)",
-    # "sait ça", "s'est ça": how the line gives back "(oui,) c'est ça" ("On sait ça." in five development
-    # calls, each time for "Oui, c'est ça."); "c'est pas ça" and "je sais pas" are read before.
-    r"(?:sait|s est) (?:ca|sa)",
     r"c est bien",
     r"d accord",
     r"parfait",
@@ -91,7 +88,12 @@ _UNDECIDED_RE = _compile(_UNDECIDED)
 # "si", "voilà" and "bon" only mean yes as the whole answer ("mais si", "voilà", "bon ben d'accord"),
 # never as "if" / "here is" / "good". "Bon" alone is also how a telephone recogniser often hears a short
 # "oui" on an 8 kHz line.
-_WHOLE_ANSWER_YES = re.compile(r"^(?:(?:mais )?si(?: si)*|voila(?: voila)*|(?:bon|ben)(?: bon| ben)*)$")
+# "On sait ça.", "On s'est ça.": how the line gives back "Oui, c'est ça." (five development calls, each
+# time for that yes), as the whole answer only: "non, c'est ma fille qui sait ça" is no yes.
+_WHOLE_ANSWER_YES = re.compile(
+    r"^(?:(?:mais )?si(?: si)*|voila(?: voila)*|(?:bon|ben)(?: bon| ben)*"
+    r"|(?:(?:oui|on|bon|ben) )*(?:sait|s est) (?:ca|sa))$"
+)
 
 
 def parse_yes_no(text: str) -> bool | None:
