@@ -1583,6 +1583,15 @@ def test_requests_written_apart_from_the_examples(flow: Flow, said: str, intent:
     assert call(flow).hear(said).intent == intent
 
 
+@pytest.mark.parametrize("answer", ["06 12 34 56 78", "mon numéro c'est le 06 12 34 56 78"])
+def test_a_phone_number_said_to_a_call_back_read_back_is_no_order_number(flow: Flow, answer: str) -> None:
+    conversation = call(flow, caller=None)
+    conversation.hear("Je voudrais être rappelé demain à 15 heures")
+    result = conversation.hear(answer)
+    assert result.intent != "suivi_commande" and "commande" not in said(result)
+    assert "Je vous rappelle demain" in said(result)  # the read-back is asked again
+
+
 def test_a_caller_who_missed_our_call_is_asked_when_to_be_called_back(flow: Flow) -> None:
     """The gateway places call-backs; a caller who missed one says when it came, not when to call."""
     result = call(flow).hear("Vous m'avez appelé ce matin")

@@ -66,7 +66,7 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import without_mention
-from callbot.dialog.nlu.numbers import number_written, written_forms
+from callbot.dialog.nlu.numbers import extract_phone_number, number_written, written_forms
 from callbot.dialog.nlu.when_lexicon import weekday_spelling
 from callbot.dialog.nlu.when_reading import read
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
@@ -1041,9 +1041,18 @@ class Conversation(TurnDialog):
                     value: Heard = collector.mentioned(text)
                 else:
                     value = self._extract(name, text)
-                if isinstance(value, SlotValue):
+                if isinstance(value, SlotValue) and not self._phone_in_passing(name, value, text):
                     found[name] = value
         return found
+
+    def _phone_in_passing(self, name: str, value: SlotValue, text: str) -> bool:
+        """Whether the order number `value` is the French phone number `text` gives, said other than
+        to the question for the order ("06 12 34 56 78" to a call-back read back was looked up as
+        order 0612345678): a caller who says a phone number means one."""
+        if self.flow.slots[name].type != "order_number" or name == self._current.collect:
+            return False
+        phone = extract_phone_number(text)
+        return phone is not None and phone.national.replace(" ", "") == str(value.value)
 
     def _record_intent(self, intent: str) -> None:
         settings = self.flow.settings
