@@ -1592,6 +1592,37 @@ def test_a_phone_number_said_to_a_call_back_read_back_is_no_order_number(flow: F
     assert "Je vous rappelle demain" in said(result)  # the read-back is asked again
 
 
+@pytest.mark.parametrize(
+    ("correction", "read_back"),
+    [
+        ("Plutôt vers 11 heures", "Je vous rappelle demain, mardi 24 novembre, vers 11 h"),  # the day stays
+        ("Non, jeudi à 10 heures", "Je vous rappelle jeudi 26 novembre à 10 h"),
+        ("Non, aujourd'hui à 16 heures", "Je vous rappelle aujourd'hui à 16 h"),
+    ],
+)
+def test_a_time_read_back_is_corrected_from_the_day_it_gave(
+    flow: Flow, correction: str, read_back: str
+) -> None:
+    conversation = call(flow)
+    conversation.hear("Je voudrais être rappelé demain à 15 heures")
+    assert said(conversation.hear(correction)).startswith(read_back)
+
+
+@pytest.mark.parametrize("answer", ["Quand vous voulez", "Je ne sais pas, quand vous voulez", "Peu importe"])
+def test_a_caller_who_leaves_the_time_to_us_is_offered_the_first_one(flow: Flow, answer: str) -> None:
+    """ "Quand vous voulez" was read as an opening-hours question, and with "je ne sais pas" before it
+    as a complaint put through to the complaints queue."""
+    conversation = call(flow)
+    conversation.hear("Je voudrais être rappelé")
+    assert said(conversation.hear(answer)) == as_soon_as_possible(flow)
+
+
+def as_soon_as_possible(flow: Flow) -> str:
+    conversation = call(flow)
+    conversation.hear("Je voudrais être rappelé")
+    return said(conversation.hear("Dès que possible"))
+
+
 def test_a_caller_who_missed_our_call_is_asked_when_to_be_called_back(flow: Flow) -> None:
     """The gateway places call-backs; a caller who missed one says when it came, not when to call."""
     result = call(flow).hear("Vous m'avez appelé ce matin")

@@ -73,6 +73,12 @@ YES_NO_KEYS = {"1": True, "2": False}
 #: What a short "oui" becomes through an 8 kHz line (Whisper base) that `parse_yes_no` does not take:
 #: "Bonne...", "Bon, voilà.", "Bah bon." (a bare "Bon." is a yes there already).
 _WEAK_YES = re.compile(r"(?:bonne|bon voila|bah bon)")
+#: An answer to "Quand souhaitez-vous être rappelé ?" that leaves the time to the contact centre.
+_ANY_TIME = re.compile(
+    r"\b(?:quand (?:vous|tu) (?:voulez|voudrez|pouvez|pourrez|veux)|n importe quand|peu importe"
+    r"|ca m est (?:egal|indifferent)|comme vous (?:voulez|voudrez)|a votre convenance"
+    r"|quand (?:ca|cela) vous arrange|a n importe quel moment|(?:tout|toute) (?:le temps|la journee))\b"
+)
 
 
 class Collector(Protocol):
@@ -406,6 +412,11 @@ class WhenCollector:
 
     def _read(self, text: str, now: datetime) -> When | None:
         when = parse_when(text, now, day_known=self.days is not None)
+        if when is None and self.days is None and _ANY_TIME.search(normalize(text)):
+            # "quand vous voulez" leaves the time to us: the first one free, read back like "dès que
+            # possible" (it had been read as an opening-hours question, and "je ne sais pas, quand vous
+            # voulez" as a complaint)
+            when = parse_when("dès que possible", now)
         if self.days is not None and when is not None and not self.days[0] <= when.at.date() <= self.days[1]:
             # "demain" then "à 15 h": read from the start of the days said before, a bare time or weekday
             # lands inside them, while "jeudi à 10 h" (after "demain") keeps its own day.

@@ -1097,8 +1097,8 @@ class Conversation(TurnDialog):
                 self._failures.clear()
                 self._after_collected(state)
                 return True
-        outcome = None if yes_no else self._extract(slot, text)
         previous = self._slots.get(slot)
+        outcome = None if yes_no else self._correction(slot, text, previous)
         if yes_no or (isinstance(outcome, SlotValue) and previous and outcome.value == previous.value):
             # "oui", or the same value said again: every value the question read back is confirmed.
             self._turn_intent = (self.flow.settings.yes_intent, 1.0)
@@ -1148,6 +1148,24 @@ class Conversation(TurnDialog):
 
     def _extract(self, name: str, text: str) -> Heard:
         return self._collector(name).hear(text)
+
+    def _correction(self, name: str, text: str, previous: SlotValue | None) -> Heard:
+        """The value `text` gives in place of `previous`, read back: an hour alone keeps the day read
+        back ("Je vous rappelle demain à 15 h. C'est bien ça ?" "Plutôt vers 11 heures." is tomorrow at
+        11, where it was read as today)."""
+        collector = self._collector(name)
+        day = previous.value if previous is not None else None
+        if not isinstance(collector, WhenCollector) or not isinstance(day, datetime) or collector.days:
+            return collector.hear(text)
+        said = read(text, self._now.date())
+        if said.day or said.part_today or said.offset or said.immediate or said.later_today:
+            return collector.hear(text)  # "non, jeudi à 10 h", "non, ce soir" name their own day
+        local = day.astimezone(self.flow.timezone).date()
+        collector.days = (local, local)
+        heard = collector.hear(text)
+        if not isinstance(heard, SlotValue):
+            collector.days = None
+        return heard
 
     def _collector(self, name: str) -> Collector:
         """The slot's collector, made on first use and kept for the call (some remember a turn)."""
