@@ -1577,9 +1577,10 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
         ("Oui bonjour, vous êtes où à Marseille ?", "adresse_magasin"),  # the "oui" of picking up
         ("Ouais salut, euh, vous êtes où à Marseille ?", "adresse_magasin"),  # "salut" as a hello
         ("Merci, salut", "au_revoir"),
+        ("C'est vrai.", None),  # not "une vraie personne"
     ],
 )
-def test_requests_written_apart_from_the_examples(flow: Flow, said: str, intent: str) -> None:
+def test_requests_written_apart_from_the_examples(flow: Flow, said: str, intent: str | None) -> None:
     assert call(flow).hear(said).intent == intent
 
 
@@ -1606,6 +1607,15 @@ def test_a_time_read_back_is_corrected_from_the_day_it_gave(
     conversation = call(flow)
     conversation.hear("Je voudrais être rappelé demain à 15 heures")
     assert said(conversation.hear(correction)).startswith(read_back)
+
+
+def test_a_yes_to_the_hour_question_is_no_request(flow: Flow) -> None:
+    """ "Oui, voilà" heard "Oui, c'est vrai." while the hour was asked: without its "oui" it was a
+    person asked for."""
+    conversation = call(flow)
+    conversation.hear("Je souhaite qu'on me recontacte vendredi")
+    result = conversation.hear("Oui, c'est vrai.")
+    assert result.intent is None and not any(isinstance(a, Transfer) for a in result.actions)
 
 
 @pytest.mark.parametrize("answer", ["Quand vous voulez", "Je ne sais pas, quand vous voulez", "Peu importe"])

@@ -1024,8 +1024,11 @@ class Conversation(TurnDialog):
         return request if request.strip() else text
 
     def _yes_answers_nothing(self) -> bool:
-        """No yes/no question waits for its answer and the state gives "oui" no meaning."""
+        """No yes/no question waits for its answer, no value is asked ("Oui, c'est vrai." to "À quelle
+        heure ?" is no request) and the state gives "oui" no meaning."""
         if self._awaiting_confirmation or self._guess is not None or self._open_offer is not None:
+            return False
+        if self._value_asked() is not None:
             return False
         yes = self.flow.settings.yes_intent
         return yes is None or self._transition_for(yes) is None
