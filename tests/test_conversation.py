@@ -1572,8 +1572,8 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
         ("J'aimerais qu'un conseiller me téléphone", "rappel"),
         ("J'aimerais contrôler un de vos articles", "disponibilite"),  # "contrôler" is "vérifier"
         ("J'aimerais contrôler ma commande", "suivi_commande"),
-        ("Mon numéro c'est le 458129", "suivi_commande"),  # not the store's telephone number
         ("Je voudrais le numéro de téléphone de la boutique", "adresse_magasin"),
+        ("Vous avez le numéro de Lille ?", "adresse_magasin"),
         ("Oui bonjour, vous êtes où à Marseille ?", "adresse_magasin"),  # the "oui" of picking up
         ("Ouais salut, euh, vous êtes où à Marseille ?", "adresse_magasin"),  # "salut" as a hello
         ("Merci, salut", "au_revoir"),
@@ -1616,6 +1616,31 @@ def test_a_yes_to_the_hour_question_is_no_request(flow: Flow) -> None:
     conversation.hear("Je souhaite qu'on me recontacte vendredi")
     result = conversation.hear("Oui, c'est vrai.")
     assert result.intent is None and not any(isinstance(a, Transfer) for a in result.actions)
+
+
+@pytest.mark.parametrize("goodbye", ["Salut, à plus.", "Salut à vous.", "Merci, salut"])
+def test_salut_after_an_answer_is_a_goodbye(flow: Flow, goodbye: str) -> None:
+    conversation = call(flow)
+    conversation.hear("Quels sont les horaires du magasin de Lyon ?")
+    result = conversation.hear(goodbye)
+    assert result.intent == "au_revoir" and any(isinstance(a, Hangup) for a in result.actions)
+
+
+@pytest.mark.parametrize(
+    "answer", ["Quand vous voulez, mais pas aujourd'hui.", "Quand vous voulez mais pas tout de suite."]
+)
+def test_a_time_left_to_us_with_an_exception_is_asked_again(flow: Flow, answer: str) -> None:
+    conversation = call(flow)
+    conversation.hear("Je voudrais être rappelé")
+    assert "Je vous rappelle aujourd'hui" not in said(conversation.hear(answer))
+
+
+def test_an_hour_gone_today_said_to_a_read_back_of_today_is_the_next_one(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("Je voudrais être rappelé aujourd'hui à 15 heures")
+    assert said(conversation.hear("Non, 9 h.")).startswith(
+        "Je vous rappelle demain, mardi 24 novembre, à 9 h"
+    )
 
 
 @pytest.mark.parametrize("answer", ["Quand vous voulez", "Je ne sais pas, quand vous voulez", "Peu importe"])

@@ -281,6 +281,11 @@ def test_past_or_absent_times_give_none(said: str) -> None:
         "vous avez essayé de m'appeler ce matin",
         "vous m'avez laissé un message ce matin",
         "j'ai eu un appel en absence ce matin à 9 h",
+        "vous m'avez appelé hier, vers 16 h",  # the clock after a comma is still the call's
+        "vous m'avez appelé ce matin, à 9 h 15, j'étais en réunion",
+        "vous m'avez appelé à 9 h ce matin",
+        "vous m'avez appelé hier soir à 8 h",  # 20 h
+        "vous m'avez appelé hier après-midi vers 3 h",
     ],
 )
 def test_when_an_earlier_call_came_is_no_call_back_time(said: str) -> None:

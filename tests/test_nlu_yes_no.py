@@ -33,6 +33,8 @@ YES = [
     "je pense que oui",
     "On sait ça.",  # "Oui, c'est ça." as the line gives it back
     "On s'est ça.",
+    "On sait ça, merci.",
+    "Voilà, sait ça.",
 ]
 NO = [
     "non",

@@ -73,6 +73,8 @@ YES_NO_KEYS = {"1": True, "2": False}
 #: What a short "oui" becomes through an 8 kHz line (Whisper base) that `parse_yes_no` does not take:
 #: "Bonne...", "Bon, voilà.", "Bah bon." (a bare "Bon." is a yes there already).
 _WEAK_YES = re.compile(r"(?:bonne|bon voila|bah bon)")
+#: "… mais pas aujourd'hui", "sauf demain", "je suis occupé": the time is not left to us after all.
+_BUT_NOT = re.compile(r"\b(?:(?<!\bsais )(?<!\bsait )pas|sauf|excepte|hormis|occupe|occupee)\b")
 #: An answer to "Quand souhaitez-vous être rappelé ?" that leaves the time to the contact centre.
 _ANY_TIME = re.compile(
     r"\b(?:quand (?:vous|tu) (?:voulez|voudrez|pouvez|pourrez|veux)|n importe quand|peu importe"
@@ -412,7 +414,8 @@ class WhenCollector:
 
     def _read(self, text: str, now: datetime) -> When | None:
         when = parse_when(text, now, day_known=self.days is not None)
-        if when is None and self.days is None and _ANY_TIME.search(normalize(text)):
+        said = normalize(text)
+        if when is None and self.days is None and _ANY_TIME.search(said) and not _BUT_NOT.search(said):
             # "quand vous voulez" leaves the time to us: the first one free, read back like "dès que
             # possible" (it had been read as an opening-hours question, and "je ne sais pas, quand vous
             # voulez" as a complaint)

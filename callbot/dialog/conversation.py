@@ -921,7 +921,7 @@ class Conversation(TurnDialog):
         not (a half-heard answer is not a goodbye)."""
         if self._awaiting_confirmation and parse_yes_no(text):
             return None  # "oui merci, au revoir" to "C'est bien ça ?" confirms first (the flow then ends)
-        rest = _LEADING_ANSWER.sub("", normalize(text)).strip()
+        rest = _LEADING_ANSWER.sub("", normalize(self._without_opening_hello(text))).strip()
         if not rest:
             return None
         match = self._matcher.match(rest)
@@ -1014,6 +1014,7 @@ class Conversation(TurnDialog):
         if self._yes_answers_nothing():
             opened = _OPENING_YES.sub("", text, count=1)
             text = opened if len(opened.split()) >= 2 else text
+        text = self._without_opening_hello(text)
         data = self.flow.data
         if data is None:
             return text
@@ -1022,6 +1023,15 @@ class Conversation(TurnDialog):
             if slot.type == "entity" and slot.from_ is not None:
                 request = without_mention(request, list(data.names(slot.from_)))
         return request if request.strip() else text
+
+    def _without_opening_hello(self, text: str) -> str:
+        """Before the caller got any answer, `text` without the "salut" that opens it when more follows:
+        a hello there ("Ouais salut, vous êtes où à Marseille ?" was asked whether the caller was
+        leaving), where "Salut, à plus." later in the call is a goodbye."""
+        if self._gave_answer:
+            return text
+        opened = _OPENING_HELLO.sub("", text, count=1)
+        return opened if opened != text and len(opened.split()) >= 2 else text
 
     def _yes_answers_nothing(self) -> bool:
         """No yes/no question waits for its answer, no value is asked ("Oui, c'est vrai." to "À quelle
@@ -1166,9 +1176,10 @@ class Conversation(TurnDialog):
         local = day.astimezone(self.flow.timezone).date()
         collector.days = (local, local)
         heard = collector.hear(text)
-        if not isinstance(heard, SlotValue):
-            collector.days = None
-        return heard
+        if isinstance(heard, SlotValue):
+            return heard
+        collector.days = None  # "non, 9 h" to today at 15 h, at 10:30: the next 9 h, as read alone
+        return collector.hear(text)
 
     def _collector(self, name: str) -> Collector:
         """The slot's collector, made on first use and kept for the call (some remember a turn)."""
@@ -1795,6 +1806,8 @@ _PHONE_DIGITS = 10
 
 
 _DIGIT = re.compile(r"\d")
+#: The hello a caller opens with ("Ouais salut, …", "Allô, salut, …").
+_OPENING_HELLO = re.compile(r"^\W*(?:(?:oui|ouais|all[oô]|bonjour)\b\W*)*salut\b[\W_]*", re.IGNORECASE)
 #: The yes a caller picks up with ("Oui, bonjour…", "Ouais ouais, alors…").
 _OPENING_YES = re.compile(r"^\W*(?:(?:oui|ouais)\b[\W_]*)+", re.IGNORECASE)
 

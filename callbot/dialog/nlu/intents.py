@@ -98,20 +98,10 @@ class _Example:
 def _words(text: str) -> list[str]:
     """The words that say what is asked: hesitations and numbers left out. A number is a value, not a
     request ("ma commande numéro 4 5 8 1 2": five unknown words drowned "ma commande" to a guess); the
-    dialog reads it through its slots, and a number alone implies the request that takes it. A "salut"
-    that opens a sentence with more to say is a hello ("Ouais salut, vous êtes où à Marseille ?" was
-    asked whether the caller was leaving: "salut" is also a goodbye)."""
-    words = canonical_words(
+    dialog reads it through its slots, and a number alone implies the request that takes it."""
+    return canonical_words(
         word for word in normalize(text).split() if word not in FILLERS and not word.isdigit()
     )
-    opening = next((i for i, word in enumerate(words) if word not in _OPENERS), len(words))
-    if opening < len(words) - 1 and words[opening] == "salut":
-        del words[opening]
-    return words
-
-
-#: What a caller says before a hello ("oui, bonjour", "allô, salut").
-_OPENERS = frozenset({"oui", "allo", "bonjour", "bonsoir", "re"})
 
 
 def _content(words: Sequence[str]) -> list[str]:

@@ -39,15 +39,15 @@ STOP_WORDS = _word_set(
 # Words that frame any request ("je voudrais savoir si...", "je vous appelle parce que...", "je suis très
 # pressé"): intensifiers included, which say how, not what; "client", which says who calls ("je suis
 # cliente chez vous": only the example "le service client" had it, so "Je suis client." was a transfer);
-# "vrai" ("C'est vrai." was a person asked for, from "une vraie personne"); "numéro" (of an order, of a
-# telephone). A handful of examples may use them in one intent only, which would make them look
-# discriminative; they are given a fixed low weight instead.
+# "vrai" ("C'est vrai." was a person asked for, from "une vraie personne"). A handful of examples may use
+# them in one intent only, which would make them look discriminative; they are given a fixed low weight
+# instead.
 GENERIC_WORDS = _word_set(
     """
     veux veut voulez voudrais voudrait voudrions voulais voulait souhaite souhaiterais souhaitais souhaitons
     aimerais aimerait savoir sais sait saurais connaitre peux peut pouvez pourriez pourrais pourrait
     demander demande dire besoin question appelle appele appeler parce car comme aussi juste tres vraiment
-    client cliente clients clientes numero numeros vrai vraie vrais vraies
+    client cliente clients clientes vrai vraie vrais vraies
     """
 )
 # Hesitations a recogniser transcribes; they carry nothing and are dropped before matching.

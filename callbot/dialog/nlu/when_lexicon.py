@@ -234,21 +234,38 @@ _PAST_CALL = (
     r"|appels? (?:manques?|en absence)(?: de| d| du)?)"
 )
 _WEEKDAY = "(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
-#: When such a call came: one day phrase, then at most one clock time ("hier à 16 h").
+
+
+def _past_clock(n: int) -> str:
+    """A clock time, optional, as the `n`th of a pattern: its words and its hour are named groups."""
+    clock = r"(?: \d{1,2}| et demie| et quart)?"
+    return rf"(?P<clock{n}> (?:(?:vers|a|environ) )?(?P<hour{n}>\d{{1,2}}) (?:h|heures?){clock})?"
+
+
+#: When such a call came: a day phrase and a clock time, either or both, in either order ("hier à 16 h",
+#: "à 9 h ce matin").
 PAST_CALL_TIME_RE = re.compile(
     _PAST_CALL
+    + _past_clock(1)
     + r"(?P<day> (?:hier|avant hier|ce matin|cet apres midi|ce midi|ce soir|tout a l heure"
     + rf"|la semaine (?:derniere|passee)|{_WEEKDAY}(?: dernier)?)(?: (?:matin|apres midi|midi|soir))?)?"
-    + r"(?P<clock>(?: (?:vers|a|environ))? (?P<hour>\d{1,2}) (?:h|heures?)(?: \d{1,2}| et demie| et quart)?)?"
+    + _past_clock(2)
     + r"\b"
 )
-#: The hours a past call said with a part of the day can have come at ("ce matin à 16 h" is two times).
+#: The hours a past call said with a part of the day can have come at, on a 24-hour clock ("ce matin à
+#: 16 h" is two times; "hier soir à 8 h" is 20 h).
 PAST_PART_HOURS = {  # "après-midi" before "midi"
     "apres midi": range(12, 20),
     "matin": range(5, 13),
     "midi": range(11, 15),
     "soir": range(17, 24),
 }
+#: A clause after a past call that asks for a time of its own ("…, lundi à 14 h ça m'irait").
+REQUEST_CUE_RE = re.compile(
+    r"\b(?:ca m (?:irait|arrange|arrangerait)|ca (?:me )?(?:va|irait)|c est possible|si possible|plutot|"
+    r"rappel\w*|ce serait (?:bien|mieux)|je prefere\w*|mieux|je suis (?:disponible|dispo|libre)|pouvez|"
+    r"pourriez|voudrais|aimerais|souhaite)\b"
+)
 LATER_TODAY_RE = re.compile(r"\b(?:tout a l heure|plus tard dans la journee|un peu plus tard|tantot)\b")
 
 # ------------------------------------------------------------------------------- French for the explanation

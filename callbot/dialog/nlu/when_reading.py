@@ -33,6 +33,7 @@ from callbot.dialog.nlu.when_lexicon import (
     PAST_CALL_TIME_RE,
     PAST_PART_HOURS,
     RELATIVE_RE,
+    REQUEST_CUE_RE,
     TIME_RE,
     WEEKDAYS,
     WINDOW_START_BEFORE,
@@ -137,10 +138,10 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
         if tomorrow_sound_alikes or not weekday.endswith("demain"):  # "demain", "apres demain"
             said = sound_alike.sub(weekday, said)
     masked = _Masked(said)
-    for phrase, time_said in _past_call_times(text):
+    for phrase, spans in _past_call_times(text):
         start = masked.text.find(phrase)
-        if start >= 0:  # when an earlier call came is not when to call back
-            masked.consume(start + len(phrase) - len(time_said), start + len(phrase))
+        for begin, end in spans if start >= 0 else ():  # when an earlier call came: no call-back time
+            masked.consume(start + begin, start + end)
     reading = Reading()
     _read_offset(masked, today, reading)
     if reading.offset is not None and reading.offset.elapsed is not None:
@@ -153,23 +154,35 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
     return reading
 
 
-def _past_call_times(text: str) -> list[tuple[str, str]]:
-    """Each earlier call `text` tells of with when it came ("vous m'avez appelé ce matin"): the
-    normalised words from the call to its time, and those of the time alone. Read clause by clause, so
-    that "j'ai raté votre appel, lundi à 14 h ça m'irait" keeps its request; a clock that does not fit
-    the part of the day said before it is the request too ("… appelé ce matin à 16 h c'est possible")."""
+def _past_call_times(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Each earlier call `text` tells of with when it came ("vous m'avez appelé hier, vers 16 h"): the
+    normalised words from the call to its time, and where in them the time's words are. A clause that
+    asks for a time of its own is read apart ("j'ai raté votre appel, lundi à 14 h ça m'irait"), and a
+    clock that fits no hour of the part of the day said ("… appelé ce matin à 16 h c'est possible") is
+    the request's."""
+    clauses: list[str] = []
+    for piece in re.split(r"[,.;:!?]+", text):
+        words = " ".join(weekday_spelling(word) for word in canonical_words(normalize(piece).split()))
+        if clauses and words and not REQUEST_CUE_RE.search(words):
+            clauses[-1] = f"{clauses[-1]} {words}"
+        elif words:
+            clauses.append(words)
     found = []
-    for clause in re.split(r"[,.;:!?]+", text):
-        words = " ".join(weekday_spelling(word) for word in canonical_words(normalize(clause).split()))
+    for words in clauses:
         for match in PAST_CALL_TIME_RE.finditer(words):
-            day, clock = match.group("day") or "", match.group("clock") or ""
+            day = match.group("day") or ""
             part = next((part for part in PAST_PART_HOURS if day.endswith(part)), None)
-            if clock and part is not None and int(match.group("hour")) not in PAST_PART_HOURS[part]:
-                clock = ""
-            if day or clock:
-                end = match.start("day") + len(day) if day else match.start("clock")
-                end += len(clock)
-                found.append((words[match.start() : end], words[end - len(day + clock) : end]))
+            spans = [match.span("day")] if day else []
+            for n in (1, 2):
+                hour = match.group(f"hour{n}")
+                hours = PAST_PART_HOURS.get(part or "", range(24))
+                if hour is not None and (int(hour) in hours or int(hour) + 12 in hours):
+                    spans.append(match.span(f"clock{n}"))
+            if spans:
+                end = max(stop for _, stop in spans)
+                found.append(
+                    (words[match.start() : end], [(a - match.start(), b - match.start()) for a, b in spans])
+                )
     return found
 
 

@@ -92,7 +92,7 @@ _UNDECIDED_RE = _compile(_UNDECIDED)
 # time for that yes), as the whole answer only: "non, c'est ma fille qui sait ça" is no yes.
 _WHOLE_ANSWER_YES = re.compile(
     r"^(?:(?:mais )?si(?: si)*|voila(?: voila)*|(?:bon|ben)(?: bon| ben)*"
-    r"|(?:(?:oui|on|bon|ben) )*(?:sait|s est) (?:ca|sa))$"
+    r"|(?:(?:oui|on|bon|ben|bah|voila|ah) )*(?:sait|s est) (?:ca|sa)(?: merci)?)$"
 )
 
 
