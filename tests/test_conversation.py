@@ -1658,6 +1658,29 @@ def as_soon_as_possible(flow: Flow) -> str:
     return said(conversation.hear("Dès que possible"))
 
 
+@pytest.mark.parametrize(
+    "hold", ["Attendez, je cherche le numéro", "Un instant s'il vous plaît", "Je regarde"]
+)
+def test_a_caller_who_goes_to_look_for_the_number_is_given_time(flow: Flow, hold: str) -> None:
+    """ "Attendez, je cherche le numéro" was "Je n'ai pas saisi le numéro" (a failed try), and "je
+    cherche" alone a stock request."""
+    conversation = call(flow)
+    conversation.hear("Bonjour, où en est ma commande ?")
+    result = conversation.hear(hold)
+    assert said(result) == flow.prompts.hold_on and result.intent is None
+    listen = the(result, Listen)
+    assert isinstance(listen, Listen) and listen.timeout_ms > flow.settings.no_input_timeout_ms
+    assert "458129 est expédiée" in said(conversation.hear("C'est le 458129"))
+
+
+@pytest.mark.parametrize("answer", ["Je ne l'ai pas", "Je ne le trouve pas", "Je l'ai pas sous la main"])
+def test_a_caller_without_the_number_asked_for_is_not_sent_to_complaints(flow: Flow, answer: str) -> None:
+    conversation = call(flow)
+    conversation.hear("Bonjour, où en est ma commande ?")
+    result = conversation.hear(answer)
+    assert result.intent is None and not any(isinstance(a, Transfer) for a in result.actions)
+
+
 def test_a_caller_who_missed_our_call_is_asked_when_to_be_called_back(flow: Flow) -> None:
     """The gateway places call-backs; a caller who missed one says when it came, not when to call."""
     result = call(flow).hear("Vous m'avez appelé ce matin")

@@ -94,3 +94,23 @@ def test_a_greeting_with_a_request_is_not_a_bare_greeting(text: str) -> None:
     from callbot.dialog.nlu import is_greeting
 
     assert not is_greeting(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [
+        ("Attendez, je cherche le numéro", True),
+        ("Un instant s'il vous plaît", True),
+        ("Oui, un instant, je vais le chercher", True),
+        ("attendez je regarde dans mes mails", True),
+        ("Je cherche une lampe", False),  # a stock request
+        ("Je cherche le magasin de Lyon", False),
+        ("attendez je veux un conseiller", False),
+        ("le numéro", False),
+        ("Oui", False),
+    ],
+)
+def test_a_hold_on_is_told_from_a_request(text: str, holds: bool) -> None:
+    from callbot.dialog.nlu import asks_to_hold
+
+    assert asks_to_hold(text) is holds

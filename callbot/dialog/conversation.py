@@ -57,6 +57,7 @@ from callbot.dialog.heard_names import product_places, store_places, time_place
 from callbot.dialog.nlu import (
     IntentMatch,
     IntentMatcher,
+    asks_to_hold,
     is_greeting,
     normalize,
     number_cut_short,
@@ -225,6 +226,8 @@ class Conversation(TurnDialog):
         #: The last value a lookup found nothing for, per slot (cleared from `_slots` to ask again).
         self._tried: dict[str, SlotValue] = {}
         self._entered = 0
+        #: The caller asked the bot to wait while they look for the value ("Attendez, je cherche").
+        self._holding = False
         self._answer: Answer | None = None
         self._prefill_caller_phone()
 
@@ -684,11 +687,13 @@ class Conversation(TurnDialog):
     def _begin_turn(self) -> None:
         self._turn_values = {}
         self._entered = 0
+        self._holding = False
 
     def _listen(self) -> Listen:
+        timeout = self.flow.settings.no_input_timeout_ms
         return Listen(
             hints=self.hints,
-            timeout_ms=self.flow.settings.no_input_timeout_ms,
+            timeout_ms=max(timeout, HOLD_TIMEOUT_MS) if self._holding else timeout,
             max_digits=self._max_digits(),
             end_silence_ms=self._end_silence_ms(),
             primer=self.primer,
@@ -746,6 +751,12 @@ class Conversation(TurnDialog):
             and is_greeting(text)
         ):
             self._greet_back()  # "salut" before any answer is a hello, not a goodbye
+            return
+        if self._value_asked() is not None and guess is None and asks_to_hold(text):
+            # "Attendez, je cherche le numéro": no failure, and longer to find it (it was "Je n'ai pas
+            # saisi le numéro", and "je cherche" a stock request)
+            self._say(self.flow.prompts.hold_on)
+            self._holding = True
             return
         goodbye = self._goodbye_in(text)
         if (
@@ -1806,6 +1817,8 @@ _PHONE_DIGITS = 10
 
 
 _DIGIT = re.compile(r"\d")
+#: How long the bot waits for a caller who went to look for what was asked ("Attendez, je cherche").
+HOLD_TIMEOUT_MS = 20000
 #: The hello a caller opens with ("Ouais salut, …", "Allô, salut, …").
 _OPENING_HELLO = re.compile(r"^\W*(?:(?:oui|ouais|all[oô]|bonjour)\b\W*)*salut\b[\W_]*", re.IGNORECASE)
 #: The yes a caller picks up with ("Oui, bonjour…", "Ouais ouais, alors…").

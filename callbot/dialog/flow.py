@@ -312,6 +312,8 @@ class CallPrompts(_PromptTable):
     confirm_order_number: Text = "La commande {value}, c'est bien ça ?"
     #: An order number said with the request but not caught, before the number is asked for.
     number_not_caught: Text = "Je n'ai pas saisi le numéro."
+    #: A caller who asks the bot to wait while they look for what was asked ("Attendez, je cherche").
+    hold_on: Text = "Je vous écoute, prenez votre temps."
     guess_declined: Text = "D'accord."
     callback_accepted: Text = "Très bien."
     transfer_failed: Text = "Je n'arrive pas à joindre un conseiller pour le moment."

@@ -9,7 +9,7 @@ deterministic, no network, no model.
 - ``wants_human`` — the caller asks for a person.
 - ``wants_to_wait`` — told that every agent is busy, the caller stays on the line ("je patiente").
 - ``parse_yes_no`` — yes / no / neither.
-- ``is_greeting`` — a bare "allô, bonjour", not a request.
+- ``is_greeting`` — a bare "allô, bonjour", not a request; ``asks_to_hold`` — "attendez, je cherche".
 - ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups;
   ``number_cut_short`` — words that stop halfway through one.
 - ``parse_when`` — a call-back time, resolved against the call's clock (Europe/Paris).
@@ -17,7 +17,7 @@ deterministic, no network, no model.
 """
 
 from callbot.dialog.nlu.entities import EntityScore, match_entity, rank_entities, sounds_like
-from callbot.dialog.nlu.greeting import is_greeting
+from callbot.dialog.nlu.greeting import asks_to_hold, is_greeting
 from callbot.dialog.nlu.human import wants_human
 from callbot.dialog.nlu.intents import IntentMatch, IntentMatcher, IntentScore
 from callbot.dialog.nlu.normalize import normalize, strip_accents
@@ -39,6 +39,7 @@ __all__ = [
     "IntentScore",
     "PhoneNumber",
     "When",
+    "asks_to_hold",
     "extract_order_number",
     "extract_phone_number",
     "is_greeting",

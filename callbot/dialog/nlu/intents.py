@@ -112,16 +112,20 @@ def _content(words: Sequence[str]) -> list[str]:
 #: "Je ne sais pas" as a whole answer: no request. It matched complaints (0.70: "ne … pas", as in "ça ne
 #: marche pas") and sent a caller who did not know their order number to the complaints queue; "je sais
 #: pas" matched a no.
+#: "Je ne l'ai pas", "je ne le trouve pas" (the number asked for) likewise: they too were complaints.
 _DONT_KNOW = re.compile(
-    r"(?:(?:euh|bah|ben|alors|oh|ah|non|oui|hm) )*"
+    r"(?:(?:euh|bah|ben|alors|oh|ah|non|oui|hm) )*(?:(?:le|mon|ce) numero )?"
     r"(?:je (?:ne )?(?:le |l )?sai[st]? (?:pas|plus|rien)|j en sai[st]? rien|aucune idee"
-    r"|je (?:ne )?(?:m en |me |m )?(?:souviens|rappelle) (?:pas|plus))"
-    r"(?: du tout| trop)?(?: (?:desole|desolee|franchement))?"
+    r"|je (?:ne )?(?:m en |me |m )?(?:souviens|rappelle) (?:pas|plus)"
+    r"|je (?:ne )?(?:l |le |la )?(?:ai|trouve|retrouve|vois) (?:pas|plus))"
+    r"(?: du tout| trop)?(?: (?:sous la main|sur moi|ici))?(?: (?:le|mon|ce) numero)?"
+    r"(?: (?:desole|desolee|franchement))?"
 )
 
 
 def says_dont_know(text: str) -> bool:
-    """The whole answer is "je ne sais pas" (or "aucune idée", "je ne m'en souviens plus")."""
+    """The whole answer is "je ne sais pas" (or "aucune idée", "je ne m'en souviens plus", "je ne l'ai
+    pas sous la main")."""
     return bool(_DONT_KNOW.fullmatch(normalize(text).strip()))
 
 
