@@ -38,11 +38,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import make_caller_set  # bench/: the fixtures' telephone line
-import numpy as np
 
 from callbot.asr import load_engine
 from callbot.asr.whisper_engine import FULL_WINDOW_S, SHORT_TURN_S, WhisperEngine
-from callbot.audio.resample import resample
 from callbot.dialog import Conversation, default_flow_path, french, load_flow
 from callbot.dialog.collectors import named_entry
 from callbot.dialog.nlu import parse_when, parse_yes_no
@@ -238,7 +236,6 @@ def main() -> int:
         "does for stores and products (not for hours: measured here, not kept)",
     )
     args = parser.parse_args()
-    line = make_caller_set.line
     flow = load_flow(default_flow_path())
     assert flow.data is not None
     if args.hours:
@@ -266,9 +263,7 @@ def main() -> int:
     asked_right = asked_wrong = 0
     seconds = look_seconds = 0.0
     for index, (text, truth, free_is_right) in enumerate(answers(args, rng)):
-        voice = line.Voice(speed=rng.randint(89, 105), pitch=rng.randint(93, 107), gain_db=rng.uniform(-3, 2))
-        rendered = line.render_utterance(text, voice, seed=index, noise_dbfs=rng.choice([-60, -60, -60, -48]))
-        audio = np.frombuffer(resample(rendered.pcm, 8000, 16000), "<i2").astype(np.float32) / 32768
+        audio = make_caller_set.development_caller_audio(text, rng, index)
         free = engine.transcribe(audio, ()).text
         started = time.perf_counter()
         scores = engine.score(audio, list(phrases))

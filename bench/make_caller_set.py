@@ -25,7 +25,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from callbot.audio import write_wav
+from callbot.audio.resample import resample
 from callbot.tts.french import number_to_words
 
 GENERATOR_PATH = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "make_caller_audio.py"
@@ -53,6 +56,16 @@ line = _load_line_generator()
 
 
 # --- order numbers as callers say them (French words from the TTS normaliser's speller) ------------
+
+
+def development_caller_audio(text: str, rng: random.Random, seed: int) -> np.ndarray:
+    """`text` said by a development-range Pico voice (speed 89–105, pitch 93–107, gain −3…+2 dB) through
+    the telephone line, quiet three times in four and at −48 dBFS otherwise, as float32 at 16 kHz: the
+    caller the closed-set, store-ending and order-number benches score. Draws from `rng` in a fixed
+    order, so a bench's seed gives the same audio."""
+    voice = line.Voice(speed=rng.randint(89, 105), pitch=rng.randint(93, 107), gain_db=rng.uniform(-3, 2))
+    rendered = line.render_utterance(text, voice, seed=seed, noise_dbfs=rng.choice([-60, -60, -60, -48]))
+    return np.frombuffer(resample(rendered.pcm, 8000, 16000), "<i2").astype(np.float32) / 32768
 
 
 def order_number_said(number: str, rng: random.Random) -> str:

@@ -25,13 +25,11 @@ from zoneinfo import ZoneInfo
 
 import make_call_set  # bench/: how callers read an order number
 import make_caller_set  # bench/: the fixtures' telephone line
-import numpy as np
 from rapidfuzz.distance import Levenshtein
 from store_ending_bench import best_ending  # bench/: the endings scored as a call scores them
 
 from callbot.asr import load_engine
 from callbot.asr.whisper_engine import WhisperEngine
-from callbot.audio.resample import resample
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.nlu import extract_order_number
 from callbot.session.closed_set import order_taken
@@ -88,7 +86,6 @@ def main() -> int:
     orders = sorted(flow.data.orders)
     engine = load_engine("whisper")
     assert isinstance(engine, WhisperEngine)
-    line = make_caller_set.line
     rng = random.Random(args.seed)
     items: list[tuple[str, bool, str]] = []  # (number said, a known order, frame)
     for _ in range(args.count):
@@ -100,11 +97,7 @@ def main() -> int:
     for index, (number, known, frame) in enumerate(items):
         text = frame.format(n=make_call_set._order_said(number, rng.choice(STYLES)))
         text = text[0].upper() + text[1:]
-        voice = line.Voice(speed=rng.randint(89, 105), pitch=rng.randint(93, 107), gain_db=rng.uniform(-3, 2))
-        rendered = line.render_utterance(
-            text, voice, seed=args.seed * 1000 + index, noise_dbfs=rng.choice([-60, -60, -60, -48])
-        )
-        audio = np.frombuffer(resample(rendered.pcm, 8000, 16000), "<i2").astype(np.float32) / 32768
+        audio = make_caller_set.development_caller_audio(text, rng, args.seed * 1000 + index)
         conversation = Conversation(flow, now=lambda: NOW)
         conversation.start()
         if frame in ANSWERS:

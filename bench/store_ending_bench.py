@@ -35,7 +35,6 @@ import numpy as np
 
 from callbot.asr import load_engine
 from callbot.asr.whisper_engine import WhisperEngine
-from callbot.audio.resample import resample
 from callbot.dialog import Conversation, Flow, default_flow_path, french, load_flow
 from callbot.dialog.actions import Say
 from callbot.dialog.turns import RequestEndings
@@ -185,7 +184,6 @@ def main() -> int:
     assert flow.data is not None
     engine = load_engine("whisper")
     assert isinstance(engine, WhisperEngine)
-    line = make_caller_set.line
     rng = random.Random(args.seed)
     items: list[tuple[str, str | None]] = []
     for _ in range(args.count):
@@ -213,11 +211,7 @@ def main() -> int:
     }
     seconds = 0.0
     for index, (text, store) in enumerate(items):
-        voice = line.Voice(speed=rng.randint(89, 105), pitch=rng.randint(93, 107), gain_db=rng.uniform(-3, 2))
-        rendered = line.render_utterance(
-            text, voice, seed=args.seed * 1000 + index, noise_dbfs=rng.choice([-60, -60, -60, -48])
-        )
-        audio = np.frombuffer(resample(rendered.pcm, 8000, 16000), "<i2").astype(np.float32) / 32768
+        audio = make_caller_set.development_caller_audio(text, rng, args.seed * 1000 + index)
         conversation = Conversation(flow, now=lambda: NOW)
         conversation.start()
         free = engine.transcribe(audio, conversation.hints).text
