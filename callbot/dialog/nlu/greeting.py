@@ -39,10 +39,11 @@ _HOLD_ALSO = (
     r"|le mail|l e mail|la facture|ma facture|je l ai|je l ai la)"
 )
 _HOLD_RE = re.compile(rf"(?:(?:{_HOLD}|{_HOLD_ALSO}) ?)+")
+_HOLD_WORD_RE = re.compile(rf"\b{_HOLD}\b")
 
 
 def asks_to_hold(text: str) -> bool:
     """True when the caller only asks the bot to wait while they look ("Attendez, je cherche le
     numéro.", "Un instant s'il vous plaît."), at least one word of it a hold."""
     said = normalize(text).strip()
-    return bool(said) and bool(_HOLD_RE.fullmatch(said)) and bool(re.search(rf"\b{_HOLD}\b", said))
+    return bool(said) and bool(_HOLD_RE.fullmatch(said)) and bool(_HOLD_WORD_RE.search(said))

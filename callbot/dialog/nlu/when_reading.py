@@ -130,10 +130,7 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
     """Read the date and time expressions of ``text``; days are placed on the calendar from ``today``.
     Not `tomorrow_sound_alikes`: what only sounds like "demain" or "après-demain" ("je demande à 15 h",
     "après de nous") stays as said."""
-    words = [
-        weekday_spelling(MONTH_VARIANTS.get(word, word)) for word in canonical_words(normalize(text).split())
-    ]
-    said = " ".join(words)
+    said = _words_read(text)
     for sound_alike, weekday in DAY_SOUND_ALIKES:
         if tomorrow_sound_alikes or not weekday.endswith("demain"):  # "demain", "apres demain"
             said = sound_alike.sub(weekday, said)
@@ -154,6 +151,12 @@ def read(text: str, today: date, tomorrow_sound_alikes: bool = True) -> Reading:
     return reading
 
 
+def _words_read(text: str) -> str:
+    """`text` as `read` walks it: normalised, spoken variants and month and weekday spellings mended."""
+    words = canonical_words(normalize(text).split())
+    return " ".join(weekday_spelling(MONTH_VARIANTS.get(word, word)) for word in words)
+
+
 def _past_call_times(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
     """Each earlier call `text` tells of with when it came ("vous m'avez appelé hier, vers 16 h"): the
     normalised words from the call to its time, and where in them the time's words are. A clause that
@@ -162,7 +165,7 @@ def _past_call_times(text: str) -> list[tuple[str, list[tuple[int, int]]]]:
     the request's."""
     clauses: list[str] = []
     for piece in re.split(r"[,.;:!?]+", text):
-        words = " ".join(weekday_spelling(word) for word in canonical_words(normalize(piece).split()))
+        words = _words_read(piece)
         if clauses and words and not REQUEST_CUE_RE.search(words):
             clauses[-1] = f"{clauses[-1]} {words}"
         elif words:
