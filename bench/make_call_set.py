@@ -27,10 +27,14 @@ as single utterances with a labels.json like bench/make_caller_set.py's (intent 
 
 `--noisy-share 1` puts every call of the split on its noisy line (a development set of noisy calls
 to work on noise with, its noise range unchanged, the held-out's louder range still unseen).
+`--conditions stress` renders the split's phrasings with voice and line ranges beyond the held-out's
+on every side (Pico speed 74-79 or 121-127 / pitch 80-84 or 116-120, gain -10..-8.5 or +5.5..+6.5 dB,
+35 % noisy at -39..-37 dBFS, otherwise -54 dBFS): a development set of hard lines that leaves the
+held-out ranges unseen.
 
 Usage:
   python bench/make_call_set.py OUT_DIR --split dev|heldout [--calls N] [--seed S] [--voice pico|espeak]
-                                [--first-turns] [--noisy-share SHARE]
+                                [--first-turns] [--noisy-share SHARE] [--conditions dev|heldout|stress]
 """
 
 from __future__ import annotations
@@ -121,6 +125,20 @@ CONDITIONS = {
         quiet_noise_dbfs=-56.0,
         noisy_share=0.35,
         noisy_dbfs=(-44.0, -40.0),
+        gap_ms=(2500, 3400),
+    ),
+    # Harder than either split and overlapping neither (--conditions stress): to develop against hard
+    # lines with the development phrasings while the held-out ranges stay unseen.
+    "stress": Conditions(
+        pico_speed=((74, 79), (121, 127)),
+        pico_pitch=((80, 84), (116, 120)),
+        espeak_voices=("fr+m2", "fr+f1", "fr-be+m1", "fr-ch+f2"),
+        espeak_speed=((110, 119), (191, 200)),
+        espeak_pitch=((15, 24), (76, 85)),
+        gain_db=((-10.0, -8.5), (5.5, 6.5)),
+        quiet_noise_dbfs=-54.0,
+        noisy_share=0.35,
+        noisy_dbfs=(-39.0, -37.0),
         gap_ms=(2500, 3400),
     ),
 }
@@ -986,10 +1004,12 @@ def generate(
     engine: str,
     first_turns: bool,
     noisy_share: float | None = None,
+    conditions: str | None = None,
 ) -> dict[str, Any]:
     check_tables()
     out_dir.mkdir(parents=True, exist_ok=True)
-    cond = CONDITIONS[split] if noisy_share is None else replace(CONDITIONS[split], noisy_share=noisy_share)
+    cond = CONDITIONS[conditions or split]
+    cond = cond if noisy_share is None else replace(cond, noisy_share=noisy_share)
     items = plan(split, calls, seed, engine, cond)
     common = {
         "generator": "bench/make_call_set.py",
@@ -1086,6 +1106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="share of calls on the split's noisy line instead of its own (1 for a set of noisy calls)",
     )
     parser.add_argument(
+        "--conditions",
+        choices=tuple(CONDITIONS),
+        default=None,
+        help="voice and line ranges other than the split's own: 'stress' renders the development phrasings "
+        "beyond the held-out ranges on every side (slower and faster, lower and higher, quieter and louder, "
+        "noisier), to develop against hard lines while the held-out ranges stay unseen",
+    )
+    parser.add_argument(
         "--first-turns",
         action="store_true",
         help="write each call's first turn alone (labels.json of single utterances)",
@@ -1098,14 +1126,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         document = generate(
-            args.out_dir, args.split, calls, seed, args.voice, args.first_turns, args.noisy_share
+            args.out_dir,
+            args.split,
+            calls,
+            seed,
+            args.voice,
+            args.first_turns,
+            args.noisy_share,
+            args.conditions,
         )
     except (GeneratorError, line.FixtureError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     rows = document.get("calls") or document["items"]
     audio_s = sum(r["duration_ms"] for r in rows) / 1000
-    noisy = sum(1 for r in rows if r["noise_dbfs"] > CONDITIONS[args.split].quiet_noise_dbfs)
+    quiet_dbfs = CONDITIONS[args.conditions or args.split].quiet_noise_dbfs
+    noisy = sum(1 for r in rows if r["noise_dbfs"] > quiet_dbfs)
     per: dict[str, int] = {}
     for r in rows:
         per[r["scenario"]] = per.get(r["scenario"], 0) + 1
