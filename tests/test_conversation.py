@@ -2266,3 +2266,35 @@ def test_salut_before_any_answer_is_a_hello_and_after_one_a_goodbye(flow: Flow) 
     assert said(conversation.hear("salut")) == "Bonjour. Que puis-je faire pour vous ?"
     conversation.hear("quels sont vos horaires à Lyon")
     assert kinds(conversation.hear("salut"))[-1] == "Hangup"
+
+
+def test_a_question_sharpened_by_exactly_is_not_a_yes_to_anything_else(flow: Flow) -> None:
+    """ "Et elle arrive quand exactement ?" to "Puis-je vous aider pour autre chose ?" was a yes ("Très
+    bien. Que puis-je faire pour vous ?"): it asks about the order."""
+    conversation = call(flow)
+    conversation.hear("Où en est ma commande 458129 ?")
+    result = conversation.hear("Et elle arrive quand exactement ?")
+    assert result.intent == "suivi_commande"
+
+
+def test_merci_after_a_hello_to_a_guess_is_no_goodbye(flow: Flow) -> None:
+    """ "Bonjour, merci." came back for "Oui, c'est ça" to an order number asked back, and hung up
+    through its "merci". The guess is asked again; a goodbye said in words still ends the call."""
+    conversation = call(flow)
+    conversation.hear("Bonjour, je n'ai rien reçu, c'est pour ma livraison du magasin")
+    result = conversation.hear("Bonjour, merci.")
+    assert not any(isinstance(a, Hangup) for a in result.actions)
+    assert GUESS in said(result)
+    result = conversation.hear("Non merci, au revoir.")
+    assert any(isinstance(a, Hangup) for a in result.actions)
+
+
+def test_a_yes_that_opens_a_request_to_anything_else_is_that_request(flow: Flow) -> None:
+    """ "Oui, j'ai aussi une ritamation à faire." to "Puis-je vous aider pour autre chose ?" matched the
+    yes ahead of the complaint its words make alone; a bare yes still asks what the caller wants."""
+    conversation = call(flow)
+    conversation.hear("Où en est ma commande 458129 ?")
+    assert conversation.hear("Oui, j'ai aussi une ritamation à faire.").intent == "reclamation"
+    conversation = call(flow)
+    conversation.hear("Où en est ma commande 458129 ?")
+    assert said(conversation.hear("Oui, s'il vous plaît.")).endswith("Que puis-je faire pour vous ?")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callbot.dialog.nlu import parse_yes_no
+from callbot.dialog.nlu import asks_something, parse_yes_no
 
 YES = [
     "oui",
@@ -97,3 +97,25 @@ def test_bon_alone_accepts(text: str) -> None:
 @pytest.mark.parametrize("text", ["bon anniversaire", "le bon magasin", "bon je sais pas"])
 def test_bon_inside_a_sentence_is_not_a_yes(text: str) -> None:
     assert parse_yes_no(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Et elle arrive quand exactement ?",
+        "C'est où exactement ?",
+        "Quand exactement ?",
+        "Comment ça exactement ?",
+    ],
+)
+def test_exactly_that_sharpens_a_question_is_no_yes(text: str) -> None:
+    assert parse_yes_no(text) is None
+    assert asks_something(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Exactement.", "Oui, quand exactement ?", "C'est exactement ça", "Non, pourquoi ?"]
+)
+def test_a_yes_or_a_no_said_with_a_question_is_still_an_answer(text: str) -> None:
+    assert parse_yes_no(text) is not None
+    assert not asks_something(text)

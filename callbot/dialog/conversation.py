@@ -57,6 +57,7 @@ from callbot.dialog.heard_names import product_places, store_places, time_place
 from callbot.dialog.nlu import (
     IntentMatch,
     IntentMatcher,
+    asks_something,
     asks_to_hold,
     is_greeting,
     normalize,
@@ -106,6 +107,8 @@ SLOT_PRIMERS: dict[str, str] = {"datetime": "Rappelez-moi mercredi à 14 heures,
 #: While a value is asked for, a new request scored below this is acted on only after the recogniser's
 #: other readings and the question's closed set found nothing (see `understands`).
 _SURE_SWITCH_SCORE = 0.6
+#: Words that sharpen a question ("Elle arrive quand exactement ?") and would read as a yes.
+_SHARPENER = re.compile(r"\b(?:exactement|précisément|au juste)\b", re.IGNORECASE)
 #: A number given with a request: after "numéro" / "n°", or four digits or more said one by one.
 _NUMBER_GIVEN = re.compile(r"\b(?:numero|n)(?: de commande)? \d|(?:\b\d\b[ ,]*){4,}")
 #: Two requests scored closer than this are a near-tie (see `understands`).
@@ -122,7 +125,11 @@ _Understood = Literal["person", "goodbye", "answer", "request"]
 #: answer.
 _REFUSAL = re.compile(r"^(?:(?:bon|bah|ben|euh|ah|alors)\s+)*(?:non|nan)\b")
 #: Answer words that open a sentence ("non merci, bonne journée"); what follows them says more.
-_LEADING_ANSWER = re.compile(r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon)\b\s*)+")
+#: Words that open an answer and say nothing of leaving on their own. "Bonjour, merci." (a half-heard
+#: "Oui, c'est ça" to an order number asked back) was a goodbye through its "merci", and hung up.
+_LEADING_ANSWER = re.compile(
+    r"^(?:(?:non|oui|ouais|merci|bon|bah|ben|voila|ok|d accord|c est bon|bonjour|allo)\b\s*)+"
+)
 #: "pas ce numéro", "sur mon portable": the caller objects to the number read back, not to the time.
 _NAMES_A_NUMBER = re.compile(r"\b(?:numero|telephone|portable|fixe|mobile|ligne)\b")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -794,6 +801,13 @@ class Conversation(TurnDialog):
             match = None
         if match is not None and self._half_collected() and self._ends_call(match.intent):
             match = None  # "merci", "bon, voilà" while a value is being collected: not understood
+        if (
+            match is not None
+            and guess is not None
+            and self._ends_call(match.intent)
+            and self._goodbye_in(text) is None
+        ):
+            match = None  # "Bonjour, merci." to "La commande 4815736, c'est bien ça ?": no goodbye said
         weak = match if match is not None and match.weak else None
         if (
             weak is None
@@ -999,8 +1013,21 @@ class Conversation(TurnDialog):
 
     def _request_match(self, text: str) -> IntentMatch | None:
         """The request `text` makes: the intent matcher on its words without the names it mentions,
-        the runner-up that alone takes what was named preferred (`_prefer_the_taker`)."""
-        return self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
+        the runner-up that alone takes what was named preferred (`_prefer_the_taker`). A question of the
+        caller's own is no yes or no, whatever yes word it holds ("Et elle arrive quand exactement ?"
+        was a yes to "Puis-je vous aider pour autre chose ?")."""
+        match = self._prefer_the_taker(self._matcher.match(self._request_words(text)), text)
+        yes_or_no = (self.flow.settings.yes_intent, self.flow.settings.no_intent)
+        if match is None or match.intent not in yes_or_no:
+            return match
+        if match.intent == self.flow.settings.yes_intent and not asks_something(text):
+            return self._request_after_yes(text) or match
+        if not asks_something(text):
+            return match
+        # the question without the word that sharpened it ("… quand exactement ?"): what it asks
+        plain = _SHARPENER.sub(" ", text)
+        again = self._matcher.match(self._request_words(plain)) if plain != text else None
+        return again if again is not None and again.intent not in yes_or_no else None
 
     def _prefer_the_taker(self, match: IntentMatch | None, text: str) -> IntentMatch | None:
         """ "Où en est ma comment de 4 5 8 1 2 9": the address (0.58) just ahead of order tracking
@@ -1016,6 +1043,32 @@ class Conversation(TurnDialog):
         if self._takers(text) != [match.runner_up]:
             return match
         return IntentMatch(match.runner_up, match.runner_up_score, match.intent, match.score)
+
+    def _request_after_yes(self, text: str) -> IntentMatch | None:
+        """The request a "oui" only opens, where the yes would just invite it: "Oui, j'ai aussi une
+        ritamation à faire." to "Puis-je vous aider pour autre chose ?" matched the yes (0.64) ahead of
+        the complaint its words make alone (0.46), and the caller was asked what they wanted. Not while
+        a yes answers something (a guess, a read-back, an offer) or a value is asked."""
+        if (
+            self._awaiting_confirmation
+            or self._guess is not None
+            or self._open_offer is not None
+            or self._value_asked() is not None
+        ):
+            return None
+        rest = _OPENING_YES.sub("", text, count=1)
+        if rest == text or len(rest.split()) < _MIN_REQUEST_WORDS_AFTER_YES:
+            return None
+        match = self._matcher.match(self._request_words(rest))
+        settings = self.flow.settings
+        if (
+            match is None
+            or match.weak
+            or match.intent in (settings.yes_intent, settings.no_intent)
+            or self._ends_call(match.intent)
+        ):
+            return None
+        return match
 
     def _request_words(self, text: str) -> str:
         """`text` without the store and product names it mentions: what is asked, for intent matching.
@@ -1823,6 +1876,8 @@ HOLD_TIMEOUT_MS = 20000
 _OPENING_HELLO = re.compile(r"^\W*(?:(?:oui|ouais|all[oô]|bonjour)\b\W*)*salut\b[\W_]*", re.IGNORECASE)
 #: The yes a caller picks up with ("Oui, bonjour…", "Ouais ouais, alors…").
 _OPENING_YES = re.compile(r"^\W*(?:(?:oui|ouais)\b[\W_]*)+", re.IGNORECASE)
+#: A "oui" followed by at least this many words may open a request ("Oui, je voudrais être rappelé").
+_MIN_REQUEST_WORDS_AFTER_YES = 3
 
 
 def _value_of(heard: Heard) -> object:

@@ -8,7 +8,7 @@ deterministic, no network, no model.
 - ``IntentMatcher`` — which intent an utterance expresses, from a few examples per intent.
 - ``wants_human`` — the caller asks for a person.
 - ``wants_to_wait`` — told that every agent is busy, the caller stays on the line ("je patiente").
-- ``parse_yes_no`` — yes / no / neither.
+- ``parse_yes_no`` — yes / no / neither; ``asks_something`` — a question of the caller's own.
 - ``is_greeting`` — a bare "allô, bonjour", not a request; ``asks_to_hold`` — "attendez, je cherche".
 - ``extract_order_number``, ``extract_phone_number`` — numbers spoken digit by digit or in groups;
   ``number_cut_short`` — words that stop halfway through one.
@@ -29,7 +29,7 @@ from callbot.dialog.nlu.numbers import (
 )
 from callbot.dialog.nlu.waiting import wants_to_wait
 from callbot.dialog.nlu.when import PARIS, When, parse_when
-from callbot.dialog.nlu.yesno import parse_yes_no
+from callbot.dialog.nlu.yesno import asks_something, parse_yes_no
 
 __all__ = [
     "PARIS",
@@ -39,6 +39,7 @@ __all__ = [
     "IntentScore",
     "PhoneNumber",
     "When",
+    "asks_something",
     "asks_to_hold",
     "extract_order_number",
     "extract_phone_number",

@@ -85,6 +85,12 @@ _NEGATIVE_STRONG_RE = _compile(_NEGATIVE_STRONG)
 _POSITIVE_STRONG_RE = _compile(_POSITIVE_STRONG)
 _POSITIVE_WEAK_RE = _compile(_POSITIVE_WEAK)
 _UNDECIDED_RE = _compile(_UNDECIDED)
+# "exactement" that sharpens a question ("Et elle arrive quand exactement ?", "C'est où exactement ?")
+# asks something: it is no yes.
+_QUESTION_EXACTLY_RE = re.compile(
+    r"\b(?:quand|ou|comment|combien|pourquoi|quel|quelle|quels|quelles|qui|quoi|laquelle|lequel)"
+    r" (?:ca |c est |est ce |il |elle )?(?:exactement|exact|precisement)\b"
+)
 # "si", "voilà" and "bon" only mean yes as the whole answer ("mais si", "voilà", "bon ben d'accord"),
 # never as "if" / "here is" / "good". "Bon" alone is also how a telephone recogniser often hears a short
 # "oui" on an 8 kHz line.
@@ -94,6 +100,20 @@ _WHOLE_ANSWER_YES = re.compile(
     r"^(?:(?:mais )?si(?: si)*|voila(?: voila)*|(?:bon|ben)(?: bon| ben)*"
     r"|(?:(?:oui|on|bon|ben|bah|voila|ah) )*(?:sait|s est) (?:ca|sa)(?: merci)?)$"
 )
+
+
+_QUESTION_WORD_RE = re.compile(
+    r"\b(?:quand|comment|combien|pourquoi|quel|quelle|quels|quelles|lequel|laquelle|est ce (?:que|qu))\b"
+)
+_WHERE_RE = re.compile(r"\boù\b", re.IGNORECASE)
+
+
+def asks_something(text: str) -> bool:
+    """The caller asks a question of their own ("Et elle arrive quand exactement ?", "C'est où ?") and
+    says neither yes nor no: whatever yes word it holds, it is no answer to "Autre chose ?"."""
+    if parse_yes_no(text) is not None:
+        return False
+    return bool(_WHERE_RE.search(text) or _QUESTION_WORD_RE.search(normalize(text)))
 
 
 def parse_yes_no(text: str) -> bool | None:
@@ -117,6 +137,7 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if _UNDECIDED_RE.search(normalized):
         return None
+    normalized = _QUESTION_EXACTLY_RE.sub(lambda match: " " * len(match.group(0)), normalized)
     cues = [(match.start(), False) for match in _NEGATIVE_STRONG_RE.finditer(normalized)]
     # Blank the negative phrases (keeping offsets) so that their words cannot also read as a yes.
     remaining = _NEGATIVE_STRONG_RE.sub(lambda match: " " * len(match.group(0)), normalized)
