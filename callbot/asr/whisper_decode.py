@@ -70,6 +70,9 @@ class WhisperSettings:
     num_hypotheses: int = 1
     #: Subtract the line's steady noise (estimated on the turn's pre-roll) before decoding and scoring.
     denoise: bool = True
+    #: Bring a quiet caller's turn up to this level (dBFS of its loud frames) after denoising, before
+    #: decoding and scoring (`callbot.asr.level`); None leaves the level as it came.
+    speech_level_dbfs: float | None = -18.0
     warm_up: bool = True
 
     def cache_key(self) -> tuple[str, int, int]:

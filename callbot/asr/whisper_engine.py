@@ -25,6 +25,7 @@ import numpy as np
 
 from callbot.asr.base import Hypothesis, Recognizer, RecognizerEngine, Word
 from callbot.asr.denoise import subtract_line_noise
+from callbot.asr.level import to_speech_level
 from callbot.asr.manifest import ModelError
 from callbot.asr.whisper_decode import (
     SAMPLE_RATE,
@@ -192,7 +193,9 @@ class WhisperEngine(RecognizerEngine):
         )
 
     def _clean(self, audio: np.ndarray) -> np.ndarray:
-        return subtract_line_noise(audio, SAMPLE_RATE) if self.settings.denoise else audio
+        audio = subtract_line_noise(audio, SAMPLE_RATE) if self.settings.denoise else audio
+        level = self.settings.speech_level_dbfs
+        return audio if level is None else to_speech_level(audio, SAMPLE_RATE, level)
 
 
 @dataclass
