@@ -34,7 +34,7 @@ held-out ranges unseen.
 
 Usage:
   python bench/make_call_set.py OUT_DIR --split dev|heldout [--calls N] [--seed S] [--voice pico|espeak]
-                                [--first-turns] [--noisy-share SHARE] [--conditions dev|heldout|stress]
+                                [--first-turns] [--noisy-share SHARE] [--conditions stress]
 """
 
 from __future__ import annotations
@@ -1107,7 +1107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--conditions",
-        choices=tuple(CONDITIONS),
+        choices=("stress",),  # never another split's: the held-out ranges stay unseen
         default=None,
         help="voice and line ranges other than the split's own: 'stress' renders the development phrasings "
         "beyond the held-out ranges on every side (slower and faster, lower and higher, quieter and louder, "

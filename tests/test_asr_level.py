@@ -81,3 +81,19 @@ def test_a_caller_a_few_decibels_under_the_target_is_left_as_is() -> None:
     near = turn(np.sqrt(2) * 10 ** ((TARGET_DBFS - 3) / 20))  # a sine whose RMS is 3 dB under the target
     assert TARGET_DBFS - 4 < loud_frames_dbfs(near) < TARGET_DBFS
     assert speech_level_gain_db(near) == 0.0
+
+
+def test_a_click_louder_than_the_words_is_not_clipped() -> None:
+    """The gain comes from the words; a click or a cough louder than them limits it, so that nothing is
+    cut at full scale."""
+    quiet = turn(0.01)  # loud frames about -43 dBFS: 15 dB wanted
+    quiet[RATE // 4 : RATE // 4 + 400] = 0.5  # 25 ms at half scale
+    raised = to_speech_level(quiet)
+    assert np.max(np.abs(raised)) <= 0.9 + 1e-6
+    assert np.max(np.abs(raised)) > 0.85  # raised as far as the click allows
+
+
+def test_audio_with_a_missing_sample_is_left_as_it_is() -> None:
+    broken = turn(0.02)
+    broken[100] = np.nan
+    assert speech_level_gain_db(broken) == 0.0

@@ -2270,7 +2270,8 @@ def test_salut_before_any_answer_is_a_hello_and_after_one_a_goodbye(flow: Flow) 
 
 def test_a_question_sharpened_by_exactly_is_not_a_yes_to_anything_else(flow: Flow) -> None:
     """ "Et elle arrive quand exactement ?" to "Puis-je vous aider pour autre chose ?" was a yes ("Très
-    bien. Que puis-je faire pour vous ?"): it asks about the order."""
+    bien. Que puis-je faire pour vous ?"): it is taken as the order question it is (which asks the
+    number again: the flow clears it once answered)."""
     conversation = call(flow)
     conversation.hear("Où en est ma commande 458129 ?")
     result = conversation.hear("Et elle arrive quand exactement ?")
@@ -2298,3 +2299,29 @@ def test_a_yes_that_opens_a_request_to_anything_else_is_that_request(flow: Flow)
     conversation = call(flow)
     conversation.hear("Où en est ma commande 458129 ?")
     assert said(conversation.hear("Oui, s'il vous plaît.")).endswith("Que puis-je faire pour vous ?")
+
+
+@pytest.mark.parametrize("thanks", ["Merci", "Merci beaucoup", "Bonjour, merci"])
+def test_thanks_to_the_goodbye_asked_back_still_ends_the_call(flow: Flow, thanks: str) -> None:
+    conversation = call(flow)
+    conversation.hear("au revoir")
+    assert any(isinstance(a, Hangup) for a in conversation.hear(thanks).actions)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Oui oui, c'est au sujet de la commande", "Je veux bien, quand vous voulez", "Je veux bien, où ça ?"],
+)
+def test_a_yes_to_a_person_offered_is_put_through_whatever_follows_it(flow: Flow, answer: str) -> None:
+    """Where the yes means something of its own (a transfer), the words after it are no new request."""
+    conversation = call(flow)
+    conversation.hear("Où en est ma commande 111111 ?")
+    conversation.hear("non")
+    assert any(isinstance(a, Transfer) for a in conversation.hear(answer).actions)
+
+
+def test_qui_exactement_to_a_call_back_read_back_books_it(flow: Flow) -> None:
+    """ "Qui, exactement." is how the line may give back "Oui, exactement."."""
+    conversation = call(flow)
+    conversation.hear("Rappelez-moi demain à 15 h")
+    assert any(isinstance(a, ScheduleCallback) for a in conversation.hear("Qui, exactement.").actions)

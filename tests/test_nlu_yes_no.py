@@ -119,3 +119,8 @@ def test_exactly_that_sharpens_a_question_is_no_yes(text: str) -> None:
 def test_a_yes_or_a_no_said_with_a_question_is_still_an_answer(text: str) -> None:
     assert parse_yes_no(text) is not None
     assert not asks_something(text)
+
+
+@pytest.mark.parametrize("text", ["Qui, exactement.", "Le 12 ou exactement le 13", "Je veux bien, où ça ?"])
+def test_only_a_question_sharpened_by_exactly_asks_something(text: str) -> None:
+    assert not asks_something(text)

@@ -590,6 +590,7 @@ class Conversation(TurnDialog):
                 self._ends_call(match.intent)
                 and (self._half_collected() or self._asks_goodbye_back(text, self._guess, match.intent))
             )
+            and not self._thanks_to_a_guess(match.intent, text, self._guess)
             # "Le magasin du live-port, s'il vous plaît" while the store is asked: "magasin" alone makes a
             # stock request of it (0.47). A new request that barely passes mid-question is not taken as
             # understood, so that the other readings and the question's closed set are tried first.
@@ -801,12 +802,7 @@ class Conversation(TurnDialog):
             match = None
         if match is not None and self._half_collected() and self._ends_call(match.intent):
             match = None  # "merci", "bon, voilà" while a value is being collected: not understood
-        if (
-            match is not None
-            and guess is not None
-            and self._ends_call(match.intent)
-            and self._goodbye_in(text) is None
-        ):
+        if match is not None and self._thanks_to_a_guess(match.intent, text, guess):
             match = None  # "Bonjour, merci." to "La commande 4815736, c'est bien ça ?": no goodbye said
         weak = match if match is not None and match.weak else None
         if (
@@ -985,6 +981,17 @@ class Conversation(TurnDialog):
             return False
         return self._current.collect is not None or not self._gave_answer
 
+    def _thanks_to_a_guess(self, intent: str, text: str, guess: _Guess | None) -> bool:
+        """A goodbye matched only through its "merci" ("Bonjour, merci.", how the line gave back "Oui,
+        c'est ça" to "La commande 4815736, c'est bien ça ?") while a guess other than a goodbye is asked
+        back: no goodbye said. "Merci" to "Vous souhaitez terminer l'appel ?" still ends the call."""
+        return (
+            guess is not None
+            and guess.intent != intent
+            and self._ends_call(intent)
+            and self._goodbye_in(text) is None
+        )
+
     def _half_collected(self) -> bool:
         """A value is being asked for, or read back: a weak goodbye must not end the call now."""
         return self._current.collect is not None or self._awaiting_confirmation
@@ -1054,6 +1061,7 @@ class Conversation(TurnDialog):
             or self._guess is not None
             or self._open_offer is not None
             or self._value_asked() is not None
+            or not self._yes_invites_a_request()
         ):
             return None
         rest = _OPENING_YES.sub("", text, count=1)
@@ -1069,6 +1077,18 @@ class Conversation(TurnDialog):
         ):
             return None
         return match
+
+    def _yes_invites_a_request(self) -> bool:
+        """The state's yes only leads to a state that asks for the request ("Puis-je vous aider pour
+        autre chose ?" → "Que puis-je faire pour vous ?"), not to a transfer or an answer ("Voulez-vous
+        que je vous passe un conseiller ?": "Oui, c'est au sujet de la commande" is put through)."""
+        yes = self.flow.settings.yes_intent
+        transition = self._transition_for(yes) if yes is not None else None
+        if transition is None or transition.goto is None or transition.goto not in self.flow.states:
+            return False
+        if transition.transfer or transition.hangup or transition.callback or transition.answer:
+            return False
+        return self.flow.states[transition.goto].collect is None
 
     def _request_words(self, text: str) -> str:
         """`text` without the store and product names it mentions: what is asked, for intent matching.

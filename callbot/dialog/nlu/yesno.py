@@ -86,11 +86,17 @@ _POSITIVE_STRONG_RE = _compile(_POSITIVE_STRONG)
 _POSITIVE_WEAK_RE = _compile(_POSITIVE_WEAK)
 _UNDECIDED_RE = _compile(_UNDECIDED)
 # "exactement" that sharpens a question ("Et elle arrive quand exactement ?", "C'est où exactement ?")
-# asks something: it is no yes.
+# asks something: it is no yes. Not after "qui" or "quoi" ("Qui, exactement." is how "Oui,
+# exactement." may come back), and after "où" only with its accent ("ou" is "or").
+_SHARPENED = r"(?:exactement|precisement|au juste)"
 _QUESTION_EXACTLY_RE = re.compile(
-    r"\b(?:quand|ou|comment|combien|pourquoi|quel|quelle|quels|quelles|qui|quoi|laquelle|lequel)"
-    r" (?:ca |c est |est ce |il |elle )?(?:exactement|exact|precisement)\b"
+    r"\b(?:quand|comment|combien|pourquoi|quel|quelle|quels|quelles|laquelle|lequel)"
+    r" (?:ca |est ce |il |elle )?" + _SHARPENED + r"\b"
 )
+_WHERE_EXACTLY_RE = re.compile(
+    r"\boù (?:ça |ca |est-ce |il |elle )?(?:exactement|précisément|au juste)\b", re.IGNORECASE
+)
+_WHERE_EXACTLY_PLAIN_RE = re.compile(r"\bou (?:ca |est ce |il |elle )?" + _SHARPENED + r"\b")
 # "si", "voilà" and "bon" only mean yes as the whole answer ("mais si", "voilà", "bon ben d'accord"),
 # never as "if" / "here is" / "good". "Bon" alone is also how a telephone recogniser often hears a short
 # "oui" on an 8 kHz line.
@@ -102,18 +108,14 @@ _WHOLE_ANSWER_YES = re.compile(
 )
 
 
-_QUESTION_WORD_RE = re.compile(
-    r"\b(?:quand|comment|combien|pourquoi|quel|quelle|quels|quelles|lequel|laquelle|est ce (?:que|qu))\b"
-)
-_WHERE_RE = re.compile(r"\boù\b", re.IGNORECASE)
-
-
 def asks_something(text: str) -> bool:
-    """The caller asks a question of their own ("Et elle arrive quand exactement ?", "C'est où ?") and
-    says neither yes nor no: whatever yes word it holds, it is no answer to "Autre chose ?"."""
+    """The caller asks a question of their own, sharpened by "exactement" ("Et elle arrive quand
+    exactement ?", "C'est où exactement ?"), and says neither yes nor no: that "exactement" answers
+    nothing ("Autre chose ?")."""
     if parse_yes_no(text) is not None:
         return False
-    return bool(_WHERE_RE.search(text) or _QUESTION_WORD_RE.search(normalize(text)))
+    canonical = " ".join(canonical_words(normalize(text).split()))
+    return bool(_WHERE_EXACTLY_RE.search(text) or _QUESTION_EXACTLY_RE.search(canonical))
 
 
 def parse_yes_no(text: str) -> bool | None:
@@ -137,6 +139,8 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if _UNDECIDED_RE.search(normalized):
         return None
+    if _WHERE_EXACTLY_RE.search(text):
+        normalized = _WHERE_EXACTLY_PLAIN_RE.sub(lambda match: " " * len(match.group(0)), normalized)
     normalized = _QUESTION_EXACTLY_RE.sub(lambda match: " " * len(match.group(0)), normalized)
     cues = [(match.start(), False) for match in _NEGATIVE_STRONG_RE.finditer(normalized)]
     # Blank the negative phrases (keeping offsets) so that their words cannot also read as a yes.
