@@ -47,3 +47,17 @@ def test_a_turn_that_starts_with_speech_keeps_its_speech_and_loses_the_hiss_of_i
     for start in (0, 2 * RATE):
         middle = slice(start + RATE // 4, start + 3 * RATE // 4)
         assert abs(level_db(cleaned[middle]) - level_db(word[RATE // 4 : 3 * RATE // 4])) < 1.5
+
+
+def test_digital_silence_before_the_turn_is_not_taken_for_the_line() -> None:
+    """A trunk that suppresses silence sends zeros between talkspurts: the hiss under the words is still
+    measured in the pauses and subtracted."""
+    rng = np.random.default_rng(7)
+    t = np.arange(RATE) / RATE
+    word = (0.2 * np.sin(2 * np.pi * 440 * t) * np.hanning(RATE)).astype(np.float32)
+    line = rng.normal(0, 0.01, 2 * RATE).astype(np.float32)
+    line[RATE // 2 : RATE // 2 + RATE] += word
+    turn = np.concatenate([np.zeros(RATE, dtype=np.float32), line])  # a second of nothing, then the line
+    cleaned = subtract_line_noise(turn, RATE)
+    pause = slice(RATE + RATE // 8, RATE + 3 * RATE // 8)  # the line before the word
+    assert level_db(cleaned[pause]) < level_db(turn[pause]) - 10

@@ -25,6 +25,9 @@ _MIN_QUIET_FRAMES = 8
 _OVER_SUBTRACTION = 2.0
 _FLOOR = 0.05  # no bin goes below 5 % of its own magnitude: no "musical" holes
 _MIN_S = 0.5  # shorter audio is left alone: too few frames to tell the line from the voice
+#: A frame's energy (sum of squared magnitudes, full scale 1.0) below which it holds no line at all:
+#: about -110 dBFS, far under any line's hiss and over float rounding.
+_DIGITAL_SILENCE = 1e-8
 
 
 def subtract_line_noise(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
@@ -50,9 +53,14 @@ def subtract_line_noise(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarr
 
 
 def _line_spectrum(magnitude: np.ndarray) -> np.ndarray:
-    """The median spectrum of the quietest frames, leaving out those that overlap the zero padding."""
+    """The median spectrum of the quietest frames, leaving out those that overlap the zero padding and
+    those of digital silence (a trunk that suppresses silence sends nothing between talkspurts, and a
+    replayed turn may start with it): taken for the line, they made the noise zero and nothing was
+    subtracted."""
     edge = _FRAME // _HOP
     inner = magnitude[edge:-edge] if len(magnitude) > 2 * edge + _MIN_QUIET_FRAMES else magnitude
+    heard = inner[(inner**2).sum(axis=1) > _DIGITAL_SILENCE]
+    inner = heard if len(heard) >= _MIN_QUIET_FRAMES else inner
     energy = (inner**2).sum(axis=1)
     count = min(len(inner), max(_MIN_QUIET_FRAMES, int(len(inner) * _QUIET_SHARE)))
     quietest = np.argsort(energy)[:count]
