@@ -1635,6 +1635,18 @@ def test_a_time_left_to_us_with_an_exception_is_asked_again(flow: Flow, answer: 
     assert "Je vous rappelle aujourd'hui" not in said(conversation.hear(answer))
 
 
+@pytest.mark.parametrize(
+    "answer", ["Quand vous voulez, sauf aujourd'hui", "N'importe quand mais pas aujourd'hui"]
+)
+def test_any_time_but_today_is_offered_tomorrows_first_hours(flow: Flow, answer: str) -> None:
+    """It was an opening-hours question ("Pour quel magasin ?")."""
+    conversation = call(flow)
+    conversation.hear("Je voudrais être rappelé")
+    result = conversation.hear(answer)
+    assert said(result).startswith("Je vous rappelle demain, mardi 24 novembre, entre 9 h et 10 h")
+    assert any(isinstance(a, ScheduleCallback) for a in conversation.hear("oui").actions)
+
+
 def test_an_hour_gone_today_said_to_a_read_back_of_today_is_the_next_one(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("Je voudrais être rappelé aujourd'hui à 15 heures")

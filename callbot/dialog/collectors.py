@@ -75,6 +75,8 @@ YES_NO_KEYS = {"1": True, "2": False}
 _WEAK_YES = re.compile(r"(?:bonne|bon voila|bah bon)")
 #: "… mais pas aujourd'hui", "sauf demain", "je suis occupé": the time is not left to us after all.
 _BUT_NOT = re.compile(r"\b(?:(?<!\bsais )(?<!\bsait )pas|sauf|excepte|hormis|occupe|occupee)\b")
+#: "… sauf aujourd'hui", "mais pas aujourd'hui": any time from tomorrow.
+_NOT_TODAY = re.compile(r"\b(?:sauf|pas|excepte|hormis)(?: pour)? aujourd hui\b")
 #: An answer to "Quand souhaitez-vous être rappelé ?" that leaves the time to the contact centre.
 _ANY_TIME = re.compile(
     r"\b(?:quand (?:vous|tu) (?:voulez|voudrez|pouvez|pourrez|veux)|n importe quand|peu importe"
@@ -415,11 +417,17 @@ class WhenCollector:
     def _read(self, text: str, now: datetime) -> When | None:
         when = parse_when(text, now, day_known=self.days is not None)
         said = normalize(text)
-        if when is None and self.days is None and _ANY_TIME.search(said) and not _BUT_NOT.search(said):
-            # "quand vous voulez" leaves the time to us: the first one free, read back like "dès que
-            # possible" (it had been read as an opening-hours question, and "je ne sais pas, quand vous
-            # voulez" as a complaint)
-            when = parse_when("dès que possible", now)
+        if when is None and self.days is None and _ANY_TIME.search(said):
+            but_not = _BUT_NOT.search(said)
+            if not but_not:
+                # "quand vous voulez" leaves the time to us: the first one free, read back like "dès que
+                # possible" (it had been read as an opening-hours question, and "je ne sais pas, quand
+                # vous voulez" as a complaint)
+                when = parse_when("dès que possible", now)
+            elif _NOT_TODAY.search(said) and not _BUT_NOT.search(_NOT_TODAY.sub(" ", said)):
+                # "quand vous voulez, sauf aujourd'hui" (an opening-hours question before): tomorrow's
+                # first hours, read back before booking
+                when = parse_when("demain à la première heure", now)
         if self.days is not None and when is not None and not self.days[0] <= when.at.date() <= self.days[1]:
             # "demain" then "à 15 h": read from the start of the days said before, a bare time or weekday
             # lands inside them, while "jeudi à 10 h" (after "demain") keeps its own day.
