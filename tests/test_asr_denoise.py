@@ -61,3 +61,21 @@ def test_digital_silence_before_the_turn_is_not_taken_for_the_line() -> None:
     cleaned = subtract_line_noise(turn, RATE)
     pause = slice(RATE + RATE // 8, RATE + 3 * RATE // 8)  # the line before the word
     assert level_db(cleaned[pause]) < level_db(turn[pause]) - 10
+
+
+def test_digital_silence_through_the_codecs_and_resampling_is_not_taken_for_the_line_either() -> None:
+    """Through soxr's dithered resampling zeros become ±1 LSB, and A-law's silence a constant offset."""
+    from callbot.audio import resample
+    from callbot.audio.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+
+    rng = np.random.default_rng(11)
+    t = np.arange(4000) / 8000
+    line = rng.normal(0, 300, 16000)  # two seconds of hiss at 8 kHz (about -41 dBFS)
+    line[4000:8000] += 6000 * np.sin(2 * np.pi * 440 * t) * np.hanning(4000)
+    pcm = np.concatenate([np.zeros(8000), line]).astype("<i2").tobytes()
+    for encode, decode in ((ulaw_encode, ulaw_decode), (alaw_encode, alaw_decode)):
+        wide = np.frombuffer(resample(decode(encode(pcm)), 8000, RATE), dtype="<i2") / 32768.0
+        turn = wide.astype(np.float32)
+        cleaned = subtract_line_noise(turn, RATE)
+        pause = slice(RATE + RATE // 8, RATE + 3 * RATE // 8)  # the line before the word
+        assert level_db(cleaned[pause]) < level_db(turn[pause]) - 10

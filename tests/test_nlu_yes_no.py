@@ -124,3 +124,17 @@ def test_a_yes_or_a_no_said_with_a_question_is_still_an_answer(text: str) -> Non
 @pytest.mark.parametrize("text", ["Qui, exactement.", "Le 12 ou exactement le 13", "Je veux bien, où ça ?"])
 def test_only_a_question_sharpened_by_exactly_asks_something(text: str) -> None:
     assert not asks_something(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C'est quoi exactement ?",
+        "Quand c'est exactement ?",
+        "Où, exactement ?",
+        "C'est qui exactement ?",
+        "Vous rappelez quand exact ?",
+    ],
+)
+def test_a_read_back_answered_with_a_sharpened_question_is_not_confirmed(text: str) -> None:
+    assert parse_yes_no(text) is None

@@ -25,9 +25,10 @@ _MIN_QUIET_FRAMES = 8
 _OVER_SUBTRACTION = 2.0
 _FLOOR = 0.05  # no bin goes below 5 % of its own magnitude: no "musical" holes
 _MIN_S = 0.5  # shorter audio is left alone: too few frames to tell the line from the voice
-#: A frame's energy (sum of squared magnitudes, full scale 1.0) below which it holds no line at all:
-#: about -110 dBFS, far under any line's hiss and over float rounding.
-_DIGITAL_SILENCE = 1e-8
+#: A frame's energy above 30 Hz (sum of squared magnitudes, full scale 1.0) below which it holds no line
+#: at all. Digital silence comes out of μ-law or A-law and soxr's dithered resampling at about 1e-5; a
+#: line's hiss at -80 dBFS at 5e-4, at -60 dBFS at 4e-2.
+_DIGITAL_SILENCE = 1e-4
 
 
 def subtract_line_noise(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
@@ -59,7 +60,8 @@ def _line_spectrum(magnitude: np.ndarray) -> np.ndarray:
     subtracted."""
     edge = _FRAME // _HOP
     inner = magnitude[edge:-edge] if len(magnitude) > 2 * edge + _MIN_QUIET_FRAMES else magnitude
-    heard = inner[(inner**2).sum(axis=1) > _DIGITAL_SILENCE]
+    # without the two lowest bins: A-law's silence decodes to a constant offset
+    heard = inner[(inner[:, 2:] ** 2).sum(axis=1) > _DIGITAL_SILENCE]
     inner = heard if len(heard) >= _MIN_QUIET_FRAMES else inner
     energy = (inner**2).sum(axis=1)
     count = min(len(inner), max(_MIN_QUIET_FRAMES, int(len(inner) * _QUIET_SHARE)))

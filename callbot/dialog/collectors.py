@@ -76,7 +76,7 @@ _WEAK_YES = re.compile(r"(?:bonne|bon voila|bah bon)")
 #: "… mais pas aujourd'hui", "sauf demain", "je suis occupé": the time is not left to us after all.
 _BUT_NOT = re.compile(r"\b(?:(?<!\bsais )(?<!\bsait )pas|sauf|excepte|hormis|occupe|occupee)\b")
 #: "… sauf aujourd'hui", "mais pas aujourd'hui": any time from tomorrow.
-_NOT_TODAY = re.compile(r"\b(?:sauf|pas|excepte|hormis)(?: pour)? aujourd hui\b")
+_NOT_TODAY = re.compile(r"\b(?:sauf|pas|excepte|hormis) aujourd hui\b")
 #: An answer to "Quand souhaitez-vous être rappelé ?" that leaves the time to the contact centre.
 _ANY_TIME = re.compile(
     r"\b(?:quand (?:vous|tu) (?:voulez|voudrez|pouvez|pourrez|veux)|n importe quand|peu importe"

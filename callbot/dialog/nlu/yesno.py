@@ -85,18 +85,21 @@ _NEGATIVE_STRONG_RE = _compile(_NEGATIVE_STRONG)
 _POSITIVE_STRONG_RE = _compile(_POSITIVE_STRONG)
 _POSITIVE_WEAK_RE = _compile(_POSITIVE_WEAK)
 _UNDECIDED_RE = _compile(_UNDECIDED)
-# "exactement" that sharpens a question ("Et elle arrive quand exactement ?", "C'est où exactement ?")
-# asks something: it is no yes. Not after "qui" or "quoi" ("Qui, exactement." is how "Oui,
+# "exactement" that sharpens a question ("Et elle arrive quand exactement ?", "C'est quoi exactement ?",
+# "Où, exactement ?") asks something: it is no yes. Not after "qui" ("Qui, exactement." is how "Oui,
 # exactement." may come back), and after "où" only with its accent ("ou" is "or").
-_SHARPENED = r"(?:exactement|precisement|au juste)"
+_SHARPENED = r"(?:exactement|exact|precisement|au juste)"
+_BETWEEN = r"(?:ca |c est |est ce |il |elle )?"
 _QUESTION_EXACTLY_RE = re.compile(
-    r"\b(?:quand|comment|combien|pourquoi|quel|quelle|quels|quelles|laquelle|lequel)"
-    r" (?:ca |est ce |il |elle )?" + _SHARPENED + r"\b"
+    r"\b(?:quand|comment|combien|pourquoi|quoi|quel|quelle|quels|quelles|laquelle|lequel|c est qui) "
+    + _BETWEEN
+    + _SHARPENED
+    + r"\b"
 )
 _WHERE_EXACTLY_RE = re.compile(
-    r"\boù (?:ça |ca |est-ce |il |elle )?(?:exactement|précisément|au juste)\b", re.IGNORECASE
+    r"\boù\W+(?:(?:ça|ca|c'est|est-ce|il|elle)\W+)?(?:exactement|exact|précisément|au juste)\b", re.IGNORECASE
 )
-_WHERE_EXACTLY_PLAIN_RE = re.compile(r"\bou (?:ca |est ce |il |elle )?" + _SHARPENED + r"\b")
+_WHERE_EXACTLY_PLAIN_RE = re.compile(r"\bou " + _BETWEEN + _SHARPENED + r"\b")
 # "si", "voilà" and "bon" only mean yes as the whole answer ("mais si", "voilà", "bon ben d'accord"),
 # never as "if" / "here is" / "good". "Bon" alone is also how a telephone recogniser often hears a short
 # "oui" on an 8 kHz line.
