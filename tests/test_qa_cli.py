@@ -53,7 +53,7 @@ calls:
     expect:
       outcome: hangup
       intents: [adresse_magasin]
-      slots: {magasin: lille_grand_place}
+      slots: {magasin: paris_rivoli}
 """
 
 
@@ -94,7 +94,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "calls").mkdir()
     compose_call(root / "calls" / "agent.wav", ["conseiller_2.wav"])
     compose_call(root / "calls" / "callback_tomorrow.wav", ["rappel_1.wav", "oui_2.wav"])
-    compose_call(root / "calls" / "store_address.wav", ["adresse_magasin_1.wav", "au_revoir_3.wav"])
+    compose_call(root / "calls" / "store_address.wav", ["adresse_magasin_3.wav", "au_revoir_3.wav"])
     (root / "suite.yaml").write_text(SUITE, encoding="utf-8")
     # A flow change to review: agents' calls now go to the complaints team.
     flows = root / "flows"
