@@ -1635,6 +1635,24 @@ def test_a_time_left_to_us_with_an_exception_is_asked_again(flow: Flow, answer: 
     assert "Je vous rappelle aujourd'hui" not in said(conversation.hear(answer))
 
 
+def test_any_time_but_today_is_the_first_time_the_queue_takes_after_today(flow: Flow) -> None:
+    """On a Saturday, tomorrow closed: the first free time after it (Monday 9 h), not the nearest free
+    times on both sides of Sunday, which offered today again."""
+    saturday = datetime(2026, 11, 28, 10, 30, tzinfo=PARIS)
+
+    def open_on_weekdays_from_nine(at: datetime) -> str | None:
+        return "Nous sommes fermés." if at.weekday() >= 5 or at.hour < 9 else None
+
+    conversation = Conversation(
+        flow, now=lambda: saturday, caller=CALLER, check_callback_time=open_on_weekdays_from_nine
+    )
+    conversation.start()
+    conversation.hear("Je voudrais être rappelé")
+    result = conversation.hear("Quand vous voulez, sauf aujourd'hui")
+    assert said(result).startswith("Je vous rappelle lundi 30 novembre à 9 h")
+    assert any(isinstance(a, ScheduleCallback) for a in conversation.hear("oui").actions)
+
+
 @pytest.mark.parametrize(
     "answer", ["Quand vous voulez, sauf aujourd'hui", "N'importe quand mais pas aujourd'hui"]
 )

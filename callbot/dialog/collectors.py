@@ -368,6 +368,17 @@ class WhenCollector:
             hours.update(dict.fromkeys(said, f"à {french.clock(at)}"))
         return hours
 
+    def _first_bookable_after(self, today: date) -> When | None:
+        """The first time on the hour or half hour the check takes after `today`, within a week: not
+        the nearest free times on both sides of a closed tomorrow, which would offer today again. None
+        without a check (nothing to say which hours are open)."""
+        if self.check is None:
+            return None
+        for ahead in range(1, _DAYS_AHEAD + 1):
+            for at in self._bookable(today + timedelta(days=ahead), (0, 30)):
+                return When(at, "minute", False, at, None, "la première heure libre après aujourd'hui")
+        return None
+
     def _bookable(self, day: date, minutes: tuple[int, ...]) -> Iterator[datetime]:
         """The times of `day` at these minutes past each hour a caller may answer, still ahead and taken
         by the check."""
@@ -425,9 +436,9 @@ class WhenCollector:
                 # vous voulez" as a complaint)
                 when = parse_when("dès que possible", now)
             elif _NOT_TODAY.search(said) and not _BUT_NOT.search(_NOT_TODAY.sub(" ", said)):
-                # "quand vous voulez, sauf aujourd'hui" (an opening-hours question before): tomorrow's
-                # first hours, read back before booking
-                when = parse_when("demain à la première heure", now)
+                # "quand vous voulez, sauf aujourd'hui" (an opening-hours question before): the first
+                # time the queue takes from tomorrow on (its first hours without a check), read back
+                when = self._first_bookable_after(now.date()) or parse_when("demain à la première heure", now)
         if self.days is not None and when is not None and not self.days[0] <= when.at.date() <= self.days[1]:
             # "demain" then "à 15 h": read from the start of the days said before, a bare time or weekday
             # lands inside them, while "jeudi à 10 h" (after "demain") keeps its own day.
@@ -438,6 +449,8 @@ class WhenCollector:
         return when
 
 
+#: How far ahead "sauf aujourd'hui" looks for the first free time.
+_DAYS_AHEAD = 7
 #: The hours whose full and half hours are offered as a closed set when a day's hour is asked.
 _ANSWER_HOURS = range(8, 20)
 
