@@ -429,8 +429,7 @@ class WhenCollector:
         when = parse_when(text, now, day_known=self.days is not None)
         said = normalize(text)
         if when is None and self.days is None and _ANY_TIME.search(said):
-            but_not = _BUT_NOT.search(said)
-            if not but_not:
+            if not _BUT_NOT.search(said):
                 # "quand vous voulez" leaves the time to us: the first one free, read back like "dès que
                 # possible" (it had been read as an opening-hours question, and "je ne sais pas, quand
                 # vous voulez" as a complaint)

@@ -1027,10 +1027,11 @@ class Conversation(TurnDialog):
         yes_or_no = (self.flow.settings.yes_intent, self.flow.settings.no_intent)
         if match is None or match.intent not in yes_or_no:
             return match
-        if match.intent == self.flow.settings.yes_intent and not asks_something(text):
-            return self._request_after_yes(text) or match
         if not asks_something(text):
-            return match
+            after_yes = (
+                self._request_after_yes(text) if match.intent == self.flow.settings.yes_intent else None
+            )
+            return after_yes or match
         # the question without the word that sharpened it ("… quand exactement ?"): what it asks
         plain = _SHARPENER.sub(" ", text)
         again = self._matcher.match(self._request_words(plain)) if plain != text else None
@@ -1056,13 +1057,7 @@ class Conversation(TurnDialog):
         ritamation à faire." to "Puis-je vous aider pour autre chose ?" matched the yes (0.64) ahead of
         the complaint its words make alone (0.46), and the caller was asked what they wanted. Not while
         a yes answers something (a guess, a read-back, an offer) or a value is asked."""
-        if (
-            self._awaiting_confirmation
-            or self._guess is not None
-            or self._open_offer is not None
-            or self._value_asked() is not None
-            or not self._yes_invites_a_request()
-        ):
+        if self._question_waits() or not self._yes_invites_a_request():
             return None
         rest = _OPENING_YES.sub("", text, count=1)
         if rest == text or len(rest.split()) < _MIN_REQUEST_WORDS_AFTER_YES:
@@ -1120,12 +1115,20 @@ class Conversation(TurnDialog):
     def _yes_answers_nothing(self) -> bool:
         """No yes/no question waits for its answer, no value is asked ("Oui, c'est vrai." to "À quelle
         heure ?" is no request) and the state gives "oui" no meaning."""
-        if self._awaiting_confirmation or self._guess is not None or self._open_offer is not None:
-            return False
-        if self._value_asked() is not None:
+        if self._question_waits():
             return False
         yes = self.flow.settings.yes_intent
         return yes is None or self._transition_for(yes) is None
+
+    def _question_waits(self) -> bool:
+        """A yes/no question waits for its answer (a read-back, a guess, an offer) or a value is asked:
+        a "oui" then answers it."""
+        return (
+            self._awaiting_confirmation
+            or self._guess is not None
+            or self._open_offer is not None
+            or self._value_asked() is not None
+        )
 
     def _named_slots(self, text: str) -> dict[str, SlotValue]:
         """The order numbers and named stores or products in `text`, whatever was asked."""
