@@ -1140,7 +1140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     rows = document.get("calls") or document["items"]
     audio_s = sum(r["duration_ms"] for r in rows) / 1000
-    quiet_dbfs = CONDITIONS[args.conditions or args.split].quiet_noise_dbfs
+    quiet_dbfs = document["conditions"]["quiet_noise_dbfs"]  # the ranges `generate` used and recorded
     noisy = sum(1 for r in rows if r["noise_dbfs"] > quiet_dbfs)
     per: dict[str, int] = {}
     for r in rows:
