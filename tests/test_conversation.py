@@ -1576,6 +1576,12 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
         ("Vous avez le numéro de Lille ?", "adresse_magasin"),
         ("Oui bonjour, vous êtes où à Marseille ?", "adresse_magasin"),  # the "oui" of picking up
         ("Ouais salut, euh, vous êtes où à Marseille ?", "adresse_magasin"),  # "salut" as a hello
+        # a bare "ou" is "or", or a misheard "au": only "où" asks where
+        (
+            "Je voudrais savoir si vous avez la suspension ou pas l'inanstock ou magasin de Lyon.",
+            "disponibilite",
+        ),
+        ("Vous êtes où exactement ?", "adresse_magasin"),
         ("Merci, salut", "au_revoir"),
         ("C'est vrai.", None),  # not "une vraie personne"
     ],

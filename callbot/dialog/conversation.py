@@ -1089,7 +1089,10 @@ class Conversation(TurnDialog):
         """`text` without the store and product names it mentions: what is asked, for intent matching.
         Where a yes answers nothing (no yes/no question asked), without the "oui" callers open with
         ("Oui bonjour, vous êtes où à Marseille ?" matched the yes intent ahead of the address, and was
-        not understood)."""
+        not understood). Without a bare "ou": Whisper writes "où" (where) with its accent, which
+        normalising takes away; a bare "ou" is "or", or a misheard "au" ("… la suspension ou pas en
+        stock ou magasin de Lyon" was an address question)."""
+        text = _BARE_OR.sub(" ", text)
         if self._yes_answers_nothing():
             opened = _OPENING_YES.sub("", text, count=1)
             text = opened if len(opened.split()) >= 2 else text
@@ -1836,6 +1839,9 @@ class Conversation(TurnDialog):
 
 # ---------------------------------------------------------------------------------------- helpers
 
+
+#: "ou" written without its accent (`Conversation._request_words`).
+_BARE_OR = re.compile(r"(?<!\w)ou(?!\w)", re.IGNORECASE)
 
 _MATCHERS: weakref.WeakKeyDictionary[Flow, IntentMatcher] = weakref.WeakKeyDictionary()
 
