@@ -322,6 +322,55 @@ def test_order_status_with_the_number_in_a_second_turn(flow: Flow) -> None:
     )
 
 
+ASKED_FOR_THE_NUMBER = "Quel est votre numéro de commande ? Vous pouvez le dire, ou le taper sur le clavier."
+
+
+def after_an_order_looked_up(flow: Flow) -> Conversation:
+    conversation = call(flow)
+    conversation.hear("où en est ma commande 458129")
+    return conversation
+
+
+def test_a_follow_up_on_the_order_asks_it_back_instead_of_the_number(flow: Flow) -> None:
+    conversation = after_an_order_looked_up(flow)
+    result = conversation.hear("Et elle arrive quand exactement ?")
+    assert said(result) == "S'agit-il toujours de la commande 458129 ?"
+    result = conversation.hear("oui")
+    assert result.slots == {"numero_commande": "458129"}
+    assert "livraison prévue le jeudi 26 novembre" in said(result)
+
+
+def test_the_order_asked_back_is_confirmed_with_the_keys_too(flow: Flow) -> None:
+    conversation = after_an_order_looked_up(flow)
+    conversation.hear("et ma livraison ?")
+    assert conversation.dtmf("1").slots == {"numero_commande": "458129"}
+
+
+def test_a_no_to_the_order_asked_back_asks_for_the_number(flow: Flow) -> None:
+    conversation = after_an_order_looked_up(flow)
+    conversation.hear("Et elle arrive quand exactement ?")
+    result = conversation.hear("non")
+    assert said(result) == ASKED_FOR_THE_NUMBER
+    assert "458129" in said(conversation.hear("458129"))  # refusing it once is no failed try
+
+
+@pytest.mark.parametrize("answer", ["non, c'est la 4815736", "4815736"])
+def test_another_number_given_to_the_order_asked_back_is_looked_up(flow: Flow, answer: str) -> None:
+    conversation = after_an_order_looked_up(flow)
+    conversation.hear("Et elle arrive quand exactement ?")
+    result = conversation.hear(answer)
+    assert result.slots == {"numero_commande": "4815736"}
+    assert said(result).startswith("Votre commande 4815736 est en cours de préparation.")
+
+
+@pytest.mark.parametrize(
+    "request_", ["Je voudrais suivre une autre commande", "J'ai une deuxième commande à suivre"]
+)
+def test_another_order_asked_about_gets_the_number_question(flow: Flow, request_: str) -> None:
+    conversation = after_an_order_looked_up(flow)
+    assert said(conversation.hear(request_)) == ASKED_FOR_THE_NUMBER
+
+
 @pytest.mark.parametrize(
     ("sentence", "not_caught"),
     [

@@ -151,6 +151,9 @@ class _Guess:
     #: What the bot asked ("Lyon Part-Dieu, c'est bien ça ?"), and whether it asked it again with the keys.
     question: str = ""
     asked_again: bool = False
+    #: The order this call already looked up, asked back when a new tracking request clears it
+    #: (`_ask_earlier_order`): a no asks the state's question, not counted as a failure.
+    earlier: bool = False
 
 
 @dataclass
@@ -232,6 +235,10 @@ class Conversation(TurnDialog):
         self._turn_values: dict[str, SlotValue] = {}
         #: The last value a lookup found nothing for, per slot (cleared from `_slots` to ask again).
         self._tried: dict[str, SlotValue] = {}
+        #: A known order this turn's transition cleared (a new tracking request), per slot, and the
+        #: sentence of the request that cleared it.
+        self._cleared_orders: dict[str, SlotValue] = {}
+        self._request_text = ""
         self._entered = 0
         #: The caller asked the bot to wait while they look for the value ("Attendez, je cherche").
         self._holding = False
@@ -694,6 +701,8 @@ class Conversation(TurnDialog):
 
     def _begin_turn(self) -> None:
         self._turn_values = {}
+        self._cleared_orders = {}
+        self._request_text = ""
         self._entered = 0
         self._holding = False
 
@@ -914,6 +923,7 @@ class Conversation(TurnDialog):
             return True
         self._record_intent(intent)
         self._failures.clear()
+        self._request_text = text
         self._run(transition, reason=f"intent:{intent}")
         return True
 
@@ -1385,6 +1395,8 @@ class Conversation(TurnDialog):
                 self._after_collected(state)
                 return
             problem = pending[1] if pending is not None and pending[0] == state.collect else None
+            if not problem and self._ask_earlier_order(state.collect):
+                return
             if problem:
                 self._say(problem)
             if not problem or not problem.endswith("?"):
@@ -1393,6 +1405,30 @@ class Conversation(TurnDialog):
             self._say(self._render(state.ask))
         elif state.then is not None:
             self._run(state.then, reason=f"state:{name}")
+
+    def _is_known_order(self, name: str, value: SlotValue) -> bool:
+        data = self.flow.data
+        return (
+            data is not None
+            and self.flow.slots[name].type == "order_number"
+            and str(value.value) in data.orders
+        )
+
+    def _ask_earlier_order(self, slot: str) -> bool:
+        """A new tracking request that names no order ("Et elle arrive quand ?" after the order's status)
+        asks back the order this call already looked up ("S'agit-il toujours de la commande 458129 ?")
+        rather than the number again: the caller never repeats it. A yes reads it as said, a no asks
+        for the number, and another number said instead is taken. The flow's `clear:` still applies:
+        a caller with two orders says no, or gives the other one."""
+        earlier = self._cleared_orders.pop(slot, None)
+        if earlier is None or str(earlier.value) in self._orders_declined:
+            return False
+        if _ANOTHER_ONE.search(normalize(self._request_text)):
+            return False  # "Je voudrais suivre une autre commande"
+        question = self.flow.prompts.same_order.format(value=earlier.spoken)
+        self._guess = _Guess(None, f"commande {earlier.value}", self._state, question=question, earlier=True)
+        self._say(question)
+        return True
 
     def _after_collected(self, state: State) -> None:
         slot = state.collect
@@ -1409,8 +1445,10 @@ class Conversation(TurnDialog):
         even a value given in this very sentence (an order number misheard is asked for again)."""
         for name in transition.clear:
             if proven_wrong or name not in self._turn_values:
-                self._slots.pop(name, None)
+                cleared = self._slots.pop(name, None)
                 self._confirmed.discard(name)
+                if cleared is not None and not proven_wrong and self._is_known_order(name, cleared):
+                    self._cleared_orders[name] = cleared
         if transition.answer is not None:
             answer = self._lookup(transition.answer)
             if answer is None:
@@ -1711,6 +1749,13 @@ class Conversation(TurnDialog):
                 return True
             return self._handle_intent(guess.intent, 1.0, guess.text)
         self._turn_intent = (self.flow.settings.no_intent, 1.0)
+        if guess.earlier:
+            collect = self._current.collect
+            if collect is not None and isinstance(self._extract(collect, text), SlotValue):
+                self._understand(text)  # "Non, la 4815736."
+            else:
+                self._say(self._render(self._question()))
+            return True
         if guess.order is not None:
             self._orders_declined.add(guess.order)
             self._understand(self._with_number_said_again(guess.heard, text))
@@ -1839,6 +1884,9 @@ class Conversation(TurnDialog):
 
 # ---------------------------------------------------------------------------------------- helpers
 
+
+#: A request about another order than the one looked up ("une autre commande", "ma deuxième commande").
+_ANOTHER_ONE = re.compile(r"\b(?:autres?|[2-9]e(?:me)?|seconde?)\b")
 
 #: "ou" written without its accent (`Conversation._request_words`).
 _BARE_OR = re.compile(r"(?<!\w)ou(?!\w)", re.IGNORECASE)

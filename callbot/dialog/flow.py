@@ -286,19 +286,20 @@ class CallPrompts(_PromptTable):
 
     One table, under `prompts:` in the flow file, so that ops reword every sentence a caller hears in
     plain files and `flow check` validates it: unknown keys and blank texts are errors, and only
-    `confirm_guess` (`{label}`, the intent's label in lower case), `confirm_value` and `confirm_order_number`
-    (`{value}`, the value as spoken, which they must say) take a placeholder.
+    `confirm_guess` (`{label}`, the intent's label in lower case), `confirm_value`, `confirm_order_number`
+    and `same_order` (`{value}`, the value as spoken, which they must say) take a placeholder.
     """
 
     PLACEHOLDERS: ClassVar[dict[str, frozenset[str]]] = {
         "confirm_guess": frozenset({"label"}),
         "confirm_value": frozenset({"value"}),
         "confirm_order_number": frozenset({"value"}),
+        "same_order": frozenset({"value"}),
         "queue_closed_until": frozenset({"moment"}),
         "queue_busy_wait": frozenset({"minutes"}),
     }
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
-        {"confirm_value", "confirm_order_number", "queue_closed_until", "queue_busy_wait"}
+        {"confirm_value", "confirm_order_number", "same_order", "queue_closed_until", "queue_busy_wait"}
     )
 
     recording_notice: Text = "Cet appel est susceptible d'être enregistré."
@@ -310,6 +311,8 @@ class CallPrompts(_PromptTable):
     confirm_value: Text = "{value}, c'est bien ça ?"
     #: A known order asked back in place of a number heard that no order has ("4, 108, 1, 2, 9" for 458129).
     confirm_order_number: Text = "La commande {value}, c'est bien ça ?"
+    #: A new tracking request without a number, after an order was looked up in the call.
+    same_order: Text = "S'agit-il toujours de la commande {value} ?"
     #: An order number said with the request but not caught, before the number is asked for.
     number_not_caught: Text = "Je n'ai pas saisi le numéro."
     #: A caller who asks the bot to wait while they look for what was asked ("Attendez, je cherche").
