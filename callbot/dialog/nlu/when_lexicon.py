@@ -79,6 +79,9 @@ DAY_SOUND_ALIKES = (
     (re.compile(_NO_DAY_NAMED + r"merci d hiver" + _BEFORE_A_CLOCK), "mercredi vers"),
     # "après-demain en début d'après-midi" → "… après de nous en début d'après-midi." (a noisy line)
     (re.compile(r"\bapres de nous(?= " + _A_TIME_WORD + "|$)"), "apres demain"),
+    # "… me rappeler après-demain en début d'après-midi" → "… me rappeler à très demain, en début
+    # d'après-midi." (a slow, quiet caller); only before a time: "à très demain" alone is a goodbye.
+    (re.compile(r"\ba tres demain" + _BEFORE_A_TIME), "apres demain"),
 )
 
 
