@@ -363,8 +363,33 @@ def test_another_number_given_to_the_order_asked_back_is_looked_up(flow: Flow, a
     assert said(result).startswith("Votre commande 4815736 est en cours de préparation.")
 
 
+@pytest.mark.parametrize("answer", ["toujours", "Oui, toujours.", "c'est la même"])
+def test_the_same_order_said_in_words_is_a_yes(flow: Flow, answer: str) -> None:
+    conversation = after_an_order_looked_up(flow)
+    conversation.hear("Et elle arrive quand exactement ?")
+    assert conversation.hear(answer).slots == {"numero_commande": "458129"}
+
+
+def test_another_order_said_to_the_order_asked_back_asks_for_the_number(flow: Flow) -> None:
+    conversation = after_an_order_looked_up(flow)
+    conversation.hear("Et elle arrive quand exactement ?")
+    assert said(conversation.hear("oui, c'est pour l'autre commande")) == ASKED_FOR_THE_NUMBER
+
+
+def test_a_no_and_another_request_to_the_order_asked_back_is_that_request(flow: Flow) -> None:
+    conversation = after_an_order_looked_up(flow)
+    conversation.hear("Et elle arrive quand exactement ?")
+    result = conversation.hear("non, je voudrais les horaires de Lyon")
+    assert result.intent == "horaires" and "Lyon Part-Dieu est ouvert" in said(result)
+
+
 @pytest.mark.parametrize(
-    "request_", ["Je voudrais suivre une autre commande", "J'ai une deuxième commande à suivre"]
+    "request_",
+    [
+        "Je voudrais suivre une autre commande",
+        "J'ai une deuxième commande à suivre",
+        "C'est pour une nouvelle commande",
+    ],
 )
 def test_another_order_asked_about_gets_the_number_question(flow: Flow, request_: str) -> None:
     conversation = after_an_order_looked_up(flow)
@@ -1625,12 +1650,14 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
         ("Vous avez le numéro de Lille ?", "adresse_magasin"),
         ("Oui bonjour, vous êtes où à Marseille ?", "adresse_magasin"),  # the "oui" of picking up
         ("Ouais salut, euh, vous êtes où à Marseille ?", "adresse_magasin"),  # "salut" as a hello
-        # a bare "ou" is "or", or a misheard "au": only "où" asks where
+        # "ou pas" is "or not", "ou magasin" a misheard "au magasin"; elsewhere a bare "ou" may be "où"
         (
             "Je voudrais savoir si vous avez la suspension ou pas l'inanstock ou magasin de Lyon.",
             "disponibilite",
         ),
         ("Vous êtes où exactement ?", "adresse_magasin"),
+        ("Il est ou votre magasin de Lyon ?", "adresse_magasin"),
+        ("Vous êtes ou ?", "adresse_magasin"),
         ("Merci, salut", "au_revoir"),
         ("C'est vrai.", None),  # not "une vraie personne"
     ],

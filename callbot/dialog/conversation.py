@@ -1099,10 +1099,10 @@ class Conversation(TurnDialog):
         """`text` without the store and product names it mentions: what is asked, for intent matching.
         Where a yes answers nothing (no yes/no question asked), without the "oui" callers open with
         ("Oui bonjour, vous êtes où à Marseille ?" matched the yes intent ahead of the address, and was
-        not understood). Without a bare "ou": Whisper writes "où" (where) with its accent, which
-        normalising takes away; a bare "ou" is "or", or a misheard "au" ("… la suspension ou pas en
-        stock ou magasin de Lyon" was an address question)."""
-        text = _BARE_OR.sub(" ", text)
+        not understood). A bare "ou" before "magasin", "rayon" or "stock" is a misheard "au", and "ou
+        pas" is "or not" ("… si vous avez la suspension ou pas l'inanstock ou magasin de Lyon" was an
+        address question): normalising makes "où" (where) "ou", so where neither comes, "ou" stays."""
+        text = _OR_NOT.sub("", _OU_FOR_AU.sub("au", text))
         if self._yes_answers_nothing():
             opened = _OPENING_YES.sub("", text, count=1)
             text = opened if len(opened.split()) >= 2 else text
@@ -1426,7 +1426,10 @@ class Conversation(TurnDialog):
         if _ANOTHER_ONE.search(normalize(self._request_text)):
             return False  # "Je voudrais suivre une autre commande"
         question = self.flow.prompts.same_order.format(value=earlier.spoken)
-        self._guess = _Guess(None, f"commande {earlier.value}", self._state, question=question, earlier=True)
+        order = str(earlier.value)
+        self._guess = _Guess(
+            None, f"commande {order}", self._state, order=order, question=question, earlier=True
+        )
         self._say(question)
         return True
 
@@ -1734,12 +1737,42 @@ class Conversation(TurnDialog):
         written = number_written(heard, str(first.value))
         return heard if written is None else written.reading(str(again.value))
 
+    def _answered_earlier_order(self, guess: _Guess, text: str) -> bool:
+        """The answer to "S'agit-il toujours de la commande 458129 ?" (`_ask_earlier_order`). Yes, or
+        "toujours", "la même": its status. No, or "l'autre": never offered again in this call, and
+        whatever else the answer says counts ("Non, c'est la 4815736.", "Non, je voudrais les horaires
+        de Lyon."); a bare no asks for the number, no failed try. Anything else is a new sentence."""
+        plain = normalize(text)
+        yes_no = parse_yes_no(text)
+        if yes_no is None and _SAME_ONE.search(plain):
+            yes_no = True
+        if _ANOTHER_ONE.search(plain):
+            yes_no = False  # "Oui, c'est pour l'autre commande."
+        if yes_no is None:
+            return False
+        if yes_no:
+            self._understand(guess.text)
+            return True
+        self._turn_intent = (self.flow.settings.no_intent, 1.0)
+        if guess.order is not None:
+            self._orders_declined.add(guess.order)
+        collect = self._current.collect
+        gives_a_value = collect is not None and isinstance(self._extract(collect, text), SlotValue)
+        says_more = bool(_LEADING_ANSWER.sub("", plain).strip()) and not _ANOTHER_ONE.search(plain)
+        if gives_a_value or says_more:
+            self._understand(text)
+        else:
+            self._say(self._render(self._question()))  # "Non." / "C'est pour l'autre commande."
+        return True
+
     def _answered_guess(self, guess: _Guess, text: str) -> bool:
         """The answer to a guess asked back. Yes: the guessed request, with what its first sentence
         named, or the guessed value as if said. No: the question again. Anything else is a new sentence,
         understood as such."""
         if guess.asked_in != self._state:
             return False
+        if guess.earlier:
+            return self._answered_earlier_order(guess, text)
         yes_no = parse_yes_no(text)
         if yes_no is None:
             return False
@@ -1749,13 +1782,6 @@ class Conversation(TurnDialog):
                 return True
             return self._handle_intent(guess.intent, 1.0, guess.text)
         self._turn_intent = (self.flow.settings.no_intent, 1.0)
-        if guess.earlier:
-            collect = self._current.collect
-            if collect is not None and isinstance(self._extract(collect, text), SlotValue):
-                self._understand(text)  # "Non, la 4815736."
-            else:
-                self._say(self._render(self._question()))
-            return True
         if guess.order is not None:
             self._orders_declined.add(guess.order)
             self._understand(self._with_number_said_again(guess.heard, text))
@@ -1885,11 +1911,17 @@ class Conversation(TurnDialog):
 # ---------------------------------------------------------------------------------------- helpers
 
 
+#: The same order as the one asked back ("toujours", "c'est la même", "celle-là").
+_SAME_ONE = re.compile(
+    r"^(?:(?:oui|ben|bah|euh|alors) )*(?:toujours|(?:c est )?(?:la meme|celle la)|exactement)\b"
+)
 #: A request about another order than the one looked up ("une autre commande", "ma deuxième commande").
-_ANOTHER_ONE = re.compile(r"\b(?:autres?|[2-9]e(?:me)?|seconde?)\b")
+_ANOTHER_ONE = re.compile(r"\b(?:autres?|[2-9]e(?:me)?|seconde?|differente|nouvelle commande)\b")
 
-#: "ou" written without its accent (`Conversation._request_words`).
-_BARE_OR = re.compile(r"(?<!\w)ou(?!\w)", re.IGNORECASE)
+#: "ou" without its accent before a noun without its article: "au" (`Conversation._request_words`).
+_OU_FOR_AU = re.compile(r"(?<!\w)ou(?= (?:magasins?|rayons?|stock)\b)", re.IGNORECASE)
+#: "… ou pas", "… ou non": "or not", never "where".
+_OR_NOT = re.compile(r"(?<!\w)ou (?:pas|non)\b", re.IGNORECASE)
 
 _MATCHERS: weakref.WeakKeyDictionary[Flow, IntentMatcher] = weakref.WeakKeyDictionary()
 
