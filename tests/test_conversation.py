@@ -1930,6 +1930,42 @@ def test_a_request_ending_on_a_word_that_names_no_store_offers_the_store_endings
     assert found.endings["du Vieux-Port"] == f"{prefix} de Marseille Vieux-Port."
 
 
+def test_an_hours_question_ending_on_words_that_name_no_day_offers_the_days(flow: Flow) -> None:
+    """ "… est ouvert dimanche ?" heard "… est ouvert du monde ?": the session may score the days after
+    the question's own words; each stands for the question with that day."""
+    found = call(flow).day_in_the_request("Alors voilà, est-ce que le magasin de Lille est ouvert du monde ?")
+    assert found is not None
+    assert (found.prefix, found.heard) == (
+        "Alors voilà, est-ce que le magasin de Lille est ouvert",
+        "du monde",
+    )
+    assert found.endings["dimanche"] == "Alors voilà, est-ce que le magasin de Lille est ouvert dimanche?"
+    assert {"aujourd'hui", "demain", "après-demain", "samedi"} <= set(found.endings)
+    # after the question's own words heard wrong ("à quelle heure" as "à quel ordre"), the last two
+    found = call(flow).day_in_the_request("Le magasin de Lyon ouvrait à quel ordre du mangue.")
+    assert found is not None and found.heard == "du mangue"
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "Le magasin de Lyon est ouvert dimanche ?",  # the day is said
+        "Vous êtes ouverts jusqu'à quelle heure ?",  # the question's own words
+        "Le magasin de Lille ferme à quelle heure ce soir ?",
+        "Quels sont vos horaires de Noël ?",  # a holiday, no day
+        "Est-ce que le magasin de Lille est ouvert pendant les fêtes ?",
+        "Est-ce que le magasin de Lille est ouvert le 25 ?",  # a date
+        "Je voudrais l'adresse du magasin de Lille, il est ouvert du monde ?",  # no hours question
+        "Est-ce ouvert du monde ? Je vous remercie.",  # two sentences: the day is no last words
+        "Je voudrais être rappelé, vous fermez à du monde",  # a call-back: its own time is scored
+        "Vous pouvez me donner vos horaires qui vous plaît.",  # grammar words only: no day's sounds
+        "Le magasin de Marseille est ouvert jusqu'à qu'elle a un ?",
+    ],
+)
+def test_the_days_are_offered_only_for_an_hours_question_that_names_no_day(flow: Flow, heard: str) -> None:
+    assert call(flow).day_in_the_request(heard) is None
+
+
 def test_a_store_heard_as_other_words_after_magasin_de_inside_the_request_offers_the_stores(
     flow: Flow,
 ) -> None:

@@ -786,6 +786,32 @@ def test_a_store_lost_at_the_end_of_a_request_is_scored_among_the_store_endings(
 
 
 @pytest.mark.parametrize(
+    ("scores", "answer"),
+    [
+        ({"dimanche": -1.0, "du monde": -1.3}, "est fermé le dimanche 29 novembre"),
+        ({"dimanche": -4.0, "du monde": -1.3}, "est ouvert aujourd'hui"),  # far below what was heard
+        ({"dimanche": -1.0, "demain": -1.2, "du monde": -1.3}, "est ouvert aujourd'hui"),  # too close
+    ],
+)
+def test_a_day_lost_at_the_end_of_an_hours_question_is_scored_among_the_days(
+    flow, prompts, caller_voice, scores, answer
+):
+    """ "Est-ce que le magasin de Lille est ouvert dimanche ?" heard "… ouvert du monde ?": the days are
+    scored after the question's own words, and a clear winner not far below what was heard is the day
+    asked about; otherwise the hours of today, as heard."""
+    recognizer = ScriptedRecognizer(["Est-ce que le magasin de Lille est ouvert du monde ?"])
+    recognizer.closed_set = scores  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer),
+        caller_voice,
+        "Est-ce que le magasin de Lille est ouvert dimanche ?",
+    )
+    assert recognizer.scored_after == "Est-ce que le magasin de Lille est ouvert"  # type: ignore[attr-defined]
+    assert recognizer.scored[0] == "du monde" and "samedi" in recognizer.scored  # type: ignore[attr-defined]
+    assert answer in (caller.session.turns[0].bot or "")
+
+
+@pytest.mark.parametrize(
     ("heard", "scores", "answer"),
     [
         ("L'appel.", {"Marseille": -2.0, "Lyon": -4.0}, "Le magasin Marseille Vieux-Port se trouve"),

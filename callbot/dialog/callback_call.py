@@ -144,6 +144,10 @@ class CallbackCallDialog(TurnDialog):
         """Nor a product."""
         return None
 
+    def day_in_the_request(self, text: str) -> RequestEndings | None:
+        """Nor opening hours."""
+        return None
+
     def order_in_the_turn(self, text: str) -> RequestEndings | None:
         """Nor an order number."""
         return None

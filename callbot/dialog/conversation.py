@@ -53,7 +53,7 @@ from callbot.dialog.collectors import (
     YesNoCollector,
 )
 from callbot.dialog.flow import OPTIONAL_PART, Flow, Slot, State, Transition
-from callbot.dialog.heard_names import product_places, store_places, time_place
+from callbot.dialog.heard_names import day_place, product_places, store_places, time_place
 from callbot.dialog.nlu import (
     IntentMatch,
     IntentMatcher,
@@ -69,6 +69,7 @@ from callbot.dialog.nlu import (
 )
 from callbot.dialog.nlu.entities import without_mention
 from callbot.dialog.nlu.numbers import extract_phone_number, number_written, written_forms
+from callbot.dialog.nlu.similarity import STOP_WORDS
 from callbot.dialog.nlu.when_lexicon import weekday_spelling
 from callbot.dialog.nlu.when_reading import read
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
@@ -494,6 +495,38 @@ class Conversation(TurnDialog):
             {reading: said for reading, said in hours.items() if said},
             hour_heard,
             place.rest,
+        )
+
+    def day_in_the_request(self, text: str) -> RequestEndings | None:
+        """When `text` asks for opening hours without a day, but ends on one or two words after its
+        hours word that name nothing the dialog knows ("… le magasin de Lille est ouvert du monde ?" for
+        "… ouvert dimanche ?"): the words before them, the words heard, and each day a caller may name
+        there ("dimanche", "demain") → the question with that day. The session scores the days against
+        the turn's audio, as the store endings are, and reads the question with a clear winner rather
+        than answer for today. None otherwise."""
+        if self._question_asked():
+            return None
+        place = day_place(text)
+        if place is None or not self._may_be_a_name(place.heard) or parse_when(text, self._now) is not None:
+            return None
+        if all(word in STOP_WORDS for word in normalize(place.heard).split()):
+            return None  # "… vos horaires qui vous plaît.", "… jusqu'à qu'elle a un ?": no day's sounds
+        if self._day_asked_by(text) is None:
+            return None
+        days = ("aujourd'hui", "demain", "après-demain", *WEEKDAYS)
+        return RequestEndings("days", place.prefix, place.heard, {day: place.reading(day) for day in days})
+
+    def _day_asked_by(self, text: str) -> str | None:
+        """The day slot ("jour") of the request `text` makes, when it makes one that takes a date."""
+        with self._trying():
+            if self._understood_as(text, strict=True) != "request":
+                return None
+            match = self._request_match(text)
+        if match is None or match.weak:
+            return None
+        return next(
+            (name for name in self.flow.intents[match.intent].slots if self.flow.slots[name].type == "date"),
+            None,
         )
 
     def _names_something(self, words: str) -> bool:

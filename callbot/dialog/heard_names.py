@@ -2,12 +2,13 @@
 
 "Est-ce qu'il vous reste un lampadaire Arco au magasin de Lille ?" came back "… au magasin de lui ?",
 "… une applique murale Laiton aux magasins de Lille" came back "… une afficura de l'effort …", and
-"… me rappeler mercredi à seize heures ?" came back "… me rappeler très bien chez eux.". These functions
-cut such a request where a store, a product or a call-back time would stand: the words before it (forced
-as text when the names are scored against the turn's audio), the words heard in its place, and the words
-after it. Whether the request takes that name or time and lacks it is the dialog's to say
+"… me rappeler mercredi à seize heures ?" came back "… me rappeler très bien chez eux.", and "… est
+ouvert dimanche ?" came back "… est ouvert du monde ?". These functions cut such a request where a
+store, a product, a call-back time or the day of an opening-hours question would stand: the words
+before it (forced as text when the names are scored against the turn's audio), the words heard in its
+place, and the words after it. Whether the request takes that name or time and lacks it is the dialog's to say
 (`Conversation.store_in_the_request`, `Conversation.product_in_the_request`,
-`Conversation.time_in_the_request`).
+`Conversation.time_in_the_request`, `Conversation.day_in_the_request`).
 """
 
 from __future__ import annotations
@@ -291,3 +292,47 @@ def time_place(text: str) -> TimePlace | None:
     if not heard or len(normalize(heard).split()) > _MAX_TIME_WORDS:
         return None
     return TimePlace(plain[: verbs[-1].end()], heard, rest)
+
+
+#: The words of an opening-hours question after which callers say the day ("… est ouvert dimanche ?",
+#: "… ouvre à quelle heure samedi ?", "vos horaires pour demain").
+_HOURS_WORD = re.compile(r"\b(?:ouv\w*|ferm\w*|heures?|horaires?)\b", re.IGNORECASE)
+#: A day is one or two words as heard ("du monde" for "dimanche"); after the question's own words
+#: ("à quel ordre du mangue" for "à quelle heure dimanche"), the last two.
+_DAY_WORDS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlace:
+    """ "… le magasin de Lille est ouvert du monde ?" → prefix "… le magasin de Lille est ouvert",
+    heard "du monde", question "?"."""
+
+    prefix: str
+    heard: str
+    question: str
+
+    def reading(self, day: str) -> str:
+        """The question with `day` said in place of what was heard."""
+        return f"{self.prefix} {day}{self.question or '.'}"
+
+
+def day_place(text: str) -> DayPlace | None:
+    """Where the day of an opening-hours question may stand in `text`: its last one or two words after
+    its last hours word ("ouvert", "ferme", "heure", "horaires"), in a text of one sentence; None when
+    no such word is followed by words, or by words of a season or a holiday. Whether they name a day
+    already, or words the dialog knows, is the dialog's to check."""
+    plain = _without_closing_words(text)
+    if _SENTENCE_END.search(plain):
+        return None  # one sentence only: a day heard is that sentence's last words
+    words = list(_HOURS_WORD.finditer(plain))
+    if not words:
+        return None
+    after = plain[words[-1].end() :].split()
+    if not after:
+        return None
+    heard = " ".join(after[-_DAY_WORDS:]).strip(" ,")
+    if _WHEN_WORDS.intersection(normalize(heard).split()):
+        return None  # "… ouvert pendant les fêtes ?", "vos horaires de Noël": said, and no day
+    prefix = plain[: plain.rstrip().rfind(heard)].rstrip(" ,")
+    question = "?" if text.rstrip().endswith("?") else ""
+    return DayPlace(prefix, heard, question) if heard and prefix else None

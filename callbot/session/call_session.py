@@ -69,7 +69,11 @@ NUMBER_HOLD_MS = 900
 #: A turn is held this many times at most (a number read out in several groups).
 _MAX_HOLDS = 3
 #: The event that logs a scored ending, by where its names come from.
-_ENDING_EVENTS = {"stores": "asr_store_ending", "products": "asr_product_in_request"}
+_ENDING_EVENTS = {
+    "stores": "asr_store_ending",
+    "products": "asr_product_in_request",
+    "days": "asr_day_in_request",
+}
 
 
 def _described(found: ClosedSetPick) -> dict[str, Any]:
@@ -170,6 +174,11 @@ class Dialog(Protocol):
     def product_in_the_request(self, text: str) -> RequestEndings | None:
         """For a request that takes a product and names none, where an article starts a few unknown
         words: the words before, the product as heard, and each product said there."""
+        ...
+
+    def day_in_the_request(self, text: str) -> RequestEndings | None:
+        """For an opening-hours question that names no day, ending on one or two unknown words after
+        its hours word: the words before, the day as heard, and the days to score there."""
         ...
 
     def order_in_the_turn(self, text: str) -> RequestEndings | None:
@@ -678,9 +687,16 @@ class CallSession:
         """`reading`, or the same request with the product or the store it was heard without, when the
         turn's audio clearly says it there: a product in its middle ("… une afficura de l'effort …" for
         "une applique murale Laiton", `Conversation.product_in_the_request`), a store at its end or after
-        "magasin de" ("… au magasin de lui ?" for "de Lille", `Conversation.store_in_the_request`); then
-        a call-back time after its verb (`_with_time_heard`)."""
-        for find in (self.conversation.product_in_the_request, self.conversation.store_in_the_request):
+        "magasin de" ("… au magasin de lui ?" for "de Lille", `Conversation.store_in_the_request`), the
+        day at the end of an opening-hours question ("… est ouvert du monde ?" for "dimanche",
+        `Conversation.day_in_the_request`); then a call-back time after its verb (`_with_time_heard`)."""
+        conversation = self.conversation
+        finders = (
+            conversation.product_in_the_request,
+            conversation.store_in_the_request,
+            conversation.day_in_the_request,  # last: its words before the day hold the store found
+        )
+        for find in finders:
             try:
                 found = find(reading)
             except Exception as exc:  # a second chance: its failure must not cost the call
