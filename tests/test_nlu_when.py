@@ -163,12 +163,6 @@ MONDAY_CASES = [
     C("J'ai demandé à 15 heures.", "11-24 15:00", "minute"),
     C("Dommage à 16 heures.", "11-24 16:00", "minute"),
     C("après de nous en début d'après-midi", "11-25 14:00", "part_of_day", "13:30..15:00"),
-    C("me rappeler à très demain, en début d'après-midi.", "11-25 14:00", "part_of_day", "13:30..15:00"),
-    C("rappelez-moi à très demain à 15 heures", "11-25 15:00", "minute"),
-    # goodbyes: "demain" as said
-    C("merci, à très demain", "11-24 09:00", "day", "09:00..18:00"),
-    C("à très demain à 15 heures", "11-24 15:00", "minute"),
-    C("Demain à 15 heures. Merci, à très demain, à bientôt.", "11-24 15:00", "minute"),
     C("Merci d'hiver 13h.", "11-25 13:00", "hour", "12:30..13:30"),
     C("Merci d'hiver 15h30.", "11-25 15:30", "hour", "15:00..16:00"),
     C("jeudi 27", "11-27 09:00", "day?", "09:00..18:00"),

@@ -79,16 +79,6 @@ DAY_SOUND_ALIKES = (
     (re.compile(_NO_DAY_NAMED + r"merci d hiver" + _BEFORE_A_CLOCK), "mercredi vers"),
     # "après-demain en début d'après-midi" → "… après de nous en début d'après-midi." (a noisy line)
     (re.compile(r"\bapres de nous(?= " + _A_TIME_WORD + "|$)"), "apres demain"),
-    # "… me rappeler après-demain en début d'après-midi" → "… me rappeler à très demain, en début
-    # d'après-midi." (a slow, quiet caller): right after a call-back verb and before a time only.
-    # "Merci, à très demain", "… à très demain à 15 heures" and "à très demain, à bientôt" are goodbyes.
-    (
-        re.compile(
-            r"\b(?P<verb>(?:rappel|recontact|contact)\w*(?: moi)?) a tres demain(?! a bientot)"
-            + _BEFORE_A_TIME
-        ),
-        r"\g<verb> apres demain",
-    ),
 )
 
 
