@@ -1939,7 +1939,7 @@ def test_an_hours_question_ending_on_words_that_name_no_day_offers_the_days(flow
         "Alors voilà, est-ce que le magasin de Lille est ouvert",
         "du monde",
     )
-    assert found.endings["dimanche"] == "Alors voilà, est-ce que le magasin de Lille est ouvert dimanche?"
+    assert found.endings["dimanche"] == "Alors voilà, est-ce que le magasin de Lille est ouvert dimanche ?"
     assert {"aujourd'hui", "demain", "après-demain", "samedi"} <= set(found.endings)
     # after the question's own words heard wrong ("à quelle heure" as "à quel ordre"), the last two
     found = call(flow).day_in_the_request("Le magasin de Lyon ouvrait à quel ordre du mangue.")
@@ -1960,6 +1960,12 @@ def test_an_hours_question_ending_on_words_that_name_no_day_offers_the_days(flow
         "Je voudrais être rappelé, vous fermez à du monde",  # a call-back: its own time is scored
         "Vous pouvez me donner vos horaires qui vous plaît.",  # grammar words only: no day's sounds
         "Le magasin de Marseille est ouvert jusqu'à qu'elle a un ?",
+        "Vous êtes ouverts en continu ?",  # what is said there sounds like no day
+        "Le magasin de Lyon est fermé pour travaux ?",
+        "Vous êtes ouverts tous les jours ?",
+        "Je voudrais les horaires, c'est pour ma mère.",
+        "Quels sont les horaires du drive ?",
+        "Quels sont les horaires de l'huile ?",  # a store's place ("de Lille"): scored as a store
     ],
 )
 def test_the_days_are_offered_only_for_an_hours_question_that_names_no_day(flow: Flow, heard: str) -> None:

@@ -67,9 +67,8 @@ from callbot.dialog.nlu import (
     wants_human,
     wants_to_wait,
 )
-from callbot.dialog.nlu.entities import without_mention
+from callbot.dialog.nlu.entities import spoken_similarity, without_mention
 from callbot.dialog.nlu.numbers import extract_phone_number, number_written, written_forms
-from callbot.dialog.nlu.similarity import STOP_WORDS
 from callbot.dialog.nlu.when_lexicon import weekday_spelling
 from callbot.dialog.nlu.when_reading import read
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
@@ -509,11 +508,11 @@ class Conversation(TurnDialog):
         place = day_place(text)
         if place is None or not self._may_be_a_name(place.heard) or parse_when(text, self._now) is not None:
             return None
-        if all(word in STOP_WORDS for word in normalize(place.heard).split()):
-            return None  # "… vos horaires qui vous plaît.", "… jusqu'à qu'elle a un ?": no day's sounds
-        if self._day_asked_by(text) is None:
-            return None
         days = ("aujourd'hui", "demain", "après-demain", *WEEKDAYS)
+        if max(spoken_similarity(place.heard, day) for day in days) < _DAY_SOUND_MIN:
+            return None  # "… ouverts en continu ?", "… vos horaires qui vous plaît.": no day's sounds
+        if self._day_asked_by(text) is None or self.store_in_the_request(text) is not None:
+            return None  # "Quels sont les horaires de l'huile ?": a store's place, scored as such
         return RequestEndings("days", place.prefix, place.heard, {day: place.reading(day) for day in days})
 
     def _day_asked_by(self, text: str) -> str | None:
@@ -1135,7 +1134,7 @@ class Conversation(TurnDialog):
         not understood). A bare "ou" before "magasin", "rayon" or "stock" is a misheard "au", and "ou
         pas" is "or not" ("… si vous avez la suspension ou pas l'inanstock ou magasin de Lyon" was an
         address question): normalising makes "où" (where) "ou", so where neither comes, "ou" stays."""
-        text = _OR_NOT.sub("", _OU_FOR_AU.sub("au", text))
+        text = _OR_NOT.sub("", _OU_FOR_AU.sub(_ou_for_au, text))
         if self._yes_answers_nothing():
             opened = _OPENING_YES.sub("", text, count=1)
             text = opened if len(opened.split()) >= 2 else text
@@ -1944,17 +1943,31 @@ class Conversation(TurnDialog):
 # ---------------------------------------------------------------------------------------- helpers
 
 
+#: How alike the words heard at the end of an hours question must sound to a day ("du monde" and
+#: "dimanche" 0.67, "du mangue" 0.75) for the days to be scored there: "en continu", "pour travaux",
+#: "du drive", "ma mère", "les jours" and 20 other endings a caller may say there sound 0.57 at most.
+_DAY_SOUND_MIN = 0.6
 #: The same order as the one asked back ("toujours", "c'est la même", "celle-là").
 _SAME_ONE = re.compile(
     r"^(?:(?:oui|ben|bah|euh|alors) )*(?:toujours|(?:c est )?(?:la meme|celle la)|exactement)\b"
 )
 #: A request about another order than the one looked up ("une autre commande", "ma deuxième commande").
-_ANOTHER_ONE = re.compile(r"\b(?:autres?|[2-9]e(?:me)?|seconde?|differente|nouvelle commande)\b")
+_ANOTHER_ONE = re.compile(
+    r"\b(?:(?:autre|[2-9]e(?:me)?|seconde|nouvelle) commande|commande differente|l autre)\b"
+)
 
 #: "ou" without its accent before a noun without its article: "au" (`Conversation._request_words`).
-_OU_FOR_AU = re.compile(r"(?<!\w)ou(?= (?:magasins?|rayons?|stock)\b)", re.IGNORECASE)
+_OU_FOR_AU = re.compile(r"(?P<before>\S+) ou(?= (?:magasins?|rayons?|stock)\b)", re.IGNORECASE)
+#: Where "ou" before "magasin" is "où" written without its accent ("Vous êtes ou magasin de Lyon ?").
+_WHERE_AFTER = frozenset({"êtes", "etes", "est", "c'est", "sont", "trouve", "situé", "situe"})
 #: "… ou pas", "… ou non": "or not", never "where".
 _OR_NOT = re.compile(r"(?<!\w)ou (?:pas|non)\b", re.IGNORECASE)
+
+
+def _ou_for_au(found: re.Match[str]) -> str:
+    before = found["before"]
+    return found[0] if before.lower().replace("’", "'") in _WHERE_AFTER else f"{before} au"
+
 
 _MATCHERS: weakref.WeakKeyDictionary[Flow, IntentMatcher] = weakref.WeakKeyDictionary()
 

@@ -327,12 +327,12 @@ def day_place(text: str) -> DayPlace | None:
     words = list(_HOURS_WORD.finditer(plain))
     if not words:
         return None
-    after = plain[words[-1].end() :].split()
+    after = list(re.finditer(r"\S+", plain[words[-1].end() :]))
     if not after:
         return None
-    heard = " ".join(after[-_DAY_WORDS:]).strip(" ,")
+    start = words[-1].end() + after[-_DAY_WORDS:][0].start()
+    heard, prefix = " ".join(plain[start:].split()).strip(" ,"), plain[:start].rstrip(" ,")
     if _WHEN_WORDS.intersection(normalize(heard).split()):
         return None  # "… ouvert pendant les fêtes ?", "vos horaires de Noël": said, and no day
-    prefix = plain[: plain.rstrip().rfind(heard)].rstrip(" ,")
-    question = "?" if text.rstrip().endswith("?") else ""
+    question = " ?" if text.rstrip().endswith("?") else ""
     return DayPlace(prefix, heard, question) if heard and prefix else None
