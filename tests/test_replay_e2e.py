@@ -425,6 +425,23 @@ def test_a_store_lost_at_the_end_of_the_request_is_found_among_the_store_endings
     assert "21 place du Général-de-Gaulle" in (result.turns[0].bot or "")
 
 
+def test_a_day_lost_at_the_end_of_an_hours_question_is_found_among_the_days(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "… est-ce que le magasin de Lille est ouvert dimanche ?" comes out of Whisper without its day
+    ("… ouvert du monde ?" on a development call): the days scored after the question's words put
+    "dimanche" clearly first, and the caller hears Sunday's hours, not today's."""
+    recording = spoken_call(
+        tmp_path, "Alors voilà, est-ce que le magasin de Lille est ouvert dimanche ?", voice=(94, 90, 0.0)
+    )
+    result = replay_call(stack, recording, now=NOW)
+    [heard] = [e["text"] for e in result.events if e["event"] == "asr_final"]
+    assert "dimanche" not in heard.lower()  # free decoding lost the day
+    [day] = [e for e in result.events if e["event"] == "asr_day_in_request"]
+    assert day["accepted"] and "dimanche" in day["reading"]
+    assert "fermé le dimanche 29 novembre" in (result.turns[0].bot or "")
+
+
 def test_an_order_number_misheard_by_a_digit_or_two_is_asked_back_as_the_known_order(
     stack: SpeechStack, tmp_path: Path
 ) -> None:
