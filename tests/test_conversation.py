@@ -1660,6 +1660,8 @@ def test_a_new_sentence_after_the_guess_is_understood_as_such(flow: Flow) -> Non
         ("Vous êtes ou ?", "adresse_magasin"),
         ("Merci, salut", "au_revoir"),
         ("C'est vrai.", None),  # not "une vraie personne"
+        ("Oui, c'est exactement ça.", None),  # agreeing to nothing: not "vous êtes où exactement"
+        ("Exactement.", None),
     ],
 )
 def test_requests_written_apart_from_the_examples(flow: Flow, said: str, intent: str | None) -> None:
