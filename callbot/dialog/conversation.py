@@ -1439,6 +1439,7 @@ class Conversation(TurnDialog):
             self._run(state.then, reason=f"state:{name}")
 
     def _is_known_order(self, name: str, value: SlotValue) -> bool:
+        """Whether `value` of slot `name` is an order number the flow's data has (one worth asking back)."""
         data = self.flow.data
         return (
             data is not None

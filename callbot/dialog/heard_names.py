@@ -305,7 +305,7 @@ _DAY_WORDS = 2
 @dataclass(frozen=True, slots=True)
 class DayPlace:
     """ "… le magasin de Lille est ouvert du monde ?" → prefix "… le magasin de Lille est ouvert",
-    heard "du monde", question "?"."""
+    heard "du monde", question " ?" (empty when the text asked nothing: the reading ends on ".")."""
 
     prefix: str
     heard: str

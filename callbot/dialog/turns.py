@@ -24,11 +24,13 @@ from callbot.dialog.transcript import Transcript
 @dataclass(frozen=True, slots=True)
 class RequestEndings:
     """A request that may hold a name it was heard without: a store at its end or after "magasin de"
-    (`Conversation.store_in_the_request`), a product in its middle (`Conversation.product_in_the_request`).
-    The session scores each ending against the turn's audio, the prefix forced before it. (A call-back
-    time is scored in two stages: `TimeInTheRequest`.)"""
+    (`Conversation.store_in_the_request`), a product in its middle (`Conversation.product_in_the_request`),
+    a known order near the number heard (`Conversation.order_in_the_turn`), the day at the end of an
+    opening-hours question (`Conversation.day_in_the_request`). The session scores each ending against
+    the turn's audio, the prefix forced before it. (A call-back time is scored in two stages:
+    `TimeInTheRequest`.)"""
 
-    #: Where the names come from: "stores" or "products".
+    #: Where the names come from: "stores", "products", "orders" or "days".
     source: str
     #: The request's words before the name ("Je voudrais l'adresse du magasin").
     prefix: str
