@@ -442,6 +442,23 @@ def test_a_day_lost_at_the_end_of_an_hours_question_is_found_among_the_days(
     assert "fermé le dimanche 29 novembre" in (result.turns[0].bot or "")
 
 
+def test_a_follow_up_on_the_order_looked_up_asks_it_back_instead_of_the_number(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """After an order's status, "Et elle arrive quand exactement ?" asks back the order the call looked
+    up, and a spoken yes gives its status again: the caller never says the number twice."""
+    recording = spoken_call(
+        tmp_path,
+        "Où en est ma commande quatre cinq huit un deux neuf ?",
+        "Et elle arrive quand exactement ?",
+        "Oui.",
+    )
+    result = replay_call(stack, recording, now=NOW)
+    assert result.turns[0].slots.get("numero_commande") == "458129"
+    assert (result.turns[1].bot or "").startswith("S'agit-il toujours de la commande 458129 ?")
+    assert "Votre commande 458129 est expédiée" in (result.turns[2].bot or "")
+
+
 def test_an_order_number_misheard_by_a_digit_or_two_is_asked_back_as_the_known_order(
     stack: SpeechStack, tmp_path: Path
 ) -> None:
