@@ -169,6 +169,10 @@ STORE_NAMES = {
         ("je voudrais être rappelé demain à quatorze heures", None),
         ("non merci ça sera tout pour aujourd'hui", None),
         ("je suis à la gare de Lyon", None),  # "lyon" is a short sound: never matched by sound alone
+        ("le magasin de la rue d'Orifolie", "paris"),  # "de Rivoli", its "de" written "d'O"
+        ("le magasin d'Orifolie s'il vous plaît", "paris"),
+        ("le magasin d'Orléans", None),
+        ("l'ordre de la commande", None),
     ],
 )
 def test_a_name_heard_across_word_boundaries_is_found_by_its_sound(heard: str, store: str | None) -> None:

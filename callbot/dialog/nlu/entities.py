@@ -258,6 +258,21 @@ def spoken_similarity(heard: str, said: str) -> float:
     )
 
 
+#: Articles and prepositions Whisper elides onto the next word: "de Rivoli" written "d'Orifolie".
+_ELIDED = frozenset({"d", "l"})
+
+
+def _span_keys(span: Sequence[str], before: str) -> list[str]:
+    """The sound key of `span`, and after an elided "d'"/"l'" whose word starts with a vowel, the key
+    without that vowel too: "de Rivoli" came back "d'Orifolie", the "de" written as "d'O" (two
+    development calls)."""
+    keys = [_sound_key(span)]
+    stripped = span[0].lstrip("aeiouy")
+    if before in _ELIDED and stripped and stripped != span[0]:
+        keys.append(_sound_key([stripped, *span[1:]]))
+    return keys
+
+
 def sounds_like(text: str, names: Sequence[str], entries: Sequence[str] | None = None) -> str | None:
     """The entry whose name the words of ``text`` sound like, heard across word boundaries ("le magasin
     du vie report" → "Vieux-Port"), or None when no name of at least six sounds comes within
@@ -276,12 +291,12 @@ def sounds_like(text: str, names: Sequence[str], entries: Sequence[str] | None =
                 span = words[start:end]
                 if span[0] in _NAME_STOP_WORDS and len(span) > 1:
                     continue  # the article before a name is not part of its sound
-                heard = _sound_key(span)
-                if heard[:1] != key[:1]:
-                    continue  # a name is heard from its first sound: "atelier" is not "Châtelet"
-                similarity = sound_similarity(heard, key)
-                if similarity > best.get(owner, 0.0):
-                    best[owner] = similarity
+                for heard in _span_keys(span, words[start - 1] if start else ""):
+                    if heard[:1] != key[:1]:
+                        continue  # a name is heard from its first sound: "atelier" is not "Châtelet"
+                    similarity = sound_similarity(heard, key)
+                    if similarity > best.get(owner, 0.0):
+                        best[owner] = similarity
     ranked = sorted(best.items(), key=lambda item: -item[1])
     if not ranked or ranked[0][1] < SOUND_ALIKE_THRESHOLD:
         return None
