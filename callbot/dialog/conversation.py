@@ -515,34 +515,28 @@ class Conversation(TurnDialog):
             return None  # "Quels sont les horaires de l'huile ?": a store's place, scored as such
         return RequestEndings("days", place.prefix, place.heard, {day: place.reading(day) for day in days})
 
-    def _day_asked_by(self, text: str) -> str | None:
-        """The day slot ("jour") of the request `text` makes, when it makes one that takes a date."""
-        with self._trying():
-            if self._understood_as(text, strict=True) != "request":
-                return None
-            match = self._request_match(text)
-        if match is None or match.weak:
-            return None
-        return next(
-            (name for name in self.flow.intents[match.intent].slots if self.flow.slots[name].type == "date"),
-            None,
-        )
-
     def _names_something(self, words: str) -> bool:
         """Whether `words` hold request words ("les horaires") or a name or number the dialog takes."""
         return self._matcher.knows(words) or bool(self._named_slots(words))
 
     def _callback_time_asked_by(self, text: str) -> str | None:
         """The call-back time slot of the request `text` makes, when it makes one that takes such a time."""
+        return self._slot_of_the_request(text, lambda name: name in self._callback_slots)
+
+    def _day_asked_by(self, text: str) -> str | None:
+        """The day slot ("jour") of the request `text` makes, when it makes one that takes a date."""
+        return self._slot_of_the_request(text, lambda name: self.flow.slots[name].type == "date")
+
+    def _slot_of_the_request(self, text: str, takes: Callable[[str], bool]) -> str | None:
+        """The first slot that `takes` of the request `text` makes (read on trial), when it clearly makes
+        one; None otherwise."""
         with self._trying():
             if self._understood_as(text, strict=True) != "request":
                 return None
             match = self._request_match(text)
         if match is None or match.weak:
             return None
-        return next(
-            (name for name in self.flow.intents[match.intent].slots if name in self._callback_slots), None
-        )
+        return next((name for name in self.flow.intents[match.intent].slots if takes(name)), None)
 
     def stops_inside_a_number(self, text: str) -> bool:
         """Whether `text` ends halfway through an order number ("… la commande 4, 7, 1, 9, 4", the last
@@ -1454,12 +1448,12 @@ class Conversation(TurnDialog):
         for the number, and another number said instead is taken. The flow's `clear:` still applies:
         a caller with two orders says no, or gives the other one."""
         earlier = self._cleared_orders.pop(slot, None)
-        if earlier is None or str(earlier.value) in self._orders_declined:
+        if earlier is None:
             return False
-        if _ANOTHER_ONE.search(normalize(self._request_text)):
-            return False  # "Je voudrais suivre une autre commande"
-        question = self.flow.prompts.same_order.format(value=earlier.spoken)
         order = str(earlier.value)
+        if order in self._orders_declined or _ANOTHER_ONE.search(normalize(self._request_text)):
+            return False  # refused already, or "Je voudrais suivre une autre commande"
+        question = self.flow.prompts.same_order.format(value=earlier.spoken)
         self._guess = _Guess(
             None, f"commande {order}", self._state, order=order, question=question, earlier=True
         )
@@ -1776,10 +1770,11 @@ class Conversation(TurnDialog):
         whatever else the answer says counts ("Non, c'est la 4815736.", "Non, je voudrais les horaires
         de Lyon."); a bare no asks for the number, no failed try. Anything else is a new sentence."""
         plain = normalize(text)
+        another = bool(_ANOTHER_ONE.search(plain))
         yes_no = parse_yes_no(text)
         if yes_no is None and _SAME_ONE.search(plain):
             yes_no = True
-        if _ANOTHER_ONE.search(plain):
+        if another:
             yes_no = False  # "Oui, c'est pour l'autre commande."
         if yes_no is None:
             return False
@@ -1791,7 +1786,7 @@ class Conversation(TurnDialog):
             self._orders_declined.add(guess.order)
         collect = self._current.collect
         gives_a_value = collect is not None and isinstance(self._extract(collect, text), SlotValue)
-        says_more = bool(_LEADING_ANSWER.sub("", plain).strip()) and not _ANOTHER_ONE.search(plain)
+        says_more = bool(_LEADING_ANSWER.sub("", plain).strip()) and not another
         if gives_a_value or says_more:
             self._understand(text)
         else:
