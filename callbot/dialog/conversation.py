@@ -734,12 +734,15 @@ class Conversation(TurnDialog):
 
     def _listen(self) -> Listen:
         timeout = self.flow.settings.no_input_timeout_ms
+        max_digits = self._max_digits()
         return Listen(
             hints=self.hints,
             timeout_ms=max(timeout, HOLD_TIMEOUT_MS) if self._holding else timeout,
-            max_digits=self._max_digits(),
+            max_digits=max_digits,
             end_silence_ms=self._end_silence_ms(),
             primer=self.primer,
+            # a guess asked back takes a lone 1/2 as yes/no, and a typed value as itself (`_keys`)
+            answer_keys="".join(CONFIRM_KEYS) if self._guess is not None and max_digits > 1 else "",
         )
 
     def _turn_slots_filled(self) -> dict[str, Any]:

@@ -59,6 +59,10 @@ APOLOGY = CallPrompts().technical_fault
 #: French law expects callers to be told before a call is recorded (`prompts.recording_notice`).
 RECORDING_NOTICE = CallPrompts().recording_notice
 DIGIT_TIMEOUT_MS = 3000
+#: After a key that alone answers the question (`Listen.answer_keys`: "tapez 1" to a guess asked back),
+#: the wait for more keys: a caller typing a number presses the next key well within it, a caller who
+#: answered "1" is not kept waiting the full `DIGIT_TIMEOUT_MS`.
+ANSWER_KEY_WAIT_MS = 1200
 #: A first reading this short that changes the subject while a closed set is asked ("L'appel." for
 #: "Marseille") is read as not understood: a sure closed-set answer is taken, a leading one asked back
 #: (`_answer_more_likely`).
@@ -360,19 +364,21 @@ class CallSession:
             # asks then (the answer plays on until the next key).
             self._guarded(self._answer_held_turn)
         self._digits += digit
-        max_digits = self._expected_digits()
-        if digit == "#" or len(self._digits) >= max_digits:
+        listen = self._expected_listen()
+        if digit == "#" or len(self._digits) >= (listen.max_digits if listen else 1):
             self._guarded(self._deliver_digits)
+        elif listen is not None and self._digits in listen.answer_keys:
+            self._digit_deadline = self.now_ms + ANSWER_KEY_WAIT_MS  # "1" to "…, c'est bien ça ?"
         else:
             self._digit_deadline = self.now_ms + DIGIT_TIMEOUT_MS
 
-    def _expected_digits(self) -> int:
-        """How many keys make one answer: the active wait's, or — keys pressed over the prompt that
-        leads to it — the wait queued after that prompt ("114" typed over "Quand souhaitez-vous…")."""
+    def _expected_listen(self) -> Listen | None:
+        """The wait the keys answer: the active one, or — keys pressed over the prompt that leads to it —
+        the wait queued after that prompt ("114" typed over "Quand souhaitez-vous…")."""
         if self._listen is not None:
-            return self._listen.max_digits
+            return self._listen
         pending = [action for action in self._after_audio if isinstance(action, Listen)]
-        return pending[-1].max_digits if pending else 1
+        return pending[-1] if pending else None
 
     def hangup(self, cause: str = "caller_hangup") -> None:
         """The call is over on the line: the caller hung up (or the BYE after a transfer), or, with
