@@ -677,6 +677,40 @@ def test_repeating_the_request_instead_of_the_number_is_a_misunderstanding(flow:
     assert transfer_of(result).context.summary == "Suivi de commande ; transfert après 3 incompréhensions"
 
 
+@pytest.mark.parametrize(
+    ("request_", "change_of_mind"),
+    [
+        ("je voudrais suivre ma commande", "Non, c'est pour autre chose."),
+        ("je voudrais l'adresse d'un magasin", "En fait c'est pour autre chose"),
+        ("je voudrais être rappelé", "Non, laissez tomber."),
+    ],
+    ids=["order number asked", "store asked", "call-back time asked"],
+)
+def test_a_caller_who_drops_the_request_gets_the_request_question_again(
+    flow: Flow, request_: str, change_of_mind: str
+) -> None:
+    """No "Je n'ai pas saisi le numéro": the caller is asked what they want, nothing counts as a
+    failure, and the dropped request stays out of the agent's summary."""
+    conversation = call(flow)
+    conversation.hear(request_)
+    conversation.hear("euh")  # one misunderstanding before the change of mind
+    result = conversation.hear(change_of_mind)
+    assert said(result) == "D'accord. Que puis-je faire pour vous ?"
+    result = conversation.hear("quels sont vos horaires à Lyon")
+    assert "Lyon Part-Dieu est ouvert" in said(result)
+    assert conversation.summary().startswith("Horaires")
+    for misheard in ("euh", "hm hm"):  # the earlier misunderstanding no longer counts
+        result = conversation.hear(misheard)
+    assert not any(isinstance(action, Transfer) for action in result.actions)
+
+
+def test_a_change_of_mind_with_the_new_request_is_that_request(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    result = conversation.hear("Non, c'est pour autre chose, je voudrais les horaires de Lyon")
+    assert "Lyon Part-Dieu est ouvert" in said(result)
+
+
 # ------------------------------------------------------------------------------------ products
 
 

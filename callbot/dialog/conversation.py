@@ -879,6 +879,13 @@ class Conversation(TurnDialog):
             and self._ask_guess(callback, self.flow.settings.intent_threshold, text)
         ):
             return
+        if (
+            self._value_asked() is not None
+            and guess is None
+            and _OTHER_REQUEST.search(normalize(text))
+            and self._back_to_the_request_question()
+        ):
+            return  # "Non, c'est pour autre chose." to "Quel est votre numéro de commande ?"
         yes_no = parse_yes_no(text)
         if yes_no is not None:
             intent = self.flow.settings.yes_intent if yes_no else self.flow.settings.no_intent
@@ -896,6 +903,35 @@ class Conversation(TurnDialog):
         if self._ask_guess_again(guess, "no_match"):
             return
         self._fail("no_match")
+
+    def _back_to_the_request_question(self) -> bool:
+        """The caller drops the request whose value is asked ("c'est pour autre chose", "laissez tomber"):
+        no failure, the request left out of the agent's summary when nothing of it was given, and the
+        flow's request question again ("D'accord. Que puis-je faire pour vous ?"). False when the flow
+        has no such question (no state that asks without collecting, after its start)."""
+        target = self._request_state()
+        if target is None:
+            return False
+        if self._topics and not self._topics[-1].slots and not self._topics[-1].outcome:
+            self._topics.pop()
+        self._failures.clear()
+        self._events.append("change de demande")
+        self._say(self.flow.prompts.guess_declined)
+        self._enter(target)
+        return True
+
+    def _request_state(self) -> str | None:
+        """The state that asks for the caller's request: the first one reached from the flow's start
+        (through its `then:`) that asks a question without collecting a value ("menu")."""
+        name: str | None = self.flow.settings.start
+        seen: set[str] = set()
+        while name is not None and name in self.flow.states and name not in seen:
+            seen.add(name)
+            state = self.flow.states[name]
+            if state.ask and state.collect is None:
+                return name
+            name = state.then.goto if state.then is not None else None
+        return None
 
     def _greet_back(self) -> None:
         """A bare greeting is greeted back and the question asked again, without counting a failure."""
@@ -1951,6 +1987,12 @@ _SAME_ONE = re.compile(
     r"^(?:(?:oui|ben|bah|euh|alors) )*(?:toujours|(?:c est )?(?:la meme|celle la)|exactement)\b"
 )
 #: A request about another order than the one looked up ("une autre commande", "ma deuxième commande").
+#: A caller dropping the request whose value is asked: "Non, c'est pour autre chose.", "Laissez tomber.",
+#: "Je me suis trompé." (normalised text). Taken only where nothing else in the turn was understood.
+_OTHER_REQUEST = re.compile(
+    r"\b(?:(?:c est |c etait |j appelle |j appelais )?pour (?:une )?autre chose"
+    r"|laisse[zr]? tomber|oubliez(?: ca)?|je me suis trompee?|(?:ce n |c )est pas pour ca)\b"
+)
 _ANOTHER_ONE = re.compile(
     r"\b(?:(?:autre|[2-9]e(?:me)?|seconde|nouvelle) commande|commande differente|l autre)\b"
 )
