@@ -2492,10 +2492,22 @@ def test_a_yes_that_opens_a_request_to_anything_else_is_that_request(flow: Flow)
 
 
 @pytest.mark.parametrize("thanks", ["Merci", "Merci beaucoup", "Bonjour, merci"])
-def test_thanks_to_the_goodbye_asked_back_still_ends_the_call(flow: Flow, thanks: str) -> None:
+def test_bare_thanks_to_the_goodbye_asked_back_get_the_question_again(flow: Flow, thanks: str) -> None:
+    """ "Vous souhaitez terminer l'appel, c'est bien ça ?" is asked because the goodbye was doubtful; a
+    bare "Merci." was how the line gave back "Non, ce n'est pas ça." there: the caller is asked what
+    they want instead of being hung up on."""
     conversation = call(flow)
     conversation.hear("au revoir")
-    assert any(isinstance(a, Hangup) for a in conversation.hear(thanks).actions)
+    result = conversation.hear(thanks)
+    assert not any(isinstance(a, Hangup) for a in result.actions) and not conversation.ended
+    assert said(result).endswith("Dites par exemple : horaires, suivi de commande ou être rappelé.")
+
+
+@pytest.mark.parametrize("goodbye", ["Oui, merci.", "Merci, au revoir.", "Oui."])
+def test_a_yes_or_a_goodbye_to_the_goodbye_asked_back_ends_the_call(flow: Flow, goodbye: str) -> None:
+    conversation = call(flow)
+    conversation.hear("au revoir")
+    assert any(isinstance(a, Hangup) for a in conversation.hear(goodbye).actions)
 
 
 @pytest.mark.parametrize(
