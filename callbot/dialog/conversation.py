@@ -610,11 +610,6 @@ class Conversation(TurnDialog):
         ):
             return "answer"
         match = self._request_match(text)
-        unframed = self._without_answer_frame(text)
-        if match is not None and unframed != text:
-            # both the words as heard and the words without "magasin" must make the request
-            other = self._request_match(unframed)
-            match = None if other is None or other.intent != match.intent else min(match, other, key=_score)
         if (
             match is not None
             and not match.weak
@@ -639,8 +634,8 @@ class Conversation(TurnDialog):
         """`text` without the word that frames an answer to the store question ("Le magasin du report,
         s'il vous plaît" for "Le magasin du Vieux-Port"): while a store is asked, "magasin" is how the
         answer starts, not a stock request (0.63 with "report"). A reading counts as a new request only
-        when the words without it make the same request too, so that the other readings and the stores
-        are tried first; acted on with nothing better, the words as heard decide (the stock request)."""
+        when the words without it make the same request too (`_request_match`), so that the other
+        readings and the stores are tried first, and with nothing better the store is asked again."""
         collect = self._value_asked()
         slot = self.flow.slots[collect] if collect is not None else None
         if slot is None or slot.type != "entity" or slot.from_ != "stores":
@@ -1092,6 +1087,17 @@ class Conversation(TurnDialog):
         return [name for name, count in coverage.items() if count == best] if best else []
 
     def _request_match(self, text: str) -> IntentMatch | None:
+        """The request `text` makes (`_request_made`). While a store is asked, both the words as heard
+        and the words without "magasin" must make it (`_without_answer_frame`): "Le magasin de l'univers,
+        s'il vous plaît" for "de Lille" is an answer not understood, asked again, not a stock request."""
+        match = self._request_made(text)
+        unframed = self._without_answer_frame(text)
+        if match is None or unframed == text:
+            return match
+        other = self._request_made(unframed)
+        return None if other is None or other.intent != match.intent else min(match, other, key=_score)
+
+    def _request_made(self, text: str) -> IntentMatch | None:
         """The request `text` makes: the intent matcher on its words without the names it mentions,
         the runner-up that alone takes what was named preferred (`_prefer_the_taker`). A question of the
         caller's own is no yes or no, whatever yes word it holds ("Et elle arrive quand exactement ?"
