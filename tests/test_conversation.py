@@ -2503,6 +2503,18 @@ def test_bare_thanks_to_the_goodbye_asked_back_get_the_question_again(flow: Flow
     assert said(result).endswith("Dites par exemple : horaires, suivi de commande ou être rappelé.")
 
 
+def test_thanks_round_after_round_to_a_doubtful_goodbye_reach_a_person(flow: Flow) -> None:
+    """ "Merci beaucoup." asks the goodbye back, "Merci." gets the question again: asking a goodbye back
+    is no progress, so the misunderstandings add up to a person instead of going round for ever."""
+    conversation = call(flow)
+    conversation.hear("Au revoir, je pense que vous m'en connaissez.")
+    result = conversation.hear("Merci.")
+    for _ in range(2):
+        assert said(conversation.hear("Merci beaucoup.")).startswith("Vous souhaitez terminer l'appel")
+        result = conversation.hear("Merci.")
+    assert transfer_of(result).reason == "escalation:no_match"
+
+
 @pytest.mark.parametrize("goodbye", ["Oui, merci.", "Merci, au revoir.", "Oui."])
 def test_a_yes_or_a_goodbye_to_the_goodbye_asked_back_ends_the_call(flow: Flow, goodbye: str) -> None:
     conversation = call(flow)

@@ -1713,7 +1713,10 @@ class Conversation(TurnDialog):
         )
         self._guess = _Guess(intent, text, self._state, question=question)
         self._turn_intent = (intent, score)
-        self._failures.clear()
+        if not self._ends_call(intent):
+            # a doubtful goodbye asked back is no progress: "Merci beaucoup." → "Vous souhaitez terminer
+            # l'appel ?" → "Merci." → the question again, round after round, must still reach a person
+            self._failures.clear()
         self._say(question)
         return True
 
