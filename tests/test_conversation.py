@@ -750,6 +750,19 @@ def test_naming_a_product_alone_asks_about_its_stock(flow: Flow) -> None:
     assert said(result) == "Dans quel magasin ? Paris, Lyon, Marseille ou Lille ?"
 
 
+def test_a_store_and_a_day_with_the_request_misheard_are_an_hours_question(flow: Flow) -> None:
+    """ "Le magasin de la Grand Place ouvre à quelle heure samedi ?" came back "C'est le magasin de la
+    grande place pour réappeler leur samedi.": only the hours take a store and a day."""
+    conversation = call(flow)
+    result = conversation.hear("C'est le magasin de la grande place pour réappeler leur samedi.")
+    assert result.intent == "horaires"
+    assert said(result).startswith("Le magasin Lille Grand Place est ouvert le samedi 28 novembre")
+
+
+def test_a_day_alone_is_no_request(flow: Flow) -> None:
+    assert call(flow).hear("samedi").intent is None
+
+
 def test_an_order_number_alone_is_an_order_status_request(flow: Flow) -> None:
     conversation = call(flow)
     result = conversation.hear("quatre six trois trois huit huit")

@@ -1078,10 +1078,18 @@ class Conversation(TurnDialog):
         return current if current in winners else None
 
     def _takers(self, text: str) -> list[str]:
-        """The intents that take the most of the values named in `text` (none when nothing is named)."""
-        heard = self._named_slots(text).keys()
+        """The intents that take the most of the values named in `text` (none when nothing is named). A
+        day counts with a name: "C'est le magasin de la grande place pour réappeler leur samedi." (for
+        "… ouvre à quelle heure samedi ?") names a store and a day, which only the hours take; a day
+        alone is too weak a hint."""
+        heard = set(self._named_slots(text))
         if not heard:
             return []
+        heard |= {
+            name
+            for name, slot in self.flow.slots.items()
+            if slot.type == "date" and isinstance(self._extract(name, text), SlotValue)
+        }
         coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
         best = max(coverage.values())
         return [name for name, count in coverage.items() if count == best] if best else []
