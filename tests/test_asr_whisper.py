@@ -201,6 +201,45 @@ def test_sure_text_is_speech_even_when_whisper_doubts_there_is_any() -> None:
     assert is_silence(0.95, -0.10, settings)  # no speech almost certain: dropped, however sure
 
 
+def test_digits_said_one_by_one_keep_whispers_own_floor() -> None:
+    """ "Quatre, cinq, huit, un, deux, neuf" on a noisy line: "4, 5, 8, 10, 2, 9." at no speech 0.66 and
+    -0.51, below the sure-text floor but a number; words as unsure are still dropped."""
+    settings = WhisperSettings()
+    assert not is_silence(0.66, -0.51, settings, "4, 5, 8, 10, 2, 9.")
+    assert is_silence(0.66, -0.51, settings, "Merci beaucoup.")
+    assert is_silence(0.66, -1.2, settings, "4, 5, 8, 10, 2, 9.")  # below Whisper's own floor
+    assert is_silence(0.95, -0.3, settings, "4 5 8")  # no speech almost certain
+    assert not is_silence(0.66, -0.51, settings, "458 129")
+    assert is_silence(0.66, -0.51, settings, "À 10h30.")  # a time, as the call-back question primes
+
+
+def test_an_order_number_said_digit_by_digit_on_a_noisy_line_is_not_taken_for_silence(
+    engine: WhisperEngine,
+) -> None:
+    """Whisper doubts there is speech (no speech 0.66) and is unsure of its digits (-0.51): kept as a
+    number, where the sure-text floor made it silence and the caller had to say it a third time."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).parent / "fixtures" / "make_caller_audio.py"
+    spec = importlib.util.spec_from_file_location("make_caller_audio", path)
+    assert spec is not None and spec.loader is not None
+    line = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = line  # its dataclasses look their module up
+    spec.loader.exec_module(line)
+    said = line.render_utterance(
+        "Quatre, cinq, huit, un, deux, neuf.",
+        line.Voice(speed=92, pitch=97, gain_db=-2.0),
+        seed=38,
+        noise_dbfs=-48.0,
+        lead_ms=600,
+        tail_ms=800,
+    )
+    heard = engine.transcribe(resample(said.pcm, 8000, 16000))
+    assert heard.no_speech_prob > WhisperSettings().no_speech_threshold  # the case at hand
+    assert len(re.sub(r"\D", "", heard.text)) >= 6, heard
+
+
 def test_a_phrase_prior_is_its_score_on_line_noise_kept_once_computed(
     engine: WhisperEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

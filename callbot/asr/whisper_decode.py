@@ -14,6 +14,7 @@ Utterances too long for that go through faster-whisper's own 30 s windows.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -102,11 +103,27 @@ def window_seconds(duration_s: float, settings: WhisperSettings) -> float | None
     return None if window > _MAX_WINDOW_S else float(window)
 
 
-def is_silence(no_speech_prob: float, avg_logprob: float, settings: WhisperSettings) -> bool:
-    """Whether a decode is of no speech: what faster-whisper and OpenAI's transcribe() skip."""
+#: A number said digit by digit or in groups ("4, 5, 8, 10, 2, 9.", "458 129"), never what Whisper writes
+#: for line noise ("Merci beaucoup.", "Bonjour, bonjour."); not a time ("À 10h30.": the call-back
+#: question primes times, and one invented on noise must stay dropped).
+_DIGIT_RUN = re.compile(r"\d(?:[\d\s,.\-]*\d)?")
+_NUMBER_DIGITS = 3
+#: Whisper's own floor (faster-whisper's `log_prob_threshold`), kept for digits said one by one.
+_WHISPER_LOG_PROB_FLOOR = -1.0
+
+
+def is_silence(no_speech_prob: float, avg_logprob: float, settings: WhisperSettings, text: str = "") -> bool:
+    """Whether a decode is of no speech: what faster-whisper and OpenAI's transcribe() skip. Digits
+    said one by one keep Whisper's own floor: "quatre, cinq, huit, un, deux, neuf" on a noisy line
+    came back "4, 5, 8, 10, 2, 9." at no speech 0.66 and -0.51, dropped by the sure-text floor, and
+    the caller asked for the number once more had to say it a third time."""
     if no_speech_prob <= settings.no_speech_threshold:
         return False
-    return avg_logprob < settings.log_prob_threshold or no_speech_prob > settings.sure_text_max_no_speech
+    if no_speech_prob > settings.sure_text_max_no_speech:
+        return True
+    said_a_number = any(sum(ch.isdigit() for ch in run) >= _NUMBER_DIGITS for run in _DIGIT_RUN.findall(text))
+    floor = _WHISPER_LOG_PROB_FLOOR if said_a_number else settings.log_prob_threshold
+    return avg_logprob < floor
 
 
 def prompt_text(settings: WhisperSettings, hints: tuple[str, ...], primer: str = "") -> str:
@@ -215,7 +232,7 @@ def decode(
     tokens = result.sequences_ids[0]
     avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
     raw = tokenizer.decode(tokens).strip()
-    if is_silence(result.no_speech_prob, avg_logprob, settings):
+    if is_silence(result.no_speech_prob, avg_logprob, settings, raw):
         return Transcript(
             "",
             duration,
@@ -265,7 +282,7 @@ def _decode_long(
         log_prob_threshold=settings.log_prob_threshold,
         vad_filter=False,
     )
-    kept = [s for s in segments if not is_silence(s.no_speech_prob, s.avg_logprob, settings)]
+    kept = [s for s in segments if not is_silence(s.no_speech_prob, s.avg_logprob, settings, s.text)]
     raw = " ".join(s.text.strip() for s in kept).strip()
     # The same cleaning as a short turn's: 30 s windows loop and copy the prompt just as well.
     cleaned = clean_transcript(raw, tokenizer.decode(previous).strip())
