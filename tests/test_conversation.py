@@ -704,6 +704,26 @@ def test_a_caller_who_drops_the_request_gets_the_request_question_again(
     assert not any(isinstance(action, Transfer) for action in result.actions)
 
 
+def test_a_request_dropped_round_after_round_reaches_a_person(flow: Flow) -> None:
+    """ "Je voudrais modifier mon adresse de livraison" heard as an address question each time: the
+    third "c'est pas pour ça" goes to a person instead of round the menu for ever."""
+    conversation = call(flow)
+    for _ in range(2):
+        conversation.hear("Je voudrais modifier mon adresse de livraison")
+        assert said(conversation.hear("Non, c'est pas pour ça.")) == "D'accord. Que puis-je faire pour vous ?"
+    conversation.hear("Je voudrais modifier mon adresse de livraison")
+    assert transfer_of(conversation.hear("Non, c'est pas pour ça.")).reason == "escalation:no_match"
+
+
+def test_a_caller_correcting_the_value_is_asked_it_again(flow: Flow) -> None:
+    """ "Je me suis trompé de numéro" corrects the number, it does not drop the request."""
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    conversation.hear("999999")
+    result = conversation.hear("Ah pardon, je me suis trompé de numéro.")
+    assert "Que puis-je faire pour vous" not in said(result) and "numéro" in said(result)
+
+
 def test_a_change_of_mind_with_the_new_request_is_that_request(flow: Flow) -> None:
     conversation = call(flow)
     conversation.hear("je voudrais suivre ma commande")
@@ -757,6 +777,20 @@ def test_a_store_and_a_day_with_the_request_misheard_are_an_hours_question(flow:
     result = conversation.hear("C'est le magasin de la grande place pour réappeler leur samedi.")
     assert result.intent == "horaires"
     assert said(result).startswith("Le magasin Lille Grand Place est ouvert le samedi 28 novembre")
+
+
+@pytest.mark.parametrize(
+    ("said_", "intent"),
+    [
+        ("Quatre cinq huit un deux neuf, elle devait arriver lundi.", "suivi_commande"),
+        ("La guirlande Guinguette pour demain ?", "disponibilite"),
+        ("Je passe samedi au magasin de Lyon pour la suspension Opaline.", "disponibilite"),
+    ],
+)
+def test_a_day_only_breaks_a_tie_between_the_intents_a_name_implies(
+    flow: Flow, said_: str, intent: str
+) -> None:
+    assert call(flow).hear(said_).intent == intent
 
 
 def test_a_day_alone_is_no_request(flow: Flow) -> None:

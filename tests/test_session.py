@@ -24,7 +24,7 @@ from callbot.audio import FRAME_MS, AudioFrame, frames_from_pcm, silence
 from callbot.dialog import Conversation, default_flow_path, load_flow
 from callbot.dialog.conversation import SLOT_PRIMERS
 from callbot.session import AudioClock, CallSession, EventLog, RecordingChannel
-from callbot.session.call_session import ANSWER_KEY_WAIT_MS, DIGIT_TIMEOUT_MS, NUMBER_HOLD_MS
+from callbot.session.call_session import ANSWER_KEY_WAIT_MS, DIGIT_TIMEOUT_MS, NUMBER_HOLD_MS, TurnRecord
 from callbot.tts import PicoSynthesizer, PromptCache
 from callbot.vad import Endpointer, EndpointerConfig, WebRtcDetector
 
@@ -876,36 +876,52 @@ def test_a_known_order_a_digit_or_two_from_the_number_heard_is_asked_back(
         assert second.startswith("Je ne trouve aucune commande avec le numéro 4108129.")
 
 
-@pytest.mark.parametrize(
-    ("keys", "answer"),
-    [("1", "Votre commande 458129 est expédiée."), ("471942", "Votre commande 471942 est annulée")],
-    ids=["yes by key", "another order typed"],
-)
-def test_a_key_that_answers_an_order_asked_back_is_taken_without_the_full_wait(
-    flow, prompts, caller_voice, keys, answer, tmp_path
-):
-    """ "S'agit-il toujours de la commande 458129 ?": a lone 1 is the yes after a short wait, not the
-    3 s a keyed number gets between its digits; a number typed there is still taken whole."""
-    recognizer = ScriptedRecognizer(["où en est ma commande 458129", "Et elle arrive quand exactement ?"])
+def order_asked_back_then_keyed(
+    flow, prompts, voice, tmp_path: Path, keys: str, asked_again: bool
+) -> tuple[TurnRecord, int]:
+    """ "S'agit-il toujours de la commande 458129 ?" (asked again with its keys after an answer not
+    understood when `asked_again`), then `keys` typed 200 ms apart: the keyed turn, and how long the
+    session waited after the last key before answering."""
+    lines = ["où en est ma commande 458129", "Et elle arrive quand exactement ?", "Bla bla."]
+    said = ["Où en est ma commande quatre cinq huit un deux neuf ?", "Et elle arrive quand exactement ?"]
     caller = caller_saying(
-        make_session(flow, prompts, recognizer, tmp_path),
-        caller_voice,
-        "Où en est ma commande quatre cinq huit un deux neuf ?",
-        "Et elle arrive quand exactement ?",
+        make_session(flow, prompts, ScriptedRecognizer(lines), tmp_path),
+        voice,
+        *([*said, "Bla bla."] if asked_again else said),
     )
-    assert caller.session.turns[1].bot == "S'agit-il toujours de la commande 458129 ?"
+    asked = caller.session.turns[-1].bot or ""
+    assert asked.startswith("Pardon") == asked_again and "S'agit-il toujours de la commande 458129 ?" in asked
     for key in keys:
         caller.session.dtmf(key)
         caller.wait(200)
     caller.wait(DIGIT_TIMEOUT_MS)
     caller.wait_until_listening()
-
-    keyed = caller.session.turns[2]
-    assert (keyed.dtmf, (keyed.bot or "")[: len(answer)]) == (keys, answer)
+    keyed = caller.session.turns[-1]
     pressed = [e["t_ms"] for e in events(tmp_path) if e["event"] == "dtmf"]
-    waited = keyed.start_ms - pressed[-1]
-    assert waited <= (ANSWER_KEY_WAIT_MS if keys == "1" else DIGIT_TIMEOUT_MS) + 20
-    assert waited >= (ANSWER_KEY_WAIT_MS if keys == "1" else DIGIT_TIMEOUT_MS) - 20
+    return keyed, keyed.start_ms - pressed[-1]
+
+
+@pytest.mark.parametrize(
+    ("keys", "answer"),
+    [("1", "Votre commande 458129 est expédiée."), ("471942", "Votre commande 471942 est annulée")],
+    ids=["yes by key", "another order typed"],
+)
+def test_a_key_that_answers_a_guess_asked_again_with_its_keys_is_taken_without_the_full_wait(
+    flow, prompts, caller_voice, keys, answer, tmp_path
+):
+    """Once told "tapez 1 pour oui, 2 pour non", a lone 1 is the yes after a short wait, not the 3 s a
+    keyed number gets between its digits; a number typed there is still taken whole."""
+    keyed, waited = order_asked_back_then_keyed(flow, prompts, caller_voice, tmp_path, keys, asked_again=True)
+    assert (keyed.dtmf, (keyed.bot or "")[: len(answer)]) == (keys, answer)
+    expected = ANSWER_KEY_WAIT_MS if keys == "1" else DIGIT_TIMEOUT_MS
+    assert expected - 20 <= waited <= expected + 20
+
+
+def test_a_lone_key_to_a_guess_asked_the_first_time_waits_for_more(flow, prompts, caller_voice, tmp_path):
+    """No keys offered yet: a 1 may start a number typed with a pause, so it gets the full wait."""
+    keyed, waited = order_asked_back_then_keyed(flow, prompts, caller_voice, tmp_path, "1", asked_again=False)
+    assert keyed.dtmf == "1" and (keyed.bot or "").startswith("Votre commande 458129 est expédiée.")
+    assert DIGIT_TIMEOUT_MS - 20 <= waited <= DIGIT_TIMEOUT_MS + 20
 
 
 def answer_to_a_store_asked_back(flow, prompts, caller_voice, said: str, later: tuple[str, ...]) -> str:

@@ -108,6 +108,8 @@ def window_seconds(duration_s: float, settings: WhisperSettings) -> float | None
 #: question primes times, and one invented on noise must stay dropped).
 _DIGIT_RUN = re.compile(r"\d(?:[\d\s,.\-]*\d)?")
 _NUMBER_DIGITS = 3
+#: A time written without its "h" ("À 10.30.", "À 10 30."): no number said.
+_CLOCK = re.compile(r"\d{1,2}[\s.:]\d{2}")
 #: Whisper's own floor (faster-whisper's `log_prob_threshold`), kept for digits said one by one.
 _WHISPER_LOG_PROB_FLOOR = -1.0
 
@@ -121,7 +123,10 @@ def is_silence(no_speech_prob: float, avg_logprob: float, settings: WhisperSetti
         return False
     if no_speech_prob > settings.sure_text_max_no_speech:
         return True
-    said_a_number = any(sum(ch.isdigit() for ch in run) >= _NUMBER_DIGITS for run in _DIGIT_RUN.findall(text))
+    said_a_number = any(
+        sum(ch.isdigit() for ch in run) >= _NUMBER_DIGITS and not _CLOCK.fullmatch(run)
+        for run in _DIGIT_RUN.findall(text)
+    )
     floor = _WHISPER_LOG_PROB_FLOOR if said_a_number else settings.log_prob_threshold
     return avg_logprob < floor
 

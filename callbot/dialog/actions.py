@@ -28,9 +28,10 @@ class Listen:
     #: An answer of the kind the question expects, written as the recogniser writes it ("Demain à 14
     #: heures."), for a recogniser that takes a prompt (Whisper) to prime its vocabulary with; "" = none.
     primer: str = ""
-    #: Keys that alone answer the question while a longer keyed value is taken too: 1/2 to a guess
-    #: asked back ("S'agit-il toujours de la commande 458129 ?") where an order number may be typed
-    #: instead. Pressed first, such a key is the answer once a short wait shows no more keys follow.
+    #: Keys that alone answer the question while a longer keyed value is taken too: 1/2 to a guess asked
+    #: again with "tapez 1 pour oui, 2 pour non" ("S'agit-il toujours de la commande 458129 ?") where an
+    #: order number may be typed instead. Pressed first, such a key is the answer once a short wait
+    #: shows no more keys follow.
     answer_keys: str = ""
 
 

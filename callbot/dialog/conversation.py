@@ -228,6 +228,8 @@ class Conversation(TurnDialog):
         self._failures: list[FailureKind] = []
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
+        #: Requests the caller dropped while their value was asked ("c'est pour autre chose").
+        self._requests_dropped = 0
         #: The caller got an answer from the data (hours, an order's status…): a goodbye then is meant.
         self._gave_answer = False
         # Per-turn scratch.
@@ -736,9 +738,18 @@ class Conversation(TurnDialog):
             max_digits=max_digits,
             end_silence_ms=self._end_silence_ms(),
             primer=self.primer,
-            # a guess asked back takes a lone 1/2 as yes/no, and a typed value as itself (`_keys`)
-            answer_keys="".join(CONFIRM_KEYS) if self._guess is not None and max_digits > 1 else "",
+            answer_keys=self._answer_keys(max_digits),
         )
+
+    def _answer_keys(self, max_digits: int) -> str:
+        """The keys that alone answer now (`Listen.answer_keys`): 1 and 2 once a guess was asked again
+        with "tapez 1 pour oui, 2 pour non", where a longer value may be typed too (`_keys`). Not at the
+        first asking: there a 1 or a 2 may start a typed value (an order number; "1, 1, 4", tomorrow at
+        14 h, typed with a pause after the day), and waits its full `DIGIT_TIMEOUT_MS`."""
+        guess = self._guess
+        if guess is None or not guess.asked_again or max_digits < 2:
+            return ""
+        return "".join(CONFIRM_KEYS)
 
     def _turn_slots_filled(self) -> dict[str, Any]:
         """What this turn gave, even a value cleared since (an order number no order has)."""
@@ -909,8 +920,13 @@ class Conversation(TurnDialog):
             return False
         if self._topics and not self._topics[-1].slots and not self._topics[-1].outcome:
             self._topics.pop()
-        self._failures.clear()
         self._events.append("change de demande")
+        self._requests_dropped += 1
+        if self._requests_dropped > self.flow.settings.max_retries:
+            # "C'est pas pour ça" round after round: the request is misheard each time, a person takes it
+            self._escalate(reason="no_match")
+            return True
+        self._failures.clear()
         self._say(self.flow.prompts.guess_declined)
         self._enter(target)
         return True
@@ -1057,7 +1073,8 @@ class Conversation(TurnDialog):
         said. Nor to "Vous souhaitez terminer l'appel, c'est bien ça ?", asked because the goodbye was
         doubtful: a bare "Merci." was how the line gave back "Non, ce n'est pas ça." in two of three
         such answers of the development calls, and ended calls whose request was never heard. The
-        guess is asked again with its keys; "oui, merci", "merci, au revoir" or a hang-up end the call."""
+        state's question follows, as for any answer not understood (a goodbye is asked back once, not
+        again with its keys); "oui, merci", "merci, au revoir" or a hang-up end the call."""
         return guess is not None and self._ends_call(intent) and self._goodbye_in(text) is None
 
     def _half_collected(self) -> bool:
@@ -1078,21 +1095,26 @@ class Conversation(TurnDialog):
         return current if current in winners else None
 
     def _takers(self, text: str) -> list[str]:
-        """The intents that take the most of the values named in `text` (none when nothing is named). A
-        day counts with a name: "C'est le magasin de la grande place pour réappeler leur samedi." (for
-        "… ouvre à quelle heure samedi ?") names a store and a day, which only the hours take; a day
-        alone is too weak a hint."""
-        heard = set(self._named_slots(text))
+        """The intents that take the most of the values named in `text` (none when nothing is named).
+        Among those tied, a day said too picks the ones that take it: "C'est le magasin de la grande
+        place pour réappeler leur samedi." (for "… ouvre à quelle heure samedi ?") names a store (hours,
+        address, stock) and a day, which only the hours take. A day alone is too weak a hint, and never
+        makes a tie ("la guirlande Guinguette pour demain ?" is still the stock)."""
+        heard = self._named_slots(text).keys()
         if not heard:
             return []
-        heard |= {
+        coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
+        best = max(coverage.values())
+        winners = [name for name, count in coverage.items() if count == best] if best else []
+        if len(winners) < 2:
+            return winners
+        days = {
             name
             for name, slot in self.flow.slots.items()
             if slot.type == "date" and isinstance(self._extract(name, text), SlotValue)
         }
-        coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
-        best = max(coverage.values())
-        return [name for name, count in coverage.items() if count == best] if best else []
+        with_day = [name for name in winners if days & set(self.flow.intents[name].slots)]
+        return with_day or winners  # a day breaks a tie, never makes one
 
     def _request_match(self, text: str) -> IntentMatch | None:
         """The request `text` makes (`_request_made`). While a store is asked, both the words as heard
@@ -2001,13 +2023,14 @@ _DAY_SOUND_MIN = 0.6
 _SAME_ONE = re.compile(
     r"^(?:(?:oui|ben|bah|euh|alors) )*(?:toujours|(?:c est )?(?:la meme|celle la)|exactement)\b"
 )
-#: A request about another order than the one looked up ("une autre commande", "ma deuxième commande").
 #: A caller dropping the request whose value is asked: "Non, c'est pour autre chose.", "Laissez tomber.",
-#: "Je me suis trompé." (normalised text). Taken only where nothing else in the turn was understood.
+#: "Ce n'est pas pour ça." (normalised text). Taken only where nothing else in the turn was understood.
+#: Not "je me suis trompé (de numéro)": that corrects the value, asked again as before.
 _OTHER_REQUEST = re.compile(
     r"\b(?:(?:c est |c etait |j appelle |j appelais )?pour (?:une )?autre chose"
-    r"|laisse[zr]? tomber|oubliez(?: ca)?|je me suis trompee?|(?:ce n |c )est pas pour ca)\b"
+    r"|laisse[zr]? tomber|(?:ce n |c )est pas pour ca)\b"
 )
+#: A request about another order than the one looked up ("une autre commande", "ma deuxième commande").
 _ANOTHER_ONE = re.compile(
     r"\b(?:(?:autre|[2-9]e(?:me)?|seconde|nouvelle) commande|commande differente|l autre)\b"
 )

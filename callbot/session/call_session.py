@@ -367,7 +367,7 @@ class CallSession:
         listen = self._expected_listen()
         if digit == "#" or len(self._digits) >= (listen.max_digits if listen else 1):
             self._guarded(self._deliver_digits)
-        elif listen is not None and self._digits in listen.answer_keys:
+        elif listen is not None and len(self._digits) == 1 and digit in listen.answer_keys:
             self._digit_deadline = self.now_ms + ANSWER_KEY_WAIT_MS  # "1" to "…, c'est bien ça ?"
         else:
             self._digit_deadline = self.now_ms + DIGIT_TIMEOUT_MS
