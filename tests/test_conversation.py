@@ -793,20 +793,6 @@ def test_a_day_only_breaks_a_tie_between_the_intents_a_name_implies(
     assert call(flow).hear(said_).intent == intent
 
 
-@pytest.mark.parametrize(
-    ("said_", "intent"),
-    [
-        ("Le magasin de Lyon vous réappel leur samedi.", "horaires"),  # "magasin" alone: stock 0.51
-        ("est-ce que vous avez la lampe samedi à Lyon", "disponibilite"),  # a stock question without it
-        ("je voudrais l'adresse du magasin de Lyon samedi", "adresse_magasin"),  # sure: stays
-    ],
-)
-def test_a_request_made_by_the_store_word_alone_gives_way_to_the_one_the_day_picks(
-    flow: Flow, said_: str, intent: str
-) -> None:
-    assert call(flow).hear(said_).intent == intent
-
-
 def test_a_day_alone_is_no_request(flow: Flow) -> None:
     assert call(flow).hear("samedi").intent is None
 

@@ -1100,7 +1100,12 @@ class Conversation(TurnDialog):
         place pour réappeler leur samedi." (for "… ouvre à quelle heure samedi ?") names a store (hours,
         address, stock) and a day, which only the hours take. A day alone is too weak a hint, and never
         makes a tie ("la guirlande Guinguette pour demain ?" is still the stock)."""
-        winners = self._name_takers(text)
+        heard = self._named_slots(text).keys()
+        if not heard:
+            return []
+        coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
+        best = max(coverage.values())
+        winners = [name for name, count in coverage.items() if count == best] if best else []
         if len(winners) < 2:
             return winners
         days = {
@@ -1110,15 +1115,6 @@ class Conversation(TurnDialog):
         }
         with_day = [name for name in winners if days & set(self.flow.intents[name].slots)]
         return with_day or winners  # a day breaks a tie, never makes one
-
-    def _name_takers(self, text: str) -> list[str]:
-        """The intents that take the most of the names and numbers in `text` (`_named_slots`)."""
-        heard = self._named_slots(text).keys()
-        if not heard:
-            return []
-        coverage = {name: len(heard & set(intent.slots)) for name, intent in self.flow.intents.items()}
-        best = max(coverage.values())
-        return [name for name, count in coverage.items() if count == best] if best else []
 
     def _request_match(self, text: str) -> IntentMatch | None:
         """The request `text` makes (`_request_made`). While a store is asked, both the words as heard
@@ -1154,36 +1150,16 @@ class Conversation(TurnDialog):
         """ "Où en est ma comment de 4 5 8 1 2 9": the address (0.58) just ahead of order tracking
         (0.51), but an order number was named and only order tracking takes one: the runner-up that alone
         takes what was named wins, when it passes the threshold too and trails by `_TAKER_MARGIN` at
-        most. And a request below `_SURE_SWITCH_SCORE` that the names fit no better than another, where
-        the day said picks that other (`_takers`), gives way to it."""
-        if match is None or match.weak:
+        most."""
+        if match is None or match.weak or match.runner_up is None:
             return match
-        takers = self._takers(text)
-        if (
-            match.score < _SURE_SWITCH_SCORE
-            and len(takers) == 1
-            and takers[0] != match.intent
-            and match.intent in self._name_takers(text)
-            and not self._asked_without_the_store_word(text, match.intent)
-        ):
-            # "Le magasin de Lyon vous réappeler leur samedi." for "… ouvre à quelle heure samedi ?": a
-            # stock question (0.51) from "magasin" alone, but the store named fits the hours as well,
-            # and the day said only the hours take
-            return IntentMatch(takers[0], self.flow.settings.intent_threshold, match.intent, match.score)
-        if match.runner_up is None or match.runner_up_score < self.flow.settings.intent_threshold:
+        if match.runner_up_score < self.flow.settings.intent_threshold:
             return match
         if match.score - match.runner_up_score > _TAKER_MARGIN:
             return match  # "la commande 458129 est arrivée abîmée": a complaint well ahead stays one
         if self._takers(text) != [match.runner_up]:
             return match
         return IntentMatch(match.runner_up, match.runner_up_score, match.intent, match.score)
-
-    def _asked_without_the_store_word(self, text: str, intent: str) -> bool:
-        """Whether the words of `text` without "magasin" still make the request `intent` ("est-ce que
-        vous avez la lampe samedi à Lyon" is a stock question whatever the store word)."""
-        unframed = _STORE_WORD.sub(" ", text)
-        match = self._matcher.match(self._request_words(unframed)) if unframed != text else None
-        return unframed == text or (match is not None and match.intent == intent)
 
     def _request_after_yes(self, text: str) -> IntentMatch | None:
         """The request a "oui" only opens, where the yes would just invite it: "Oui, j'ai aussi une
