@@ -210,8 +210,10 @@ def test_digits_said_one_by_one_keep_whispers_own_floor() -> None:
     assert is_silence(0.66, -1.2, settings, "4, 5, 8, 10, 2, 9.")  # below Whisper's own floor
     assert is_silence(0.95, -0.3, settings, "4 5 8")  # no speech almost certain
     assert not is_silence(0.66, -0.51, settings, "458 129")
-    for time in ("À 10h30.", "À 10.30.", "À 10 30."):  # times, as the call-back question primes them
+    for time in ("À 10h30.", "À 10.30.", "À 14 00."):  # times, as the call-back question primes them
         assert is_silence(0.66, -0.51, settings, time)
+    for groups in ("4 58.", "45 81."):  # the first groups of an order number, held for the rest
+        assert not is_silence(0.66, -0.51, settings, groups)
 
 
 def test_an_order_number_said_digit_by_digit_on_a_noisy_line_is_not_taken_for_silence(

@@ -715,6 +715,21 @@ def test_a_request_dropped_round_after_round_reaches_a_person(flow: Flow) -> Non
     assert transfer_of(conversation.hear("Non, c'est pas pour ça.")).reason == "escalation:no_match"
 
 
+def test_requests_dropped_count_only_since_the_last_answer(flow: Flow) -> None:
+    conversation = call(flow)
+    for _ in range(3):
+        conversation.hear("je voudrais suivre ma commande")
+        dropped = said(conversation.hear("Non, c'est pour autre chose."))
+        assert dropped == "D'accord. Que puis-je faire pour vous ?"
+        assert "Lyon Part-Dieu est ouvert" in said(conversation.hear("quels sont vos horaires à Lyon"))
+        conversation.hear("oui")  # "Puis-je vous aider pour autre chose ?"
+
+
+def test_a_time_that_names_no_day_breaks_no_tie(flow: Flow) -> None:
+    result = call(flow).hear("la boutique de Lyon est où, j'y vais tout à l'heure")
+    assert result.intent == "adresse_magasin"
+
+
 def test_a_caller_correcting_the_value_is_asked_it_again(flow: Flow) -> None:
     """ "Je me suis trompé de numéro" corrects the number, it does not drop the request."""
     conversation = call(flow)

@@ -108,8 +108,9 @@ def window_seconds(duration_s: float, settings: WhisperSettings) -> float | None
 #: question primes times, and one invented on noise must stay dropped).
 _DIGIT_RUN = re.compile(r"\d(?:[\d\s,.\-]*\d)?")
 _NUMBER_DIGITS = 3
-#: A time written without its "h" ("À 10.30.", "À 10 30."): no number said.
-_CLOCK = re.compile(r"\d{1,2}[\s.:]\d{2}")
+#: A time written without its "h" ("À 10.30.", "À 14 00."): no number said. Not "4 58" or "45 81",
+#: the first groups of an order number.
+_CLOCK = re.compile(r"(?:[01]?\d|2[0-3])[\s.](?:00|15|30|45)")
 #: Whisper's own floor (faster-whisper's `log_prob_threshold`), kept for digits said one by one.
 _WHISPER_LOG_PROB_FLOOR = -1.0
 

@@ -228,7 +228,8 @@ class Conversation(TurnDialog):
         self._failures: list[FailureKind] = []
         self._last_intent: str | None = None
         self._topics: list[_Topic] = []
-        #: Requests the caller dropped while their value was asked ("c'est pour autre chose").
+        #: Requests the caller dropped while their value was asked ("c'est pour autre chose"), since the
+        #: last answer given.
         self._requests_dropped = 0
         #: The caller got an answer from the data (hours, an order's status…): a goodbye then is meant.
         self._gave_answer = False
@@ -923,7 +924,8 @@ class Conversation(TurnDialog):
         self._events.append("change de demande")
         self._requests_dropped += 1
         if self._requests_dropped > self.flow.settings.max_retries:
-            # "C'est pas pour ça" round after round: the request is misheard each time, a person takes it
+            # "C'est pas pour ça" round after round with no answer between: the request is misheard
+            # each time, a person takes it
             self._escalate(reason="no_match")
             return True
         self._failures.clear()
@@ -1096,10 +1098,10 @@ class Conversation(TurnDialog):
 
     def _takers(self, text: str) -> list[str]:
         """The intents that take the most of the values named in `text` (none when nothing is named).
-        Among those tied, a day said too picks the ones that take it: "C'est le magasin de la grande
-        place pour réappeler leur samedi." (for "… ouvre à quelle heure samedi ?") names a store (hours,
-        address, stock) and a day, which only the hours take. A day alone is too weak a hint, and never
-        makes a tie ("la guirlande Guinguette pour demain ?" is still the stock)."""
+        Among those tied, a day named too (a weekday, "demain") picks the ones that take it: "C'est le
+        magasin de la grande place pour réappeler leur samedi." (for "… ouvre à quelle heure samedi ?")
+        names a store (hours, address, stock) and a day, which only the hours take. A day alone is too
+        weak a hint, and never makes a tie ("la guirlande Guinguette pour demain ?" is still the stock)."""
         heard = self._named_slots(text).keys()
         if not heard:
             return []
@@ -1108,6 +1110,8 @@ class Conversation(TurnDialog):
         winners = [name for name, count in coverage.items() if count == best] if best else []
         if len(winners) < 2:
             return winners
+        if not _DAY_WORDS.search(text):
+            return winners  # "tout à l'heure", "ce soir", "la semaine prochaine": no day named
         days = {
             name
             for name, slot in self.flow.slots.items()
@@ -1561,7 +1565,10 @@ class Conversation(TurnDialog):
                 self._topics[-1].outcome = answer.note
             self._note_tried(transition.answer, found=answer.found)
             # An answer the caller can use: found, or "out of stock" — not a number no order has.
-            self._gave_answer |= answer.found or not LOOKUPS[transition.answer].not_found_means_wrong_input
+            answered = answer.found or not LOOKUPS[transition.answer].not_found_means_wrong_input
+            self._gave_answer |= answered
+            if answered:
+                self._requests_dropped = 0  # dropped requests count in a row, not over the call
             if not answer.found and transition.not_found is not None:
                 self._answer = answer
                 self._run(transition.not_found, reason, proven_wrong=True)
