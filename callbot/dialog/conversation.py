@@ -914,8 +914,9 @@ class Conversation(TurnDialog):
     def _back_to_the_request_question(self) -> bool:
         """The caller drops the request whose value is asked ("c'est pour autre chose", "laissez tomber"):
         no failure, the request left out of the agent's summary when nothing of it was given, and the
-        flow's request question again ("D'accord. Que puis-je faire pour vous ?"). False when the flow
-        has no such question (no state that asks without collecting, after its start)."""
+        flow's request question again ("D'accord. Que puis-je faire pour vous ?"); the third drop with
+        no answer given between goes to a person. False when the flow has no such question (no state
+        that asks without collecting, after its start)."""
         target = self._request_state()
         if target is None:
             return False
