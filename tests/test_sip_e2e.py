@@ -223,7 +223,10 @@ def place_call(
 
 
 def _last_event(log: Path) -> str | None:
-    lines = log.read_text().splitlines() if log.exists() else []
+    """The last event the gateway has finished writing: the log is read while it is written, so a last
+    line without its newline is still being written (it failed to parse as '{"t_ms": 16080, "event')."""
+    text = log.read_text() if log.exists() else ""
+    lines = text[: text.rfind("\n") + 1].splitlines()
     return str(json.loads(lines[-1])["event"]) if lines else None
 
 
