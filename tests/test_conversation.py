@@ -544,6 +544,30 @@ def test_no_near_order_is_offered_for_a_known_order_a_far_number_or_another_requ
     assert call(flow).order_in_the_turn(heard) is None
 
 
+def test_a_request_with_a_number_cut_by_a_word_offers_the_near_orders(flow: Flow) -> None:
+    """ "… quatre, six, un, deux, zéro, sept" heard "… 4, puis 1, 2, 0, 7.": two runs, no order number;
+    read without the word, 41207 is a digit from 461207."""
+    found = call(flow).order_in_the_turn("Je voudrais des nouvelles de la commande 4, puis 1, 2, 0, 7.")
+    assert found is not None and found.heard == "4, puis 1, 2, 0, 7."
+    assert set(found.endings.values()) == {"Je voudrais des nouvelles de la commande 461207."}
+    assert found.endings["4, 6, 1, 2, 0, 7."] == "Je voudrais des nouvelles de la commande 461207."
+
+
+def test_an_order_answer_a_digit_short_offers_the_near_orders(flow: Flow) -> None:
+    conversation = call(flow)
+    conversation.hear("je voudrais suivre ma commande")
+    found = conversation.order_in_the_turn("C'est le cas 1, 8, 1, 3, 0.")
+    assert found is not None and (found.prefix, found.heard) == ("C'est le cas", "1, 8, 1, 3, 0.")
+    assert set(found.endings.values()) == {"C'est le cas 458130."}
+
+
+def test_a_short_number_offers_no_order_where_none_is_asked_or_requested(flow: Flow) -> None:
+    assert (
+        call(flow).order_in_the_turn("Je voudrais l'adresse du magasin de Lyon, c'est le 4, 1, 2, 0, 7.")
+        is None
+    )
+
+
 def test_ops_may_turn_the_near_orders_off(flow: Flow) -> None:
     """`settings.near_order_digits: 0`: a caller never hears an order number they did not say."""
     off = dataclasses.replace(flow, settings=flow.settings.model_copy(update={"near_order_digits": 0}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callbot.dialog.nlu import PhoneNumber, extract_order_number, extract_phone_number, number_cut_short
-from callbot.dialog.nlu.numbers import number_written, written_forms
+from callbot.dialog.nlu.numbers import number_short_or_broken, number_written, written_forms
 
 
 @pytest.mark.parametrize(
@@ -211,6 +211,46 @@ def test_only_tens_and_a_one_are_joined_by_et() -> None:
 
 def test_a_number_written_in_words_is_not_found_as_digits() -> None:
     assert number_written("quatre cinq huit un deux neuf", "458129") is None
+
+
+@pytest.mark.parametrize(
+    ("heard", "digits", "written", "prefix"),
+    [
+        # a word in place of a digit dictated alone: "quatre, six, un, deux, zéro, sept"
+        (
+            "Je voudrais des nouvelles de la commande 4, puis 1, 2, 0, 7.",
+            "41207",
+            "4, puis 1, 2, 0, 7.",
+            "Je voudrais des nouvelles de la commande",
+        ),
+        ("De la commande 4 qui, 1, 2, 0, 7.", "41207", "4 qui, 1, 2, 0, 7.", "De la commande"),
+        # a digit short: "C'est le quatre, cinq, huit, un, trois, zéro"
+        ("C'est le cas 1, 8, 1, 3, 0.", "18130", "1, 8, 1, 3, 0.", "C'est le cas"),
+        ("C'est le cas, 18, 13, 0.", "18130", "18, 13, 0.", "C'est le cas,"),
+    ],
+)
+def test_a_number_a_digit_short_or_cut_by_a_word_is_found_without_the_word(
+    heard: str, digits: str, written: str, prefix: str
+) -> None:
+    found = number_short_or_broken(heard, 6, 10)
+    assert found is not None
+    assert found[0] == digits
+    assert (found[1].heard, found[1].prefix) == (written, prefix)
+
+
+@pytest.mark.parametrize(
+    "heard",
+    [
+        "C'est le 4, 5, 8, 1, 2, 9.",  # a whole number: extract_order_number reads it
+        "3, 2, 3, 1.",  # two digits short: not a number misheard by one
+        "Rappelez-moi demain à 14 30.",
+        "La commande 45 et 12, 9.",  # a word between groups of two: not a digit dictated alone
+        "4, puis 1, puis 2, 0, 7.",  # two words: too far from what was said to guess
+        "4, 5, 8, 1, 3, 0, 1, 2, 3, 4, 5, 6.",  # too long for an order number, and no part of it is one
+    ],
+)
+def test_no_number_is_found_short_or_broken_where_none_was_said_so(heard: str) -> None:
+    assert number_short_or_broken(heard, 6, 10) is None
 
 
 def test_a_number_is_written_as_callers_read_it() -> None:

@@ -482,6 +482,51 @@ def test_an_order_number_misheard_by_a_digit_or_two_is_asked_back_as_the_known_o
     assert (result.turns[2].bot or "").startswith("Votre commande 458129 est expédiée.")
 
 
+def test_an_order_number_heard_cut_by_a_word_is_asked_back_as_the_known_order(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "… de la commande quatre, six, un, deux, zéro, sept" comes out of Whisper on a noisy line as "…
+    de la commande 4, puis 1, 2, 0, 7.": two runs of digits, no order number at all. Read without the
+    word, 41207 is a digit from 461207; scored against the audio, that order is asked back, instead of
+    "Je n'ai pas saisi le numéro"."""
+    recording = spoken_call(
+        tmp_path,
+        "Je voudrais des nouvelles de la commande quatre, six, un, deux, zéro, sept",
+        "Oui, c'est ça.",
+        voice=(95, 115, 0.0),
+        noise_dbfs=-46.0,
+    )
+    result = replay_call(stack, recording, now=NOW)
+    heard = next(e["text"] for e in result.events if e["event"] == "asr_final")
+    assert "461207" not in heard.replace(", ", "").replace(" ", "")  # free decoding lost the six
+    [near] = [e for e in result.events if e["event"] == "asr_order_near"]
+    assert near["accepted"] and near["reading"].endswith("461207.")
+    assert result.turns[0].bot == "La commande 461207, c'est bien ça ?"
+    assert (result.turns[1].bot or "").startswith("Votre commande 461207 est livrée.")
+
+
+def test_an_order_number_heard_a_digit_short_is_asked_back_as_the_known_order(
+    stack: SpeechStack, tmp_path: Path
+) -> None:
+    """ "C'est le quatre, cinq, huit, un, trois, zéro" comes out as "C'est le cas 1, 8, 1, 3, 0.": five
+    digits, too few for an order number. 458130 is two digits from 18130 and the audio says it."""
+    recording = spoken_call(
+        tmp_path,
+        "Je voudrais suivre ma commande.",
+        "C'est le quatre, cinq, huit, un, trois, zéro",
+        "Oui, c'est ça.",
+        voice=(88, 115, 0.0),
+        noise_dbfs=-46.0,
+    )
+    result = replay_call(stack, recording, now=NOW)
+    heard = [e["text"] for e in result.events if e["event"] == "asr_final"][1]
+    assert "458130" not in heard.replace(", ", "").replace(" ", "")  # free decoding lost a digit
+    [near] = [e for e in result.events if e["event"] == "asr_order_near"]
+    assert near["accepted"] and near["reading"].endswith("458130.")
+    assert result.turns[1].bot == "La commande 458130, c'est bien ça ?"
+    assert "Votre commande 458130" in (result.turns[2].bot or "")
+
+
 def test_a_stock_question_heard_without_its_product_and_its_store_gets_both_back(
     stack: SpeechStack, tmp_path: Path
 ) -> None:

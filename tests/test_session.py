@@ -876,6 +876,27 @@ def test_a_known_order_a_digit_or_two_from_the_number_heard_is_asked_back(
         assert second.startswith("Je ne trouve aucune commande avec le numéro 4108129.")
 
 
+def test_an_order_answer_heard_a_digit_short_is_asked_back_as_the_near_order(
+    flow, prompts, caller_voice, tmp_path
+):
+    """ "quatre, cinq, huit, un, trois, zéro" heard "C'est le cas 1, 8, 1, 3, 0.": no number the dialog
+    takes, so nothing is understood; the known orders a digit or two from 18130 are scored all the
+    same, and the one the audio says is asked back instead of "Je n'ai pas saisi le numéro"."""
+    recognizer = ScriptedRecognizer(["je voudrais suivre ma commande", "C'est le cas 1, 8, 1, 3, 0.", "oui"])
+    recognizer.closed_set = {"4, 5, 8, 1, 3, 0.": -1.0, "1, 8, 1, 3, 0.": -0.7}  # type: ignore[attr-defined]
+    caller = caller_saying(
+        make_session(flow, prompts, recognizer, tmp_path),
+        caller_voice,
+        "Je voudrais suivre ma commande.",
+        "C'est le quatre, cinq, huit, un, trois, zéro.",
+        "Oui.",
+    )
+    [near] = [e for e in events(tmp_path) if e["event"] == "asr_order_near"]
+    assert (near["reading"], near["accepted"]) == ("C'est le cas 458130.", True)
+    assert caller.session.turns[1].bot == "La commande 458130, c'est bien ça ?"
+    assert (caller.session.turns[2].bot or "").startswith("Votre commande 458130")
+
+
 def order_asked_back_then_keyed(
     flow, prompts, voice, tmp_path: Path, keys: str, asked_again: bool
 ) -> tuple[TurnRecord, int]:

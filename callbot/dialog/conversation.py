@@ -68,7 +68,12 @@ from callbot.dialog.nlu import (
     wants_to_wait,
 )
 from callbot.dialog.nlu.entities import spoken_similarity, without_mention
-from callbot.dialog.nlu.numbers import extract_phone_number, number_written, written_forms
+from callbot.dialog.nlu.numbers import (
+    extract_phone_number,
+    number_short_or_broken,
+    number_written,
+    written_forms,
+)
 from callbot.dialog.nlu.when_lexicon import weekday_spelling
 from callbot.dialog.nlu.when_reading import read
 from callbot.dialog.turns import RequestEndings, TimeInTheRequest, TurnDialog
@@ -398,8 +403,10 @@ class Conversation(TurnDialog):
 
     def order_in_the_turn(self, text: str) -> RequestEndings | None:
         """When `text` gives an order number that no order has, as the answer to the question for it or
-        in a request that takes one ("… de la commande 45-29-29." for 458129), and known orders are a
-        digit or two away (`AnswersData.orders_near`): the words before the number, the number as heard,
+        in a request that takes one ("… de la commande 45-29-29." for 458129), or a number dictated
+        digit by digit that came out a digit short or cut by a word ("… de la commande 4, puis 1, 2, 0,
+        7." for 461207, `number_short_or_broken`), and known orders are a digit or two away
+        (`AnswersData.orders_near`): the words before the number, the number as heard,
         and each of those orders as a recogniser writes it said digit by digit, in pairs, in threes or
         whole → the sentence with that order. The session scores them against the turn's audio and asks
         the caller about a clear winner ("La commande 458129, c'est bien ça ?"), never acting on it
@@ -408,13 +415,23 @@ class Conversation(TurnDialog):
         if data is None or not data.orders or not most_edits or not _DIGIT.search(text):
             return None  # most turns: no number written
         name = self._order_slot_in(text)
-        value = self._extract(name, text) if name is not None else None
-        if name is None or not isinstance(value, SlotValue) or value.value in data.orders:
+        if name is None:
             return None
-        number = str(value.value)
+        value = self._extract(name, text)
+        if isinstance(value, SlotValue):
+            if value.value in data.orders:
+                return None
+            number, written = str(value.value), number_written(text, str(value.value))
+        else:
+            collector = self._collector(name)
+            if not isinstance(collector, OrderNumberCollector):
+                return None
+            short = number_short_or_broken(text, collector.min_digits, collector.max_digits)
+            if short is None:
+                return None  # a digit short, or cut by a word: "… de la commande 4, puis 1, 2, 0, 7."
+            number, written = short
         near = [order for order in data.orders_near(number, most_edits) if order not in self._orders_declined]
-        written = number_written(text, number) if near else None
-        if written is None:
+        if not near or written is None:
             return None
         # only a sentence that gives that order back: "… 4108129 ou 4815736 ?" with 458129 would give 4815736
         near = [order for order in near if _value_of(self._extract(name, written.reading(order))) == order]

@@ -685,6 +685,9 @@ class CallSession:
         if closed is not None:
             reading, sure = closed
             return (reading, None) if sure else (text, reading)
+        order = self._order_heard(text)
+        if order is not None:
+            return text, order  # "C'est le cas 5, 8, 1, 3, 0.", a digit short: "La commande 458130, …"
         # Nothing better: a reading the dialog acts on all the same (a near-tie of two requests) rather
         # than a first reading it does not understand at all.
         return self._understood_reading(text, alternatives, strict=False) or text, None

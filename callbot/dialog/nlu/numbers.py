@@ -229,6 +229,42 @@ def number_written(text: str, digits: str) -> NumberWritten | None:
     return None
 
 
+#: One word a recogniser wrote in place of a digit said alone ("4, puis 1, 2, 0, 7." for "quatre, six,
+#: un, deux, zéro, sept"; "4 qui, 1, 2, 0, 7."): letters only, with what separates groups around it.
+_WORD_FOR_A_DIGIT = re.compile(r"[\s.,;:/\-–]*[^\W\d_]{1,8}[\s.,;:/\-–]*")
+
+
+def number_short_or_broken(text: str, min_digits: int, max_digits: int) -> tuple[str, NumberWritten] | None:
+    """A number dictated digit by digit that came out with one digit short (`min_digits` - 1: "C'est le
+    cas 1, 8, 1, 3, 0." for "quatre, cinq, huit, un, trois, zéro") or cut by one word between two digits
+    written alone ("4, puis 1, 2, 0, 7."), the word left out: its digits and where it is written. None
+    when the text holds no such number; the longest when it holds several. `extract_order_number`
+    finds neither: too short, or two runs. What the digits stand for is for the turn's audio to say
+    (`Conversation.order_in_the_turn`)."""
+    groups = list(_DIGIT_GROUP.finditer(text))
+    found: tuple[str, NumberWritten] | None = None
+    first = 0
+    while first < len(groups):
+        joined, broken, last = groups[first].group(), False, first
+        while last + 1 < len(groups):
+            between = text[groups[last].end() : groups[last + 1].start()]
+            dictated = len(groups[last].group()) == 1 and len(groups[last + 1].group()) == 1
+            if _BETWEEN_GROUPS.fullmatch(between):
+                pass
+            elif not broken and dictated and _WORD_FOR_A_DIGIT.fullmatch(between):
+                broken = True
+            else:
+                break
+            last += 1
+            joined += groups[last].group()
+        fits = min_digits - 1 <= len(joined) <= max_digits and (broken or len(joined) < min_digits)
+        if fits and (found is None or len(joined) > len(found[0])):
+            begin, end = groups[first].start(), groups[last].end()
+            found = (joined, NumberWritten(text[:begin].rstrip(), text[begin:], text[end:]))
+        first = last + 1
+    return found
+
+
 def _tens_split(before: str, between: str, after: str) -> bool:
     """Whether two digit groups are the halves of a number whose tens take "et" ("460 et 11" for "quatre
     cent soixante et onze", "20 et 1" for "vingt et un"): tens before, a one or an eleven after. "2 et
