@@ -257,7 +257,7 @@ def number_short_or_broken(text: str, min_digits: int, max_digits: int) -> tuple
                 break
             last += 1
             joined += groups[last].group()
-        fits = min_digits - 1 <= len(joined) <= max_digits and (broken or len(joined) < min_digits)
+        fits = len(joined) == min_digits - 1  # whole without the word, it may be a known order
         if fits and (found is None or len(joined) > len(found[0])):
             begin, end = groups[first].start(), groups[last].end()
             found = (joined, NumberWritten(text[:begin].rstrip(), text[begin:], text[end:]))
