@@ -527,27 +527,6 @@ def test_an_order_number_heard_a_digit_short_is_asked_back_as_the_known_order(
     assert "Votre commande 458130" in (result.turns[2].bot or "")
 
 
-def test_an_answer_that_only_looks_like_another_request_is_asked_back_not_acted_on(
-    stack: SpeechStack, tmp_path: Path
-) -> None:
-    """To "À quelle heure ?", "Je ne peux pas faire." looks like the complaint example "je ne suis pas
-    satisfait" and holds no word of a complaint: the bot asks ("Vous souhaitez faire une réclamation,
-    c'est bien ça ?") instead of sending the caller to the complaints queue, and a no goes back to the
-    call-back being booked."""
-    recording = spoken_call(
-        tmp_path,
-        "Je voudrais être rappelé demain.",
-        "Je ne peux pas faire.",
-        "Non.",
-        "Demain à quinze heures.",
-    )
-    result = replay_call(stack, recording, now=NOW)
-    assert result.turns[1].bot == "Vous souhaitez faire une réclamation, c'est bien ça ?"
-    assert (result.turns[2].bot or "").startswith("D'accord.")
-    assert "à 15 h" in (result.turns[3].bot or "")
-    assert result.outcome.type != "transfer"
-
-
 def test_a_stock_question_heard_without_its_product_and_its_store_gets_both_back(
     stack: SpeechStack, tmp_path: Path
 ) -> None:

@@ -816,8 +816,7 @@ def test_a_day_lost_at_the_end_of_an_hours_question_is_scored_among_the_days(
     [
         ("L'appel.", {"Marseille": -2.0, "Lyon": -4.0}, "Le magasin Marseille Vieux-Port se trouve"),
         ("L'appel.", {"Marseille": -4.3, "Lyon": -4.8}, "Marseille Vieux-Port, c'est bien ça ?"),  # leads
-        # nothing leads: the call-back as heard, asked back (only its likeness to "l'appel" names it)
-        ("L'appel.", {}, "Vous souhaitez être rappelé, c'est bien ça ?"),
+        ("L'appel.", {}, "Quand souhaitez-vous être rappelé"),  # nothing leads: the call-back as heard
         ("Je voudrais être rappelé.", {"Marseille": -2.0}, "Quand souhaitez-vous être rappelé"),
     ],
     ids=["sure", "leading", "nothing", "a sentence"],

@@ -874,8 +874,6 @@ class Conversation(TurnDialog):
             and self._asks_goodbye_back(text, guess, match.intent)
         ):
             weak = match  # a goodbye before any answer ("Le cas du miel au revoir."): asked back
-        if weak is None and match is not None and self._leaves_the_question_on_likeness(match, text):
-            weak = match  # "Je ne peux pas faire." to "À quelle heure ?" is no complaint: asked back
         if weak is not None:
             match = None  # asked back below, unless what the caller named says more
         if match is not None:
@@ -1098,22 +1096,6 @@ class Conversation(TurnDialog):
         state's question follows, as for any answer not understood (a goodbye is asked back once, not
         again with its keys); "oui, merci", "merci, au revoir" or a hang-up end the call."""
         return guess is not None and self._ends_call(intent) and self._goodbye_in(text) is None
-
-    def _leaves_the_question_on_likeness(self, match: IntentMatch, text: str) -> bool:
-        """Whether `match` leaves a value asked for a request in progress for another request that only
-        the sentence's likeness to its examples names, no salient word of it heard: asked back, not
-        acted on. A caller asked a question mostly answers it, and an answer misheard still looks like
-        some example: "Je ne peux pas faire." for "À quinze heures" was a complaint ("je ne suis pas
-        satisfait", 0.70) and went to that queue; "C'est la surprise de vous." to "Pour quel magasin ?"
-        an address request, "Je vais vous faire un rendez-vous." to "Quel produit ?" a call-back. A
-        change of request said with its word ("Oui, j'ai aussi une réclamation à faire.") is taken."""
-        if self._current.collect is None or self._awaiting_confirmation or not self._topics:
-            return False
-        settings = self.flow.settings
-        others = (settings.yes_intent, settings.no_intent, settings.human_intent, self._topics[-1].intent)
-        if match.intent in others or self._ends_call(match.intent):
-            return False
-        return self._matcher.salient_guess(self._request_words(text)) != match.intent
 
     def _half_collected(self) -> bool:
         """A value is being asked for, or read back: a weak goodbye must not end the call now."""
