@@ -232,7 +232,7 @@ def test_a_number_written_in_words_is_not_found_as_digits() -> None:
 def test_a_number_a_digit_short_or_cut_by_a_word_is_found_without_the_word(
     heard: str, digits: str, written: str, prefix: str
 ) -> None:
-    found = number_short_or_broken(heard, 6, 10)
+    found = number_short_or_broken(heard, 6)
     assert found is not None
     assert found[0] == digits
     assert (found[1].heard, found[1].prefix) == (written, prefix)
@@ -250,7 +250,7 @@ def test_a_number_a_digit_short_or_cut_by_a_word_is_found_without_the_word(
     ],
 )
 def test_no_number_is_found_short_or_broken_where_none_was_said_so(heard: str) -> None:
-    assert number_short_or_broken(heard, 6, 10) is None
+    assert number_short_or_broken(heard, 6) is None
 
 
 def test_a_number_is_written_as_callers_read_it() -> None:

@@ -426,7 +426,7 @@ class Conversation(TurnDialog):
             collector = self._collector(name)
             if not isinstance(collector, OrderNumberCollector):
                 return None
-            short = number_short_or_broken(text, collector.min_digits, collector.max_digits)
+            short = number_short_or_broken(text, collector.min_digits)
             if short is None:
                 return None  # a digit short, or cut by a word: "… de la commande 4, puis 1, 2, 0, 7."
             number, written = short

@@ -234,15 +234,15 @@ def number_written(text: str, digits: str) -> NumberWritten | None:
 _WORD_FOR_A_DIGIT = re.compile(r"[\s.,;:/\-–]*[^\W\d_]{1,8}[\s.,;:/\-–]*")
 
 
-def number_short_or_broken(text: str, min_digits: int, max_digits: int) -> tuple[str, NumberWritten] | None:
-    """A number dictated digit by digit that came out with one digit short (`min_digits` - 1: "C'est le
-    cas 1, 8, 1, 3, 0." for "quatre, cinq, huit, un, trois, zéro") or cut by one word between two digits
-    written alone ("4, puis 1, 2, 0, 7."), the word left out: its digits and where it is written. None
-    when the text holds no such number; the longest when it holds several. `extract_order_number`
-    finds neither: too short, or two runs. What the digits stand for is for the turn's audio to say
-    (`Conversation.order_in_the_turn`)."""
+def number_short_or_broken(text: str, min_digits: int) -> tuple[str, NumberWritten] | None:
+    """A number dictated digit by digit that came out one digit short (`min_digits` - 1 digits), as
+    written ("C'est le cas 1, 8, 1, 3, 0." for "quatre, cinq, huit, un, trois, zéro") or once one word
+    between two digits written alone is left out ("4, puis 1, 2, 0, 7." for "quatre, six, un, deux,
+    zéro, sept"): its digits and where it is written; the first such number, or None.
+    `extract_order_number` finds neither: too short, or two runs. A run that is whole once its word is
+    left out may be a known order, not a near one: it is not taken. What the digits stand for is for the
+    turn's audio to say (`Conversation.order_in_the_turn`)."""
     groups = list(_DIGIT_GROUP.finditer(text))
-    found: tuple[str, NumberWritten] | None = None
     first = 0
     while first < len(groups):
         joined, broken, last = groups[first].group(), False, first
@@ -257,12 +257,11 @@ def number_short_or_broken(text: str, min_digits: int, max_digits: int) -> tuple
                 break
             last += 1
             joined += groups[last].group()
-        fits = len(joined) == min_digits - 1  # whole without the word, it may be a known order
-        if fits and (found is None or len(joined) > len(found[0])):
+        if len(joined) == min_digits - 1:
             begin, end = groups[first].start(), groups[last].end()
-            found = (joined, NumberWritten(text[:begin].rstrip(), text[begin:], text[end:]))
+            return joined, NumberWritten(text[:begin].rstrip(), text[begin:], text[end:])
         first = last + 1
-    return found
+    return None
 
 
 def _tens_split(before: str, between: str, after: str) -> bool:
